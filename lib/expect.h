@@ -1,0 +1,116 @@
+/*
+ * expect - a host description -> its expected TLSA set.
+ *
+ * This is the one function both programs use: tlsagen prints the set,
+ * the guard checks the published records and the served chains against
+ * it, so the two can never disagree. It applies the generation rules of
+ * DESIGN.md:
+ *  - usages 2 and 3 only; 0 and 1 are refused with the reason;
+ *  - default 3 1 1; selector 0 and matching type 0 are allowed with a
+ *    warning that says why they are fragile;
+ *  - one record set per algorithm (per expect_cert), in the order the
+ *    certs were added; within it current, issuer, next; types in the
+ *    order given; a record already emitted for the same owner (a key
+ *    shared by two chains) is not repeated;
+ *  - current+next: 3 1 M for the next key for each matching type M of the
+ *    usage-3 types asked for (3 1 1 if none);
+ *  - current+issuer (or any 2 x x type asked for): 2 S M for the CA
+ *    certificate at issuer_depth of the chain file; a chain that does not
+ *    contain it (or where it is not a CA) is an error - the server must
+ *    send the CA a 2 x x record names;
+ *  - TTL outside 1800-3600 warns; an expired leaf is fine for 3 x x
+ *    (RFC 7672 section 3.1) and is noted, not refused.
+ */
+#ifndef DG_EXPECT_H
+#define DG_EXPECT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "certkey.h"
+#include "conf.h"
+#include "errbuf.h"
+#include "tlsa.h"
+
+enum expect_role {
+	EXPECT_CURRENT,		/* the served leaf (3 x x) */
+	EXPECT_ISSUER,		/* a CA in the served chain (2 x x) */
+	EXPECT_NEXT		/* a pre-generated next key (3 1 x) */
+};
+
+/* One algorithm's material, loaded. */
+struct expect_cert {
+	char *name;			/* "rsa" (config section) or the family */
+	char alg[32];			/* "rsa-2048", from the leaf (or next key) */
+	struct certkey_chain *chain;	/* NULL for a next key on its own */
+	struct certkey_key *key;	/* the leaf's private key, or NULL */
+	struct certkey_key *next;	/* the next key, or NULL */
+};
+
+/* One expected record and where it came from. */
+struct expect_entry {
+	struct tlsa_record rec;		/* owner, ttl, type and data all set */
+	size_t cert;			/* index into expect.certs */
+	enum expect_role role;
+	const char *source;		/* file the data came from (borrowed from certs) */
+	char *note;			/* e.g. the expiry note, or NULL */
+};
+
+struct expect {
+	char *host;			/* MX host name, normalised (trailing dot) */
+	char *owner;			/* "_25._tcp.mx1.example.com." */
+	unsigned port;
+	long ttl;
+	enum conf_rollover rollover;
+	int issuer_depth;
+	struct tlsa_type *types;	/* record types asked for */
+	size_t ntypes;
+	struct expect_cert *certs;	/* owned */
+	size_t ncerts;
+	struct expect_entry *entries;	/* filled by expect_compute */
+	size_t nentries;
+	char **warnings;		/* one line each, e.g. the TTL warning */
+	size_t nwarnings;
+};
+
+/*
+ * New, empty expectation for host's name, port, ttl, rollover,
+ * issuer_depth and record types (host->certs is not looked at).
+ */
+struct expect *expect_new(const struct conf_host *host);
+
+/*
+ * Load one cert section's files (chain, key, next_key; passphrase from
+ * cc->passphrase_file or else passphrase, which may be NULL) and append
+ * them. A key that does not match the leaf is an error naming both files.
+ * Returns 0, or -1 with err set.
+ */
+int expect_add_files(struct expect *e, const struct conf_cert *cc,
+    const char *passphrase, struct errbuf *err);
+
+/*
+ * Append already loaded material; e takes ownership of chain, key and
+ * next (any may be NULL, but not both chain and next). name may be NULL
+ * (the algorithm family is used). The caller has checked key vs leaf.
+ */
+void expect_add_cert(struct expect *e, const char *name,
+    struct certkey_chain *chain, struct certkey_key *key,
+    struct certkey_key *next);
+
+/*
+ * Compute e->entries and e->warnings by the rules above, as of now (for
+ * the expiry note). Refused types and missing issuers are errors.
+ * Returns 0, or -1 with err set. May be called once.
+ */
+int expect_compute(struct expect *e, time_t now, struct errbuf *err);
+
+/* expect_new + expect_add_files for every cert + expect_compute. */
+int expect_load(const struct conf_host *host, const char *passphrase,
+    time_t now, struct expect **out, struct errbuf *err);
+
+void expect_free(struct expect *e);
+
+/* "current", "issuer", "next". */
+const char *expect_role_name(enum expect_role role);
+
+#endif
