@@ -1,2 +1,585 @@
-/* placeholder: being written */
+/*
+ * expect - see expect.h.
+ *
+ * Policy lives here, arithmetic in tlsa.c: this file decides which
+ * records a host needs and why some requests are refused or fragile;
+ * tlsa_record_from_cert and tlsa_record_from_pubkey compute the data.
+ *
+ * A next key yields records whatever the rollover scheme: a key the
+ * configuration names is meant to be used, and leaving it out silently
+ * would break DANE at the renewal it was made for.
+ */
 #include "config.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "expect.h"
+#include "xalloc.h"
+
+/* The TTL range DESIGN.md recommends. */
+#define EXPECT_TTL_MIN	1800
+#define EXPECT_TTL_MAX	3600
+
+/*
+ * Entries already emitted, keyed on rdata. Every entry of one expect has
+ * the same owner, so owner+rdata equality is rdata equality. A hash set
+ * keeps dedupe linear: tlsagen may be given ten thousand certificates.
+ */
+struct expect_seen {
+	size_t *slot;		/* entry index + 1; 0 is empty */
+	size_t size;		/* a power of two */
+	size_t used;
+};
+
+/*
+ * Room for element n of an array that holds n elements. struct expect
+ * keeps no capacity, so capacities are implied: 8, then powers of two.
+ * Growing by one each time would copy the whole array at every step.
+ */
+static void *
+expect_grow(void *v, size_t n, size_t size)
+{
+	if (n == 0)
+		return xreallocarray(v, 8, size);
+	if (n >= 8 && (n & (n - 1)) == 0)
+		return xreallocarray(v, n * 2, size);
+	return v;
+}
+
+const char *
+expect_role_name(enum expect_role role)
+{
+	switch (role) {
+	case EXPECT_CURRENT:
+		return "current";
+	case EXPECT_ISSUER:
+		return "issuer";
+	case EXPECT_NEXT:
+		return "next";
+	}
+	return "unknown";
+}
+
+struct expect *
+expect_new(const struct conf_host *host)
+{
+	static const struct tlsa_type dflt = {
+		TLSA_USAGE_DANE_EE, TLSA_SELECTOR_SPKI, TLSA_MATCH_SHA256
+	};
+	struct expect *e = xcalloc(1, sizeof(*e));
+
+	e->host = tlsa_name_normalise(host->name);
+	e->owner = tlsa_owner_name(host->name, host->port);
+	e->port = host->port;
+	e->ttl = host->ttl;
+	e->rollover = host->rollover;
+	e->issuer_depth = host->issuer_depth;
+	if (host->nrecords == 0) {
+		e->types = xmalloc(sizeof(*e->types));
+		e->types[0] = dflt;
+		e->ntypes = 1;
+	} else {
+		e->types = xreallocarray(NULL, host->nrecords,
+		    sizeof(*e->types));
+		memcpy(e->types, host->records,
+		    host->nrecords * sizeof(*e->types));
+		e->ntypes = host->nrecords;
+	}
+	return e;
+}
+
+/* The key that names a cert's algorithm: the leaf's, else the next key. */
+static EVP_PKEY *
+expect_cert_pkey(const struct expect_cert *c)
+{
+	if (c->chain != NULL)
+		return X509_get0_pubkey(certkey_chain_leaf(c->chain));
+	if (c->next != NULL)
+		return c->next->pkey;
+	return NULL;
+}
+
+static const char *
+expect_cert_path(const struct expect_cert *c)
+{
+	if (c->chain != NULL)
+		return c->chain->path;
+	if (c->next != NULL)
+		return c->next->path;
+	return "(nothing)";
+}
+
+void
+expect_add_cert(struct expect *e, const char *name,
+    struct certkey_chain *chain, struct certkey_key *key,
+    struct certkey_key *next)
+{
+	struct expect_cert *c;
+	EVP_PKEY *pkey;
+	const char *family = NULL;
+
+	e->certs = expect_grow(e->certs, e->ncerts, sizeof(*e->certs));
+	c = &e->certs[e->ncerts++];
+	memset(c, 0, sizeof(*c));
+	c->chain = chain;
+	c->key = key;
+	c->next = next;
+
+	/* On failure alg holds a description; expect_compute reports it. */
+	pkey = expect_cert_pkey(c);
+	if (pkey == NULL)
+		snprintf(c->alg, sizeof(c->alg), "none");
+	else if (certkey_alg_name(pkey, c->alg, sizeof(c->alg)) == 0)
+		family = certkey_alg_family(pkey);
+	c->name = xstrdup(name != NULL ? name :
+	    family != NULL ? family : c->alg);
+}
+
+int
+expect_add_files(struct expect *e, const struct conf_cert *cc,
+    const char *passphrase, struct errbuf *err)
+{
+	struct certkey_chain *chain = NULL;
+	struct certkey_key *key = NULL, *next = NULL;
+	char *pass = NULL;
+	int ret = -1;
+
+	if (cc->chain == NULL) {
+		errbuf_set(err, "cert \"%s\": no chain file given",
+		    cc->name != NULL ? cc->name : "");
+		return -1;
+	}
+	if (cc->passphrase_file != NULL) {
+		if (certkey_passphrase_read(cc->passphrase_file, &pass,
+		    err) < 0)
+			return -1;
+		passphrase = pass;
+	}
+	/* A key inside the chain file has been checked by certkey. */
+	if (certkey_chain_load(cc->chain, &chain, err) < 0)
+		goto done;
+	if (cc->key != NULL) {
+		if (certkey_key_load(cc->key, passphrase, &key, err) < 0)
+			goto done;
+		if (!certkey_key_matches_cert(key->pkey,
+		    certkey_chain_leaf(chain))) {
+			errbuf_set(err, "%s does not match the certificate "
+			    "in %s", cc->key, cc->chain);
+			goto done;
+		}
+	}
+	if (cc->next_key != NULL &&
+	    certkey_key_load(cc->next_key, passphrase, &next, err) < 0)
+		goto done;
+	expect_add_cert(e, cc->name, chain, key, next);
+	chain = NULL;
+	key = next = NULL;
+	ret = 0;
+
+done:
+	if (pass != NULL) {
+		OPENSSL_cleanse(pass, strlen(pass));
+		free(pass);
+	}
+	certkey_chain_free(chain);
+	certkey_key_free(key);
+	certkey_key_free(next);
+	return ret;
+}
+
+static void
+expect_warn(struct expect *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+expect_warn(struct expect *e, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	e->warnings = expect_grow(e->warnings, e->nwarnings,
+	    sizeof(*e->warnings));
+	e->warnings[e->nwarnings++] = xstrdup(buf);
+}
+
+/* FNV-1a over the rdata. */
+static size_t
+expect_hash(const struct tlsa_record *rec)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	h = (h ^ rec->type.usage) * 1099511628211ULL;
+	h = (h ^ rec->type.selector) * 1099511628211ULL;
+	h = (h ^ rec->type.mtype) * 1099511628211ULL;
+	for (i = 0; i < rec->len; i++)
+		h = (h ^ rec->data[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void
+expect_seen_grow(struct expect_seen *seen, const struct expect *e)
+{
+	size_t *old = seen->slot, oldsize = seen->size, i, j;
+
+	seen->size = oldsize == 0 ? 64 : oldsize * 2;
+	seen->slot = xcalloc(seen->size, sizeof(*seen->slot));
+	for (i = 0; i < oldsize; i++) {
+		if (old[i] == 0)
+			continue;
+		j = expect_hash(&e->entries[old[i] - 1].rec) &
+		    (seen->size - 1);
+		while (seen->slot[j] != 0)
+			j = (j + 1) & (seen->size - 1);
+		seen->slot[j] = old[i];
+	}
+	free(old);
+}
+
+/*
+ * Is rec already an entry? If not, remember that entry index idx (which
+ * the caller is about to fill with rec) holds it. Returns 1 if seen.
+ * Only entries below idx are looked at, so idx need not exist yet.
+ */
+static int
+expect_seen_add(struct expect_seen *seen, const struct expect *e,
+    const struct tlsa_record *rec, size_t idx)
+{
+	size_t j;
+
+	if ((seen->used + 1) * 2 > seen->size)
+		expect_seen_grow(seen, e);
+	j = expect_hash(rec) & (seen->size - 1);
+	for (; seen->slot[j] != 0; j = (j + 1) & (seen->size - 1))
+		if (tlsa_rdata_cmp(&e->entries[seen->slot[j] - 1].rec,
+		    rec) == 0)
+			return 1;
+	seen->slot[j] = idx + 1;
+	seen->used++;
+	return 0;
+}
+
+/*
+ * Append rec (taken over) as an entry unless an equal one exists, in
+ * which case rec and note are freed.
+ */
+static void
+expect_emit(struct expect *e, struct expect_seen *seen,
+    struct tlsa_record *rec, size_t cert, enum expect_role role,
+    const char *source, char *note)
+{
+	struct expect_entry *ent;
+
+	tlsa_record_set_owner(rec, e->owner);
+	rec->ttl = e->ttl;
+	if (expect_seen_add(seen, e, rec, e->nentries)) {
+		tlsa_record_clear(rec);
+		free(note);
+		return;
+	}
+	e->entries = expect_grow(e->entries, e->nentries,
+	    sizeof(*e->entries));
+	ent = &e->entries[e->nentries++];
+	ent->rec = *rec;
+	memset(rec, 0, sizeof(*rec));
+	ent->cert = cert;
+	ent->role = role;
+	ent->source = source;
+	ent->note = note;
+}
+
+/* Refuse what SMTP cannot use, warn about what is fragile. */
+static int
+expect_check_types(struct expect *e, struct errbuf *err)
+{
+	char buf[16];
+	size_t i;
+	int sel0 = 0, mtype0 = 0;
+
+	for (i = 0; i < e->ntypes; i++) {
+		struct tlsa_type t = e->types[i];
+
+		tlsa_type_str(t, buf, sizeof(buf));
+		switch (t.usage) {
+		case TLSA_USAGE_PKIX_TA:
+			errbuf_set(err, "usage 0 (PKIX-TA) is not for SMTP: "
+			    "RFC 7672 section 3.1.3 says SMTP clients do not "
+			    "use PKIX usages; use 3 (DANE-EE) or 2 (DANE-TA)");
+			return -1;
+		case TLSA_USAGE_PKIX_EE:
+			errbuf_set(err, "usage 1 (PKIX-EE) is not for SMTP: "
+			    "RFC 7672 section 3.1.3 says SMTP clients do not "
+			    "use PKIX usages; use 3 (DANE-EE) or 2 (DANE-TA)");
+			return -1;
+		case TLSA_USAGE_DANE_TA:
+		case TLSA_USAGE_DANE_EE:
+			break;
+		default:
+			errbuf_set(err, "record type %s: unknown usage %u; "
+			    "use 3 (DANE-EE) or 2 (DANE-TA)", buf, t.usage);
+			return -1;
+		}
+		if (t.selector > TLSA_SELECTOR_SPKI) {
+			errbuf_set(err, "record type %s: unknown selector %u; "
+			    "use 1 (public key) or 0 (whole certificate)",
+			    buf, t.selector);
+			return -1;
+		}
+		if (t.mtype > TLSA_MATCH_SHA512) {
+			errbuf_set(err, "record type %s: unknown matching "
+			    "type %u; use 1 (SHA-256) or 2 (SHA-512)",
+			    buf, t.mtype);
+			return -1;
+		}
+		if (t.selector == TLSA_SELECTOR_CERT && !sel0++)
+			expect_warn(e, "selector 0 (whole certificate) "
+			    "changes with every renewal, even with the same "
+			    "key; prefer 3 1 1");
+		if (t.mtype == TLSA_MATCH_FULL && !mtype0++)
+			expect_warn(e, "matching type 0 (full data) makes "
+			    "large records that break in some DNS setups; "
+			    "prefer SHA-256 (1)");
+	}
+	if (e->ttl >= 0 && e->ttl < EXPECT_TTL_MIN)
+		expect_warn(e, "TTL %ld is below %d: short TTLs add DNS load "
+		    "and make DANE fragile when the nameservers are briefly "
+		    "unreachable; %d-%d is recommended", e->ttl,
+		    EXPECT_TTL_MIN, EXPECT_TTL_MIN, EXPECT_TTL_MAX);
+	else if (e->ttl > EXPECT_TTL_MAX)
+		expect_warn(e, "TTL %ld is above %d: a rollover must wait 2 x "
+		    "TTL after publishing new records, so long TTLs make it "
+		    "slow; %d-%d is recommended", e->ttl, EXPECT_TTL_MAX,
+		    EXPECT_TTL_MIN, EXPECT_TTL_MAX);
+	return 0;
+}
+
+/* Records for one cert section, in the order current, issuer, next. */
+static int
+expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
+    time_t now, const struct tlsa_type *issuer, size_t nissuer,
+    const uint8_t *nextm, size_t nnext, struct errbuf *err)
+{
+	struct expect_cert *c = &e->certs[ci];
+	struct tlsa_record rec = { NULL, -1, { 0, 0, 0 }, 0, NULL };
+	char date[32], *hostname, *note;
+	X509 *leaf = NULL, *ca;
+	EVP_PKEY *pkey;
+	size_t i, len;
+	int leaf_expired = 0;
+
+	if ((pkey = expect_cert_pkey(c)) == NULL) {
+		errbuf_set(err, "cert \"%s\": neither a chain nor a next key",
+		    c->name);
+		return -1;
+	}
+	if (certkey_alg_name(pkey, c->alg, sizeof(c->alg)) < 0) {
+		errbuf_set(err, "%s: unsupported key algorithm %s",
+		    expect_cert_path(c), c->alg);
+		return -1;
+	}
+	if (c->next != NULL && certkey_alg_family(c->next->pkey) == NULL) {
+		char desc[32];
+
+		certkey_alg_name(c->next->pkey, desc, sizeof(desc));
+		errbuf_set(err, "%s: unsupported key algorithm %s",
+		    c->next->path, desc);
+		return -1;
+	}
+
+	if (c->chain != NULL) {
+		leaf = certkey_chain_leaf(c->chain);
+		leaf_expired = certkey_is_expired(leaf, now, date,
+		    sizeof(date));
+		for (i = 0; i < e->ntypes; i++) {
+			if (e->types[i].usage != TLSA_USAGE_DANE_EE)
+				continue;
+			if (tlsa_record_from_cert(&rec, e->types[i], leaf,
+			    err) < 0) {
+				errbuf_prefix(err, "%s", c->chain->path);
+				return -1;
+			}
+			note = leaf_expired ? xasprintf("certificate expired "
+			    "%s: fine for 3 x x (RFC 7672 section 3.1), but "
+			    "renew it", date) : NULL;
+			expect_emit(e, seen, &rec, ci, EXPECT_CURRENT,
+			    c->chain->path, note);
+		}
+	}
+
+	if (c->chain != NULL && nissuer > 0) {
+		int depth = e->issuer_depth;
+
+		if (depth < 1 || depth >= sk_X509_num(c->chain->certs)) {
+			errbuf_set(err, "%s has no certificate at depth %d: a "
+			    "2 x x record needs the issuing CA in the chain "
+			    "the server sends", c->chain->path, depth);
+			return -1;
+		}
+		ca = sk_X509_value(c->chain->certs, depth);
+		if (!certkey_is_ca(ca)) {
+			errbuf_set(err, "%s: the certificate at depth %d is "
+			    "not a CA (no basicConstraints CA:TRUE): a 2 x x "
+			    "record must name the issuing CA; fix the chain "
+			    "file or use 3 1 1", c->chain->path, depth);
+			return -1;
+		}
+		/* DANE-TA is name-checked (RFC 7672 section 3.2.2). */
+		hostname = xstrdup(e->host);
+		len = strlen(hostname);
+		if (len > 1 && hostname[len - 1] == '.')
+			hostname[len - 1] = '\0';
+		if (X509_check_host(leaf, hostname, 0, 0, NULL) != 1)
+			expect_warn(e, "%s: the certificate does not carry "
+			    "the MX host name %s, and senders check it for "
+			    "2 x x (DANE-TA) records; add it to the "
+			    "subjectAltName or use 3 1 1",
+			    c->chain->path, hostname);
+		free(hostname);
+		/* Senders verify the chain's validity for DANE-TA. */
+		if (leaf_expired)
+			expect_warn(e, "%s: certificate expired %s: senders "
+			    "check the chain's validity for 2 x x (DANE-TA) "
+			    "records, so these fail; renew it",
+			    c->chain->path, date);
+		if (certkey_is_expired(ca, now, date, sizeof(date)))
+			expect_warn(e, "%s: the CA at depth %d expired %s: "
+			    "senders check the chain's validity for 2 x x "
+			    "(DANE-TA) records, so these fail; renew the "
+			    "chain", c->chain->path, depth, date);
+		for (i = 0; i < nissuer; i++) {
+			if (tlsa_record_from_cert(&rec, issuer[i], ca,
+			    err) < 0) {
+				errbuf_prefix(err, "%s", c->chain->path);
+				return -1;
+			}
+			expect_emit(e, seen, &rec, ci, EXPECT_ISSUER,
+			    c->chain->path, NULL);
+		}
+	}
+
+	if (c->next != NULL) {
+		for (i = 0; i < nnext; i++) {
+			struct tlsa_type t = { TLSA_USAGE_DANE_EE,
+			    TLSA_SELECTOR_SPKI, nextm[i] };
+
+			if (tlsa_record_from_pubkey(&rec, t, c->next->pkey,
+			    err) < 0) {
+				errbuf_prefix(err, "%s", c->next->path);
+				return -1;
+			}
+			expect_emit(e, seen, &rec, ci, EXPECT_NEXT,
+			    c->next->path, NULL);
+		}
+	}
+	return 0;
+}
+
+int
+expect_compute(struct expect *e, time_t now, struct errbuf *err)
+{
+	static const struct tlsa_type ta211 = {
+		TLSA_USAGE_DANE_TA, TLSA_SELECTOR_SPKI, TLSA_MATCH_SHA256
+	};
+	struct expect_seen seen = { NULL, 0, 0 };
+	struct tlsa_type *issuer;
+	uint8_t nextm[TLSA_MATCH_SHA512 + 1];
+	size_t i, j, nissuer = 0, nnext = 0;
+	int ret = 0;
+
+	if (expect_check_types(e, err) < 0)
+		return -1;
+
+	/* 2 x x types as asked; current+issuer alone means 2 1 1. */
+	issuer = xreallocarray(NULL, e->ntypes + 1, sizeof(*issuer));
+	for (i = 0; i < e->ntypes; i++)
+		if (e->types[i].usage == TLSA_USAGE_DANE_TA)
+			issuer[nissuer++] = e->types[i];
+	if (nissuer == 0 && e->rollover == CONF_ROLLOVER_CURRENT_ISSUER)
+		issuer[nissuer++] = ta211;
+
+	/* A next key has no certificate yet: 3 1 M, M as asked for 3 x x. */
+	for (i = 0; i < e->ntypes; i++) {
+		if (e->types[i].usage != TLSA_USAGE_DANE_EE)
+			continue;
+		for (j = 0; j < nnext && nextm[j] != e->types[i].mtype; j++)
+			continue;
+		if (j == nnext)
+			nextm[nnext++] = e->types[i].mtype;
+	}
+	if (nnext == 0)
+		nextm[nnext++] = TLSA_MATCH_SHA256;
+
+	for (i = 0; i < e->ncerts; i++) {
+		if (expect_compute_cert(e, &seen, i, now, issuer, nissuer,
+		    nextm, nnext, err) < 0) {
+			ret = -1;
+			break;
+		}
+	}
+	free(seen.slot);
+	free(issuer);
+	return ret;
+}
+
+int
+expect_load(const struct conf_host *host, const char *passphrase,
+    time_t now, struct expect **out, struct errbuf *err)
+{
+	struct expect *e;
+	size_t i;
+
+	*out = NULL;
+	e = expect_new(host);
+	for (i = 0; i < host->ncerts; i++) {
+		if (expect_add_files(e, &host->certs[i], passphrase,
+		    err) < 0) {
+			expect_free(e);
+			return -1;
+		}
+	}
+	if (expect_compute(e, now, err) < 0) {
+		expect_free(e);
+		return -1;
+	}
+	*out = e;
+	return 0;
+}
+
+void
+expect_free(struct expect *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->nentries; i++) {
+		tlsa_record_clear(&e->entries[i].rec);
+		free(e->entries[i].note);
+	}
+	free(e->entries);
+	for (i = 0; i < e->ncerts; i++) {
+		free(e->certs[i].name);
+		certkey_chain_free(e->certs[i].chain);
+		certkey_key_free(e->certs[i].key);
+		certkey_key_free(e->certs[i].next);
+	}
+	free(e->certs);
+	for (i = 0; i < e->nwarnings; i++)
+		free(e->warnings[i]);
+	free(e->warnings);
+	free(e->types);
+	free(e->owner);
+	free(e->host);
+	free(e);
+}

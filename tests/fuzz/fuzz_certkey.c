@@ -1,0 +1,101 @@
+/*
+ * fuzz_certkey - libFuzzer target for lib/certkey.c.
+ *
+ * Feeds the input to certkey_chain_parse and to certkey_key_parse (with
+ * no passphrase and with "x", the passphrase of the encrypted seeds).
+ * Besides what the sanitizers catch, a broken promise aborts: a success
+ * must give a leaf (or key) of a supported algorithm, a failure a one-line
+ * message naming the input, and neither may leave errors on OpenSSL's
+ * queue for the next caller to misreport.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "certkey.h"
+#include "errbuf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define NAME	"fuzz.pem"
+
+static void
+check_error(int rc, const struct errbuf *err)
+{
+	if (ERR_peek_error() != 0)
+		abort();
+	if (rc == 0)
+		return;
+	if (strncmp(err->msg, NAME ": ", strlen(NAME ": ")) != 0 ||
+	    strchr(err->msg, '\n') != NULL)
+		abort();
+}
+
+static void
+check_key(EVP_PKEY *pkey)
+{
+	char alg[128];
+
+	if (pkey == NULL || certkey_alg_name(pkey, alg, sizeof(alg)) != 0 ||
+	    certkey_alg_family(pkey) == NULL ||
+	    !certkey_pubkey_equal(pkey, pkey))
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *passphrases[] = { NULL, "x" };
+	struct certkey_chain *chain = NULL;
+	struct certkey_key *key = NULL;
+	struct errbuf err;
+	char date[16];
+	X509 *leaf;
+	size_t i;
+	int rc;
+
+	err.msg[0] = '\0';
+	rc = certkey_chain_parse(data, size, NAME, &chain, &err);
+	check_error(rc, &err);
+	if (rc == 0) {
+		if (chain == NULL || sk_X509_num(chain->certs) < 1 ||
+		    strcmp(chain->path, NAME) != 0)
+			abort();
+		leaf = certkey_chain_leaf(chain);
+		check_key(X509_get0_pubkey(leaf));
+		if (chain->key != NULL &&
+		    !certkey_key_matches_cert(chain->key, leaf))
+			abort();
+		for (i = 0; i < (size_t)sk_X509_num(chain->certs); i++) {
+			(void)certkey_is_ca(sk_X509_value(chain->certs, i));
+			(void)certkey_is_expired(sk_X509_value(chain->certs,
+			    i), time(NULL), date, sizeof(date));
+		}
+		ERR_clear_error();
+	} else if (chain != NULL)
+		abort();
+	certkey_chain_free(chain);
+
+	for (i = 0; i < sizeof(passphrases) / sizeof(passphrases[0]); i++) {
+		err.msg[0] = '\0';
+		key = NULL;
+		rc = certkey_key_parse(data, size, NAME, passphrases[i], &key,
+		    &err);
+		check_error(rc, &err);
+		if (rc == 0) {
+			if (key == NULL || strcmp(key->path, NAME) != 0)
+				abort();
+			check_key(key->pkey);
+		} else if (key != NULL)
+			abort();
+		certkey_key_free(key);
+	}
+	return 0;
+}

@@ -1,0 +1,324 @@
+# tests/lab/lib.sh - shell helpers for the lab tests (sourced; POSIX sh).
+#
+# A lab test starts real servers (Postfix now; NSD, unbound and the milter
+# later) on loopback inside a network namespace of its own: only "lo"
+# exists there, so nothing the test starts can reach another machine, a
+# stray DNS lookup fails at once, and parallel runs never collide on ports.
+#
+#	. "$top_srcdir/tests/lab/lib.sh"
+#	lab_init                        # temp dir $LAB_TMP, exit trap
+#	lab_require_root
+#	lab_require postfix:postfix openssl:openssl   # command:Debian package
+#	lab_netns_create                # namespace $LAB_NETNS, lo up
+#	lab_postfix_init pf             # config, queue, data dir under $LAB_TMP/pf
+#	lab_postfix_conf pf "smtpd_tls_security_level = may"
+#	lab_postfix_listen pf 127.0.0.1:25
+#	lab_postfix_start pf            # returns once 127.0.0.1:25 says 220
+#	lab_ns openssl s_client ...     # any command inside the namespace
+#	exit 0                          # the trap stops servers, deletes the
+#	                                # namespace and the temp dir
+#
+# Every server is stopped by its own PID (never by name).  Readiness is
+# proven by a real connect that reads the greeting, never by a sleep.
+# Helpers print diagnostics on stderr; lab_fail/lab_skip exit.
+
+LAB_NAME=$(basename "$0" .sh)
+LAB_TMP=
+LAB_NETNS=
+LAB_POSTFIX=
+LAB_AT_EXIT=
+
+lab_log()
+{
+	echo "$LAB_NAME: $*" >&2
+}
+
+lab_fail()
+{
+	echo "$LAB_NAME: FAIL: $*" >&2
+	exit 1
+}
+
+# Skip only when a tool or a privilege is really missing: CI has them all.
+lab_skip()
+{
+	echo "$LAB_NAME: SKIP: $*" >&2
+	exit 77
+}
+
+# lab_require CMD:PACKAGE... - skip, naming the Debian package, unless
+# every command is installed (sbin directories included: non-root PATHs
+# often lack them).
+lab_require()
+{
+	for lab_req in "$@"; do
+		lab_cmd=${lab_req%%:*}
+		command -v "$lab_cmd" >/dev/null 2>&1 && continue
+		lab_skip "$lab_cmd not found (Debian package ${lab_req#*:})"
+	done
+}
+
+lab_require_root()
+{
+	[ "$(id -u)" -eq 0 ] ||
+	    lab_skip "needs root (network namespaces, a private Postfix)"
+	command -v ip >/dev/null 2>&1 ||
+	    lab_skip "ip not found (Debian package iproute2)"
+}
+
+# lab_init - make $LAB_TMP and install the cleanup trap.  The directory is
+# world-searchable because Postfix's unprivileged daemons open files in
+# their data directory below it by absolute path.
+lab_init()
+{
+	case ":$PATH:" in
+	*:/usr/sbin:*)	;;
+	*)		PATH=$PATH:/usr/sbin:/sbin; export PATH ;;
+	esac
+	LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dglab.XXXXXX") ||
+	    lab_fail "cannot make a temporary directory"
+	chmod 755 "$LAB_TMP"
+	trap 'lab_rc=$?; trap - EXIT; lab_cleanup; exit $lab_rc' EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 141' PIPE
+	trap 'exit 143' TERM
+}
+
+# lab_at_exit "COMMAND" - run COMMAND (with eval) at cleanup, before the
+# servers are stopped; the last registered runs first.
+lab_at_exit()
+{
+	LAB_AT_EXIT="$1
+$LAB_AT_EXIT"
+}
+
+lab_cleanup()
+{
+	lab_saved_ifs=$IFS
+	IFS='
+'
+	for lab_cmd in $LAB_AT_EXIT; do
+		IFS=$lab_saved_ifs
+		eval "$lab_cmd" || :
+	done
+	IFS=$lab_saved_ifs
+	for lab_pf in $LAB_POSTFIX; do
+		lab_postfix_stop "$lab_pf"
+	done
+	[ -n "$LAB_NETNS" ] && lab_netns_delete
+	[ -n "$LAB_TMP" ] && rm -rf "$LAB_TMP"
+	LAB_TMP=
+}
+
+# lab_pid_alive PID - true while PID runs; a zombie passes "kill -0" but
+# is not running.
+lab_pid_alive()
+{
+	[ -r "/proc/$1/status" ] || return 1
+	! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# lab_kill_pid PID - TERM, wait up to 5 s, then KILL.
+lab_kill_pid()
+{
+	lab_pid_alive "$1" || return 0
+	kill -TERM "$1" 2>/dev/null
+	lab_n=0
+	while lab_pid_alive "$1" && [ $lab_n -lt 50 ]; do
+		sleep 0.1
+		lab_n=$((lab_n + 1))
+	done
+	lab_pid_alive "$1" && kill -KILL "$1" 2>/dev/null
+	return 0
+}
+
+# ------------------------------------------------------------ namespaces
+
+# lab_netns_create - a fresh namespace with lo up, named uniquely per run
+# ("dglab-PID-RANDOM") and recorded in $LAB_NETNS for cleanup.
+lab_netns_create()
+{
+	lab_rand=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+	LAB_NETNS="dglab-$$-$lab_rand"
+	ip netns add "$LAB_NETNS" ||
+	    { LAB_NETNS=; lab_fail "ip netns add failed"; }
+	ip netns exec "$LAB_NETNS" ip link set lo up ||
+	    lab_fail "cannot bring up lo in $LAB_NETNS"
+}
+
+# lab_ns COMMAND [ARG...] - run a command inside the test's namespace.
+lab_ns()
+{
+	ip netns exec "$LAB_NETNS" "$@"
+}
+
+# lab_netns_delete - end what is left in the namespace (only this test's
+# own processes can be there), then delete it.
+lab_netns_delete()
+{
+	for lab_pid in $(ip netns pids "$LAB_NETNS" 2>/dev/null); do
+		lab_log "process $lab_pid left in $LAB_NETNS; ending it"
+		lab_kill_pid "$lab_pid"
+	done
+	ip netns del "$LAB_NETNS" 2>/dev/null ||
+	    lab_log "warning: cannot delete namespace $LAB_NETNS"
+	LAB_NETNS=
+}
+
+# lab_wait_banner ADDR PORT [SECONDS] [CODE] - poll by connecting inside the
+# namespace until the server greets with CODE (default 220); ADDR may be
+# "::1" or "[::1]".  Returns 1 after SECONDS (default 10).  bash is used
+# only for its /dev/tcp connect with a read timeout.
+lab_wait_banner()
+{
+	lab_addr=${1#[}
+	lab_addr=${lab_addr%]}
+	lab_tries=$(( ${3:-10} * 10 ))
+	while [ $lab_tries -gt 0 ]; do
+		lab_ns bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 1
+		    IFS= read -r -t 2 line <&3 || exit 1
+		    case $line in "$3"*) exit 0 ;; esac
+		    exit 2' sh "$lab_addr" "$2" "${4:-220}" 2>/dev/null &&
+		    return 0
+		lab_tries=$((lab_tries - 1))
+		sleep 0.1
+	done
+	lab_log "nothing greets with ${4:-220} on $1 port $2 after ${3:-10} s"
+	return 1
+}
+
+# ------------------------------------------------------------ Postfix
+
+# lab_postfix_init NAME - lay out a private Postfix instance in
+# $LAB_TMP/NAME: etc/ (main.cf, master.cf), queue/, data/, maillog.  It
+# accepts mail for example.test and discards it; no listeners yet.
+lab_postfix_init()
+{
+	lab_d=$LAB_TMP/$1
+	mkdir -p "$lab_d/etc" "$lab_d/queue" "$lab_d/data" ||
+	    lab_fail "cannot make $lab_d"
+	chown postfix "$lab_d/data" || lab_fail "no user postfix?"
+	cat > "$lab_d/etc/main.cf" <<EOF
+# private test instance made by tests/lab/lib.sh
+compatibility_level = 3.6
+queue_directory = $lab_d/queue
+data_directory = $lab_d/data
+maillog_file = $lab_d/maillog
+maillog_file_prefixes = $lab_d
+myhostname = mx1.example.test
+mydomain = example.test
+mydestination =
+relay_domains = example.test
+mynetworks = 127.0.0.0/8 [::1]/128
+default_transport = discard:
+local_transport = discard:
+alias_maps =
+alias_database =
+inet_interfaces = loopback-only
+inet_protocols = all
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+biff = no
+EOF
+	# chroot column "n": nothing to copy into a jail.
+	cat > "$lab_d/etc/master.cf" <<'EOF'
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+}
+
+lab_postfix_dir()
+{
+	echo "$LAB_TMP/$1"
+}
+
+# lab_postfix_conf NAME "parameter = value"... - set main.cf parameters.
+lab_postfix_conf()
+{
+	lab_d=$LAB_TMP/$1
+	shift
+	postconf -c "$lab_d/etc" -e "$@" ||
+	    lab_fail "postconf -c $lab_d/etc -e $* failed"
+}
+
+# lab_postfix_listen NAME ADDR:PORT [-o name=value]... - add an smtpd
+# listener (IPv6 written [::1]:PORT).
+lab_postfix_listen()
+{
+	lab_d=$LAB_TMP/$1
+	shift
+	lab_listener=$1
+	shift
+	echo "$lab_listener inet n - n - - smtpd $*" >> "$lab_d/etc/master.cf"
+}
+
+# lab_postfix_master_pid NAME - the master's PID from its pid file.
+lab_postfix_master_pid()
+{
+	lab_pidf=$LAB_TMP/$1/queue/pid/master.pid
+	[ -r "$lab_pidf" ] && tr -d ' \n' < "$lab_pidf"
+}
+
+# lab_postfix_log NAME - show the instance's log and "postfix check"
+# findings (which go only to a tty or syslog, hence script(1)).
+lab_postfix_log()
+{
+	lab_d=$LAB_TMP/$1
+	echo "--- postfix check ($lab_d/etc)" >&2
+	script -qec "postfix -c $lab_d/etc check" /dev/null >&2 2>&1 || :
+	echo "--- $lab_d/maillog (last 40 lines)" >&2
+	tail -n 40 "$lab_d/maillog" >&2 2>/dev/null || :
+	echo "---" >&2
+}
+
+# lab_postfix_start NAME - start the instance inside the namespace and wait
+# until every listener of master.cf greets with 220.
+lab_postfix_start()
+{
+	lab_d=$LAB_TMP/$1
+	LAB_POSTFIX="$LAB_POSTFIX $1"
+	if ! lab_ns postfix -c "$lab_d/etc" start >"$lab_d/start.out" 2>&1
+	then
+		cat "$lab_d/start.out" >&2
+		lab_postfix_log "$1"
+		lab_fail "postfix -c $lab_d/etc start failed"
+	fi
+	for lab_l in $(awk '$2 == "inet" { print $1 }' "$lab_d/etc/master.cf")
+	do
+		lab_port=${lab_l##*:}
+		lab_host=${lab_l%:*}
+		if ! lab_wait_banner "$lab_host" "$lab_port" 15; then
+			lab_postfix_log "$1"
+			lab_fail "Postfix $1 does not answer on $lab_l"
+		fi
+	done
+}
+
+# lab_postfix_stop NAME - "postfix stop", then make sure the master (found
+# by its pid file) is gone.
+lab_postfix_stop()
+{
+	lab_d=$LAB_TMP/$1
+	lab_mpid=$(lab_postfix_master_pid "$1")
+	lab_ns postfix -c "$lab_d/etc" stop >/dev/null 2>&1
+	[ -n "$lab_mpid" ] && lab_kill_pid "$lab_mpid"
+	LAB_POSTFIX=$(echo "$LAB_POSTFIX" | sed "s/ $1\$//; s/ $1 / /")
+}
