@@ -817,6 +817,13 @@ chain_parse_pem(struct certkey_chain *chain, const unsigned char *buf,
 				    "key in it", name);
 				return -1;
 			}
+			if (blk.kind == PEM_PKCS8_ENC) {
+				/* No MTA asks for its passphrase. */
+				errbuf_set(err, "%s: encrypted private key "
+				    "in a chain file; the MTA cannot use it",
+				    name);
+				return -1;
+			}
 			if (pem_block_key(&blk, NULL, name, &pkey, &is_private,
 			    err) == -1)
 				return -1;

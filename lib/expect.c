@@ -76,8 +76,11 @@ expect_new(const struct conf_host *host)
 	};
 	struct expect *e = xcalloc(1, sizeof(*e));
 
-	e->host = tlsa_name_normalise(host->name);
-	e->owner = tlsa_owner_name(host->name, host->port);
+	/* No host (tlsagen -f rdata/json): records without an owner. */
+	if (host->name != NULL) {
+		e->host = tlsa_name_normalise(host->name);
+		e->owner = tlsa_owner_name(host->name, host->port);
+	}
 	e->port = host->port;
 	e->ttl = host->ttl;
 	e->rollover = host->rollover;
@@ -270,6 +273,23 @@ expect_seen_add(struct expect_seen *seen, const struct expect *e,
 	return 0;
 }
 
+/* Warn when the leaf does not carry the MX host name (DANE-TA checks it). */
+static void
+expect_check_name(struct expect *e, X509 *leaf, const char *path)
+{
+	char *hostname = xstrdup(e->host);
+	size_t len = strlen(hostname);
+
+	if (len > 1 && hostname[len - 1] == '.')
+		hostname[len - 1] = '\0';
+	if (X509_check_host(leaf, hostname, 0, 0, NULL) != 1)
+		expect_warn(e, "%s: the certificate does not carry "
+		    "the MX host name %s, and senders check it for "
+		    "2 x x (DANE-TA) records; add it to the "
+		    "subjectAltName or use 3 1 1", path, hostname);
+	free(hostname);
+}
+
 /*
  * Append rec (taken over) as an entry unless an equal one exists, in
  * which case rec and note are freed.
@@ -372,10 +392,10 @@ expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
 {
 	struct expect_cert *c = &e->certs[ci];
 	struct tlsa_record rec = { NULL, -1, { 0, 0, 0 }, 0, NULL };
-	char date[32], *hostname, *note;
+	char date[32], *note;
 	X509 *leaf = NULL, *ca;
 	EVP_PKEY *pkey;
-	size_t i, len;
+	size_t i;
 	int leaf_expired = 0;
 
 	if ((pkey = expect_cert_pkey(c)) == NULL) {
@@ -435,17 +455,8 @@ expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
 			return -1;
 		}
 		/* DANE-TA is name-checked (RFC 7672 section 3.2.2). */
-		hostname = xstrdup(e->host);
-		len = strlen(hostname);
-		if (len > 1 && hostname[len - 1] == '.')
-			hostname[len - 1] = '\0';
-		if (X509_check_host(leaf, hostname, 0, 0, NULL) != 1)
-			expect_warn(e, "%s: the certificate does not carry "
-			    "the MX host name %s, and senders check it for "
-			    "2 x x (DANE-TA) records; add it to the "
-			    "subjectAltName or use 3 1 1",
-			    c->chain->path, hostname);
-		free(hostname);
+		if (e->host != NULL)
+			expect_check_name(e, leaf, c->chain->path);
 		/* Senders verify the chain's validity for DANE-TA. */
 		if (leaf_expired)
 			expect_warn(e, "%s: certificate expired %s: senders "

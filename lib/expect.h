@@ -57,8 +57,8 @@ struct expect_entry {
 };
 
 struct expect {
-	char *host;			/* MX host name, normalised (trailing dot) */
-	char *owner;			/* "_25._tcp.mx1.example.com." */
+	char *host;			/* MX host name, normalised (trailing dot), or NULL */
+	char *owner;			/* "_25._tcp.mx1.example.com.", or NULL */
 	unsigned port;
 	long ttl;
 	enum conf_rollover rollover;
@@ -76,6 +76,8 @@ struct expect {
 /*
  * New, empty expectation for host's name, port, ttl, rollover,
  * issuer_depth and record types (host->certs is not looked at).
+ * host->name may be NULL: the records then have no owner (bare rdata)
+ * and the DANE-TA name check is skipped.
  */
 struct expect *expect_new(const struct conf_host *host);
 

@@ -44,7 +44,6 @@
 #include "xalloc.h"
 
 /* Stands in for the host when none is given (-f rdata, -f json). */
-#define NO_HOST "host.invalid"
 
 #define EXIT_CHECK_FAILED	1
 #define EXIT_ERROR		2
@@ -87,7 +86,6 @@ struct run {
 	size_t ninputs;
 	char *passphrase;		/* from --passphrase-file, or NULL */
 	struct conf *conf;
-	int no_host;			/* the expects use NO_HOST */
 };
 
 enum {
@@ -733,11 +731,10 @@ build_from_files(const struct options *o, struct run *r, time_t now)
 	if (load_files(o, r, &m) < 0)
 		goto done;
 	nhosts = o->nhosts > 0 ? o->nhosts : 1;
-	r->no_host = o->nhosts == 0;
 	r->expects = xcalloc(nhosts, sizeof(*r->expects));
 	for (k = 0; k < nhosts; k++) {
 		last = k == nhosts - 1;
-		options_host(o, o->nhosts > 0 ? o->hosts[k] : NO_HOST, &h);
+		options_host(o, o->nhosts > 0 ? o->hosts[k] : NULL, &h);
 		e = r->expects[r->nexpects++] = expect_new(&h);
 		/* The last host takes the loaded material over. */
 		for (i = 0; i < m.nchains; i++) {
@@ -911,23 +908,6 @@ find_duplicates(char *const *v, size_t n, char *dup)
 	free(t);
 }
 
-/*
- * Without a host the expects were built for NO_HOST: take that name out
- * again, so that no form can print it.
- */
-static void
-strip_host(struct expect *e)
-{
-	size_t i;
-
-	free(e->host);
-	e->host = NULL;
-	free(e->owner);
-	e->owner = NULL;
-	for (i = 0; i < e->nentries; i++)
-		tlsa_record_set_owner(&e->entries[i].rec, NULL);
-}
-
 /* Warnings of every set, and the notes (expiry), each said once. */
 static void
 print_warnings(const struct options *o, const struct run *r)
@@ -940,12 +920,8 @@ print_warnings(const struct options *o, const struct run *r)
 	for (k = 0; k < r->nexpects; k++) {
 		const struct expect *e = r->expects[k];
 
-		for (i = 0; i < e->nwarnings; i++) {
-			/* a name check against the stand-in means nothing */
-			if (r->no_host && strstr(e->warnings[i], NO_HOST))
-				continue;
+		for (i = 0; i < e->nwarnings; i++)
 			add_string(&v, &n, xstrdup(e->warnings[i]));
-		}
 		for (i = 0; i < e->nentries; i++)
 			if (e->entries[i].note != NULL)
 				add_string(&v, &n, xasprintf("%s: %s",
@@ -1117,10 +1093,9 @@ run_new_key(const struct options *o, struct run *r, time_t now)
 	key->is_private = 1;
 
 	nhosts = o->nhosts > 0 ? o->nhosts : 1;
-	r->no_host = o->nhosts == 0;
 	r->expects = xcalloc(nhosts, sizeof(*r->expects));
 	for (k = 0; k < nhosts; k++) {
-		options_host(o, o->nhosts > 0 ? o->hosts[k] : NO_HOST, &h);
+		options_host(o, o->nhosts > 0 ? o->hosts[k] : NULL, &h);
 		h.rollover = CONF_ROLLOVER_CURRENT_NEXT;
 		e = r->expects[r->nexpects++] = expect_new(&h);
 		expect_add_cert(e, NULL, NULL, NULL,
@@ -1131,8 +1106,6 @@ run_new_key(const struct options *o, struct run *r, time_t now)
 				certkey_key_free(key);
 			return EXIT_ERROR;
 		}
-		if (r->no_host)
-			strip_host(e);
 	}
 	print_warnings(o, r);
 
@@ -1191,9 +1164,6 @@ main(int argc, char **argv)
 		goto out;
 	if (o.passphrase_file != NULL)
 		add_string(&r.inputs, &r.ninputs, (char *)o.passphrase_file);
-	if (r.no_host)
-		for (i = 0; i < r.nexpects; i++)
-			strip_host(r.expects[i]);
 	print_warnings(&o, &r);
 	if (o.check)
 		status = run_check(&o, &r, &zone);

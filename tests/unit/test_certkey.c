@@ -35,6 +35,8 @@ setup(void **state)
 {
 	(void)state;
 	certdir = getenv("CERTDIR");
+	if (certdir != NULL && *certdir == '\0')
+		certdir = NULL;
 	return 0;
 }
 
@@ -414,6 +416,18 @@ test_combined_mismatch(void **state)
 	assert_err(&err, "key.pem: ", "holds a key but no certificate");
 	free(both);
 	free(k);
+
+	/* An encrypted key in a chain file. */
+	k = slurp("rsa-enc.key", &klen);
+	both = malloc(klen + clen);
+	assert_non_null(both);
+	memcpy(both, c, clen);
+	memcpy(both + clen, k, klen);
+	assert_int_equal(certkey_chain_parse((unsigned char *)both,
+	    klen + clen, "enc.pem", &chain, &err), -1);
+	assert_err(&err, "enc.pem: ", "encrypted private key in a chain file");
+	free(both);
+	free(k);
 	free(c);
 }
 
@@ -490,7 +504,8 @@ test_parse_damage(void **state)
 	assert_err(&err, "x: ", "neither PEM nor DER certificate or key");
 
 	/* PEM of another kind is no certificate and no key. */
-	pem = strdup("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
+	pem = strdup("-----BEGIN X509 CRL-----\nAAAA\n"
+	    "-----END X509 CRL-----\n");
 	assert_non_null(pem);
 	assert_int_equal(certkey_chain_parse((unsigned char *)pem,
 	    strlen(pem), "crl.pem", &chain, &err), -1);

@@ -517,6 +517,28 @@ test_issuer_name_check(void **state)
 }
 
 static void
+test_no_host(void **state)
+{
+	struct conf_host *h = *state;
+	struct expect *e;
+	size_t i;
+
+	need_certs();
+	host_init(h, CONF_ROLLOVER_CURRENT_ISSUER);
+	h->name = NULL;
+	host_cert(h, "rsa", "rsa-chain.pem", "rsa.key", "rsa-next.key");
+	e = load_ok(h);
+	assert_null(e->host);
+	assert_null(e->owner);
+	/* current 3 1 1, issuer 2 1 1, next 3 1 1; no owner, no name check */
+	assert_int_equal(e->nentries, 3);
+	for (i = 0; i < e->nentries; i++)
+		assert_null(e->entries[i].rec.owner);
+	assert_int_equal(e->nwarnings, 0);
+	expect_free(e);
+}
+
+static void
 test_expired(void **state)
 {
 	struct conf_host *h = *state;
@@ -685,6 +707,7 @@ main(void)
 		T(test_issuer_types),
 		T(test_issuer_errors),
 		T(test_issuer_name_check),
+		T(test_no_host),
 		T(test_expired),
 		T(test_key_mismatch),
 		T(test_passphrase),
