@@ -670,82 +670,119 @@ pem_block_key(const struct pem_block *blk, const char *passphrase,
 	return rc;
 }
 
-/* Does the whole DER input parse as this type? */
-static int
-der_is_pkcs8(const unsigned char *buf, long len)
-{
-	const unsigned char *p = buf;
-	PKCS8_PRIV_KEY_INFO *x = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, len);
-
-	PKCS8_PRIV_KEY_INFO_free(x);
-	return x != NULL && p == buf + len;
-}
-
-static int
-der_is_spki(const unsigned char *buf, long len)
-{
-	const unsigned char *p = buf;
-	X509_PUBKEY *x = d2i_X509_PUBKEY(NULL, &p, len);
-
-	X509_PUBKEY_free(x);
-	return x != NULL && p == buf + len;
-}
-
-static int
-der_is_enc(const unsigned char *buf, long len)
-{
-	const unsigned char *p = buf;
-	X509_SIG *x = d2i_X509_SIG(NULL, &p, len);
-
-	X509_SIG_free(x);
-	return x != NULL && p == buf + len;
-}
-
+/* What a DER object looks like from the tags of its first elements. */
+enum der_shape {
+	DER_UNKNOWN,
+	DER_CERT,		/* SEQUENCE { SEQUENCE, SEQUENCE, BIT STRING } */
+	DER_SPKI,		/* SEQUENCE { SEQUENCE, BIT STRING } */
+	DER_PKCS8_ENC,		/* SEQUENCE { SEQUENCE, OCTET STRING } */
+	DER_PKCS8,		/* SEQUENCE { INTEGER, SEQUENCE, OCTET STRING, ..} */
+	DER_RSA,		/* SEQUENCE { 9 INTEGERs, ... } */
+	DER_EC,			/* SEQUENCE { INTEGER, OCTET STRING, ... } */
+	DER_DSA			/* SEQUENCE { 6 INTEGERs } */
+};
 
 /*
- * A DER key of unknown form. Returns 0 with the key, -1 with err set,
- * or -2 (err not set) if the data is no key at all.
+ * Tell the kinds of DER file apart by their outline, so that only the one
+ * matching decoder runs: in OpenSSL 3.0 a failed or generic decode
+ * (d2i_AutoPrivateKey) costs a walk over every decoder there is.
+ * ASN1_get_object checks every length against the data.
+ */
+static enum der_shape
+der_shape(const unsigned char *buf, size_t size)
+{
+	const unsigned char *p = buf, *end;
+	long len;
+	int tag, class, rc, n = 0, ints = 0, tags[3] = { -1, -1, -1 };
+
+	if (size > LONG_MAX)
+		return DER_UNKNOWN;
+	rc = ASN1_get_object(&p, &len, &tag, &class, (long)size);
+	if ((rc & 0x80) || rc != V_ASN1_CONSTRUCTED ||
+	    tag != V_ASN1_SEQUENCE || class != V_ASN1_UNIVERSAL)
+		return DER_UNKNOWN;
+	end = p + len;
+	while (p < end && n < 16) {
+		rc = ASN1_get_object(&p, &len, &tag, &class, end - p);
+		if ((rc & 0x80) || (rc & 0x01))	/* bad, or indefinite */
+			return DER_UNKNOWN;
+		if (class != V_ASN1_UNIVERSAL)
+			tag = -1;
+		if (n < 3)
+			tags[n] = tag;
+		if (tag == V_ASN1_INTEGER)
+			ints++;
+		n++;
+		p += len;
+	}
+	if (tags[0] == V_ASN1_SEQUENCE) {
+		if (n == 3 && tags[1] == V_ASN1_SEQUENCE &&
+		    tags[2] == V_ASN1_BIT_STRING)
+			return DER_CERT;
+		if (n == 2 && tags[1] == V_ASN1_BIT_STRING)
+			return DER_SPKI;
+		if (n == 2 && tags[1] == V_ASN1_OCTET_STRING)
+			return DER_PKCS8_ENC;
+		return DER_UNKNOWN;
+	}
+	if (tags[0] != V_ASN1_INTEGER)
+		return DER_UNKNOWN;
+	if (tags[1] == V_ASN1_SEQUENCE && tags[2] == V_ASN1_OCTET_STRING)
+		return DER_PKCS8;
+	if (tags[1] == V_ASN1_OCTET_STRING)
+		return DER_EC;
+	if (ints >= 9 && tags[1] == V_ASN1_INTEGER)
+		return DER_RSA;
+	if (ints == 6 && n == 6)
+		return DER_DSA;
+	return DER_UNKNOWN;
+}
+
+static int
+der_shape_is_key(enum der_shape shape)
+{
+	return shape != DER_UNKNOWN && shape != DER_CERT;
+}
+
+/*
+ * A DER key. Returns 0 with the key, -1 with err set, or -2 (err not set)
+ * if the data is no key at all.
  */
 static int
 der_key(const unsigned char *buf, size_t size, const char *passphrase,
     const char *name, EVP_PKEY **out, int *is_private, struct errbuf *err)
 {
 	unsigned char *copy;
-	const unsigned char *p = buf;
-	long len;
-	int rc;
 	enum pem_kind kind;
+	int rc;
 
 	*out = NULL;
 	*is_private = 0;
-	if (size > LONG_MAX || size < 2 || buf[0] != 0x30)
-		return -2;
-	len = (long)size;
-	if (der_is_pkcs8(buf, len))
-		kind = PEM_PKCS8;
-	else if (der_is_spki(buf, len))
+	switch (der_shape(buf, size)) {
+	case DER_SPKI:
 		kind = PEM_SPKI;
-	else if (der_is_enc(buf, len))
+		break;
+	case DER_PKCS8_ENC:
 		kind = PEM_PKCS8_ENC;
-	else {
-		ERR_clear_error();
-		/* Traditional RSA or EC key; DSA is named as unsupported. */
-		if ((*out = d2i_AutoPrivateKey(NULL, &p, len)) == NULL) {
-			ERR_clear_error();
-			return -2;
-		}
-		*is_private = 1;
-		if (check_key_alg(*out, name, err) == -1) {
-			EVP_PKEY_free(*out);
-			*out = NULL;
-			return -1;
-		}
-		return 0;
+		break;
+	case DER_PKCS8:
+		kind = PEM_PKCS8;
+		break;
+	case DER_RSA:
+		kind = PEM_RSA;
+		break;
+	case DER_EC:
+		kind = PEM_EC;
+		break;
+	case DER_DSA:
+		return unsupported(name, "dsa", err);
+	default:
+		return -2;
 	}
-	ERR_clear_error();
+	/* der_to_key may decrypt in place; ours is the caller's buffer. */
 	copy = xmalloc(size);
 	memcpy(copy, buf, size);
-	rc = der_to_key(kind, NULL, copy, len, passphrase, name, out,
+	rc = der_to_key(kind, NULL, copy, (long)size, passphrase, name, out,
 	    is_private, err);
 	OPENSSL_clear_free(copy, size);
 	return rc;
@@ -863,39 +900,34 @@ chain_parse_der(struct certkey_chain *chain, const unsigned char *buf,
     size_t len, const char *name, struct errbuf *err)
 {
 	const unsigned char *p = buf, *end = buf + len;
-	EVP_PKEY *pkey;
+	enum der_shape shape = der_shape(buf, len);
 	X509 *cert;
-	int is_private;
 
-	if (len > LONG_MAX)
-		goto neither;
+	if (shape != DER_CERT) {
+		if (der_shape_is_key(shape))
+			errbuf_set(err, "%s: holds a key but no certificate",
+			    name);
+		else
+			errbuf_set(err, "%s: neither PEM nor DER certificate "
+			    "or key", name);
+		return -1;
+	}
 	/* Usually one certificate; concatenated DER is read as a chain. */
 	while (p < end) {
 		if ((cert = d2i_X509(NULL, &p, end - p)) == NULL) {
-			ERR_clear_error();
-			if (sk_X509_num(chain->certs) > 0) {
-				errbuf_set(err, "%s: bad DER data after "
+			if (sk_X509_num(chain->certs) == 0)
+				errbuf_ssl(err, "%s: bad DER certificate",
+				    name);
+			else
+				errbuf_ssl(err, "%s: bad DER data after "
 				    "certificate %d", name,
 				    sk_X509_num(chain->certs));
-				return -1;
-			}
-			if (der_key(buf, len, NULL, name, &pkey, &is_private,
-			    NULL) != -2) {
-				EVP_PKEY_free(pkey);
-				errbuf_set(err, "%s: holds a key but no "
-				    "certificate", name);
-				return -1;
-			}
-			goto neither;
+			return -1;
 		}
 		if (chain_push(chain, cert, name, err) == -1)
 			return -1;
 	}
 	return 0;
-
-neither:
-	errbuf_set(err, "%s: neither PEM nor DER certificate or key", name);
-	return -1;
 }
 
 int
@@ -920,13 +952,8 @@ certkey_chain_parse(const unsigned char *buf, size_t len, const char *name,
 	}
 	if (looks_pem(buf, len))
 		rc = chain_parse_pem(chain, buf, len, name, err);
-	else if (buf[0] == 0x30)
+	else
 		rc = chain_parse_der(chain, buf, len, name, err);
-	else {
-		errbuf_set(err, "%s: neither PEM nor DER certificate or key",
-		    name);
-		rc = -1;
-	}
 	if (rc == 0) {
 		leafkey = X509_get0_pubkey(certkey_chain_leaf(chain));
 		if (leafkey == NULL) {
@@ -998,8 +1025,6 @@ key_parse(const unsigned char *buf, size_t len, const char *name,
 {
 	struct pem_scan scan = { buf, buf, buf + len, name };
 	struct pem_block blk, keyblk;
-	const unsigned char *p;
-	X509 *cert;
 	int rc, keys = 0, certs = 0;
 
 	*pkey = NULL;
@@ -1039,15 +1064,11 @@ key_parse(const unsigned char *buf, size_t len, const char *name,
 	if (rc != -2)
 		return rc;
 	*nokey = 1;
-	p = buf;
-	if (len <= LONG_MAX &&
-	    (cert = d2i_X509(NULL, &p, (long)len)) != NULL) {
-		X509_free(cert);
+	if (der_shape(buf, len) == DER_CERT)
 		errbuf_set(err, "%s: holds a certificate, not a key", name);
-	} else
+	else
 		errbuf_set(err, "%s: neither PEM nor DER certificate or key",
 		    name);
-	ERR_clear_error();
 	return -1;
 }
 
@@ -1118,8 +1139,6 @@ holds_cert(const unsigned char *buf, size_t len, const char *name,
 {
 	struct pem_scan scan = { buf, buf, buf + len, name };
 	struct pem_block blk;
-	const unsigned char *p = buf;
-	X509 *cert;
 	int rc;
 
 	if (looks_pem(buf, len)) {
@@ -1128,12 +1147,7 @@ holds_cert(const unsigned char *buf, size_t len, const char *name,
 				return 1;
 		return rc;
 	}
-	if (len > LONG_MAX || buf[0] != 0x30)
-		return 0;
-	cert = d2i_X509(NULL, &p, (long)len);
-	ERR_clear_error();
-	X509_free(cert);
-	return cert != NULL;
+	return der_shape(buf, len) == DER_CERT;
 }
 
 int

@@ -516,6 +516,63 @@ test_parse_damage(void **state)
 	free(pem);
 }
 
+/* DER forms made here from loaded objects: traditional keys, a chain. */
+static void
+test_der_forms(void **state)
+{
+	static const char *keys[] = { "rsa.key", "ecdsa.key" };
+	struct certkey_key *key, *back;
+	struct certkey_chain *chain, *dchain;
+	struct errbuf err = { "" };
+	unsigned char *der, *p;
+	int n, n2;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		key = key_ok(keys[i], NULL);
+		/* i2d_PrivateKey writes RSAPrivateKey / ECPrivateKey. */
+		der = NULL;
+		n = i2d_PrivateKey(key->pkey, &der);
+		assert_true(n > 0);
+		if (certkey_key_parse(der, n, "trad.der", NULL, &back,
+		    &err) != 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(back->is_private, 1);
+		assert_true(certkey_pubkey_equal(key->pkey, back->pkey));
+		certkey_key_free(back);
+		/* A key is no certificate. */
+		assert_int_equal(certkey_chain_parse(der, n, "trad.der",
+		    &chain, &err), -1);
+		assert_err(&err, "trad.der: ",
+		    "holds a key but no certificate");
+		OPENSSL_free(der);
+		certkey_key_free(key);
+	}
+
+	/* Two DER certificates back to back read as a chain. */
+	chain = chain_ok("rsa-chain.pem");
+	n = i2d_X509(sk_X509_value(chain->certs, 0), NULL);
+	n2 = i2d_X509(sk_X509_value(chain->certs, 1), NULL);
+	assert_true(n > 0 && n2 > 0);
+	der = p = malloc(n + n2);
+	assert_non_null(der);
+	i2d_X509(sk_X509_value(chain->certs, 0), &p);
+	i2d_X509(sk_X509_value(chain->certs, 1), &p);
+	if (certkey_chain_parse(der, n + n2, "chain.der", &dchain, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(sk_X509_num(dchain->certs), 2);
+	assert_int_equal(X509_cmp(sk_X509_value(dchain->certs, 1),
+	    sk_X509_value(chain->certs, 1)), 0);
+	certkey_chain_free(dchain);
+	/* Cut short in the second one. */
+	assert_int_equal(certkey_chain_parse(der, n + n2 / 2, "cut.der",
+	    &dchain, &err), -1);
+	assert_err(&err, "cut.der: ", "bad DER data after certificate 1");
+	free(der);
+	certkey_chain_free(chain);
+}
+
 /* Unreadable file: root reads everything, so try as nobody. */
 static void
 test_unreadable(void **state)
@@ -764,6 +821,7 @@ main(void)
 		cmocka_unit_test(test_combined_mismatch),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_parse_damage),
+		cmocka_unit_test(test_der_forms),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_file_load),
 		cmocka_unit_test(test_expiry),
