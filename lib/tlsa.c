@@ -85,6 +85,21 @@ tlsa_check_computable(struct tlsa_type type, struct errbuf *err)
 }
 
 int
+tlsa_record_from_data(struct tlsa_record *out, struct tlsa_type type,
+    const unsigned char *der, size_t len, struct errbuf *err)
+{
+	unsigned char *copy;
+
+	memset(out, 0, sizeof(*out));
+	out->ttl = -1;
+	if (tlsa_check_computable(type, err) < 0)
+		return -1;
+	copy = xmalloc(len);
+	memcpy(copy, der, len);
+	return tlsa_record_from_der(out, type, copy, len, err);
+}
+
+int
 tlsa_record_from_cert(struct tlsa_record *out, struct tlsa_type type,
     X509 *cert, struct errbuf *err)
 {

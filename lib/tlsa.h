@@ -82,6 +82,15 @@ int tlsa_record_from_cert(struct tlsa_record *out, struct tlsa_type type,
     X509 *cert, struct errbuf *err);
 
 /*
+ * Same from DER bytes already at hand: the whole certificate for
+ * selector 0, its SubjectPublicKeyInfo for selector 1 (type.selector only
+ * says which the caller passes). This is the fast path for certificates
+ * that were never decoded into an X509 (see certkey.h).
+ */
+int tlsa_record_from_data(struct tlsa_record *out, struct tlsa_type type,
+    const unsigned char *der, size_t len, struct errbuf *err);
+
+/*
  * Same for a public (or private) key; type.selector must be 1. The key is
  * encoded as a certificate carries it: DER SubjectPublicKeyInfo, EC points
  * uncompressed, curves named - so a key file hashes to the same data as
