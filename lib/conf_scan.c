@@ -14,6 +14,7 @@
 #include <confuse.h>
 
 #include "conf_scan.h"
+#include "tlsa.h"
 #include "xalloc.h"
 
 
@@ -287,19 +288,13 @@ conf_sect_path(const struct conf_load *load, long i)
 	return path;
 }
 
-/* Host names are case-insensitive and may end in a dot. */
+/* Titles are case-insensitive; host names may also end in a dot. */
 static int
 conf_title_eq(const char *name, const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (strcmp(name, "host") == 0) {
-		if (la > 1 && a[la - 1] == '.')
-			la--;
-		if (lb > 1 && b[lb - 1] == '.')
-			lb--;
-	}
-	return la == lb && strncasecmp(a, b, la) == 0;
+	if (strcmp(name, "host") == 0)
+		return tlsa_name_equal(a, b);
+	return strcasecmp(a, b) == 0;
 }
 
 static void

@@ -512,9 +512,8 @@ tlsa_set_sort_unique(struct tlsa_set *set)
 	set->n = out + 1;
 }
 
-/* Equal names, ignoring case and one trailing dot on either side. */
-static int
-tlsa_name_eq(const char *a, const char *b)
+int
+tlsa_name_equal(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 
@@ -535,7 +534,7 @@ tlsa_set_find(const struct tlsa_set *set, const char *owner,
 		if (tlsa_rdata_cmp(&set->v[i], rec) != 0)
 			continue;
 		if (owner != NULL && (set->v[i].owner == NULL ||
-		    !tlsa_name_eq(set->v[i].owner, owner)))
+		    !tlsa_name_equal(set->v[i].owner, owner)))
 			continue;
 		return (long)i;
 	}

@@ -126,6 +126,9 @@ char *tlsa_owner_name(const char *host, unsigned port);
  */
 char *tlsa_name_normalise(const char *name);
 
+/* 1 if two domain names are equal, ignoring case and a trailing dot. */
+int tlsa_name_equal(const char *a, const char *b);
+
 /* Lower-case hex of data, malloc'd. */
 char *tlsa_hex(const unsigned char *data, size_t len);
 
