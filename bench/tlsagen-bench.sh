@@ -53,6 +53,9 @@ if [ "$(cat "$BENCH_OUT/.stamp" 2>/dev/null)" != "$BENCH_N" ]; then
 	"$BENCH_OUT/gencerts" "$BENCH_N" "$BENCH_OUT" || die "gencerts failed"
 	echo "$BENCH_N" > "$BENCH_OUT/.stamp"
 fi
+flags=$(pkg-config --cflags --libs libcrypto 2>/dev/null || echo -lcrypto)
+# shellcheck disable=SC2086
+cc -O2 -o "$BENCH_OUT/floor" "$here/floor.c" $flags || die "cannot build floor"
 cd "$BENCH_OUT" || die "cannot cd to $BENCH_OUT"
 files=(c[0-9]*.pem)
 [ ${#files[@]} -eq "$BENCH_N" ] || die "${#files[@]} certificates in $BENCH_OUT, want $BENCH_N (rm -r $BENCH_OUT)"
@@ -79,6 +82,18 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 	echo "  run $run: $(secs $((t1 - t0))) s, $(rate "$BENCH_N" $((t1 - t0))) certificates/s"
 done
 tl_median=$(printf '%s\n' "${tl_times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+
+# ------------------------------------------------------------ library floor
+# What OpenSSL itself allows in one process: a full certificate parse
+# (as tlsagen does), and the SubjectPublicKeyInfo bytes alone.
+for how in x509 spki; do
+	taskset -c "$BENCH_CPU" ./floor $how "${files[@]}" \
+	    > "$work/floor.$how" 2> "$work/floor.$how.err" ||
+	    { cat "$work/floor.$how.err" >&2; die "floor $how failed"; }
+	sed 's/^/  /' "$work/floor.$how.err"
+done
+floor_x509=$(awk '{ print $(NF) }' "$work/floor.x509.err" | tr -d '/s')
+floor_spki=$(awk '{ print $(NF) }' "$work/floor.spki.err" | tr -d '/s')
 
 # ------------------------------------------------------------ pipeline
 echo "pipeline: taskset -c $BENCH_CPU, per file: openssl x509 -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 ($BENCH_PIPE_N files)"
@@ -111,12 +126,18 @@ if [ "$n_pipe" -ne "$BENCH_PIPE_N" ] || [ "$missing" -ne 0 ]; then
 	comm -23 "$work/pipe.sorted" "$work/tlsagen.sorted" | head -5 >&2
 	ok=0
 fi
+for how in x509 spki; do
+	sort "$work/floor.$how" | cmp -s - "$work/tlsagen.sorted" || {
+		echo "MISMATCH: floor $how and tlsagen differ" >&2
+		ok=0
+	}
+done
 if [ "$BENCH_PIPE_N" -eq "$BENCH_N" ]; then
 	cmp -s "$work/pipe.sorted" "$work/tlsagen.sorted" || {
 		echo "MISMATCH: sorted record sets differ" >&2
 		ok=0
 	}
-	agree="all $BENCH_N records identical (sorted comparison)"
+	agree="all $BENCH_N pipeline records identical to tlsagen's (sorted comparison)"
 else
 	agree="all $BENCH_PIPE_N pipeline records found among tlsagen's $BENCH_N distinct records"
 fi
@@ -135,6 +156,7 @@ cat <<EOF
 - tlsagen: $BENCH_N certificates, runs $(for t in "${tl_times[@]}"; do printf '%s s ' "$(secs "$t")"; done); median $(secs "$tl_median") s = **$tl_rate certificates/s** (target >= 20000)
 - pipeline: $BENCH_PIPE_N certificates in $(secs $pipe_t) s = **$pipe_rate certificates/s**$( [ "$BENCH_PIPE_N" -ne "$BENCH_N" ] && echo " (subset of $BENCH_PIPE_N, rate per file; all $BENCH_N would take ~$(awk -v t="$pipe_t" -v a="$BENCH_PIPE_N" -v b="$BENCH_N" 'BEGIN { printf "%.0f", t / 1e9 * b / a }') s)")
 - ratio: **${ratio}x** (target >= 100x)
+- OpenSSL floor, one process, same files: full parse (PEM_read_bio_X509) $floor_x509/s; SubjectPublicKeyInfo bytes only (PEM_read_bio + ASN1_get_object) $floor_spki/s; both give the same $BENCH_N records as tlsagen
 - records: $( [ $ok -eq 1 ] && echo "$agree" || echo "MISMATCH (see above)")
 EOF
 [ $ok -eq 1 ]

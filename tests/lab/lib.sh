@@ -78,6 +78,7 @@ lab_init()
 	LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dglab.XXXXXX") ||
 	    lab_fail "cannot make a temporary directory"
 	chmod 755 "$LAB_TMP"
+	# shellcheck disable=SC2154 # lab_rc is set inside the trap
 	trap 'lab_rc=$?; trap - EXIT; lab_cleanup; exit $lab_rc' EXIT
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
