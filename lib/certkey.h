@@ -13,6 +13,33 @@
  *   "mx1.pem: truncated PEM: BEGIN CERTIFICATE without END line"
  *   "mx1.key: encrypted private key; give the passphrase with --passphrase-file"
  *   "mx1.key: no such file"
+ *
+ * Light certificates. The certificates in a struct certkey_chain are
+ * "light": their public key is not decoded. OpenSSL 3.0's d2i_X509
+ * decodes it through an OSSL_DECODER chain built afresh for every
+ * certificate: about 180 of the 185-195 us an ECDSA P-256 certificate
+ * takes; without it, 12-15 us (OpenSSL 3.0.22, one core of the
+ * project's 2-core machine). That held tlsagen at about 5,000 files/s.
+ * So chain certificates are parsed in a library context of certkey's own
+ * that holds only the "null" provider (loaded explicitly, so OpenSSL does
+ * not fall back to the default provider): no decoder runs, and the key
+ * stays the SubjectPublicKeyInfo bytes.
+ *   Works as usual: i2d_X509, X509_get_X509_PUBKEY and i2d_X509_PUBKEY
+ *   (so tlsa_record_from_cert), names, dates (X509_get0_notAfter),
+ *   X509_check_host, extensions (certkey_is_ca, X509_check_ca), X509_cmp
+ *   and X509_dup; and the functions below that take an X509.
+ *   Does not work: X509_get0_pubkey / X509_get_pubkey (NULL), anything
+ *   that needs the key (X509_check_issued, X509_verify,
+ *   X509_verify_cert), anything that fetches an algorithm in the
+ *   certificate's context (X509_digest; the cached SHA-1 fingerprint is
+ *   missing, which X509_cmp does without).
+ * So: a certificate's key comes from certkey_cert_pubkey, its algorithm
+ * from certkey_cert_alg_name, and a chain goes through
+ * certkey_certs_complete before OpenSSL verifies it (match_chain does).
+ * The leaf's algorithm is checked at load from the key's outline: the
+ * OID, the RSA modulus, the curve and the length of the EC point. An EC
+ * point of the right length that is not on its curve shows only when the
+ * key is decoded (certkey_cert_pubkey returns NULL).
  */
 #ifndef DG_CERTKEY_H
 #define DG_CERTKEY_H
@@ -27,7 +54,8 @@
 /* A loaded chain file. */
 struct certkey_chain {
 	char *path;		/* file it came from (or the name given to parse) */
-	STACK_OF(X509) *certs;	/* leaf at index 0, then issuers; at least one */
+	STACK_OF(X509) *certs;	/* leaf at index 0, then issuers; at least
+				 * one; light (see above) */
 	EVP_PKEY *key;		/* private key found in the same file, or NULL */
 };
 
@@ -79,8 +107,33 @@ int certkey_file_load(const char *path, const char *passphrase,
     struct certkey_chain **chain, struct certkey_key **key,
     struct errbuf *err);
 
-/* 1 if key (private or public) is the key of cert, else 0. */
+/*
+ * 1 if key (private or public) is the key of cert, else 0 (also when
+ * cert's key cannot be decoded). cert may be light or complete.
+ */
 int certkey_key_matches_cert(EVP_PKEY *key, X509 *cert);
+
+/*
+ * The public key of cert, light or complete: a new reference the caller
+ * frees with EVP_PKEY_free, or NULL if the key cannot be decoded. For a
+ * light certificate this decodes the key (the costly step light
+ * certificates skip), so call it only where the key itself is needed.
+ */
+EVP_PKEY *certkey_cert_pubkey(X509 *cert);
+
+/*
+ * A complete copy of cert (key decoded, in the default library context)
+ * for what verifies signatures: cert itself with a new reference when it
+ * is complete already, else a new certificate. Free it with X509_free.
+ * NULL on failure.
+ */
+X509 *certkey_cert_complete(X509 *cert);
+
+/*
+ * Same for every certificate of certs, in order: a new stack the caller
+ * frees with sk_X509_pop_free(s, X509_free), or NULL on failure.
+ */
+STACK_OF(X509) *certkey_certs_complete(STACK_OF(X509) *certs);
 
 /* 1 if the two keys have the same public part, else 0. */
 int certkey_pubkey_equal(EVP_PKEY *a, EVP_PKEY *b);
@@ -99,6 +152,18 @@ int certkey_alg_name(EVP_PKEY *key, char *buf, size_t len);
  * guard forces in a handshake.
  */
 const char *certkey_alg_family(EVP_PKEY *key);
+
+/*
+ * The same as certkey_alg_name and certkey_alg_family for the key of
+ * cert (light or complete), without decoding the key: read from the
+ * algorithm OID, the RSA modulus, the named curve and the point length.
+ * The names are exactly those certkey_alg_name gives for the decoded
+ * key. Returns -1 (NULL) also for a damaged key of a supported algorithm
+ * (buf then names the algorithm, e.g. "rsa") and for explicit EC curve
+ * parameters, which RFC 5480 forbids in certificates.
+ */
+int certkey_cert_alg_name(X509 *cert, char *buf, size_t len);
+const char *certkey_cert_alg_family(X509 *cert);
 
 /*
  * Read a passphrase: the first line of path, without its newline. Returns

@@ -99,14 +99,30 @@ expect_new(const struct conf_host *host)
 	return e;
 }
 
-/* The key that names a cert's algorithm: the leaf's, else the next key. */
-static EVP_PKEY *
-expect_cert_pkey(const struct expect_cert *c)
+/*
+ * Name a cert's algorithm into c->alg: the leaf's (read from the
+ * certificate: its key is never decoded here), else the next key's.
+ * Returns the family, or NULL with a description in c->alg ("none" for
+ * neither a chain nor a next key).
+ */
+static const char *
+expect_cert_alg(struct expect_cert *c)
 {
-	if (c->chain != NULL)
-		return X509_get0_pubkey(certkey_chain_leaf(c->chain));
-	if (c->next != NULL)
-		return c->next->pkey;
+	X509 *leaf;
+
+	if (c->chain != NULL) {
+		leaf = certkey_chain_leaf(c->chain);
+		if (certkey_cert_alg_name(leaf, c->alg, sizeof(c->alg)) < 0)
+			return NULL;
+		return certkey_cert_alg_family(leaf);
+	}
+	if (c->next != NULL) {
+		if (certkey_alg_name(c->next->pkey, c->alg,
+		    sizeof(c->alg)) < 0)
+			return NULL;
+		return certkey_alg_family(c->next->pkey);
+	}
+	snprintf(c->alg, sizeof(c->alg), "none");
 	return NULL;
 }
 
@@ -126,8 +142,7 @@ expect_add_cert(struct expect *e, const char *name,
     struct certkey_key *next)
 {
 	struct expect_cert *c;
-	EVP_PKEY *pkey;
-	const char *family = NULL;
+	const char *family;
 
 	e->certs = expect_grow(e->certs, e->ncerts, sizeof(*e->certs));
 	c = &e->certs[e->ncerts++];
@@ -137,11 +152,7 @@ expect_add_cert(struct expect *e, const char *name,
 	c->next = next;
 
 	/* On failure alg holds a description; expect_compute reports it. */
-	pkey = expect_cert_pkey(c);
-	if (pkey == NULL)
-		snprintf(c->alg, sizeof(c->alg), "none");
-	else if (certkey_alg_name(pkey, c->alg, sizeof(c->alg)) == 0)
-		family = certkey_alg_family(pkey);
+	family = expect_cert_alg(c);
 	c->name = xstrdup(name != NULL ? name :
 	    family != NULL ? family : c->alg);
 }
@@ -394,16 +405,15 @@ expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
 	struct tlsa_record rec = { NULL, -1, { 0, 0, 0 }, 0, NULL };
 	char date[32], *note;
 	X509 *leaf = NULL, *ca;
-	EVP_PKEY *pkey;
 	size_t i;
 	int leaf_expired = 0;
 
-	if ((pkey = expect_cert_pkey(c)) == NULL) {
+	if (c->chain == NULL && c->next == NULL) {
 		errbuf_set(err, "cert \"%s\": neither a chain nor a next key",
 		    c->name);
 		return -1;
 	}
-	if (certkey_alg_name(pkey, c->alg, sizeof(c->alg)) < 0) {
+	if (expect_cert_alg(c) == NULL) {
 		errbuf_set(err, "%s: unsupported key algorithm %s",
 		    expect_cert_path(c), c->alg);
 		return -1;

@@ -650,8 +650,8 @@ attach_next(struct material *m, struct certkey_key *next)
 		for (i = 0; i < m->nchains; i++) {
 			if (m->nexts[i] != NULL)
 				continue;
-			leaf_family = certkey_alg_family(X509_get0_pubkey(
-			    certkey_chain_leaf(m->chains[i])));
+			leaf_family = certkey_cert_alg_family(
+			    certkey_chain_leaf(m->chains[i]));
 			if (leaf_family != NULL &&
 			    strcmp(family, leaf_family) == 0) {
 				m->nexts[i] = next;

@@ -7,6 +7,13 @@
  * must give a leaf (or key) of a supported algorithm, a failure a one-line
  * message naming the input, and neither may leave errors on OpenSSL's
  * queue for the next caller to misreport.
+ *
+ * A loaded leaf is light (certkey.h): its algorithm, read without
+ * decoding the key, must be supported; decoded on demand, the key must
+ * have that very name and match the certificate, and a complete copy
+ * must carry the same key. The one thing the light reading cannot see is
+ * an EC point of the right length off its curve: then the key does not
+ * decode, which is allowed unless the file also held the private key.
  */
 #include "config.h"
 
@@ -56,8 +63,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct certkey_chain *chain = NULL;
 	struct certkey_key *key = NULL;
 	struct errbuf err;
-	char date[16];
-	X509 *leaf;
+	char date[16], alg[128], decoded[128];
+	EVP_PKEY *pkey;
+	X509 *leaf, *full;
 	size_t i;
 	int rc;
 
@@ -69,9 +77,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(chain->path, NAME) != 0)
 			abort();
 		leaf = certkey_chain_leaf(chain);
-		check_key(X509_get0_pubkey(leaf));
+		if (certkey_cert_alg_name(leaf, alg, sizeof(alg)) != 0 ||
+		    certkey_cert_alg_family(leaf) == NULL)
+			abort();
+		if ((pkey = certkey_cert_pubkey(leaf)) != NULL) {
+			check_key(pkey);
+			if (certkey_alg_name(pkey, decoded,
+			    sizeof(decoded)) != 0 ||
+			    strcmp(alg, decoded) != 0 ||
+			    strcmp(certkey_cert_alg_family(leaf),
+			    certkey_alg_family(pkey)) != 0 ||
+			    !certkey_key_matches_cert(pkey, leaf))
+				abort();
+			if ((full = certkey_cert_complete(leaf)) == NULL ||
+			    !certkey_pubkey_equal(X509_get0_pubkey(full),
+			    pkey))
+				abort();
+			X509_free(full);
+			EVP_PKEY_free(pkey);
+		} else if (chain->key != NULL)
+			abort();
 		if (chain->key != NULL &&
 		    !certkey_key_matches_cert(chain->key, leaf))
+			abort();
+		if (ERR_peek_error() != 0)
 			abort();
 		for (i = 0; i < (size_t)sk_X509_num(chain->certs); i++) {
 			(void)certkey_is_ca(sk_X509_value(chain->certs, i));

@@ -1,6 +1,8 @@
 /*
- * test_certkey - lib/certkey.c and lib/keygen.c over the files that
- * tests/data/gen-certs.sh makes in $CERTDIR (see tests/data/README.md).
+ * test_certkey - lib/certkey*.c and lib/keygen.c over the files that
+ * tests/data/gen-certs.sh makes in $CERTDIR (see tests/data/README.md),
+ * and over certificates made here for the algorithms and damage those
+ * files do not cover.
  */
 #include "config.h"
 
@@ -8,6 +10,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +24,11 @@
 
 #include <cmocka.h>
 
+#include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -149,13 +157,33 @@ assert_alg(EVP_PKEY *pkey, const char *want, const char *family)
 	assert_string_equal(certkey_alg_family(pkey), family);
 }
 
+/*
+ * The leaf's key, decoded on demand (free it). Chain certificates are
+ * light: OpenSSL itself has no key for them.
+ */
 static EVP_PKEY *
 leaf_key(const struct certkey_chain *chain)
 {
-	EVP_PKEY *pkey = X509_get0_pubkey(certkey_chain_leaf(chain));
+	X509 *leaf = certkey_chain_leaf(chain);
+	EVP_PKEY *pkey;
 
+	assert_null(X509_get0_pubkey(leaf));
+	ERR_clear_error();
+	pkey = certkey_cert_pubkey(leaf);
 	assert_non_null(pkey);
+	assert_int_equal(ERR_peek_error(), 0);
 	return pkey;
+}
+
+/* certkey_cert_alg_name and _family of cert give want and family. */
+static void
+assert_cert_alg(X509 *cert, const char *want, const char *family)
+{
+	char alg[64];
+
+	assert_int_equal(certkey_cert_alg_name(cert, alg, sizeof(alg)), 0);
+	assert_string_equal(alg, want);
+	assert_string_equal(certkey_cert_alg_family(cert), family);
 }
 
 static void
@@ -184,6 +212,7 @@ test_chain_files(void **state)
 		{ "ca.pem", 1, "ecdsa-p256", "ecdsa" },
 	};
 	struct certkey_chain *chain;
+	EVP_PKEY *pkey;
 	size_t i;
 
 	(void)state;
@@ -191,7 +220,13 @@ test_chain_files(void **state)
 		chain = chain_ok(t[i].file);
 		assert_int_equal(sk_X509_num(chain->certs), t[i].certs);
 		assert_null(chain->key);
-		assert_alg(leaf_key(chain), t[i].alg, t[i].family);
+		pkey = leaf_key(chain);
+		assert_alg(pkey, t[i].alg, t[i].family);
+		assert_cert_alg(certkey_chain_leaf(chain), t[i].alg,
+		    t[i].family);
+		assert_true(certkey_key_matches_cert(pkey,
+		    certkey_chain_leaf(chain)));
+		EVP_PKEY_free(pkey);
 		certkey_chain_free(chain);
 	}
 }
@@ -325,6 +360,7 @@ static void
 test_chain_order(void **state)
 {
 	struct certkey_chain *full, *leaf, *ca, *in;
+	STACK_OF(X509) *complete;
 	X509 *c0, *c1, *c2;
 
 	(void)state;
@@ -339,8 +375,16 @@ test_chain_order(void **state)
 	assert_int_equal(X509_cmp(c0, certkey_chain_leaf(leaf)), 0);
 	assert_int_equal(X509_cmp(c1, certkey_chain_leaf(in)), 0);
 	assert_int_equal(X509_cmp(c2, certkey_chain_leaf(ca)), 0);
-	assert_int_equal(X509_check_issued(c1, c0), X509_V_OK);
-	assert_int_equal(X509_check_issued(c2, c1), X509_V_OK);
+	/* Issuing needs the issuer's key: complete copies have it. */
+	complete = certkey_certs_complete(full->certs);
+	assert_non_null(complete);
+	assert_int_equal(sk_X509_num(complete), 3);
+	assert_int_equal(X509_cmp(sk_X509_value(complete, 0), c0), 0);
+	assert_int_equal(X509_check_issued(sk_X509_value(complete, 1),
+	    sk_X509_value(complete, 0)), X509_V_OK);
+	assert_int_equal(X509_check_issued(sk_X509_value(complete, 2),
+	    sk_X509_value(complete, 1)), X509_V_OK);
+	sk_X509_pop_free(complete, X509_free);
 	assert_int_equal(X509_check_host(c0, "mx2.example.test", 0, 0, NULL),
 	    1);
 	assert_false(certkey_is_ca(c0));
@@ -354,8 +398,7 @@ test_chain_order(void **state)
 	/* A second leaf is loaded as it comes; it is no CA. */
 	full = chain_ok("leafonly-as-ca.pem");
 	assert_false(certkey_is_ca(sk_X509_value(full->certs, 1)));
-	assert_alg(X509_get0_pubkey(sk_X509_value(full->certs, 1)),
-	    "ecdsa-p256", "ecdsa");
+	assert_cert_alg(sk_X509_value(full->certs, 1), "ecdsa-p256", "ecdsa");
 	certkey_chain_free(full);
 }
 
@@ -663,7 +706,9 @@ test_expiry(void **state)
 {
 	struct certkey_chain *chain;
 	char date[16];
-	time_t now = time(NULL);
+	time_t now = time(NULL), notafter, t;
+	struct tm tm;
+	X509 *leaf;
 
 	(void)state;
 	chain = chain_ok("expired.pem");
@@ -673,6 +718,15 @@ test_expiry(void **state)
 	/* It was valid once. */
 	assert_false(certkey_is_expired(certkey_chain_leaf(chain),
 	    (time_t)1580515200, NULL, 0));	/* 2020-02-01 */
+	/* Around notAfter, as X509_cmp_time judges: expired at it. */
+	leaf = certkey_chain_leaf(chain);
+	assert_int_equal(ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm), 1);
+	notafter = timegm(&tm);
+	for (t = notafter - 1; t <= notafter + 1; t++)
+		assert_int_equal(certkey_is_expired(leaf, t, NULL, 0),
+		    X509_cmp_time(X509_get0_notAfter(leaf), &t) < 0);
+	assert_false(certkey_is_expired(leaf, notafter - 1, NULL, 0));
+	assert_true(certkey_is_expired(leaf, notafter, NULL, 0));
 	certkey_chain_free(chain);
 
 	chain = chain_ok("rsa.pem");
@@ -808,6 +862,570 @@ test_keygen(void **state)
 	assert_err(&err, "/nonexistent/dir/next.key", "cannot create");
 }
 
+/*
+ * Chain certificates are light (certkey.h): no decoded key, yet all that
+ * records, expiry, names and the CA check need works, the SHA-1
+ * fingerprint that the light context cannot compute does not spill an
+ * error, and a complete copy is the same certificate with its key.
+ */
+static void
+test_light(void **state)
+{
+	struct certkey_chain *chain;
+	X509 *leaf, *ca, *full;
+	EVP_PKEY *pkey;
+	unsigned char *a = NULL, *b = NULL;
+	int alen, blen;
+
+	(void)state;
+	chain = chain_ok("rsa-chain.pem");
+	leaf = certkey_chain_leaf(chain);
+	ca = sk_X509_value(chain->certs, 1);
+	ERR_clear_error();
+	assert_null(X509_get0_pubkey(leaf));
+	assert_null(X509_get0_pubkey(ca));
+	ERR_clear_error();
+
+	assert_true(i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), NULL) > 0);
+	assert_non_null(X509_get0_notAfter(leaf));
+	assert_int_equal(X509_check_host(leaf, "mx1.example.test", 0, 0,
+	    NULL), 1);
+	assert_int_equal(X509_check_host(leaf, "mx9.example.test", 0, 0,
+	    NULL), 0);
+	assert_true(certkey_is_ca(ca));
+	assert_false(certkey_is_ca(leaf));
+	assert_int_equal(ERR_peek_error(), 0);
+	assert_int_equal(X509_check_ca(ca), 1);
+	assert_int_equal(X509_check_ca(leaf), 0);
+	ERR_clear_error();
+
+	/* A complete copy: the same DER, and now OpenSSL has its key. */
+	full = certkey_cert_complete(leaf);
+	assert_non_null(full);
+	assert_ptr_not_equal(full, leaf);
+	assert_non_null(X509_get0_pubkey(full));
+	alen = i2d_X509(leaf, &a);
+	blen = i2d_X509(full, &b);
+	assert_true(alen > 0);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	pkey = certkey_cert_pubkey(leaf);
+	assert_non_null(pkey);
+	assert_true(certkey_pubkey_equal(pkey, X509_get0_pubkey(full)));
+	assert_true(certkey_key_matches_cert(pkey, full));
+	assert_true(certkey_key_matches_cert(pkey, leaf));
+	assert_cert_alg(full, "rsa-2048", "rsa");
+	EVP_PKEY_free(pkey);
+
+	/* A complete certificate is not copied, only referenced. */
+	assert_ptr_equal(certkey_cert_complete(full), full);
+	X509_free(full);
+	pkey = certkey_cert_pubkey(full);
+	assert_ptr_equal(pkey, X509_get0_pubkey(full));
+	EVP_PKEY_free(pkey);
+	X509_free(full);
+	assert_null(certkey_cert_pubkey(NULL));
+	assert_null(certkey_cert_complete(NULL));
+	assert_int_equal(ERR_peek_error(), 0);
+	certkey_chain_free(chain);
+}
+
+/*
+ * certkey_cert_alg_name on cert (light or complete) says exactly what
+ * certkey_alg_name says of its decoded key. Returns the name in buf.
+ */
+static void
+assert_same_alg(X509 *cert, const char *what, char *buf, size_t len)
+{
+	EVP_PKEY *pkey;
+	char want[128];
+	int rc, wantrc;
+
+	pkey = certkey_cert_pubkey(cert);
+	assert_non_null(pkey);
+	wantrc = certkey_alg_name(pkey, want, sizeof(want));
+	rc = certkey_cert_alg_name(cert, buf, len);
+	if (rc != wantrc || strcmp(buf, want) != 0)
+		fail_msg("%s: certkey_cert_alg_name gives %d \"%s\", "
+		    "certkey_alg_name %d \"%s\"", what, rc, buf, wantrc, want);
+	if (certkey_alg_family(pkey) == NULL)
+		assert_null(certkey_cert_alg_family(cert));
+	else
+		assert_string_equal(certkey_cert_alg_family(cert),
+		    certkey_alg_family(pkey));
+	EVP_PKEY_free(pkey);
+}
+
+/* Every certificate of every file in CERTDIR, light and complete. */
+static void
+test_cert_alg_certdir(void **state)
+{
+	static const char *want[] = { "rsa-2048", "ecdsa-p256", "ecdsa-p384",
+	    "ecdsa-p521", "ed25519", "ed448", "dsa", "ec secp256k1" };
+	int seen[sizeof(want) / sizeof(want[0])] = { 0 };
+	struct certkey_chain *chain;
+	struct errbuf err;
+	struct dirent *de;
+	char what[512], alg[128];
+	X509 *cert;
+	DIR *dir;
+	BIO *bio;
+	size_t i;
+	int n, complete = 0, light = 0;
+
+	(void)state;
+	(void)path("");
+	assert_non_null(dir = opendir(certdir));
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    strcmp(de->d_name, "dir.pem") == 0 ||
+		    access(path(de->d_name), R_OK) != 0)
+			continue;
+		/* Complete, as OpenSSL's own reader makes them. */
+		assert_non_null(bio = BIO_new_file(path(de->d_name), "r"));
+		for (n = 0; (cert = PEM_read_bio_X509(bio, NULL, NULL,
+		    NULL)) != NULL; n++) {
+			assert_non_null(X509_get0_pubkey(cert));
+			snprintf(what, sizeof(what), "%s #%d", de->d_name, n);
+			assert_same_alg(cert, what, alg, sizeof(alg));
+			for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+				if (strcmp(alg, want[i]) == 0)
+					seen[i] = 1;
+			X509_free(cert);
+			complete++;
+		}
+		BIO_free(bio);
+		ERR_clear_error();
+		/* Light, as certkey loads them. */
+		if (certkey_chain_load(path(de->d_name), &chain, &err) != 0)
+			continue;
+		for (n = 0; n < sk_X509_num(chain->certs); n++) {
+			snprintf(what, sizeof(what), "%s #%d (light)",
+			    de->d_name, n);
+			assert_same_alg(sk_X509_value(chain->certs, n), what,
+			    alg, sizeof(alg));
+			light++;
+		}
+		certkey_chain_free(chain);
+	}
+	closedir(dir);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!seen[i])
+			fail_msg("no certificate with %s in CERTDIR", want[i]);
+	assert_true(complete >= 20);
+	assert_true(light >= 20);
+}
+
+/* A certificate for pub, signed by signer (an Ed25519 key). */
+static X509 *
+make_cert(EVP_PKEY *pub, EVP_PKEY *signer)
+{
+	X509 *x;
+	X509_NAME *name;
+
+	assert_non_null(x = X509_new());
+	assert_true(X509_set_version(x, X509_VERSION_3));
+	assert_true(ASN1_INTEGER_set(X509_get_serialNumber(x), 1));
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+	name = X509_get_subject_name(x);
+	assert_true(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"mx1.example.test", -1, -1, 0));
+	assert_true(X509_set_issuer_name(x, name));
+	assert_true(X509_set_pubkey(x, pub));
+	assert_true(X509_sign(x, signer, NULL) > 0);
+	return x;
+}
+
+/*
+ * x with its key's parameters and bits replaced (ptype V_ASN1_UNDEF: no
+ * parameters), re-signed: keys OpenSSL would never write.
+ */
+static X509 *
+doctor(X509 *x, EVP_PKEY *signer, int nid, int ptype, void *pval,
+    const unsigned char *bits, int nbits)
+{
+	unsigned char *copy = OPENSSL_memdup(bits, nbits);
+
+	assert_non_null(copy);
+	assert_true(X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x),
+	    OBJ_nid2obj(nid), ptype, pval, copy, nbits));
+	assert_true(X509_sign(x, signer, NULL) > 0);
+	return x;
+}
+
+/* Load x as certkey does; 0 with alg and family, or -1 with err. */
+static int
+light_load(X509 *x, struct certkey_chain **chain, struct errbuf *err)
+{
+	unsigned char *der = NULL;
+	int len, rc;
+
+	assert_true((len = i2d_X509(x, &der)) > 0);
+	rc = certkey_chain_parse(der, len, "made.pem", chain, err);
+	OPENSSL_free(der);
+	return rc;
+}
+
+static void
+made_ok(X509 *x, const char *alg, const char *family)
+{
+	struct certkey_chain *chain = NULL;
+	struct errbuf err = { "" };
+	char buf[128];
+
+	if (light_load(x, &chain, &err) != 0)
+		fail_msg("%s: %s", alg, err.msg);
+	assert_cert_alg(certkey_chain_leaf(chain), alg, family);
+	assert_same_alg(certkey_chain_leaf(chain), alg, buf, sizeof(buf));
+	certkey_chain_free(chain);
+	X509_free(x);
+}
+
+static void
+made_fails(X509 *x, const char *alg, const char *want)
+{
+	struct certkey_chain *chain = (void *)1;
+	struct errbuf err = { "" };
+	unsigned char *der = NULL;
+	const unsigned char *q;
+	X509 *again;
+	char buf[128];
+	int len;
+
+	assert_int_equal(light_load(x, &chain, &err), -1);
+	assert_null(chain);
+	assert_err(&err, "made.pem: ", want);
+	assert_int_equal(certkey_cert_alg_name(x, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, alg);
+	assert_null(certkey_cert_alg_family(x));
+	/* The same once OpenSSL has read it (its decode may fail). */
+	len = i2d_X509(x, &der);
+	q = der;
+	assert_non_null(again = d2i_X509(NULL, &q, len));
+	assert_int_equal(certkey_cert_alg_name(again, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, alg);
+	X509_free(again);
+	OPENSSL_free(der);
+	X509_free(x);
+	ERR_clear_error();
+}
+
+static EVP_PKEY *
+keygen(const char *type, const char *arg)
+{
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *pkey = NULL;
+
+	if (strcmp(type, "RSA-PSS") == 0) {
+		/* EVP_PKEY_Q_keygen knows no RSA-PSS. */
+		assert_non_null(ctx = EVP_PKEY_CTX_new_from_name(NULL, type,
+		    NULL));
+		assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 1024),
+		    1);
+		assert_int_equal(EVP_PKEY_keygen(ctx, &pkey), 1);
+		EVP_PKEY_CTX_free(ctx);
+	} else if (strcmp(type, "RSA") == 0)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, type, (size_t)1024);
+	else if (arg != NULL)
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, type, arg);
+	else
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, type);
+	assert_non_null(pkey);
+	return pkey;
+}
+
+/*
+ * Algorithms and damage CERTDIR lacks. Damaged keys of supported
+ * algorithms are refused at load (before, OpenSSL's failed decode made
+ * them "unsupported key algorithm rsaencryption").
+ */
+static void
+test_cert_alg_made(void **state)
+{
+	static const unsigned char neg[] = { 0x30, 0x08, 0x02, 0x03, 0x80,
+	    0x00, 0x01, 0x02, 0x01, 0x03 };
+	static const unsigned char onlyn[] = { 0x30, 0x05, 0x02, 0x03, 0x40,
+	    0x00, 0x01 };
+	static const unsigned char trailing[] = { 0x30, 0x08, 0x02, 0x03,
+	    0x40, 0x00, 0x01, 0x02, 0x01, 0x03, 0x00 };
+	unsigned char pad[400], point[65] = { 0x04 }, ed[32] = { 0 };
+	EVP_PKEY *signer, *pkey, *rsa;
+	unsigned char *bits = NULL;
+	const unsigned char *pk;
+	size_t blen;
+	int pklen;
+	X509 *x;
+
+	(void)state;
+	if (certdir == NULL)
+		skip();
+	signer = keygen("ED25519", NULL);
+	rsa = keygen("RSA", NULL);
+
+	made_ok(make_cert(rsa, signer), "rsa-1024", "rsa");
+	made_ok(make_cert(signer, signer), "ed25519", "ed25519");
+
+	/* A compressed point is a P-256 key all the same. */
+	pkey = keygen("EC", "P-256");
+	assert_true(EVP_PKEY_set_utf8_string_param(pkey,
+	    OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"));
+	x = make_cert(pkey, signer);
+	assert_int_equal(X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL,
+	    X509_get_X509_PUBKEY(x)), 1);
+	assert_int_equal(pklen, 33);
+	made_ok(x, "ecdsa-p256", "ecdsa");
+
+	/* Explicit parameters: refused, whichever curve they describe. */
+	assert_true(EVP_PKEY_set_utf8_string_param(pkey,
+	    OSSL_PKEY_PARAM_EC_ENCODING, OSSL_PKEY_EC_ENCODING_EXPLICIT));
+	made_fails(make_cert(pkey, signer),
+	    "ec with explicit curve parameters",
+	    "unsupported key algorithm ec with explicit curve parameters");
+	EVP_PKEY_free(pkey);
+
+	pkey = keygen("RSA-PSS", NULL);
+	made_fails(make_cert(pkey, signer), "rsa-pss",
+	    "unsupported key algorithm rsa-pss (supported: RSA, ECDSA");
+	EVP_PKEY_free(pkey);
+	pkey = keygen("X25519", NULL);
+	made_fails(make_cert(pkey, signer), "x25519",
+	    "unsupported key algorithm x25519");
+	EVP_PKEY_free(pkey);
+	pkey = keygen("EC", "brainpoolP256r1");
+	made_fails(make_cert(pkey, signer), "ec brainpoolP256r1",
+	    "unsupported key algorithm ec brainpoolP256r1");
+	EVP_PKEY_free(pkey);
+
+	/* RSA moduli: a leading zero byte too many is still 1024 bits. */
+	x = make_cert(rsa, signer);
+	assert_true((blen = i2d_PublicKey(rsa, &bits)) > 0);
+	assert_true(blen + 1 < sizeof(pad) && bits[0] == 0x30 &&
+	    bits[1] == 0x81 && bits[3] == 0x02 && bits[4] == 0x81);
+	/* 30 81 L 02 81 N 00 <n> ... -> 30 81 L+1 02 81 N+1 00 00 <n> */
+	memcpy(pad, bits, 7);
+	pad[2]++;
+	pad[5]++;
+	pad[7] = 0x00;
+	memcpy(pad + 8, bits + 7, blen - 7);
+	made_ok(doctor(x, signer, NID_rsaEncryption, V_ASN1_NULL, NULL, pad,
+	    (int)blen + 1), "rsa-1024", "rsa");
+	OPENSSL_free(bits);
+	x = make_cert(rsa, signer);
+	made_fails(doctor(x, signer, NID_rsaEncryption, V_ASN1_NULL, NULL,
+	    neg, sizeof(neg)), "rsa", "public key of the certificate is "
+	    "damaged (rsa)");
+	x = make_cert(rsa, signer);
+	made_fails(doctor(x, signer, NID_rsaEncryption, V_ASN1_NULL, NULL,
+	    onlyn, sizeof(onlyn)), "rsa", "damaged (rsa)");
+	x = make_cert(rsa, signer);
+	made_fails(doctor(x, signer, NID_rsaEncryption, V_ASN1_NULL, NULL,
+	    trailing, sizeof(trailing)), "rsa", "damaged (rsa)");
+
+	/* EC points of the wrong length or form; unknown curves. */
+	x = make_cert(rsa, signer);
+	made_fails(doctor(x, signer, NID_X9_62_id_ecPublicKey, V_ASN1_OBJECT,
+	    OBJ_nid2obj(NID_X9_62_prime256v1), point, 64), "ecdsa-p256",
+	    "damaged (ecdsa-p256)");
+	x = make_cert(rsa, signer);
+	point[0] = 0x06;
+	made_fails(doctor(x, signer, NID_X9_62_id_ecPublicKey, V_ASN1_OBJECT,
+	    OBJ_nid2obj(NID_X9_62_prime256v1), point, 65), "ecdsa-p256",
+	    "damaged (ecdsa-p256)");
+	x = make_cert(rsa, signer);
+	made_fails(doctor(x, signer, NID_X9_62_id_ecPublicKey, V_ASN1_OBJECT,
+	    OBJ_nid2obj(NID_secp384r1), point, 65), "ecdsa-p384",
+	    "damaged (ecdsa-p384)");
+	x = make_cert(rsa, signer);
+	made_fails(doctor(x, signer, NID_X9_62_id_ecPublicKey, V_ASN1_NULL,
+	    NULL, point, 65), "ec without a named curve",
+	    "damaged (ec without a named curve)");
+	x = make_cert(rsa, signer);
+	made_fails(doctor(x, signer, NID_X9_62_id_ecPublicKey, V_ASN1_OBJECT,
+	    OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1), point, 65),
+	    "ec 1.3.6.1.4.1.99999.1", "unsupported key algorithm ec "
+	    "1.3.6.1.4.1.99999.1");
+
+	/* Ed25519 keys are 32 bytes, without parameters. */
+	x = make_cert(rsa, signer);
+	made_fails(doctor(x, signer, NID_ED25519, V_ASN1_UNDEF, NULL, ed, 31),
+	    "ed25519", "damaged (ed25519)");
+	x = make_cert(rsa, signer);
+	made_fails(doctor(x, signer, NID_ED25519, V_ASN1_NULL, NULL, ed, 32),
+	    "ed25519", "damaged (ed25519)");
+	x = make_cert(rsa, signer);
+	made_fails(doctor(x, signer, NID_ED448, V_ASN1_UNDEF, NULL, ed, 32),
+	    "ed448", "damaged (ed448)");
+
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(signer);
+}
+
+/*
+ * certkey decodes the usual PEM layout itself and leaves every other to
+ * PEM_read_bio_ex: either way a file must load exactly when OpenSSL's
+ * own reader loads it, with the same certificate.
+ */
+static void
+pem_layout(const char *what, const char *text)
+{
+	struct certkey_chain *chain = NULL;
+	struct errbuf err = { "" };
+	unsigned char *a = NULL, *b = NULL;
+	X509 *ossl;
+	BIO *bio;
+	int ours, alen, blen;
+
+	assert_non_null(bio = BIO_new_mem_buf(text, -1));
+	ossl = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	ours = certkey_chain_parse((const unsigned char *)text, strlen(text),
+	    what, &chain, &err) == 0;
+	if (ours != (ossl != NULL))
+		fail_msg("%s: certkey %s, OpenSSL %s (%s)", what,
+		    ours ? "loads" : "refuses", ossl ? "loads" : "refuses",
+		    err.msg);
+	if (ours) {
+		alen = i2d_X509(certkey_chain_leaf(chain), &a);
+		blen = i2d_X509(ossl, &b);
+		assert_true(alen > 0);
+		assert_int_equal(alen, blen);
+		assert_memory_equal(a, b, alen);
+		OPENSSL_free(a);
+		OPENSSL_free(b);
+	}
+	X509_free(ossl);
+	certkey_chain_free(chain);
+}
+
+/* text with its base64 rewrapped at width (<= 0: one char less in line 2). */
+static char *
+rewrap(const char *text, int width, const char *eol)
+{
+	const char *body = strchr(text, '\n') + 1, *end = strstr(text,
+	    "-----END");
+	char *out = malloc(strlen(text) * 2 + 64), *o = out;
+	int col = 0, line = 0;
+
+	assert_non_null(out);
+	memcpy(o, text, body - 1 - text);
+	o += body - 1 - text;
+	o += sprintf(o, "%s", eol);
+	for (; body < end; body++) {
+		if (*body == '\n' || *body == '\r')
+			continue;
+		*o++ = *body;
+		if (++col == (width > 0 ? width : line == 1 ? 63 : 64)) {
+			o += sprintf(o, "%s", eol);
+			col = 0;
+			line++;
+		}
+	}
+	if (col > 0)
+		o += sprintf(o, "%s", eol);
+	o += sprintf(o, "-----END CERTIFICATE-----%s", eol);
+	return out;
+}
+
+static void
+test_pem_layouts(void **state)
+{
+	char *text, *v;
+	size_t len, n;
+
+	(void)state;
+	text = slurp("rsa.pem", &len);
+	pem_layout("as written", text);
+	v = rewrap(text, 64, "\r\n");
+	pem_layout("CRLF", v);
+	free(v);
+	v = rewrap(text, 76, "\n");
+	pem_layout("76 columns", v);
+	free(v);
+	v = rewrap(text, 0, "\n");
+	pem_layout("a short line inside", v);
+	free(v);
+	/* No newline after END; junk after END or BEGIN. */
+	v = strdup(text);
+	assert_non_null(v);
+	n = strlen(v);
+	v[n - 1] = '\0';
+	pem_layout("no final newline", v);
+	v[n - 2] = 'x';
+	pem_layout("junk after END", v);
+	free(v);
+	v = malloc(len + 2);
+	assert_non_null(v);
+	memcpy(v, text, 27);
+	v[27] = ' ';
+	memcpy(v + 28, text + 27, len - 27 + 1);
+	pem_layout("a space after BEGIN", v);
+	/* Damaged base64, in a line and in the padding. */
+	memcpy(v, text, len + 1);
+	v[100] = '*';
+	pem_layout("a bad character", v);
+	memcpy(v, text, len + 1);
+	v[100] = '=';
+	pem_layout("padding inside", v);
+	free(v);
+	free(text);
+}
+
+/* Chains loaded from several threads at once, as the guard does. */
+static void *
+load_thread(void *arg)
+{
+	static const char *files[] = { "rsa-chain.pem", "ecdsa-chain.pem",
+	    "ed25519-chain.pem", "combined.pem", "rsa.pem.der" };
+	struct certkey_chain *chain;
+	struct errbuf err;
+	EVP_PKEY *pkey;
+	char alg[64], file[1024];
+	size_t i;
+	int n, *bad = arg;
+
+	/* Not path(): its buffers are shared. */
+	for (n = 0; n < 20; n++)
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(file, sizeof(file), "%s/%s", certdir,
+			    files[i]);
+			if (certkey_chain_load(file, &chain, &err) != 0) {
+				(*bad)++;
+				continue;
+			}
+			pkey = certkey_cert_pubkey(certkey_chain_leaf(chain));
+			if (pkey == NULL || X509_get0_pubkey(
+			    certkey_chain_leaf(chain)) != NULL ||
+			    certkey_cert_alg_name(certkey_chain_leaf(chain),
+			    alg, sizeof(alg)) != 0)
+				(*bad)++;
+			EVP_PKEY_free(pkey);
+			certkey_chain_free(chain);
+		}
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	pthread_t t[4];
+	int bad[4] = { 0 }, i;
+
+	(void)state;
+	(void)path("");
+	for (i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, load_thread,
+		    &bad[i]), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(bad[i], 0);
+	}
+}
+
 int
 main(void)
 {
@@ -827,6 +1445,11 @@ main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_passphrase_read),
 		cmocka_unit_test(test_alg_unsupported),
+		cmocka_unit_test(test_light),
+		cmocka_unit_test(test_cert_alg_certdir),
+		cmocka_unit_test(test_cert_alg_made),
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_pem_layouts),
 		cmocka_unit_test_setup_teardown(test_keygen, keygen_setup,
 		    keygen_teardown),
 	};

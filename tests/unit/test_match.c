@@ -4,6 +4,7 @@
  * Records are computed with lib/tlsa.c from the very files a chain is
  * matched against, so every verdict here is OpenSSL's DANE code judging
  * a real chain, not a comparison of our own hashes with themselves.
+ * The chains are certkey's light ones, as tlsagen and the guard pass.
  */
 #include "config.h"
 
@@ -18,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "certkey.h"
@@ -257,6 +260,77 @@ test_dane_ta(void **state)
 	tlsa_set_free(&set);
 }
 
+/*
+ * Chains from certkey are light (certkey.h: no decoded keys). match_chain
+ * verifies complete copies of them, so a DANE-TA signature is really
+ * checked: a leaf with a damaged signature fails as a signature failure,
+ * not for want of a key. The chain it was given stays as it was, and a
+ * chain OpenSSL decoded itself (the guard's) matches the same.
+ */
+static void
+test_light_chains(void **state)
+{
+	struct tlsa_set set = { NULL, 0, 0 };
+	struct certkey_chain *chain, *forged;
+	struct match_result res;
+	struct errbuf err = { "" };
+	STACK_OF(X509) *whole;
+	unsigned char *der = NULL, *p;
+	char *path;
+	X509 *cert;
+	BIO *bio;
+	int len, n;
+
+	(void)state;
+	need_certs();
+	add_cert_record(&set, OWNER, "int.pem", 0,
+	    (struct tlsa_type){ 2, 1, 1 });
+	chain = load_chain("rsa-chain.pem");
+	assert_null(X509_get0_pubkey(sk_X509_value(chain->certs, 0)));
+	assert_null(X509_get0_pubkey(sk_X509_value(chain->certs, 1)));
+	ERR_clear_error();
+	assert_int_equal(match_chain(&set, OWNER, HOST, chain->certs, &res,
+	    &err), 1);
+	assert_int_equal(res.depth, 1);
+	assert_null(X509_get0_pubkey(sk_X509_value(chain->certs, 0)));
+	ERR_clear_error();
+
+	/* Decoded by OpenSSL itself, as a live connection gives it. */
+	assert_non_null(whole = sk_X509_new_null());
+	path = path_of("rsa-chain.pem");
+	assert_non_null(bio = BIO_new_file(path, "r"));
+	free(path);
+	while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		assert_non_null(X509_get0_pubkey(cert));
+		assert_true(sk_X509_push(whole, cert) > 0);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	assert_int_equal(sk_X509_num(whole), 2);
+	assert_int_equal(match_chain(&set, OWNER, HOST, whole, &res, &err), 1);
+	assert_int_equal(res.depth, 1);
+	sk_X509_pop_free(whole, X509_free);
+
+	/* The same chain with the last byte of the leaf's signature changed. */
+	n = i2d_X509(sk_X509_value(chain->certs, 0), NULL);
+	len = n + i2d_X509(sk_X509_value(chain->certs, 1), NULL);
+	der = p = xmalloc(len);
+	assert_int_equal(i2d_X509(sk_X509_value(chain->certs, 0), &p), n);
+	assert_int_equal(i2d_X509(sk_X509_value(chain->certs, 1), &p),
+	    len - n);
+	der[n - 1] ^= 0x01;
+	if (certkey_chain_parse(der, len, "forged", &forged, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(der);
+	assert_int_equal(match_chain(&set, OWNER, HOST, forged->certs, &res,
+	    &err), 0);
+	if (strstr(res.reason, "signature failure") == NULL)
+		fail_msg("forged leaf: %s", res.reason);
+	certkey_chain_free(forged);
+	certkey_chain_free(chain);
+	tlsa_set_free(&set);
+}
+
 static void
 test_dane_ta_not_served(void **state)
 {
@@ -493,6 +567,7 @@ main(void)
 		cmocka_unit_test(test_dane_ee_no_name_check),
 		cmocka_unit_test(test_dane_ta),
 		cmocka_unit_test(test_dane_ta_not_served),
+		cmocka_unit_test(test_light_chains),
 		cmocka_unit_test(test_owner_filter),
 		cmocka_unit_test(test_unusable_records),
 		cmocka_unit_test(test_match_key),
