@@ -52,27 +52,11 @@ match_ctx_init(void)
 	match_ctx = ctx;
 }
 
-/* Owners compare case-insensitively, with or without the trailing dot. */
-static int
-match_owner_eq(const char *a, const char *b)
-{
-	size_t la, lb;
-
-	if (a == NULL || b == NULL)
-		return 0;
-	la = strlen(a);
-	lb = strlen(b);
-	if (la > 0 && a[la - 1] == '.')
-		la--;
-	if (lb > 0 && b[lb - 1] == '.')
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
-}
-
 static int
 match_wanted(const struct tlsa_record *rec, const char *owner)
 {
-	return owner == NULL || match_owner_eq(rec->owner, owner);
+	return owner == NULL ||
+	    (rec->owner != NULL && tlsa_name_equal(rec->owner, owner));
 }
 
 static void

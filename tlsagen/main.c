@@ -160,19 +160,6 @@ add_string(char ***v, size_t *n, char *s)
 	(*v)[(*n)++] = s;
 }
 
-/* Host names compare without case and without the trailing dot. */
-static int
-host_equal(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la > 0 && a[la - 1] == '.')
-		la--;
-	if (lb > 0 && b[lb - 1] == '.')
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
-}
-
 static int
 parse_number(const char *s, long min, long max, long *out)
 {
@@ -242,7 +229,7 @@ parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			for (i = 0, dup = 0; i < o->nhosts; i++)
-				dup |= host_equal(o->hosts[i], optarg);
+				dup |= tlsa_name_equal(o->hosts[i], optarg);
 			if (!dup)
 				add_string(&o->hosts, &o->nhosts, optarg);
 			break;
@@ -769,7 +756,7 @@ conf_find_host(const struct conf *conf, const char *name)
 	size_t i;
 
 	for (i = 0; i < conf->nhosts; i++)
-		if (host_equal(conf->hosts[i].name, name))
+		if (tlsa_name_equal(conf->hosts[i].name, name))
 			return &conf->hosts[i];
 	return NULL;
 }
