@@ -528,6 +528,10 @@ expect_compute(struct expect *e, time_t now, struct errbuf *err)
 			issuer[nissuer++] = e->types[i];
 	if (nissuer == 0 && e->rollover == CONF_ROLLOVER_CURRENT_ISSUER)
 		issuer[nissuer++] = ta211;
+	if (nissuer == 0 && e->issuer_depth != 1)
+		expect_warn(e, "issuer depth %d has no effect: no 2 x x "
+		    "records are asked for (rollover current+issuer or a "
+		    "2 x x record type)", e->issuer_depth);
 
 	/* A next key has no certificate yet: 3 1 M, M as asked for 3 x x. */
 	for (i = 0; i < e->ntypes; i++) {

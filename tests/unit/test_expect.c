@@ -514,6 +514,13 @@ test_issuer_name_check(void **state)
 	e = load_ok(h);
 	assert_int_equal(e->nwarnings, 0);
 	expect_free(e);
+
+	/* An issuer depth without 2 x x records would be silently ignored. */
+	h->issuer_depth = 2;
+	e = load_ok(h);
+	assert_int_equal(e->nwarnings, 1);
+	assert_true(has_warning(e, "issuer depth 2 has no effect"));
+	expect_free(e);
 }
 
 static void
