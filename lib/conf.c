@@ -38,6 +38,7 @@
 
 #include "conf.h"
 #include "conf_scan.h"
+#include "expect.h"
 #include "xalloc.h"
 
 #define CONF_FILE_MAX		(1024 * 1024)
@@ -247,7 +248,8 @@ conf_parse_record(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 			conf_report(cfg, "records \"%s\": %s", value,
 			    err.msg[0] ? err.msg : "not a record type such "
 			    "as \"3 1 1\"");
-	}
+	} else if (expect_type_allowed(type, &err) < 0)
+		conf_report(cfg, "records \"%s\": %s", value, err.msg);
 	*(const char **)result = value;
 	return 0;
 }

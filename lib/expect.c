@@ -330,49 +330,58 @@ expect_emit(struct expect *e, struct expect_seen *seen,
 	ent->note = note;
 }
 
+int
+expect_type_allowed(struct tlsa_type t, struct errbuf *err)
+{
+	char buf[16];
+
+	tlsa_type_str(t, buf, sizeof(buf));
+	switch (t.usage) {
+	case TLSA_USAGE_PKIX_TA:
+		errbuf_set(err, "usage 0 (PKIX-TA) is not for SMTP: "
+		    "RFC 7672 section 3.1.3 says SMTP clients do not "
+		    "use PKIX usages; use 3 (DANE-EE) or 2 (DANE-TA)");
+		return -1;
+	case TLSA_USAGE_PKIX_EE:
+		errbuf_set(err, "usage 1 (PKIX-EE) is not for SMTP: "
+		    "RFC 7672 section 3.1.3 says SMTP clients do not "
+		    "use PKIX usages; use 3 (DANE-EE) or 2 (DANE-TA)");
+		return -1;
+	case TLSA_USAGE_DANE_TA:
+	case TLSA_USAGE_DANE_EE:
+		break;
+	default:
+		errbuf_set(err, "record type %s: unknown usage %u; "
+		    "use 3 (DANE-EE) or 2 (DANE-TA)", buf, t.usage);
+		return -1;
+	}
+	if (t.selector > TLSA_SELECTOR_SPKI) {
+		errbuf_set(err, "record type %s: unknown selector %u; "
+		    "use 1 (public key) or 0 (whole certificate)",
+		    buf, t.selector);
+		return -1;
+	}
+	if (t.mtype > TLSA_MATCH_SHA512) {
+		errbuf_set(err, "record type %s: unknown matching "
+		    "type %u; use 1 (SHA-256) or 2 (SHA-512)",
+		    buf, t.mtype);
+		return -1;
+	}
+	return 0;
+}
+
 /* Refuse what SMTP cannot use, warn about what is fragile. */
 static int
 expect_check_types(struct expect *e, struct errbuf *err)
 {
-	char buf[16];
 	size_t i;
 	int sel0 = 0, mtype0 = 0;
 
 	for (i = 0; i < e->ntypes; i++) {
 		struct tlsa_type t = e->types[i];
 
-		tlsa_type_str(t, buf, sizeof(buf));
-		switch (t.usage) {
-		case TLSA_USAGE_PKIX_TA:
-			errbuf_set(err, "usage 0 (PKIX-TA) is not for SMTP: "
-			    "RFC 7672 section 3.1.3 says SMTP clients do not "
-			    "use PKIX usages; use 3 (DANE-EE) or 2 (DANE-TA)");
+		if (expect_type_allowed(t, err) < 0)
 			return -1;
-		case TLSA_USAGE_PKIX_EE:
-			errbuf_set(err, "usage 1 (PKIX-EE) is not for SMTP: "
-			    "RFC 7672 section 3.1.3 says SMTP clients do not "
-			    "use PKIX usages; use 3 (DANE-EE) or 2 (DANE-TA)");
-			return -1;
-		case TLSA_USAGE_DANE_TA:
-		case TLSA_USAGE_DANE_EE:
-			break;
-		default:
-			errbuf_set(err, "record type %s: unknown usage %u; "
-			    "use 3 (DANE-EE) or 2 (DANE-TA)", buf, t.usage);
-			return -1;
-		}
-		if (t.selector > TLSA_SELECTOR_SPKI) {
-			errbuf_set(err, "record type %s: unknown selector %u; "
-			    "use 1 (public key) or 0 (whole certificate)",
-			    buf, t.selector);
-			return -1;
-		}
-		if (t.mtype > TLSA_MATCH_SHA512) {
-			errbuf_set(err, "record type %s: unknown matching "
-			    "type %u; use 1 (SHA-256) or 2 (SHA-512)",
-			    buf, t.mtype);
-			return -1;
-		}
 		if (t.selector == TLSA_SELECTOR_CERT && !sel0++)
 			expect_warn(e, "selector 0 (whole certificate) "
 			    "changes with every renewal, even with the same "

@@ -112,6 +112,13 @@ int expect_load(const struct conf_host *host, const char *passphrase,
 
 void expect_free(struct expect *e);
 
+/*
+ * The record-type rule alone, for the configuration checker: 0 for a
+ * type SMTP may publish (usage 2 or 3, selector 0/1, matching type 0-2),
+ * or -1 with err saying why not (usages 0 and 1 with the RFC's reason).
+ */
+int expect_type_allowed(struct tlsa_type type, struct errbuf *err);
+
 /* "current", "issuer", "next". */
 const char *expect_role_name(enum expect_role role);
 

@@ -146,6 +146,18 @@ chain_names(const struct material *m)
 	return s;
 }
 
+/* Give chain j the key if it is the key of its leaf; 1 if it is. */
+static int
+pair_with(struct material *m, size_t j, const struct certkey_key *key)
+{
+	if (!certkey_key_matches_cert(key->pkey,
+	    certkey_chain_leaf(m->chains[j])))
+		return 0;
+	if (m->keys[j] == NULL)
+		m->keys[j] = key_ref(key);
+	return 1;
+}
+
 /*
  * Pair each key file with every chain whose leaf it is the key of. A
  * sorted digest table keeps this n log n; a key the table cannot place
@@ -189,24 +201,11 @@ pair_keys(struct material *m)
 			while (hit > leaves && digest_cmp(hit - 1, &probe) == 0)
 				hit--;
 			for (; hit < leaves + m->nchains &&
-			    digest_cmp(hit, &probe) == 0; hit++) {
-				j = hit->index;
-				if (!certkey_key_matches_cert(key->pkey,
-				    certkey_chain_leaf(m->chains[j])))
-					continue;
-				if (m->keys[j] == NULL)
-					m->keys[j] = key_ref(key);
-				paired = 1;
-			}
+			    digest_cmp(hit, &probe) == 0; hit++)
+				paired |= pair_with(m, hit->index, key);
 		}
-		for (j = 0; !paired && j < m->nchains; j++) {
-			if (!certkey_key_matches_cert(key->pkey,
-			    certkey_chain_leaf(m->chains[j])))
-				continue;
-			if (m->keys[j] == NULL)
-				m->keys[j] = key_ref(key);
-			paired = 1;
-		}
+		for (j = 0; !paired && j < m->nchains; j++)
+			paired = pair_with(m, j, key);
 		if (!paired) {
 			names = chain_names(m);
 			if (m->nchains == 1)

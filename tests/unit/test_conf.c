@@ -366,6 +366,11 @@ static const struct {
 	  "  cert \"c\" { chain = \"/c\" }\n}\n",
 	  "t.conf:3: host \"h\": records \"4 1 1\": usage 4 is not one of 0-3 "
 	  "(usage 0-3, selector 0-1, matching type 0-2)" },
+	{ "host \"h\" {\n  records = { \"1 1 1\" }\n"
+	  "  cert \"c\" { chain = \"/c\" }\n}\n",
+	  "t.conf:2: host \"h\": records \"1 1 1\": usage 1 (PKIX-EE) is not "
+	  "for SMTP: RFC 7672 section 3.1.3 says SMTP clients do not use PKIX "
+	  "usages; use 3 (DANE-EE) or 2 (DANE-TA)" },
 	{ "host \"h\" {\n  records = {}\n  cert \"c\" { chain = \"/c\" }\n}\n",
 	  "t.conf:1: host \"h\": records is empty; list at least one type, "
 	  "e.g. records = { \"3 1 1\" }" },
