@@ -1,0 +1,889 @@
+/*
+ * checks - probe results, files on disk and published records to the
+ * items of G1-G7. See checks.h for the contracts and DESIGN.md for what
+ * each check means.
+ *
+ * Decisions:
+ *  - A probe that could not reach the point a check needs (unreachable,
+ *    timeout, protocol error) makes that check UNKNOWN with the reason,
+ *    never CRITICAL: "could not look" is not "saw it broken", and a false
+ *    G3 CRITICAL would send an administrator to the TLSA records for a
+ *    network problem.
+ *  - G4 does not depend on an address: one item per host and algorithm.
+ *  - G3 is judged against the published records only (tlsa_file, or the
+ *    expected set standing in for it); a served chain that the published
+ *    records match but the files on disk do not is G5's finding, not G3's.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "certkey.h"
+#include "checks.h"
+#include "expect.h"
+#include "match.h"
+#include "probe.h"
+#include "tlsa.h"
+#include "xalloc.h"
+
+/* Most probes running at once: 16 listeners x 2 algorithms in one round. */
+#define CHECKS_THREADS_MAX	32
+
+struct checks_keep {
+	char **names;		/* host names */
+	struct expect **sets;
+	size_t n;
+};
+
+struct checks_keep *
+checks_keep_new(void)
+{
+	return xcalloc(1, sizeof(struct checks_keep));
+}
+
+void
+checks_keep_free(struct checks_keep *keep)
+{
+	size_t i;
+
+	if (keep == NULL)
+		return;
+	for (i = 0; i < keep->n; i++) {
+		free(keep->names[i]);
+		expect_free(keep->sets[i]);
+	}
+	free(keep->names);
+	free(keep->sets);
+	free(keep);
+}
+
+static const struct expect *
+keep_get(const struct checks_keep *keep, const char *host)
+{
+	size_t i;
+
+	if (keep == NULL)
+		return NULL;
+	for (i = 0; i < keep->n; i++)
+		if (strcmp(keep->names[i], host) == 0)
+			return keep->sets[i];
+	return NULL;
+}
+
+/* Store e (taking it) as host's last good set. */
+static void
+keep_put(struct checks_keep *keep, const char *host, struct expect *e)
+{
+	size_t i;
+
+	for (i = 0; i < keep->n; i++)
+		if (strcmp(keep->names[i], host) == 0) {
+			expect_free(keep->sets[i]);
+			keep->sets[i] = e;
+			return;
+		}
+	keep->names = xreallocarray(keep->names, keep->n + 1,
+	    sizeof(*keep->names));
+	keep->sets = xreallocarray(keep->sets, keep->n + 1,
+	    sizeof(*keep->sets));
+	keep->names[keep->n] = xstrdup(host);
+	keep->sets[keep->n] = e;
+	keep->n++;
+}
+
+static const char *
+host_name(const struct conf_host *h)
+{
+	return h->name != NULL ? h->name : "";
+}
+
+/* 1 if path exists but this process may not read it (privileges dropped). */
+static int
+unreadable(const char *path)
+{
+	return path != NULL && access(path, R_OK) < 0 && errno == EACCES;
+}
+
+/*
+ * The expected set of h as of now. When expect_load fails because a key
+ * file can no longer be read, rebuild it from the chain files (read
+ * afresh) and the next keys of prev: the key files only checked the
+ * leaf and supplied the next key's public half, which cannot have
+ * changed without the file changing, and then root must restart or
+ * reload us anyway.
+ */
+static int
+checks_expect(const struct conf_host *h, const struct expect *prev,
+    time_t now, struct expect **out, struct errbuf *err)
+{
+	struct certkey_chain *chain;
+	struct certkey_key *key, *next;
+	struct expect *e;
+	size_t i, j;
+	int any = 0;
+
+	if (expect_load(h, NULL, now, out, err) == 0)
+		return 0;
+	for (i = 0; i < h->ncerts; i++)
+		if (unreadable(h->certs[i].key) ||
+		    unreadable(h->certs[i].next_key) ||
+		    unreadable(h->certs[i].passphrase_file))
+			any = 1;
+	if (!any || prev == NULL)
+		return -1;
+
+	e = expect_new(h);
+	for (i = 0; i < h->ncerts; i++) {
+		const struct conf_cert *cc = &h->certs[i];
+
+		if (certkey_chain_load(cc->chain, &chain, err) < 0)
+			goto fail;
+		key = next = NULL;
+		if (cc->key != NULL && cc->passphrase_file == NULL &&
+		    !unreadable(cc->key)) {
+			if (certkey_key_load(cc->key, NULL, &key, err) < 0) {
+				certkey_chain_free(chain);
+				goto fail;
+			}
+			if (!certkey_key_matches_cert(key->pkey,
+			    certkey_chain_leaf(chain))) {
+				errbuf_set(err, "%s does not match the "
+				    "certificate in %s", cc->key, cc->chain);
+				certkey_key_free(key);
+				certkey_chain_free(chain);
+				goto fail;
+			}
+		}
+		if (cc->next_key != NULL && !unreadable(cc->next_key) &&
+		    cc->passphrase_file == NULL) {
+			if (certkey_key_load(cc->next_key, NULL, &next,
+			    err) < 0) {
+				certkey_key_free(key);
+				certkey_chain_free(chain);
+				goto fail;
+			}
+		} else if (cc->next_key != NULL) {
+			for (j = 0; j < prev->ncerts; j++)
+				if (prev->certs[j].next != NULL &&
+				    prev->certs[j].name != NULL &&
+				    cc->name != NULL &&
+				    strcmp(prev->certs[j].name, cc->name) == 0)
+					break;
+			if (j == prev->ncerts) {
+				errbuf_set(err, "%s: cannot read it any more "
+				    "and it was not loaded at start",
+				    cc->next_key);
+				certkey_key_free(key);
+				certkey_chain_free(chain);
+				goto fail;
+			}
+			next = xcalloc(1, sizeof(*next));
+			next->path = xstrdup(prev->certs[j].next->path);
+			next->pkey = prev->certs[j].next->pkey;
+			EVP_PKEY_up_ref(next->pkey);
+			next->is_private = prev->certs[j].next->is_private;
+		}
+		expect_add_cert(e, cc->name, chain, key, next);
+	}
+	if (expect_compute(e, now, err) < 0)
+		goto fail;
+	*out = e;
+	return 0;
+
+fail:
+	expect_free(e);
+	return -1;
+}
+
+int
+checks_preload(const struct conf *conf, struct checks_keep *keep,
+    struct errbuf *err)
+{
+	struct expect *e;
+	size_t i;
+
+	for (i = 0; i < conf->nhosts; i++) {
+		const struct conf_host *h = &conf->hosts[i];
+
+		if (expect_load(h, NULL, time(NULL), &e, err) < 0) {
+			errbuf_prefix(err, "host %s", host_name(h));
+			return -1;
+		}
+		keep_put(keep, host_name(h), e);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ probes */
+
+struct job {
+	struct probe_params params;
+	struct probe_result res;
+	size_t host;		/* index into the sweep's hosts */
+	const char *alg;	/* family forced, or NULL */
+	const char *client;	/* G6 */
+};
+
+struct pool {
+	struct job *jobs;
+	size_t n, next;
+	pthread_mutex_t mu;
+};
+
+static void *
+pool_worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (i >= p->n)
+			break;
+		if (probe_run(&p->jobs[i].params, &p->jobs[i].res) < 0 &&
+		    p->jobs[i].res.detail[0] == '\0')
+			snprintf(p->jobs[i].res.detail,
+			    sizeof(p->jobs[i].res.detail), "bad probe "
+			    "parameters");
+	}
+	return NULL;
+}
+
+/* Run every job, at most CHECKS_THREADS_MAX at a time. */
+static void
+pool_run(struct job *jobs, size_t n)
+{
+	pthread_t tids[CHECKS_THREADS_MAX];
+	struct pool p;
+	size_t i, started = 0, want;
+
+	if (n == 0)
+		return;
+	p.jobs = jobs;
+	p.n = n;
+	p.next = 0;
+	pthread_mutex_init(&p.mu, NULL);
+	want = n < CHECKS_THREADS_MAX ? n : CHECKS_THREADS_MAX;
+	for (i = 0; i < want; i++) {
+		if (pthread_create(&tids[i], NULL, pool_worker, &p) != 0)
+			break;
+		started++;
+	}
+	/* Without any thread (resource limits) the jobs still run, here. */
+	if (started == 0)
+		pool_worker(&p);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+}
+
+/* ------------------------------------------------------------ a sweep */
+
+/* One algorithm of a host: its family and the chain/next key on disk. */
+struct alg {
+	const char *family;		/* static string from certkey */
+	const struct expect_cert *cert;	/* NULL if the files did not load */
+};
+
+struct hostwork {
+	const struct conf_host *h;
+	struct expect *e;		/* this sweep's expected set, or NULL */
+	char experr[ERRBUF_SIZE];	/* why e is NULL */
+	char *owner;			/* _PORT._tcp.HOST. */
+	struct tlsa_set own;		/* published stand-in: e's records */
+	const struct tlsa_set *pub;	/* published set, NULL if none */
+	char pubname[512];		/* "tlsa_file FILE" or "expected set" */
+	char puberr[ERRBUF_SIZE];	/* why pub is NULL */
+	struct alg algs[8];
+	size_t nalgs;
+};
+
+static const char *const checks_families[] = {
+	"rsa", "ecdsa", "ed25519", "ed448"
+};
+
+static const char *
+known_family(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < 4; i++)
+		if (strcmp(name, checks_families[i]) == 0)
+			return checks_families[i];
+	return NULL;
+}
+
+static void
+add_alg(struct hostwork *hw, const char *family,
+    const struct expect_cert *cert)
+{
+	size_t i;
+
+	if (family == NULL)
+		return;
+	for (i = 0; i < hw->nalgs; i++)
+		if (strcmp(hw->algs[i].family, family) == 0) {
+			if (hw->algs[i].cert == NULL)
+				hw->algs[i].cert = cert;
+			return;
+		}
+	if (hw->nalgs == sizeof(hw->algs) / sizeof(hw->algs[0]))
+		return;
+	hw->algs[hw->nalgs].family = family;
+	hw->algs[hw->nalgs].cert = cert;
+	hw->nalgs++;
+}
+
+/*
+ * The families to probe. From the expected set when it loaded; else
+ * from each chain file alone; else from the cert section's name: a
+ * broken file on disk must not stop the probes of what is served.
+ */
+static void
+hostwork_algs(struct hostwork *hw)
+{
+	struct certkey_chain *chain;
+	struct errbuf err;
+	size_t i;
+
+	if (hw->e != NULL) {
+		for (i = 0; i < hw->e->ncerts; i++) {
+			const struct expect_cert *c = &hw->e->certs[i];
+
+			if (c->chain != NULL)
+				add_alg(hw, certkey_cert_alg_family(
+				    certkey_chain_leaf(c->chain)), c);
+		}
+		return;
+	}
+	for (i = 0; i < hw->h->ncerts; i++) {
+		const struct conf_cert *cc = &hw->h->certs[i];
+
+		if (cc->chain != NULL &&
+		    certkey_chain_load(cc->chain, &chain, &err) == 0) {
+			add_alg(hw, certkey_cert_alg_family(
+			    certkey_chain_leaf(chain)), NULL);
+			certkey_chain_free(chain);
+		} else
+			add_alg(hw, known_family(cc->name), NULL);
+	}
+}
+
+static int
+family_is(const char *served, const char *family)
+{
+	size_t n = strlen(family);
+
+	return strncmp(served, family, n) == 0 &&
+	    (served[n] == '\0' || served[n] == '-');
+}
+
+/* First 8 bytes of the SHA-256 of cert's DER, in hex, for messages. */
+static void
+cert_fp(X509 *cert, char *out, size_t len)
+{
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	int n;
+
+	snprintf(out, len, "?");
+	if ((n = i2d_X509(cert, &der)) <= 0)
+		return;
+	if (EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) &&
+	    len >= 17)
+		for (i = 0; i < 8 && i < mdlen; i++)
+			snprintf(out + 2 * i, 3, "%02x", md[i]);
+	OPENSSL_free(der);
+}
+
+/* Leaf DER comparison: 1 equal, 0 not. */
+static int
+same_leaf(X509 *a, X509 *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int na, nb, eq;
+
+	na = i2d_X509(a, &da);
+	nb = i2d_X509(b, &db);
+	eq = na > 0 && na == nb && memcmp(da, db, (size_t)na) == 0;
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return eq;
+}
+
+static void
+eval_g3(struct report *out, struct hostwork *hw, const struct job *j)
+{
+	const char *host = host_name(hw->h);
+	struct match_result mr;
+	struct errbuf err;
+	char type[16];
+	int m;
+
+	if (hw->pub == NULL) {
+		report_add(out, "G3", host, j->params.addr, j->alg, NULL,
+		    GUARD_UNKNOWN, "no published set to match against: %s",
+		    hw->puberr);
+		return;
+	}
+	m = match_chain(hw->pub, hw->owner, host, j->res.chain, &mr, &err);
+	if (m == 1) {
+		if (mr.record >= 0 && (size_t)mr.record < hw->pub->n)
+			tlsa_type_str(hw->pub->v[mr.record].type, type,
+			    sizeof(type));
+		else
+			snprintf(type, sizeof(type), "a");
+		report_add(out, "G3", host, j->params.addr, j->alg, NULL,
+		    GUARD_OK, "served chain matched by %s record of %s at "
+		    "depth %d", type, hw->pubname, mr.depth);
+	} else if (m == 0)
+		report_add(out, "G3", host, j->params.addr, j->alg, NULL,
+		    GUARD_CRITICAL, "no record of %s at %s matches the "
+		    "served %s chain (%s): DANE senders cannot deliver",
+		    hw->pubname, hw->owner, j->res.alg, mr.reason);
+	else
+		report_add(out, "G3", host, j->params.addr, j->alg, NULL,
+		    GUARD_UNKNOWN, "cannot match: %s", err.msg);
+}
+
+static void
+eval_g5(struct report *out, struct hostwork *hw, const struct job *j,
+    const struct alg *a)
+{
+	const char *host = host_name(hw->h);
+	char fs[20], fd[20];
+	X509 *served, *disk;
+
+	if (a->cert == NULL || a->cert->chain == NULL) {
+		report_add(out, "G5", host, j->params.addr, j->alg, NULL,
+		    GUARD_UNKNOWN, "chain on disk not loaded: %s",
+		    hw->experr[0] ? hw->experr : "no chain file");
+		return;
+	}
+	served = sk_X509_value(j->res.chain, 0);
+	disk = certkey_chain_leaf(a->cert->chain);
+	if (same_leaf(served, disk)) {
+		report_add(out, "G5", host, j->params.addr, j->alg, NULL,
+		    GUARD_OK, "served leaf is the one in %s",
+		    a->cert->chain->path);
+		return;
+	}
+	cert_fp(served, fs, sizeof(fs));
+	cert_fp(disk, fd, sizeof(fd));
+	report_add(out, "G5", host, j->params.addr, j->alg, NULL,
+	    GUARD_CRITICAL, "served leaf (sha256 %s...) differs from %s "
+	    "(sha256 %s...): deployed but not reloaded, or reloaded from a "
+	    "stale path", fs, a->cert->chain->path, fd);
+}
+
+/* G1, G2, G3, G5 of one probe. */
+static void
+eval_probe(struct report *out, struct hostwork *hw, const struct job *j,
+    const struct alg *a)
+{
+	const struct probe_result *r = &j->res;
+	const char *host = host_name(hw->h), *addr = j->params.addr;
+	const char *st = probe_status_name(r->status);
+	const char *step = probe_step_name(r->step);
+	int g1 = 0;	/* 1: G1 judged OK, go on; 0: stop with "skip" */
+	const char *skip = NULL;
+
+	switch (r->status) {
+	case PROBE_UNREACHABLE:
+	case PROBE_TIMEOUT:
+	case PROBE_PROTOCOL:
+	case PROBE_NO_XCLIENT:
+		/* Past STARTTLS, the offer itself was seen. */
+		if (r->step >= PROBE_STEP_HANDSHAKE) {
+			report_add(out, "G1", host, addr, j->alg, NULL,
+			    GUARD_OK, "STARTTLS offered and accepted");
+			report_add(out, "G2", host, addr, j->alg, NULL,
+			    GUARD_UNKNOWN, "%s at %s: %s", st, step,
+			    r->detail);
+		} else {
+			report_add(out, "G1", host, addr, j->alg, NULL,
+			    GUARD_UNKNOWN, "%s at %s: %s", st, step,
+			    r->detail);
+			report_add(out, "G2", host, addr, j->alg, NULL,
+			    GUARD_UNKNOWN, "not tested: %s at %s", st, step);
+		}
+		skip = st;
+		break;
+	case PROBE_NO_STARTTLS:
+	case PROBE_STARTTLS_REFUSED:
+		report_add(out, "G1", host, addr, j->alg, NULL,
+		    GUARD_CRITICAL, "%s", r->detail[0] ? r->detail :
+		    r->status == PROBE_NO_STARTTLS ?
+		    "EHLO does not advertise STARTTLS" :
+		    "STARTTLS refused");
+		report_add(out, "G2", host, addr, j->alg, NULL,
+		    GUARD_UNKNOWN, "not tested: no STARTTLS");
+		skip = "no STARTTLS";
+		break;
+	case PROBE_TLS_FAILED:
+		report_add(out, "G1", host, addr, j->alg, NULL, GUARD_OK,
+		    "STARTTLS offered and accepted");
+		report_add(out, "G2", host, addr, j->alg, NULL,
+		    GUARD_CRITICAL, "no TLS handshake with %s: %s", j->alg,
+		    r->detail);
+		skip = "no handshake";
+		break;
+	case PROBE_TLS_OLD:
+		report_add(out, "G1", host, addr, j->alg, NULL, GUARD_OK,
+		    "STARTTLS offered and accepted");
+		if (r->detail[0] != '\0')
+			report_add(out, "G2", host, addr, j->alg, NULL,
+			    GUARD_CRITICAL, "%s", r->detail);
+		else
+			report_add(out, "G2", host, addr, j->alg, NULL,
+			    GUARD_CRITICAL, "handshake only at %s (TLS 1.2 "
+			    "or later required)", r->version[0] ?
+			    r->version : "TLS < 1.2");
+		g1 = 1;
+		break;
+	case PROBE_OK:
+		report_add(out, "G1", host, addr, j->alg, NULL, GUARD_OK,
+		    "STARTTLS offered and accepted");
+		if (j->alg != NULL && !family_is(r->alg, j->alg)) {
+			report_add(out, "G2", host, addr, j->alg, NULL,
+			    GUARD_CRITICAL, "asked for %s, the server "
+			    "answered with %s: no %s chain served", j->alg,
+			    r->alg[0] ? r->alg : "another algorithm",
+			    j->alg);
+			skip = "algorithm not served";
+			break;
+		}
+		report_add(out, "G2", host, addr, j->alg, NULL, GUARD_OK,
+		    "%s %s, %s", r->version, r->cipher, r->alg);
+		g1 = 1;
+		break;
+	}
+	if (g1 && (r->chain == NULL || sk_X509_num(r->chain) < 1)) {
+		g1 = 0;
+		skip = "no chain captured";
+	}
+	if (!g1) {
+		report_add(out, "G3", host, addr, j->alg, NULL,
+		    GUARD_UNKNOWN, "not tested: %s", skip);
+		report_add(out, "G5", host, addr, j->alg, NULL,
+		    GUARD_UNKNOWN, "not tested: %s", skip);
+		return;
+	}
+	eval_g3(out, hw, j);
+	eval_g5(out, hw, j, a);
+}
+
+/* G4: the published set covers the chain and next key on disk. */
+static void
+eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
+{
+	const char *host = host_name(hw->h);
+	const struct expect_cert *c = a->cert;
+	struct match_result mr;
+	struct errbuf err;
+	int m;
+
+	if (c == NULL || c->chain == NULL) {
+		report_add(out, "G4", host, NULL, a->family, NULL,
+		    GUARD_UNKNOWN, "files on disk not loaded: %s",
+		    hw->experr[0] ? hw->experr : "no chain file");
+		return;
+	}
+	if (hw->pub == NULL) {
+		report_add(out, "G4", host, NULL, a->family, NULL,
+		    GUARD_UNKNOWN, "no published set: %s", hw->puberr);
+		return;
+	}
+	if (hw->pub == &hw->own) {
+		report_add(out, "G4", host, NULL, a->family, NULL, GUARD_OK,
+		    "no tlsa_file: the expected set stands in for the "
+		    "published one and covers the files by construction");
+		return;
+	}
+	m = match_chain(hw->pub, hw->owner, host, c->chain->certs, &mr,
+	    &err);
+	if (m < 0) {
+		report_add(out, "G4", host, NULL, a->family, NULL,
+		    GUARD_UNKNOWN, "cannot match %s: %s", c->chain->path,
+		    err.msg);
+		return;
+	}
+	if (m == 0) {
+		report_add(out, "G4", host, NULL, a->family, NULL,
+		    GUARD_CRITICAL, "%s has no record in %s at %s (%s): "
+		    "the next reload breaks DANE; publish its record first",
+		    c->chain->path, hw->pubname, hw->owner, mr.reason);
+		return;
+	}
+	if (hw->h->rollover == CONF_ROLLOVER_CURRENT_NEXT && c->next != NULL) {
+		m = match_key(hw->pub, hw->owner, c->next->pkey, &mr, &err);
+		if (m < 0) {
+			report_add(out, "G4", host, NULL, a->family, NULL,
+			    GUARD_UNKNOWN, "cannot match %s: %s",
+			    c->next->path, err.msg);
+			return;
+		}
+		if (m == 0) {
+			report_add(out, "G4", host, NULL, a->family, NULL,
+			    GUARD_WARNING, "next key %s has no 3 1 x record "
+			    "in %s at %s: publish it before the rollover",
+			    c->next->path, hw->pubname, hw->owner);
+			return;
+		}
+		report_add(out, "G4", host, NULL, a->family, NULL, GUARD_OK,
+		    "%s and next key %s have records in %s",
+		    c->chain->path, c->next->path, hw->pubname);
+		return;
+	}
+	report_add(out, "G4", host, NULL, a->family, NULL, GUARD_OK,
+	    "%s has a record in %s", c->chain->path, hw->pubname);
+}
+
+static void
+hostwork_init(struct hostwork *hw, const struct conf_host *h,
+    const struct conf *conf, const struct tlsa_set *zone,
+    const char *zoneerr, struct checks_keep *keep, time_t now)
+{
+	struct errbuf err;
+	size_t i;
+
+	memset(hw, 0, sizeof(*hw));
+	hw->h = h;
+	hw->owner = tlsa_owner_name(host_name(h), h->port);
+	tlsa_set_init(&hw->own);
+	if (checks_expect(h, keep_get(keep, host_name(h)), now, &hw->e,
+	    &err) < 0) {
+		hw->e = NULL;
+		snprintf(hw->experr, sizeof(hw->experr), "%s", err.msg);
+	}
+	hostwork_algs(hw);
+
+	if (conf->tlsa_file != NULL) {
+		snprintf(hw->pubname, sizeof(hw->pubname), "tlsa_file %s",
+		    conf->tlsa_file);
+		if (zone != NULL)
+			hw->pub = zone;
+		else
+			snprintf(hw->puberr, sizeof(hw->puberr), "%s",
+			    zoneerr);
+	} else {
+		snprintf(hw->pubname, sizeof(hw->pubname), "the expected "
+		    "set (no tlsa_file)");
+		if (hw->e != NULL) {
+			for (i = 0; i < hw->e->nentries; i++)
+				tlsa_set_add(&hw->own, &hw->e->entries[i].rec);
+			hw->pub = &hw->own;
+		} else
+			snprintf(hw->puberr, sizeof(hw->puberr),
+			    "expected set not loaded: %s", hw->experr);
+	}
+}
+
+static void
+hostwork_done(struct hostwork *hw, struct checks_keep *keep)
+{
+	if (keep != NULL && hw->e != NULL)
+		keep_put(keep, host_name(hw->h), hw->e);
+	else
+		expect_free(hw->e);
+	tlsa_set_free(&hw->own);
+	free(hw->owner);
+}
+
+static int
+timeout_ms(const struct conf *conf)
+{
+	long t = conf->probe_timeout > 0 ? conf->probe_timeout : 10;
+
+	return t > 3600 ? 3600000 : (int)(t * 1000);
+}
+
+void
+checks_sweep(const struct conf *conf, const char *helo,
+    struct checks_keep *keep, struct report *out)
+{
+	struct hostwork *hws;
+	struct tlsa_set zone;
+	struct errbuf err;
+	struct job *jobs = NULL;
+	size_t i, k, a, n = 0, nj;
+	int zone_ok = 0;
+	time_t now = time(NULL);
+
+	tlsa_set_init(&zone);
+	err.msg[0] = '\0';
+	if (conf->tlsa_file != NULL) {
+		if (tlsa_zone_load(conf->tlsa_file, NULL, -1, &zone,
+		    &err) == 0)
+			zone_ok = 1;
+	}
+
+	hws = xcalloc(conf->nhosts ? conf->nhosts : 1, sizeof(*hws));
+	for (i = 0; i < conf->nhosts; i++) {
+		hostwork_init(&hws[i], &conf->hosts[i], conf,
+		    zone_ok ? &zone : NULL, err.msg, keep, now);
+		n += conf->hosts[i].nprobe * hws[i].nalgs;
+	}
+	jobs = xcalloc(n ? n : 1, sizeof(*jobs));
+	nj = 0;
+	for (i = 0; i < conf->nhosts; i++)
+		for (k = 0; k < conf->hosts[i].nprobe; k++)
+			for (a = 0; a < hws[i].nalgs; a++) {
+				struct job *j = &jobs[nj++];
+
+				j->host = i;
+				j->alg = hws[i].algs[a].family;
+				j->params.addr = conf->hosts[i].probe[k];
+				j->params.port = conf->hosts[i].port;
+				j->params.helo = helo;
+				j->params.alg = j->alg;
+				j->params.timeout_ms = timeout_ms(conf);
+			}
+	pool_run(jobs, nj);
+
+	nj = 0;
+	for (i = 0; i < conf->nhosts; i++) {
+		const struct conf_host *h = &conf->hosts[i];
+
+		if (h->nprobe == 0)
+			report_add(out, "G7", host_name(h), NULL, NULL, NULL,
+			    GUARD_UNKNOWN, "no probe addresses (DNS lookup "
+			    "comes with the DNS issue): set probe = { ... }");
+		if (hws[i].nalgs == 0)
+			report_add(out, "G4", host_name(h), NULL, NULL, NULL,
+			    GUARD_UNKNOWN, "no algorithm to probe: %s",
+			    hws[i].experr[0] ? hws[i].experr :
+			    "no cert sections");
+		for (k = 0; k < h->nprobe; k++)
+			for (a = 0; a < hws[i].nalgs; a++)
+				eval_probe(out, &hws[i], &jobs[nj++],
+				    &hws[i].algs[a]);
+		for (a = 0; a < hws[i].nalgs; a++)
+			eval_g4(out, &hws[i], &hws[i].algs[a]);
+	}
+
+	for (i = 0; i < nj; i++)
+		probe_result_clear(&jobs[i].res);
+	free(jobs);
+	for (i = 0; i < conf->nhosts; i++)
+		hostwork_done(&hws[i], keep);
+	free(hws);
+	tlsa_set_free(&zone);
+}
+
+/* ------------------------------------------------------------ G6 */
+
+static int
+same_addr(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 &&
+		    memcmp(x, y, 16) == 0;
+	return strcmp(a, b) == 0;
+}
+
+const struct conf_host *
+checks_host_of(const struct conf *conf, const char *addr, unsigned port)
+{
+	size_t i, k;
+
+	for (i = 0; i < conf->nhosts; i++) {
+		if (conf->hosts[i].port != port)
+			continue;
+		for (k = 0; k < conf->hosts[i].nprobe; k++)
+			if (same_addr(conf->hosts[i].probe[k], addr))
+				return &conf->hosts[i];
+	}
+	return NULL;
+}
+
+void
+checks_g6(const struct conf *conf, const char *helo,
+    const struct checks_g6_target *t, size_t n, struct report *out)
+{
+	struct job *jobs;
+	size_t i;
+
+	if (n == 0)
+		return;
+	jobs = xcalloc(n, sizeof(*jobs));
+	for (i = 0; i < n; i++) {
+		jobs[i].params.addr = t[i].listener;
+		jobs[i].params.port = t[i].port;
+		jobs[i].params.helo = helo;
+		jobs[i].params.alg = NULL;
+		jobs[i].params.xclient = t[i].client;
+		jobs[i].params.timeout_ms = timeout_ms(conf);
+	}
+	pool_run(jobs, n);
+	for (i = 0; i < n; i++) {
+		const struct probe_result *r = &jobs[i].res;
+		const struct conf_host *h = checks_host_of(conf,
+		    t[i].listener, t[i].port);
+		const char *host = h != NULL ? host_name(h) : "";
+		char lst[80];
+
+		/* The port belongs to the key: 25 and 587 often share an address. */
+		if (strchr(t[i].listener, ':') != NULL)
+			snprintf(lst, sizeof(lst), "[%s]:%u", t[i].listener,
+			    t[i].port);
+		else
+			snprintf(lst, sizeof(lst), "%s:%u", t[i].listener,
+			    t[i].port);
+		switch (r->status) {
+		case PROBE_NO_STARTTLS:
+		case PROBE_STARTTLS_REFUSED:
+			report_add(out, "G6", host, lst, NULL,
+			    t[i].client, GUARD_CRITICAL, "STARTTLS withheld "
+			    "from client %s on listener %s: %s",
+			    t[i].client, lst, r->detail);
+			break;
+		case PROBE_NO_XCLIENT:
+			report_add(out, "G6", host, lst, NULL,
+			    t[i].client, GUARD_UNKNOWN, "cannot impersonate "
+			    "%s: %s (authorise the guard's address, e.g. "
+			    "Postfix smtpd_authorized_xclient_hosts, or set "
+			    "xclient = no)", t[i].client, r->detail);
+			break;
+		case PROBE_UNREACHABLE:
+		case PROBE_TIMEOUT:
+		case PROBE_PROTOCOL:
+			if (r->step < PROBE_STEP_HANDSHAKE) {
+				report_add(out, "G6", host, lst,
+				    NULL, t[i].client, GUARD_UNKNOWN,
+				    "%s at %s: %s",
+				    probe_status_name(r->status),
+				    probe_step_name(r->step), r->detail);
+				break;
+			}
+			/* STARTTLS was accepted: it was offered. */
+			/* FALLTHROUGH */
+		case PROBE_OK:
+		case PROBE_TLS_FAILED:
+		case PROBE_TLS_OLD:
+			report_add(out, "G6", host, lst, NULL,
+			    t[i].client, GUARD_OK, "STARTTLS offered to "
+			    "client %s on listener %s", t[i].client, lst);
+			break;
+		}
+		probe_result_clear(&jobs[i].res);
+	}
+	free(jobs);
+}

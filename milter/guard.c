@@ -1,0 +1,639 @@
+/*
+ * guard - the background thread: when to sweep, the states of the checks
+ * and their "since" times, logging of changes, G6 follow-ups, reports.
+ * See guard.h for the contracts; checks.c evaluates a sweep, report.c
+ * writes it.
+ *
+ * One thread does everything but the probes themselves (checks.c runs
+ * those in a pool), so the states need no lock: the mutex only guards
+ * what other threads hand in (a new configuration, stop). It wakes every
+ * GUARD_TICK_MS to poll the watched files and the plaintext queue; that
+ * bounds the latency of a file change or SIGUSR2 well under the 2 s the
+ * design promises, without inotify's corner cases (files replaced by
+ * rename, directories that do not exist yet).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "checks.h"
+#include "conf.h"
+#include "errbuf.h"
+#include "guard.h"
+#include "log.h"
+#include "report.h"
+#include "stats.h"
+#include "tlsa.h"
+#include "xalloc.h"
+
+#define GUARD_TICK_MS		500
+/* A file change is acted on once the files are quiet for one tick, but
+ * never later than this after the first change (a deploy may take a few
+ * writes: chain, then key). */
+#define GUARD_SETTLE_MS		1200
+/* G6: one probe per listener and client per minute; at most this many
+ * (listener, client) pairs remembered and re-probed at every sweep. */
+#define GUARD_G6_INTERVAL	60
+#define GUARD_G6_MAX		64
+
+/* What stat() says about a watched file; all zero when it is missing. */
+struct watch {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	int exists;
+};
+
+struct g6_entry {
+	struct checks_g6_target t;
+	time_t last;		/* last probe */
+};
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t tid;
+	int running;
+	int stop;
+	struct conf *conf;		/* owned, used by the thread only */
+	struct conf *pending;		/* owned, handed in by guard_reload */
+	char helo[64];
+	struct checks_keep *keep;
+	struct report cur;		/* states after the last sweep */
+	struct watch *watch;
+	size_t nwatch;
+	struct g6_entry g6[GUARD_G6_MAX];
+	size_t ng6;
+	char write_err[ERRBUF_SIZE];	/* last report_write error logged */
+} guard = {
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/* Set from signal handlers, so no lock: an int written and read whole. */
+static volatile int guard_sweep_wanted;
+
+static void
+guard_make_helo(char *buf, size_t len)
+{
+	unsigned char r[6];
+	unsigned long long v = 0;
+	size_t i;
+
+	/* Unique per process: the milter must not count our own probes,
+	 * and another daneguard on the same MTA must count ours. */
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		for (i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)(time(NULL) >> (i * 3)) ^
+			    (unsigned char)i;
+	for (i = 0; i < sizeof(r); i++)
+		v = v << 8 | r[i];
+	snprintf(buf, len, "daneguard-probe-%012llx.invalid", v);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------ files */
+
+static void
+watch_stat(struct watch *w)
+{
+	struct stat st;
+
+	if (stat(w->path, &st) < 0) {
+		w->exists = 0;
+		w->dev = 0;
+		w->ino = 0;
+		w->size = 0;
+		w->mtime.tv_sec = w->mtime.tv_nsec = 0;
+		return;
+	}
+	w->exists = 1;
+	w->dev = st.st_dev;
+	w->ino = st.st_ino;
+	w->size = st.st_size;
+	w->mtime = st.st_mtim;
+}
+
+static void
+watch_add(const char *path)
+{
+	size_t i;
+
+	if (path == NULL)
+		return;
+	for (i = 0; i < guard.nwatch; i++)
+		if (strcmp(guard.watch[i].path, path) == 0)
+			return;
+	guard.watch = xreallocarray(guard.watch, guard.nwatch + 1,
+	    sizeof(*guard.watch));
+	memset(&guard.watch[guard.nwatch], 0, sizeof(*guard.watch));
+	guard.watch[guard.nwatch].path = xstrdup(path);
+	watch_stat(&guard.watch[guard.nwatch]);
+	guard.nwatch++;
+}
+
+static void
+watch_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < guard.nwatch; i++)
+		free(guard.watch[i].path);
+	free(guard.watch);
+	guard.watch = NULL;
+	guard.nwatch = 0;
+}
+
+/* Every certificate, key and zone file of the configuration. */
+static void
+watch_build(const struct conf *conf)
+{
+	size_t i, k;
+
+	watch_clear();
+	for (i = 0; i < conf->nhosts; i++)
+		for (k = 0; k < conf->hosts[i].ncerts; k++) {
+			watch_add(conf->hosts[i].certs[k].chain);
+			watch_add(conf->hosts[i].certs[k].key);
+			watch_add(conf->hosts[i].certs[k].next_key);
+		}
+	watch_add(conf->tlsa_file);
+}
+
+/* 1 if any watched file changed since the last poll (and log which). */
+static int
+watch_poll(void)
+{
+	struct watch old;
+	size_t i;
+	int changed = 0;
+
+	for (i = 0; i < guard.nwatch; i++) {
+		struct watch *w = &guard.watch[i];
+
+		old = *w;
+		watch_stat(w);
+		if (old.exists != w->exists || old.dev != w->dev ||
+		    old.ino != w->ino || old.size != w->size ||
+		    old.mtime.tv_sec != w->mtime.tv_sec ||
+		    old.mtime.tv_nsec != w->mtime.tv_nsec) {
+			log_info("file=%s event=%s", w->path,
+			    w->exists ? "changed" : "missing");
+			changed = 1;
+		}
+	}
+	return changed;
+}
+
+/* ------------------------------------------------------------ states */
+
+/* A reason for a log line: double quotes would end the field. */
+static void
+log_reason(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	snprintf(out, len, "%s", in);
+	for (i = 0; out[i] != '\0'; i++)
+		if (out[i] == '"' || out[i] == '\n' || out[i] == '\r')
+			out[i] = '\'';
+}
+
+static void
+log_change(const struct report_item *it, const char *was)
+{
+	char reason[512], fields[512];
+	int n;
+
+	log_reason(it->reason, reason, sizeof(reason));
+	n = snprintf(fields, sizeof(fields), "check=%s", it->check);
+	if (*it->host && n >= 0 && (size_t)n < sizeof(fields))
+		n += snprintf(fields + n, sizeof(fields) - n, " host=%s",
+		    it->host);
+	if (*it->addr && n >= 0 && (size_t)n < sizeof(fields))
+		n += snprintf(fields + n, sizeof(fields) - n, " addr=%s",
+		    it->addr);
+	if (*it->alg && n >= 0 && (size_t)n < sizeof(fields))
+		n += snprintf(fields + n, sizeof(fields) - n, " alg=%s",
+		    it->alg);
+	if (*it->client && n >= 0 && (size_t)n < sizeof(fields))
+		snprintf(fields + n, sizeof(fields) - n, " client=%s",
+		    it->client);
+	if (it->state == GUARD_OK)
+		log_info("%s state=OK was=%s reason=\"%s\"", fields, was,
+		    reason);
+	else
+		log_warnx("%s state=%s was=%s reason=\"%s\"", fields,
+		    report_state_name(it->state), was, reason);
+}
+
+/*
+ * Carry "since" over from the previous states and log every change once.
+ * A check seen for the first time is logged only when it is not OK (a
+ * start logs the problems, not twenty OKs).
+ */
+static void
+guard_merge(struct report *next, const struct report *prev)
+{
+	size_t i;
+	long k;
+
+	for (i = 0; i < next->n; i++) {
+		struct report_item *it = &next->items[i];
+
+		k = report_find(prev, it);
+		if (k >= 0 && prev->items[k].state == it->state) {
+			it->since = prev->items[k].since;
+			continue;
+		}
+		if (k >= 0)
+			log_change(it, report_state_name(prev->items[k].state));
+		else if (it->state != GUARD_OK)
+			log_change(it, "none");
+		else if (log_get_verbose())
+			log_change(it, "none");
+	}
+}
+
+static void
+guard_write(void)
+{
+	struct errbuf err;
+
+	if (report_write(&guard.cur, guard.conf->state_dir, &err) == 0) {
+		guard.write_err[0] = '\0';
+		return;
+	}
+	/* Once per distinct problem, not at every sweep. */
+	if (strcmp(err.msg, guard.write_err) != 0) {
+		log_warnx("cannot write the reports: %s", err.msg);
+		snprintf(guard.write_err, sizeof(guard.write_err), "%s",
+		    err.msg);
+	}
+}
+
+static void
+listener_name(const char *addr, unsigned port, char *buf, size_t len)
+{
+	if (strchr(addr, ':') != NULL)
+		snprintf(buf, len, "[%s]:%u", addr, port);
+	else
+		snprintf(buf, len, "%s:%u", addr, port);
+}
+
+/*
+ * G6 without XCLIENT: the plaintext share per listener, as OK with the
+ * figures. Not WARNING: many honest senders still send without TLS, so a
+ * warning would be permanent on every Internet-facing MX and train
+ * people to ignore the exit status; without impersonating the client
+ * the guard cannot tell "did not ask" from "was refused". The counters
+ * go to metrics.prom for alerting on a share that moves.
+ */
+static void
+guard_g6_shares(struct report *r)
+{
+	const struct conf_host *h;
+	char lst[STATS_ADDR_MAX + 16];
+	size_t i;
+
+	for (i = 0; i < r->nlisteners; i++) {
+		const struct stats_listener *l = &r->listeners[i];
+
+		h = checks_host_of(guard.conf, l->addr, l->port);
+		listener_name(l->addr, l->port, lst, sizeof(lst));
+		report_add(r, "G6", h != NULL && h->name ? h->name : "",
+		    lst, NULL, NULL, GUARD_OK, "%lu of %lu sessions in "
+		    "plaintext (%.1f%%) since start; without XCLIENT "
+		    "(xclient = no) the guard cannot tell whether STARTTLS "
+		    "was withheld", l->plaintext, l->sessions,
+		    l->sessions ? 100.0 * (double)l->plaintext /
+		    (double)l->sessions : 0.0);
+	}
+}
+
+static void
+guard_run_g6(struct report *r, struct checks_g6_target *t, size_t n)
+{
+	checks_g6(guard.conf, guard.helo, t, n, r);
+}
+
+static void
+guard_sweep(void)
+{
+	struct checks_g6_target t[GUARD_G6_MAX];
+	struct report r;
+	long long t0 = now_ms();
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.when = time(NULL);
+	log_debug("sweep start");
+	checks_sweep(guard.conf, guard.helo, guard.keep, &r);
+	r.nlisteners = stats_snapshot(&r.listeners);
+	if (guard.conf->xclient) {
+		for (i = 0; i < guard.ng6; i++) {
+			t[i] = guard.g6[i].t;
+			guard.g6[i].last = r.when;
+		}
+		guard_run_g6(&r, t, guard.ng6);
+	} else
+		guard_g6_shares(&r);
+	r.duration = (double)(now_ms() - t0) / 1000.0;
+	guard_merge(&r, &guard.cur);
+	report_clear(&guard.cur);
+	guard.cur = r;
+	log_debug("sweep done in %.3f s: %s", r.duration,
+	    report_state_name(report_worst(&r)));
+	guard_write();
+}
+
+/* Remember (listener, client); 1 if it is due for a probe now. */
+static int
+guard_g6_due(const struct stats_plaintext *p, time_t now)
+{
+	size_t i, oldest = 0;
+	struct g6_entry *e;
+
+	for (i = 0; i < guard.ng6; i++) {
+		e = &guard.g6[i];
+		if (e->t.port == p->port &&
+		    strcmp(e->t.listener, p->listener) == 0 &&
+		    strcmp(e->t.client, p->client) == 0) {
+			if (now - e->last < GUARD_G6_INTERVAL)
+				return 0;
+			e->last = now;
+			return 1;
+		}
+		if (e->last < guard.g6[oldest].last)
+			oldest = i;
+	}
+	if (guard.ng6 < GUARD_G6_MAX)
+		e = &guard.g6[guard.ng6++];
+	else
+		e = &guard.g6[oldest];	/* bounded: the longest quiet goes */
+	memset(e, 0, sizeof(*e));
+	snprintf(e->t.listener, sizeof(e->t.listener), "%s", p->listener);
+	snprintf(e->t.client, sizeof(e->t.client), "%s", p->client);
+	e->t.port = p->port;
+	e->last = now;
+	return 1;
+}
+
+/* Plaintext sessions the milter queued: G6 follow-up probes. */
+static void
+guard_plaintext(void)
+{
+	struct checks_g6_target due[GUARD_G6_MAX];
+	struct stats_plaintext p;
+	struct report g6, next;
+	size_t n = 0, i;
+	time_t now = time(NULL);
+	long k;
+
+	while (stats_take_plaintext(&p) == 1) {
+		if (!guard.conf->xclient || p.client[0] == '\0' ||
+		    p.listener[0] == '\0')
+			continue;	/* drained all the same: the queue is bounded */
+		if (!guard_g6_due(&p, now) || n == GUARD_G6_MAX)
+			continue;
+		memset(&due[n], 0, sizeof(due[n]));
+		snprintf(due[n].listener, sizeof(due[n].listener), "%s",
+		    p.listener);
+		snprintf(due[n].client, sizeof(due[n].client), "%s",
+		    p.client);
+		due[n].port = p.port;
+		n++;
+	}
+	if (n == 0)
+		return;
+	memset(&g6, 0, sizeof(g6));
+	g6.when = now;
+	guard_run_g6(&g6, due, n);
+
+	/* The states of the last sweep with these G6 items put in. */
+	memset(&next, 0, sizeof(next));
+	next.when = guard.cur.when;
+	next.duration = guard.cur.duration;
+	for (i = 0; i < guard.cur.n; i++)
+		report_add_item(&next, &guard.cur.items[i]);
+	guard_merge(&g6, &guard.cur);
+	for (i = 0; i < g6.n; i++) {
+		k = report_find(&next, &g6.items[i]);
+		if (k < 0) {
+			report_add_item(&next, &g6.items[i]);
+			continue;
+		}
+		free(next.items[k].reason);
+		next.items[k].reason = xstrdup(g6.items[i].reason);
+		next.items[k].state = g6.items[i].state;
+		next.items[k].since = g6.items[i].since;
+	}
+	next.nlisteners = stats_snapshot(&next.listeners);
+	report_clear(&g6);
+	report_clear(&guard.cur);
+	guard.cur = next;
+	guard_write();
+}
+
+/* ------------------------------------------------------------ thread */
+
+static void *
+guard_main(void *arg)
+{
+	struct timespec ts;
+	long long next_sweep = 0, first_change = 0, t;
+	int sweep = 1, changed;
+
+	(void)arg;
+	pthread_mutex_lock(&guard.mu);
+	for (;;) {
+		if (guard.stop)
+			break;
+		if (guard.pending != NULL) {
+			conf_free(guard.conf);
+			guard.conf = guard.pending;
+			guard.pending = NULL;
+			watch_build(guard.conf);
+			if (!guard.conf->xclient)
+				guard.ng6 = 0;
+			sweep = 1;
+		}
+		pthread_mutex_unlock(&guard.mu);
+
+		t = now_ms();
+		changed = watch_poll();
+		if (changed && first_change == 0)
+			first_change = t;
+		/* Settled (quiet for a tick) or waited long enough. */
+		if (first_change != 0 && (!changed ||
+		    t - first_change >= GUARD_SETTLE_MS)) {
+			first_change = 0;
+			sweep = 1;
+		}
+		if (guard_sweep_wanted) {
+			guard_sweep_wanted = 0;
+			sweep = 1;
+		}
+		if (sweep || t >= next_sweep) {
+			sweep = 0;
+			guard_sweep();
+			next_sweep = now_ms() +
+			    (long long)guard.conf->probe_interval * 1000;
+		} else
+			guard_plaintext();
+
+		pthread_mutex_lock(&guard.mu);
+		if (guard.stop || guard.pending != NULL)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += GUARD_TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&guard.cv, &guard.mu, &ts);
+	}
+	pthread_mutex_unlock(&guard.mu);
+	return NULL;
+}
+
+int
+guard_start(struct conf *conf)
+{
+	pthread_condattr_t ca;
+	struct tlsa_set zone;
+	struct errbuf err;
+	int e;
+
+	if (guard.running) {
+		log_warnx("guard: already running");
+		return -1;
+	}
+	guard.keep = checks_keep_new();
+	/* Now, before privileges are dropped: this reads the key files. */
+	if (checks_preload(conf, guard.keep, &err) < 0) {
+		log_warnx("%s", err.msg);
+		goto fail;
+	}
+	if (conf->tlsa_file != NULL) {
+		tlsa_set_init(&zone);
+		e = tlsa_zone_load(conf->tlsa_file, NULL, -1, &zone, &err);
+		tlsa_set_free(&zone);
+		if (e < 0) {
+			log_warnx("tlsa_file: %s", err.msg);
+			goto fail;
+		}
+	}
+	guard_make_helo(guard.helo, sizeof(guard.helo));
+	stats_init(guard.helo);
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&guard.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	guard.conf = conf;
+	guard.pending = NULL;
+	guard.stop = 0;
+	guard.ng6 = 0;
+	guard.write_err[0] = '\0';
+	memset(&guard.cur, 0, sizeof(guard.cur));
+	watch_build(conf);
+	if ((e = pthread_create(&guard.tid, NULL, guard_main, NULL)) != 0) {
+		errno = e;
+		log_warn("guard: cannot start the thread");
+		watch_clear();
+		pthread_cond_destroy(&guard.cv);
+		guard.conf = NULL;
+		goto fail;
+	}
+	guard.running = 1;
+	log_info("guard started: %zu host(s), probe_interval=%lds "
+	    "probe_timeout=%lds helo=%s", conf->nhosts, conf->probe_interval,
+	    conf->probe_timeout, guard.helo);
+	return 0;
+
+fail:
+	checks_keep_free(guard.keep);
+	guard.keep = NULL;
+	return -1;
+}
+
+void
+guard_reload(struct conf *conf)
+{
+	if (!guard.running) {
+		conf_free(conf);
+		return;
+	}
+	pthread_mutex_lock(&guard.mu);
+	/* Two reloads before the thread looked: the newer one wins. */
+	conf_free(guard.pending);
+	guard.pending = conf;
+	pthread_cond_signal(&guard.cv);
+	pthread_mutex_unlock(&guard.mu);
+}
+
+void
+guard_sweep_now(void)
+{
+	guard_sweep_wanted = 1;
+}
+
+void
+guard_stop(void)
+{
+	if (!guard.running)
+		return;
+	pthread_mutex_lock(&guard.mu);
+	guard.stop = 1;
+	pthread_cond_signal(&guard.cv);
+	pthread_mutex_unlock(&guard.mu);
+	pthread_join(guard.tid, NULL);
+	guard.running = 0;
+	conf_free(guard.pending);
+	guard.pending = NULL;
+	conf_free(guard.conf);
+	guard.conf = NULL;
+	checks_keep_free(guard.keep);
+	guard.keep = NULL;
+	report_clear(&guard.cur);
+	watch_clear();
+	pthread_cond_destroy(&guard.cv);
+}
+
+enum guard_state
+guard_check_once(const struct conf *conf, FILE *out)
+{
+	struct report r;
+	char helo[64];
+	long long t0 = now_ms();
+	enum guard_state worst;
+
+	memset(&r, 0, sizeof(r));
+	r.when = time(NULL);
+	guard_make_helo(helo, sizeof(helo));
+	checks_sweep(conf, helo, NULL, &r);
+	r.duration = (double)(now_ms() - t0) / 1000.0;
+	report_print(&r, out);
+	fflush(out);
+	worst = report_worst(&r);
+	report_clear(&r);
+	return worst;
+}

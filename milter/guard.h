@@ -1,0 +1,54 @@
+/*
+ * guard - the background thread that probes this machine's own listeners
+ * and keeps the state of checks G1-G6 (DESIGN.md) per host, address and
+ * algorithm.
+ *
+ * A sweep probes every probe address of every configured host once per
+ * algorithm (probes in parallel, each step under probe_timeout), holds
+ * the served chains against the expected TLSA set (lib/expect: exactly
+ * what tlsagen prints) and, when tlsa_file is set, against the records of
+ * that zone file, and compares served chains with the files on disk.
+ * Sweeps run at start, every probe_interval, within 2 s of a configured
+ * certificate or key file changing, on guard_sweep_now (SIGUSR2), and,
+ * rate-limited, when the milter saw a plaintext session (G6 re-probes
+ * that client through XCLIENT when xclient = yes).
+ * Each state change is logged once with key=value fields; status.json and
+ * metrics.prom in state_dir are rewritten atomically after every sweep.
+ */
+#ifndef DG_GUARD_H
+#define DG_GUARD_H
+
+#include <stdio.h>
+
+#include "conf.h"
+
+/* Monitoring-plugin exit codes of a sweep's worst state. */
+enum guard_state {
+	GUARD_OK = 0,
+	GUARD_WARNING = 1,
+	GUARD_CRITICAL = 2,
+	GUARD_UNKNOWN = 3
+};
+
+/*
+ * Start the guard thread over conf (the guard keeps its own reference
+ * until guard_reload or guard_stop). Returns 0, or -1 after logging.
+ */
+int guard_start(struct conf *conf);
+
+/* Swap in a new configuration (SIGUSR1, after conf_load succeeded). */
+void guard_reload(struct conf *conf);
+
+/* Ask for a sweep now (SIGUSR2); returns at once. */
+void guard_sweep_now(void);
+
+/* Stop the thread and free what it holds. */
+void guard_stop(void);
+
+/*
+ * daneguard --check: one sweep without the milter; prints a one-line
+ * summary then a table to out and returns the worst state.
+ */
+enum guard_state guard_check_once(const struct conf *conf, FILE *out);
+
+#endif

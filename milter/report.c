@@ -1,0 +1,536 @@
+/*
+ * report - the guard's verdicts as status.json, metrics.prom and the
+ * --check table. See report.h for the contracts.
+ *
+ * JSON and Prometheus text are built by hand: both formats are small and
+ * fixed, and a library would be a dependency for two hundred lines.
+ * Reasons may carry bytes a hostile SMTP server sent, so both writers
+ * escape everything outside printable ASCII.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "atomicfile.h"
+#include "errbuf.h"
+#include "report.h"
+#include "xalloc.h"
+
+/* A growable string. */
+struct buf {
+	char *s;
+	size_t len, alloc;
+};
+
+static void
+buf_add(struct buf *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->alloc) {
+		b->alloc = (b->len + n + 1) * 2;
+		if (b->alloc < 256)
+			b->alloc = 256;
+		b->s = xrealloc(b->s, b->alloc);
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void buf_printf(struct buf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		fputs("out of memory\n", stderr);
+		exit(2);
+	}
+	buf_add(b, s, (size_t)n);
+	free(s);
+}
+
+static char *
+buf_take(struct buf *b)
+{
+	char *s = b->s != NULL ? b->s : xstrdup("");
+
+	b->s = NULL;
+	b->len = b->alloc = 0;
+	return s;
+}
+
+void
+report_clear(struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->items[i].host);
+		free(r->items[i].addr);
+		free(r->items[i].alg);
+		free(r->items[i].client);
+		free(r->items[i].reason);
+	}
+	free(r->items);
+	free(r->listeners);
+	memset(r, 0, sizeof(*r));
+}
+
+static struct report_item *
+report_grow(struct report *r)
+{
+	if (r->n == r->alloc) {
+		r->alloc = r->alloc ? r->alloc * 2 : 32;
+		r->items = xreallocarray(r->items, r->alloc,
+		    sizeof(*r->items));
+	}
+	memset(&r->items[r->n], 0, sizeof(r->items[r->n]));
+	return &r->items[r->n++];
+}
+
+struct report_item *
+report_add(struct report *r, const char *check, const char *host,
+    const char *addr, const char *alg, const char *client,
+    enum guard_state state, const char *fmt, ...)
+{
+	struct report_item *it = report_grow(r);
+	va_list ap;
+
+	snprintf(it->check, sizeof(it->check), "%s", check);
+	it->host = xstrdup(host != NULL ? host : "");
+	it->addr = xstrdup(addr != NULL ? addr : "");
+	it->alg = xstrdup(alg != NULL ? alg : "");
+	it->client = xstrdup(client != NULL ? client : "");
+	it->state = state;
+	va_start(ap, fmt);
+	if (vasprintf(&it->reason, fmt, ap) < 0) {
+		fputs("out of memory\n", stderr);
+		exit(2);
+	}
+	va_end(ap);
+	it->since = r->when;
+	return it;
+}
+
+void
+report_add_item(struct report *r, const struct report_item *src)
+{
+	struct report_item *it = report_grow(r);
+
+	memcpy(it->check, src->check, sizeof(it->check));
+	it->host = xstrdup(src->host);
+	it->addr = xstrdup(src->addr);
+	it->alg = xstrdup(src->alg);
+	it->client = xstrdup(src->client);
+	it->state = src->state;
+	it->reason = xstrdup(src->reason);
+	it->since = src->since;
+}
+
+int
+report_same_key(const struct report_item *a, const struct report_item *b)
+{
+	return strcmp(a->check, b->check) == 0 &&
+	    strcmp(a->host, b->host) == 0 && strcmp(a->addr, b->addr) == 0 &&
+	    strcmp(a->alg, b->alg) == 0 && strcmp(a->client, b->client) == 0;
+}
+
+long
+report_find(const struct report *r, const struct report_item *item)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (report_same_key(&r->items[i], item))
+			return (long)i;
+	return -1;
+}
+
+/* Severity order for "worst": OK < WARNING < UNKNOWN < CRITICAL. */
+static int
+report_rank(enum guard_state s)
+{
+	switch (s) {
+	case GUARD_OK:		return 0;
+	case GUARD_WARNING:	return 1;
+	case GUARD_UNKNOWN:	return 2;
+	case GUARD_CRITICAL:	return 3;
+	}
+	return 2;
+}
+
+enum guard_state
+report_worst(const struct report *r)
+{
+	enum guard_state worst = GUARD_OK;
+	size_t i;
+
+	if (r->n == 0)
+		return GUARD_UNKNOWN;
+	for (i = 0; i < r->n; i++)
+		if (report_rank(r->items[i].state) > report_rank(worst))
+			worst = r->items[i].state;
+	return worst;
+}
+
+const char *
+report_state_name(enum guard_state state)
+{
+	switch (state) {
+	case GUARD_OK:		return "OK";
+	case GUARD_WARNING:	return "WARNING";
+	case GUARD_CRITICAL:	return "CRITICAL";
+	case GUARD_UNKNOWN:	return "UNKNOWN";
+	}
+	return "UNKNOWN";
+}
+
+static const char *const report_tls_names[STATS_TLS_N] = {
+	"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3", "other"
+};
+
+/* ------------------------------------------------------------ JSON */
+
+static void
+json_str(struct buf *b, const char *s)
+{
+	const unsigned char *p;
+	char esc[8];
+
+	buf_add(b, "\"", 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			buf_add(b, esc, 2);
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			/* Not valid UTF-8 for sure: show the byte, stay JSON. */
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			buf_add(b, esc, 6);
+		} else
+			buf_add(b, (const char *)p, 1);
+	}
+	buf_add(b, "\"", 1);
+}
+
+static void
+iso_time(time_t t, char *out, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, len, "1970-01-01T00:00:00Z");
+}
+
+char *
+report_json(const struct report *r)
+{
+	struct buf b = { NULL, 0, 0 };
+	char iso[32];
+	size_t i, v;
+
+	iso_time(r->when, iso, sizeof(iso));
+	buf_printf(&b, "{\n  \"sweep\": {\"time\": %lld, \"time_utc\": \"%s\", "
+	    "\"duration_seconds\": %.3f},\n", (long long)r->when, iso,
+	    r->duration);
+	buf_printf(&b, "  \"state\": \"%s\",\n",
+	    report_state_name(report_worst(r)));
+	buf_add(&b, "  \"checks\": [", 13);
+	for (i = 0; i < r->n; i++) {
+		const struct report_item *it = &r->items[i];
+
+		iso_time(it->since, iso, sizeof(iso));
+		buf_add(&b, i ? ",\n    {" : "\n    {", i ? 7 : 6);
+		buf_add(&b, "\"check\": ", 9);
+		json_str(&b, it->check);
+		buf_add(&b, ", \"host\": ", 10);
+		json_str(&b, it->host);
+		buf_add(&b, ", \"addr\": ", 10);
+		json_str(&b, it->addr);
+		buf_add(&b, ", \"alg\": ", 9);
+		json_str(&b, it->alg);
+		if (*it->client != '\0') {
+			buf_add(&b, ", \"client\": ", 12);
+			json_str(&b, it->client);
+		}
+		buf_printf(&b, ", \"state\": \"%s\", \"reason\": ",
+		    report_state_name(it->state));
+		json_str(&b, it->reason);
+		buf_printf(&b, ", \"since\": %lld, \"since_utc\": \"%s\"}",
+		    (long long)it->since, iso);
+	}
+	buf_add(&b, r->n ? "\n  ],\n" : "],\n", r->n ? 6 : 3);
+	buf_add(&b, "  \"listeners\": [", 16);
+	for (i = 0; i < r->nlisteners; i++) {
+		const struct stats_listener *l = &r->listeners[i];
+
+		buf_add(&b, i ? ",\n    {" : "\n    {", i ? 7 : 6);
+		buf_add(&b, "\"addr\": ", 8);
+		json_str(&b, l->addr);
+		buf_printf(&b, ", \"port\": %u, \"sessions\": %lu, "
+		    "\"tls\": %lu, \"plaintext\": %lu, \"versions\": {",
+		    l->port, l->sessions, l->tls, l->plaintext);
+		for (v = 0; v < STATS_TLS_N; v++)
+			buf_printf(&b, "%s\"%s\": %lu", v ? ", " : "",
+			    report_tls_names[v], l->versions[v]);
+		buf_add(&b, "}}", 2);
+	}
+	buf_add(&b, r->nlisteners ? "\n  ]\n}\n" : "]\n}\n",
+	    r->nlisteners ? 6 : 4);
+	return buf_take(&b);
+}
+
+/* ------------------------------------------------------------ Prometheus */
+
+/* Label value escaping of the text exposition format: \\ \" \n. */
+static void
+prom_label(struct buf *b, const char *name, const char *value, int first)
+{
+	const unsigned char *p;
+	char esc[8];
+
+	buf_printf(b, "%s%s=\"", first ? "" : ",", name);
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			buf_add(b, esc, 2);
+		} else if (*p == '\n')
+			buf_add(b, "\\n", 2);
+		else if (*p < 0x20 || *p >= 0x7f)
+			buf_add(b, "?", 1);
+		else
+			buf_add(b, (const char *)p, 1);
+	}
+	buf_add(b, "\"", 1);
+}
+
+static void
+prom_head(struct buf *b, const char *name, const char *type,
+    const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+prom_item_labels(struct buf *b, const struct report_item *it)
+{
+	buf_add(b, "{", 1);
+	prom_label(b, "check", it->check, 1);
+	prom_label(b, "host", it->host, 0);
+	prom_label(b, "addr", it->addr, 0);
+	prom_label(b, "alg", it->alg, 0);
+	prom_label(b, "client", it->client, 0);
+	buf_add(b, "}", 1);
+}
+
+static void
+prom_listener(struct buf *b, const struct stats_listener *l)
+{
+	char lst[STATS_ADDR_MAX + 16];
+
+	if (strchr(l->addr, ':') != NULL)
+		snprintf(lst, sizeof(lst), "[%s]:%u", l->addr, l->port);
+	else
+		snprintf(lst, sizeof(lst), "%s:%u", l->addr, l->port);
+	prom_label(b, "listener", lst, 1);
+}
+
+char *
+report_prom(const struct report *r)
+{
+	static const enum guard_state states[] = {
+		GUARD_OK, GUARD_WARNING, GUARD_CRITICAL, GUARD_UNKNOWN
+	};
+	struct buf b = { NULL, 0, 0 };
+	size_t i, s, v, count;
+
+	prom_head(&b, "daneguard_state", "gauge",
+	    "Worst state of the last sweep: 0 OK, 1 WARNING, 2 CRITICAL, "
+	    "3 UNKNOWN.");
+	buf_printf(&b, "daneguard_state %d\n", (int)report_worst(r));
+	prom_head(&b, "daneguard_sweep_timestamp_seconds", "gauge",
+	    "Unix time the last sweep started.");
+	buf_printf(&b, "daneguard_sweep_timestamp_seconds %lld\n",
+	    (long long)r->when);
+	prom_head(&b, "daneguard_sweep_duration_seconds", "gauge",
+	    "Seconds the last sweep took.");
+	buf_printf(&b, "daneguard_sweep_duration_seconds %.3f\n", r->duration);
+
+	prom_head(&b, "daneguard_checks", "gauge",
+	    "Number of checks in each state.");
+	for (s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
+		for (count = 0, i = 0; i < r->n; i++)
+			if (r->items[i].state == states[s])
+				count++;
+		buf_add(&b, "daneguard_checks{", 17);
+		prom_label(&b, "state", report_state_name(states[s]), 1);
+		buf_printf(&b, "} %zu\n", count);
+	}
+
+	prom_head(&b, "daneguard_check_state", "gauge",
+	    "State of one check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
+	for (i = 0; i < r->n; i++) {
+		buf_add(&b, "daneguard_check_state", 21);
+		prom_item_labels(&b, &r->items[i]);
+		buf_printf(&b, " %d\n", (int)r->items[i].state);
+	}
+	prom_head(&b, "daneguard_check_since_timestamp_seconds", "gauge",
+	    "Unix time a check entered its current state.");
+	for (i = 0; i < r->n; i++) {
+		buf_add(&b, "daneguard_check_since_timestamp_seconds", 39);
+		prom_item_labels(&b, &r->items[i]);
+		buf_printf(&b, " %lld\n", (long long)r->items[i].since);
+	}
+
+	if (r->nlisteners > 0) {
+		prom_head(&b, "daneguard_sessions_total", "counter",
+		    "Sessions that reached MAIL FROM, per listener, with and "
+		    "without TLS (the guard's own probes not counted).");
+		for (i = 0; i < r->nlisteners; i++) {
+			const struct stats_listener *l = &r->listeners[i];
+
+			buf_add(&b, "daneguard_sessions_total{", 25);
+			prom_listener(&b, l);
+			buf_printf(&b, ",tls=\"yes\"} %lu\n", l->tls);
+			buf_add(&b, "daneguard_sessions_total{", 25);
+			prom_listener(&b, l);
+			buf_printf(&b, ",tls=\"no\"} %lu\n", l->plaintext);
+		}
+		prom_head(&b, "daneguard_tls_sessions_total", "counter",
+		    "TLS sessions per listener and protocol version.");
+		for (i = 0; i < r->nlisteners; i++)
+			for (v = 0; v < STATS_TLS_N; v++) {
+				buf_add(&b, "daneguard_tls_sessions_total{", 29);
+				prom_listener(&b, &r->listeners[i]);
+				prom_label(&b, "version", report_tls_names[v], 0);
+				buf_printf(&b, "} %lu\n",
+				    r->listeners[i].versions[v]);
+			}
+	}
+	return buf_take(&b);
+}
+
+/* ------------------------------------------------------------ --check */
+
+static const char *
+dash(const char *s)
+{
+	return *s != '\0' ? s : "-";
+}
+
+void
+report_print(const struct report *r, FILE *out)
+{
+	static const char *const head[5] = {
+		"CHECK", "HOST", "ADDR", "ALG", "STATE"
+	};
+	size_t w[5], i, k, counts[4] = { 0, 0, 0, 0 }, shown = 0;
+	enum guard_state worst = report_worst(r);
+	const char *col[5];
+
+	for (i = 0; i < r->n; i++)
+		counts[r->items[i].state]++;
+	fprintf(out, "DANEGUARD %s - %zu checks: %zu critical, %zu warning, "
+	    "%zu unknown, %zu ok", report_state_name(worst), r->n,
+	    counts[GUARD_CRITICAL], counts[GUARD_WARNING],
+	    counts[GUARD_UNKNOWN], counts[GUARD_OK]);
+	/* Name the first few of the worst kind, so the line alone helps. */
+	for (i = 0; i < r->n && worst != GUARD_OK; i++) {
+		const struct report_item *it = &r->items[i];
+
+		if (it->state != worst)
+			continue;
+		if (shown == 3) {
+			fputs(", ...", out);
+			break;
+		}
+		fprintf(out, "%s%s %s%s%s%s%s%s%s", shown ? ", " : " (",
+		    it->check, dash(it->host),
+		    *it->addr ? " " : "", it->addr,
+		    *it->alg ? " " : "", it->alg,
+		    *it->client ? " client " : "", it->client);
+		shown++;
+	}
+	fputs(shown ? ")\n" : "\n", out);
+
+	for (k = 0; k < 5; k++)
+		w[k] = strlen(head[k]);
+	for (i = 0; i < r->n; i++) {
+		const struct report_item *it = &r->items[i];
+
+		col[0] = it->check;
+		col[1] = dash(it->host);
+		col[2] = dash(it->addr);
+		col[3] = dash(it->alg);
+		col[4] = report_state_name(it->state);
+		for (k = 0; k < 5; k++)
+			if (strlen(col[k]) > w[k])
+				w[k] = strlen(col[k]);
+	}
+	fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  REASON\n",
+	    (int)w[0], head[0], (int)w[1], head[1], (int)w[2], head[2],
+	    (int)w[3], head[3], (int)w[4], head[4]);
+	for (i = 0; i < r->n; i++) {
+		const struct report_item *it = &r->items[i];
+
+		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  ",
+		    (int)w[0], it->check, (int)w[1], dash(it->host),
+		    (int)w[2], dash(it->addr), (int)w[3], dash(it->alg),
+		    (int)w[4], report_state_name(it->state));
+		if (*it->client != '\0')
+			fprintf(out, "client %s: ", it->client);
+		fprintf(out, "%s\n", it->reason);
+	}
+}
+
+/* ------------------------------------------------------------ files */
+
+static int
+report_file(const char *dir, const char *name, char *text,
+    struct errbuf *err)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int ret;
+
+	ret = atomicfile_replace(path, text, strlen(text), 0644, NULL, err);
+	free(path);
+	free(text);
+	return ret;
+}
+
+int
+report_write(const struct report *r, const char *dir, struct errbuf *err)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		if (errno != ENOENT || mkdir(dir, 0755) < 0) {
+			errbuf_set(err, "state_dir %s: %s", dir,
+			    strerror(errno));
+			return -1;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		errbuf_set(err, "state_dir %s: not a directory", dir);
+		return -1;
+	}
+	if (report_file(dir, "status.json", report_json(r), err) < 0 ||
+	    report_file(dir, "metrics.prom", report_prom(r), err) < 0)
+		return -1;
+	return 0;
+}

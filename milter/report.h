@@ -1,0 +1,88 @@
+/*
+ * report - the guard's verdicts and the three forms they are shown in:
+ * status.json and metrics.prom (Prometheus textfile format) in state_dir,
+ * and the summary line plus table of "daneguard --check".
+ *
+ * A report is a list of items, one per (check, host, address, algorithm,
+ * client): the key of a state. Fields that do not apply are "" (G4 is per
+ * host and algorithm, not per address; G7 per host; only G6 names a
+ * client). Items keep the order they were added in, so every output is
+ * deterministic for a given sweep.
+ */
+#ifndef DG_REPORT_H
+#define DG_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "errbuf.h"
+#include "guard.h"
+#include "stats.h"
+
+struct report_item {
+	char check[4];		/* "G1" ... "G7" */
+	char *host;		/* MX host name, or "" */
+	char *addr;		/* probe address or listener, or "" */
+	char *alg;		/* "rsa", "ecdsa", ..., or "" */
+	char *client;		/* G6: the client impersonated, or "" */
+	enum guard_state state;
+	char *reason;		/* one line, never NULL */
+	time_t since;		/* when this state began (guard.c keeps it) */
+};
+
+struct report {
+	time_t when;			/* start of the sweep */
+	double duration;		/* seconds the sweep took */
+	struct report_item *items;
+	size_t n, alloc;
+	struct stats_listener *listeners;	/* owned; may be NULL */
+	size_t nlisteners;
+};
+
+/* Zero-initialised is an empty report; report_clear frees and resets. */
+void report_clear(struct report *r);
+
+/*
+ * Add an item (strings are copied; NULL is taken as ""); since is set to
+ * r->when. Returns the item, valid until the next add.
+ */
+struct report_item *report_add(struct report *r, const char *check,
+    const char *host, const char *addr, const char *alg, const char *client,
+    enum guard_state state, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+/* Append a deep copy of item (its since included). */
+void report_add_item(struct report *r, const struct report_item *item);
+
+/* 1 when a and b have the same key (check, host, addr, alg, client). */
+int report_same_key(const struct report_item *a, const struct report_item *b);
+
+/* Index of the item with item's key, or -1. */
+long report_find(const struct report *r, const struct report_item *item);
+
+/* Worst state of all items: UNKNOWN ranks between WARNING and CRITICAL
+ * (a sweep that found a CRITICAL says so even if some probes failed);
+ * an empty report is UNKNOWN. */
+enum guard_state report_worst(const struct report *r);
+
+/* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
+const char *report_state_name(enum guard_state state);
+
+/* The whole status.json / metrics.prom text, malloc'd. */
+char *report_json(const struct report *r);
+char *report_prom(const struct report *r);
+
+/*
+ * "DANEGUARD STATE - summary" then a table (check host addr alg state
+ * reason), for daneguard --check.
+ */
+void report_print(const struct report *r, FILE *out);
+
+/*
+ * Write status.json and metrics.prom into dir (made, mode 0755, if
+ * missing) with atomicfile_replace. Returns 0, or -1 with err set.
+ */
+int report_write(const struct report *r, const char *dir, struct errbuf *err);
+
+#endif

@@ -1,0 +1,505 @@
+#!/bin/sh
+# tests/lab/guard-check.sh - the guard's verdicts against a live Postfix.
+#
+# A private Postfix in a network namespace of its own serves an RSA and an
+# ECDSA chain on 127.0.0.1:25 and [::1]:25. "daneguard --check" runs one
+# sweep (no milter) and must find, for both addresses and algorithms:
+#   healthy                            exit 0, G1-G5 all OK
+#   chain deployed, MTA not reloaded   exit 2, G5 and G4 CRITICAL for rsa
+#   the same, MTA reloaded             exit 2, G3 and G4 CRITICAL for rsa
+#   STARTTLS off on [::1]:25           exit 2, G1 CRITICAL on ::1 only
+#   only TLS 1.0/1.1 served            exit 2, G2 CRITICAL
+#   Postfix stopped                    exit 3, UNKNOWN "unreachable", no G3
+#                                      CRITICAL
+# Then the daemon (-f -u nobody:postfix, attached to Postfix as its milter,
+# xclient = yes): status.json and metrics.prom after the first sweep; a
+# chain file replaced on disk caught within 5 s without a signal (G5, G4;
+# logged once, not again after SIGUSR2); plaintext mail from a client
+# denied STARTTLS (smtpd_discard_ehlo_keyword_address_maps) -> G6
+# CRITICAL naming it, another client OK; Postfix stopped -> UNKNOWN with
+# the daemon still running, and OK again once Postfix is back.
+#
+# Files: the guard reads its chains from $LAB_TMP/disk (the "deployed"
+# files); Postfix reads copies in $LAB_TMP/served. "Reload" copies disk to
+# served and runs postfix reload. That makes "deployed but not reloaded"
+# exact: Postfix starts smtpd processes on demand and each reads its
+# chain files afresh, so replacing the very files it was configured with
+# would be seen by some connections and not others. The published records
+# (tlsa_file) are tlsagen's output for the original chains.
+#
+# Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check).
+# Needs root and the Debian packages postfix, openssl, iproute2, bsdutils.
+
+: "${top_srcdir:=$(dirname "$0")/../..}"
+: "${top_builddir:=.}"
+. "$top_srcdir/tests/lab/lib.sh"
+
+lab_init
+DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
+[ -x "$DANEGUARD" ] || lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
+[ -n "$TLSAGEN" ] && [ -x "$TLSAGEN" ] || lab_fail "TLSAGEN='$TLSAGEN' is not an executable"
+[ -n "$CERTDIR" ] && [ -d "$CERTDIR" ] || lab_fail "CERTDIR='$CERTDIR' is not a directory"
+lab_require_root
+lab_require postfix:postfix postconf:postfix openssl:openssl bash:bash \
+    script:bsdutils timeout:coreutils
+for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
+    ecdsa-next.key rsa-other.key rsa-other-chain.pem; do
+	[ -r "$CERTDIR/$f" ] || lab_fail "$CERTDIR/$f missing (tests/data/gen-certs.sh)"
+done
+
+host=mx1.example.test
+fails=0
+checks=0
+disk=$LAB_TMP/disk
+served=$LAB_TMP/served
+conf=$LAB_TMP/daneguard.conf
+mkdir -p "$disk" "$served" || lab_fail "mkdir"
+for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
+    ecdsa-next.key; do
+	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $f"
+done
+
+cat > "$conf" <<EOF
+state_dir      = "$LAB_TMP/state"
+probe_interval = 300
+probe_timeout  = 5
+xclient        = yes
+tlsa_file      = "$LAB_TMP/published.zone"
+
+host "$host" {
+  port     = 25
+  ttl      = 3600
+  rollover = "current+next"
+  probe    = { "127.0.0.1", "::1" }
+  cert "rsa"   { chain = "$disk/rsa-chain.pem"   key = "$disk/rsa.key"
+                 next_key = "$disk/rsa-next.key" }
+  cert "ecdsa" { chain = "$disk/ecdsa-chain.pem" key = "$disk/ecdsa.key"
+                 next_key = "$disk/ecdsa-next.key" }
+}
+EOF
+# Private keys as deployed: root only. The daemon reads them before it
+# drops to nobody; its later sweeps reread the chains without them.
+chmod 600 "$disk"/*.key
+"$TLSAGEN" -q -c "$conf" -o "$LAB_TMP/published.zone" ||
+    lab_fail "tlsagen -c $conf failed"
+echo "published records (tlsagen):"
+sed 's/^/  /' "$LAB_TMP/published.zone"
+
+# ------------------------------------------------------------ Postfix
+
+sync_served()
+{
+	cp "$disk"/* "$served"/ || lab_fail "cp $disk/* $served/"
+}
+sync_served
+
+lab_netns_create
+lab_postfix_init pf
+pfdir=$(lab_postfix_dir pf)
+lab_postfix_conf pf \
+    "smtpd_tls_security_level = may" \
+    "smtpd_tls_chain_files = $served/ecdsa.key $served/ecdsa-chain.pem $served/rsa.key $served/rsa-chain.pem" \
+    "smtpd_tls_loglevel = 1"
+lab_postfix_listen pf "127.0.0.1:25"
+lab_postfix_listen pf "[::1]:25"
+lab_postfix_start pf
+
+# leaf_fp ADDR SIGALGS - SHA-256 fingerprint of the leaf served at ADDR.
+leaf_fp()
+{
+	case $1 in *:*) c="[$1]:25" ;; *) c="$1:25" ;; esac
+	lab_ns timeout 10 openssl s_client -starttls smtp -connect "$c" \
+	    -sigalgs "$2" </dev/null 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha256 2>/dev/null
+}
+
+# reload - served := disk, postfix reload, and wait until every listener
+# serves the new RSA leaf (reload is asynchronous: idle smtpd processes
+# finish first).
+reload()
+{
+	sync_served
+	lab_ns postfix -c "$pfdir/etc" reload >/dev/null 2>&1 ||
+	    lab_fail "postfix reload failed"
+	want=$(openssl x509 -in "$served/rsa-chain.pem" -noout -fingerprint -sha256)
+	for a in 127.0.0.1 ::1; do
+		n=0
+		while [ "$(leaf_fp $a rsa_pss_rsae_sha256:RSA+SHA256)" != "$want" ]
+		do
+			n=$((n + 1))
+			[ $n -gt 100 ] && lab_fail "$a does not serve the new rsa chain 10 s after reload"
+			sleep 0.1
+		done
+	done
+}
+
+# ------------------------------------------------------------ checks
+
+# run_check - daneguard --check; output in $LAB_TMP/check.out, exit in $rc.
+run_check()
+{
+	lab_ns timeout 120 "$DANEGUARD" --check -c "$conf" \
+	    >"$LAB_TMP/check.out" 2>"$LAB_TMP/check.err"
+	rc=$?
+	if grep -q 'Sanitizer\|runtime error' "$LAB_TMP/check.err"; then
+		fails=$((fails + 1))
+		echo "FAIL  sanitizer finding in daneguard --check:"
+		head -n 60 "$LAB_TMP/check.err"
+	fi
+}
+
+# state CHECK ADDR ALG - the STATE column of that table row ("-" for an
+# empty column), or "missing".
+state()
+{
+	awk -v c="$1" -v a="$2" -v g="$3" -v h="$host" '
+	    NR > 2 && $1 == c && $2 == h && $3 == a && $4 == g { print $5; f = 1 }
+	    END { if (!f) print "missing" }' "$LAB_TMP/check.out"
+}
+
+# want WHAT RC ROWS - ROWS holds lines "CHECK ADDR ALG STATE"; every row
+# must be in the table with that state and the exit status must be RC.
+# Reload and restart races are absorbed by trying again for up to 10 s.
+want()
+{
+	what=$1 wrc=$2 wrows=$3
+	checks=$((checks + 1))
+	tries=0
+	while :; do
+		run_check
+		why=
+		[ "$rc" -eq "$wrc" ] || why="exit $rc, not $wrc"
+		why=$why$(echo "$wrows" | while read -r c a g st; do
+			[ -n "$c" ] || continue
+			got=$(state "$c" "$a" "$g")
+			[ "$got" = "$st" ] || printf '; %s %s %s is %s, not %s' \
+			    "$c" "$a" "$g" "$got" "$st"
+		done)
+		[ -z "$why" ] && break
+		tries=$((tries + 1))
+		[ $tries -ge 20 ] && break
+		sleep 0.5
+	done
+	why=${why#; }
+	if [ -z "$why" ]; then
+		echo "ok    $what"
+		head -n 1 "$LAB_TMP/check.out" | sed 's/^/      | /'
+	else
+		fails=$((fails + 1))
+		echo "FAIL  $what: $why"
+		sed 's/^/      | /' "$LAB_TMP/check.out" "$LAB_TMP/check.err"
+	fi
+}
+
+# rows STATE CHECKS ADDRS ALGS - add every combination to $R as lines
+# "CHECK ADDR ALG STATE" (for want).
+R=
+rows()
+{
+	for c in $2; do for a in $3; do for g in $4; do
+		R="$R$c $a $g $1
+"
+	done; done; done
+}
+
+# no_row PATTERN - fail if a table row matches the extended regex.
+no_row()
+{
+	checks=$((checks + 1))
+	if grep -Eq "$1" "$LAB_TMP/check.out"; then
+		fails=$((fails + 1))
+		echo "FAIL  no row may match '$1':"
+		grep -E "$1" "$LAB_TMP/check.out" | sed 's/^/      | /'
+	else
+		echo "ok    no row matches '$1'"
+	fi
+}
+
+addrs="127.0.0.1 ::1"
+algs="rsa ecdsa"
+
+# 1. healthy
+R=
+rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+rows OK G4 - "$algs"
+want "healthy: every check OK, exit 0" 0 "$R"
+grep -q "^DANEGUARD OK - " "$LAB_TMP/check.out" ||
+    { fails=$((fails + 1)); echo "FAIL  no 'DANEGUARD OK - ' summary"; }
+cat "$LAB_TMP/check.out"
+
+# 2. a new RSA chain (new key) deployed on disk, Postfix not reloaded
+cp "$CERTDIR/rsa-other-chain.pem" "$disk/rsa-chain.pem"
+cp "$CERTDIR/rsa-other.key" "$disk/rsa.key"
+R=
+rows CRITICAL G5 "$addrs" rsa
+rows OK "G1 G2 G3" "$addrs" rsa
+rows OK "G1 G2 G3 G5" "$addrs" ecdsa
+rows CRITICAL G4 - rsa
+rows OK G4 - ecdsa
+want "deployed, not reloaded: G5 and G4 CRITICAL for rsa only" 2 "$R"
+
+# 3. ... and reloaded: the served chain has no published record
+reload
+R=
+rows CRITICAL G3 "$addrs" rsa
+rows OK "G1 G2 G5" "$addrs" rsa
+rows OK "G1 G2 G3 G5" "$addrs" ecdsa
+rows CRITICAL G4 - rsa
+rows OK G4 - ecdsa
+want "reloaded with the unpublished key: G3 and G4 CRITICAL for rsa only" 2 "$R"
+grep "G3 .*rsa .*CRITICAL" "$LAB_TMP/check.out" | head -n 1
+
+# back to the published chain
+cp "$CERTDIR/rsa-chain.pem" "$disk/rsa-chain.pem"
+cp "$CERTDIR/rsa.key" "$disk/rsa.key"
+reload
+R=
+rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+rows OK G4 - "$algs"
+want "restored: every check OK" 0 "$R"
+
+# 4. STARTTLS disabled on [::1]:25 only
+sed -i 's/^\[::1\]:25 inet .*smtpd.*$/& -o smtpd_tls_security_level=none/' \
+    "$pfdir/etc/master.cf"
+lab_ns postfix -c "$pfdir/etc" reload >/dev/null 2>&1 || lab_fail "reload"
+R=
+rows CRITICAL G1 ::1 "$algs"
+rows UNKNOWN "G2 G3 G5" ::1 "$algs"
+rows OK "G1 G2 G3 G5" 127.0.0.1 "$algs"
+rows OK G4 - "$algs"
+want "STARTTLS off on [::1]:25: G1 CRITICAL on ::1 only" 2 "$R"
+sed -i 's/ -o smtpd_tls_security_level=none$//' "$pfdir/etc/master.cf"
+
+# 5. only TLS 1.0/1.1. OpenSSL 3.0 refuses TLS < 1.2 below security
+# level 0 (SHA-1 handshake signatures), so Postfix must ask for it.
+lab_postfix_conf pf \
+    "smtpd_tls_protocols = >=TLSv1, <=TLSv1.1" \
+    "smtpd_tls_mandatory_protocols = >=TLSv1, <=TLSv1.1" \
+    "tls_medium_cipherlist = DEFAULT:@SECLEVEL=0"
+lab_ns postfix -c "$pfdir/etc" reload >/dev/null 2>&1 || lab_fail "reload"
+R=
+rows OK G1 "$addrs" "$algs"
+rows CRITICAL G2 "$addrs" "$algs"
+want "TLS 1.0/1.1 only: G2 CRITICAL" 2 "$R"
+grep "^G2 " "$LAB_TMP/check.out" | head -n 1
+lab_postfix_conf pf "smtpd_tls_protocols = >=TLSv1.2" \
+    "smtpd_tls_mandatory_protocols = >=TLSv1.2"
+postconf -c "$pfdir/etc" -X tls_medium_cipherlist
+lab_ns postfix -c "$pfdir/etc" reload >/dev/null 2>&1 || lab_fail "reload"
+R=
+rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+rows OK G4 - "$algs"
+want "TLS >= 1.2 again: every check OK" 0 "$R"
+
+# ------------------------------------------------------------ the daemon
+
+# jstate CHECK ADDR ALG - the state of that item in status.json, or
+# "missing" (one item per line, see milter/report.c).
+jstate()
+{
+	grep "\"check\": \"$1\", \"host\": \"$host\", \"addr\": \"$2\", \"alg\": \"$3\"" \
+	    "$state/status.json" 2>/dev/null |
+	    sed -n 's/.*"state": "\([A-Z]*\)".*/\1/p' | grep . || echo missing
+}
+
+# wait_json SECONDS CHECK ADDR ALG STATE - poll status.json; prints the
+# seconds it took, fails after SECONDS.
+wait_json()
+{
+	wj_t0=$(date +%s%N)
+	wj_end=$(( $(date +%s) + $1 ))
+	while [ "$(jstate "$2" "$3" "$4")" != "$5" ]; do
+		if [ "$(date +%s)" -ge $wj_end ]; then
+			echo "FAIL  status.json: $2 $3 $4 is not $5 after $1 s"
+			sed 's/^/      | /' "$state/status.json" "$LAB_TMP/dg.log"
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo $(( ($(date +%s%N) - wj_t0) / 1000000 ))
+}
+
+# result WHAT STATUS - count a check that passed when STATUS is 0.
+result()
+{
+	checks=$((checks + 1))
+	if [ "$2" -eq 0 ]; then
+		echo "ok    $1"
+		return 0
+	fi
+	fails=$((fails + 1))
+	echo "FAIL  $1"
+	return 1
+}
+
+dg_pid=
+if "$DANEGUARD" -V >/dev/null 2>&1; then
+	state=$LAB_TMP/state
+	mkdir -p "$state" && chown nobody "$state" || lab_fail "state dir"
+	# The milter attached: Postfix reaches the socket through its group.
+	# 192.0.2.66 is denied STARTTLS; the test may impersonate clients.
+	printf '192.0.2.66/32 starttls\n' > "$pfdir/etc/no_starttls.cidr"
+	lab_postfix_conf pf \
+	    "smtpd_milters = { unix:$LAB_TMP/dg.sock, default_action=accept }" \
+	    "smtpd_authorized_xclient_hosts = 127.0.0.1, [::1]" \
+	    "smtpd_discard_ehlo_keyword_address_maps = cidr:$pfdir/etc/no_starttls.cidr"
+	lab_ns postfix -c "$pfdir/etc" reload >/dev/null 2>&1 || lab_fail "reload"
+	# As root with -u nobody: key files are read before the drop, the
+	# chains (and the unreadable keys' stand-ins) at every sweep after.
+	# Not through lab_ns (a shell function: $! would be a subshell);
+	# ip netns exec and setsid exec, so $! is daneguard itself.
+	ip netns exec "$LAB_NETNS" setsid "$DANEGUARD" -f -c "$conf" \
+	    -p "unix:$LAB_TMP/dg.sock" -u nobody:postfix >"$LAB_TMP/dg.log" 2>&1 &
+	dg_pid=$!
+	lab_at_exit "lab_kill_pid $dg_pid"
+	n=0
+	until [ "$(cat /proc/$dg_pid/comm 2>/dev/null)" = daneguard ]; do
+		n=$((n + 1))
+		[ $n -gt 50 ] && lab_fail "PID $dg_pid is not daneguard"
+		sleep 0.1
+	done
+	n=0
+	until [ -s "$state/status.json" ] && [ -s "$state/metrics.prom" ]; do
+		n=$((n + 1))
+		if [ $n -gt 300 ] || ! lab_pid_alive $dg_pid; then
+			cat "$LAB_TMP/dg.log"
+			lab_fail "daneguard wrote no status.json within 30 s"
+		fi
+		sleep 0.1
+	done
+	echo "daemon: first sweep written"
+
+	# status.json: the overall state and every check, OK.
+	bad=0
+	grep -q '^  "state": "OK",$' "$state/status.json" || bad=1
+	for a in 127.0.0.1 ::1; do for g in rsa ecdsa; do for c in G1 G2 G3 G5; do
+		[ "$(jstate $c $a $g)" = OK ] || bad=1
+	done; done; done
+	[ "$(jstate G4 "" rsa)" = OK ] && [ "$(jstate G4 "" ecdsa)" = OK ] || bad=1
+	grep -q '"sweep": {"time": [0-9]*, "time_utc": "20[0-9-]*T[0-9:]*Z", "duration_seconds": [0-9.]*}' \
+	    "$state/status.json" || bad=1
+	grep -q '"listeners": \[' "$state/status.json" || bad=1
+	if command -v python3 >/dev/null 2>&1 &&
+	    python3 -c 'import json' >/dev/null 2>&1; then
+		python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["state"] == "OK", d["state"]
+assert len(d["checks"]) == 18, len(d["checks"])
+assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad=1
+	fi
+	result "status.json: 18 checks OK, sweep time, listeners" $bad
+	[ $bad -eq 0 ] || cat "$state/status.json"
+
+	bad=0
+	for m in daneguard_state daneguard_sweep_timestamp_seconds \
+	    daneguard_sweep_duration_seconds daneguard_check_state; do
+		grep -q "^# TYPE $m gauge\$" "$state/metrics.prom" || bad=1
+		grep -q "^# HELP $m " "$state/metrics.prom" || bad=1
+	done
+	grep -q '^daneguard_state 0$' "$state/metrics.prom" || bad=1
+	grep -q '^daneguard_check_state{check="G3",host="mx1.example.test",addr="::1",alg="rsa",client=""} 0$' \
+	    "$state/metrics.prom" || bad=1
+	grep -q '^daneguard_sweep_timestamp_seconds [0-9][0-9]*$' "$state/metrics.prom" || bad=1
+	[ "$(grep -c '^daneguard_check_state{' "$state/metrics.prom")" -eq 18 ] || bad=1
+	result "metrics.prom: HELP/TYPE, 18 check states 0" $bad
+	[ $bad -eq 0 ] || cat "$state/metrics.prom"
+
+	# A new RSA chain deployed on disk, not reloaded: seen within 5 s
+	# of the change, without a signal, and logged once per address.
+	cp "$CERTDIR/rsa-other-chain.pem" "$disk/rsa-chain.pem"
+	cp "$CERTDIR/rsa-other.key" "$disk/rsa.key"
+	if ms=$(wait_json 5 G5 127.0.0.1 rsa CRITICAL) &&
+	    wait_json 5 G5 ::1 rsa CRITICAL >/dev/null; then
+		result "daemon: chain file replaced -> G5 CRITICAL after $ms ms" 0
+	else
+		echo "$ms"
+		result "daemon: chain file replaced -> G5 CRITICAL within 5 s" 1
+	fi
+	[ "$(jstate G4 "" rsa)" = CRITICAL ] && [ "$(jstate G3 ::1 rsa)" = OK ]
+	result "daemon: G4 rsa CRITICAL, G3 OK (served = published)" $?
+	kill -USR2 $dg_pid
+	sleep 1.5
+	n=$(grep -c 'check=G5 host=mx1.example.test addr=127.0.0.1 alg=rsa state=CRITICAL was=OK reason="' "$LAB_TMP/dg.log")
+	[ "$n" -eq 1 ]
+	result "daemon: the G5 change logged once ($n), not again after SIGUSR2" $?
+	grep 'check=G5 ' "$LAB_TMP/dg.log" | head -n 1
+
+	cp "$CERTDIR/rsa-chain.pem" "$disk/rsa-chain.pem"
+	cp "$CERTDIR/rsa.key" "$disk/rsa.key"
+	wait_json 5 G5 127.0.0.1 rsa OK >/dev/null && wait_json 5 G4 "" rsa OK >/dev/null
+	result "daemon: chain restored -> G5 and G4 OK again" $?
+
+	# G6: plaintext mail from a client denied STARTTLS (sent through
+	# XCLIENT as that client) -> the guard impersonates it and names it;
+	# a client that is offered STARTTLS stays OK.
+	for c in 192.0.2.66 192.0.2.77; do
+		lab_ns swaks --server 127.0.0.1:25 --xclient-addr $c \
+		    --from a@example.test --to b@example.test \
+		    >"$LAB_TMP/swaks.out" 2>&1 ||
+		    { cat "$LAB_TMP/swaks.out"; lab_fail "swaks as $c failed"; }
+	done
+	g6()
+	{
+		grep "\"check\": \"G6\", \"host\": \"$host\", \"addr\": \"127.0.0.1:25\", \"alg\": \"\", \"client\": \"$1\", \"state\": \"$2\"" \
+		    "$state/status.json" 2>/dev/null
+	}
+	n=0
+	until g6 192.0.2.66 CRITICAL >/dev/null && g6 192.0.2.77 OK >/dev/null; do
+		n=$((n + 1))
+		[ $n -gt 100 ] && break
+		sleep 0.1
+	done
+	g6 192.0.2.66 CRITICAL >/dev/null && g6 192.0.2.77 OK >/dev/null &&
+	    grep -q 'check=G6 host=mx1.example.test addr=127.0.0.1:25 client=192.0.2.66 state=CRITICAL' "$LAB_TMP/dg.log"
+	result "daemon: G6 CRITICAL naming 192.0.2.66 (XCLIENT), 192.0.2.77 OK" $? ||
+	    sed 's/^/      | /' "$state/status.json" "$LAB_TMP/dg.log"
+	grep 'check=G6 ' "$LAB_TMP/dg.log" | head -n 1
+	grep -q '"addr": "127.0.0.1", "port": 25, "sessions": [1-9]' "$state/status.json"
+	result "daemon: the listener's sessions counted in status.json" $? ||
+	    grep -A3 '"listeners"' "$state/status.json"
+fi
+
+# 6. Postfix stopped: UNKNOWN, exit 3 (the guard could not look; that is
+# not a finding about the records), and never a G3 CRITICAL.
+lab_postfix_stop pf
+R=
+rows UNKNOWN "G1 G2 G3 G5" "$addrs" "$algs"
+rows OK G4 - "$algs"
+want "Postfix stopped: UNKNOWN, exit 3" 3 "$R"
+no_row '^G3 .* CRITICAL '
+checks=$((checks + 1))
+if grep -q "^G1 .*UNKNOWN .*unreachable" "$LAB_TMP/check.out"; then
+	echo "ok    G1 says unreachable"
+else
+	fails=$((fails + 1))
+	echo "FAIL  G1 does not say unreachable"
+	cat "$LAB_TMP/check.out"
+fi
+
+if [ -n "$dg_pid" ]; then
+	# The daemon saw the same, kept running, and sees Postfix come back.
+	kill -USR2 $dg_pid
+	wait_json 10 G1 127.0.0.1 rsa UNKNOWN >/dev/null &&
+	    ! grep -q '"check": "G3".*"state": "CRITICAL"' "$state/status.json"
+	result "daemon: Postfix stopped -> UNKNOWN, no G3 CRITICAL" $?
+	lab_pid_alive $dg_pid
+	result "daemon: still running" $? ||
+	    sed 's/^/      | /' "$LAB_TMP/dg.log"
+	lab_postfix_start pf
+	kill -USR2 $dg_pid
+	wait_json 10 G3 ::1 rsa OK >/dev/null &&
+	    wait_json 10 G1 127.0.0.1 ecdsa OK >/dev/null
+	result "daemon: Postfix back -> OK" $?
+	grep 'state=OK was=UNKNOWN' "$LAB_TMP/dg.log" | head -n 1
+	lab_kill_pid $dg_pid
+	! lab_pid_alive $dg_pid
+	result "daemon: stops on SIGTERM" $?
+	# Under ASan/UBSan (configure CFLAGS=-fsanitize=...), a finding fails.
+	! grep -q 'Sanitizer\|runtime error' "$LAB_TMP/dg.log"
+	result "daemon: no sanitizer finding" $? ||
+	    sed -n '/Sanitizer\|runtime error/,$p' "$LAB_TMP/dg.log" | head -n 60
+fi
+
+echo "$checks checks, $fails failed"
+[ $fails -eq 0 ] || exit 1
+exit 0

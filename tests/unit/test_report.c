@@ -1,0 +1,217 @@
+/*
+ * test_report - milter/report.c: the worst state and its ranking, keys,
+ * status.json and metrics.prom text (golden fragments, escaping of what a
+ * hostile server may put in a reason), the --check table, and the files
+ * written into a state_dir that does not exist yet.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "report.h"
+#include "xalloc.h"
+
+static void
+fill(struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->when = 1700000000;
+	r->duration = 0.25;
+	report_add(r, "G1", "mx1.example.test", "::1", "rsa", NULL, GUARD_OK,
+	    "STARTTLS offered and accepted");
+	report_add(r, "G3", "mx1.example.test", "127.0.0.1", "rsa", NULL,
+	    GUARD_CRITICAL, "no \"record\" \\ matches\n\x01\xff");
+	report_add(r, "G4", "mx1.example.test", NULL, "ecdsa", NULL,
+	    GUARD_WARNING, "next key has no record");
+}
+
+static void
+test_worst(void **state)
+{
+	struct report r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(report_worst(&r), GUARD_UNKNOWN);
+	report_add(&r, "G1", "h", "a", "rsa", NULL, GUARD_OK, "ok");
+	assert_int_equal(report_worst(&r), GUARD_OK);
+	report_add(&r, "G4", "h", "", "rsa", NULL, GUARD_WARNING, "w");
+	assert_int_equal(report_worst(&r), GUARD_WARNING);
+	report_add(&r, "G2", "h", "a", "rsa", NULL, GUARD_UNKNOWN, "u");
+	assert_int_equal(report_worst(&r), GUARD_UNKNOWN);
+	report_add(&r, "G3", "h", "a", "rsa", NULL, GUARD_CRITICAL, "c");
+	assert_int_equal(report_worst(&r), GUARD_CRITICAL);
+	report_clear(&r);
+	assert_int_equal(r.n, 0);
+}
+
+static void
+test_keys(void **state)
+{
+	struct report r;
+	struct report_item probe;
+
+	(void)state;
+	fill(&r);
+	memset(&probe, 0, sizeof(probe));
+	memcpy(probe.check, "G4", 3);
+	probe.host = "mx1.example.test";
+	probe.addr = "";
+	probe.alg = "ecdsa";
+	probe.client = "";
+	assert_int_equal(report_find(&r, &probe), 2);
+	probe.alg = "rsa";
+	assert_int_equal(report_find(&r, &probe), -1);
+	report_clear(&r);
+}
+
+static void
+test_json(void **state)
+{
+	struct report r;
+	char *j;
+
+	(void)state;
+	fill(&r);
+	j = report_json(&r);
+	assert_non_null(strstr(j, "\"sweep\": {\"time\": 1700000000, "
+	    "\"time_utc\": \"2023-11-14T22:13:20Z\", \"duration_seconds\": "
+	    "0.250},\n"));
+	assert_non_null(strstr(j, "\"state\": \"CRITICAL\",\n"));
+	assert_non_null(strstr(j, "{\"check\": \"G3\", \"host\": "
+	    "\"mx1.example.test\", \"addr\": \"127.0.0.1\", \"alg\": \"rsa\", "
+	    "\"state\": \"CRITICAL\", \"reason\": \"no \\\"record\\\" \\\\ "
+	    "matches\\u000a\\u0001\\u00ff\", \"since\": 1700000000"));
+	assert_non_null(strstr(j, "\"addr\": \"\", \"alg\": \"ecdsa\""));
+	assert_non_null(strstr(j, "\"listeners\": []\n}\n"));
+	assert_null(strstr(j, "client"));
+	free(j);
+	report_clear(&r);
+}
+
+static void
+test_prom(void **state)
+{
+	struct report r;
+	struct stats_listener l[1];
+	char *p;
+
+	(void)state;
+	fill(&r);
+	memset(l, 0, sizeof(l));
+	snprintf(l[0].addr, sizeof(l[0].addr), "::1");
+	l[0].port = 25;
+	l[0].sessions = 5;
+	l[0].tls = 3;
+	l[0].plaintext = 2;
+	l[0].versions[STATS_TLS_1_3] = 3;
+	r.listeners = xmalloc(sizeof(l));
+	memcpy(r.listeners, l, sizeof(l));
+	r.nlisteners = 1;
+	p = report_prom(&r);
+	assert_non_null(strstr(p, "# TYPE daneguard_check_state gauge\n"));
+	assert_non_null(strstr(p, "\ndaneguard_state 2\n"));
+	assert_non_null(strstr(p, "\ndaneguard_sweep_timestamp_seconds "
+	    "1700000000\n"));
+	assert_non_null(strstr(p, "\ndaneguard_sweep_duration_seconds "
+	    "0.250\n"));
+	assert_non_null(strstr(p, "\ndaneguard_check_state{check=\"G3\","
+	    "host=\"mx1.example.test\",addr=\"127.0.0.1\",alg=\"rsa\","
+	    "client=\"\"} 2\n"));
+	assert_non_null(strstr(p, "\ndaneguard_checks{state=\"WARNING\"} 1\n"));
+	assert_non_null(strstr(p, "# TYPE daneguard_sessions_total counter\n"));
+	assert_non_null(strstr(p, "\ndaneguard_sessions_total{listener="
+	    "\"[::1]:25\",tls=\"no\"} 2\n"));
+	assert_non_null(strstr(p, "\ndaneguard_tls_sessions_total{listener="
+	    "\"[::1]:25\",version=\"TLSv1.3\"} 3\n"));
+	free(p);
+	report_clear(&r);
+}
+
+static void
+test_print(void **state)
+{
+	struct report r;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	fill(&r);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	report_print(&r, f);
+	fclose(f);
+	assert_true(strncmp(text, "DANEGUARD CRITICAL - 3 checks: 1 critical, "
+	    "1 warning, 0 unknown, 1 ok (G3 mx1.example.test 127.0.0.1 rsa)\n"
+	    "CHECK  HOST              ADDR       ALG    STATE     REASON\n",
+	    strlen("DANEGUARD CRITICAL - 3 checks: 1 critical, 1 warning, 0 "
+	    "unknown, 1 ok (G3 mx1.example.test 127.0.0.1 rsa)\nCHECK  HOST"
+	    "              ADDR       ALG    STATE     REASON\n")) == 0);
+	assert_non_null(strstr(text, "\nG4     mx1.example.test  -          "
+	    "ecdsa  WARNING   next key has no record\n"));
+	free(text);
+	report_clear(&r);
+}
+
+static void
+test_write(void **state)
+{
+	char dir[] = "/tmp/test_report.XXXXXX";
+	struct report r;
+	struct errbuf err;
+	struct stat st;
+	char *sub, *path;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sub = xasprintf("%s/state", dir);
+	fill(&r);
+	assert_int_equal(report_write(&r, sub, &err), 0);
+	path = xasprintf("%s/status.json", sub);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size > 100);
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/metrics.prom", sub);
+	assert_int_equal(stat(path, &st), 0);
+	unlink(path);
+	free(path);
+	rmdir(sub);
+	/* A state_dir that is a file is refused with its name. */
+	path = xasprintf("%s/file", dir);
+	fclose(fopen(path, "w"));
+	assert_int_equal(report_write(&r, path, &err), -1);
+	assert_non_null(strstr(err.msg, "not a directory"));
+	unlink(path);
+	free(path);
+	free(sub);
+	rmdir(dir);
+	report_clear(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_worst),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_prom),
+		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_write),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
