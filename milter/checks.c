@@ -31,6 +31,7 @@
 
 #include "certkey.h"
 #include "checks.h"
+#include "expected.h"
 #include "expect.h"
 #include "match.h"
 #include "probe.h"
@@ -39,191 +40,6 @@
 
 /* Most probes running at once: 16 listeners x 2 algorithms in one round. */
 #define CHECKS_THREADS_MAX	32
-
-struct checks_keep {
-	char **names;		/* host names */
-	struct expect **sets;
-	size_t n;
-};
-
-struct checks_keep *
-checks_keep_new(void)
-{
-	return xcalloc(1, sizeof(struct checks_keep));
-}
-
-void
-checks_keep_free(struct checks_keep *keep)
-{
-	size_t i;
-
-	if (keep == NULL)
-		return;
-	for (i = 0; i < keep->n; i++) {
-		free(keep->names[i]);
-		expect_free(keep->sets[i]);
-	}
-	free(keep->names);
-	free(keep->sets);
-	free(keep);
-}
-
-static const struct expect *
-keep_get(const struct checks_keep *keep, const char *host)
-{
-	size_t i;
-
-	if (keep == NULL)
-		return NULL;
-	for (i = 0; i < keep->n; i++)
-		if (strcmp(keep->names[i], host) == 0)
-			return keep->sets[i];
-	return NULL;
-}
-
-/* Store e (taking it) as host's last good set. */
-static void
-keep_put(struct checks_keep *keep, const char *host, struct expect *e)
-{
-	size_t i;
-
-	for (i = 0; i < keep->n; i++)
-		if (strcmp(keep->names[i], host) == 0) {
-			expect_free(keep->sets[i]);
-			keep->sets[i] = e;
-			return;
-		}
-	keep->names = xreallocarray(keep->names, keep->n + 1,
-	    sizeof(*keep->names));
-	keep->sets = xreallocarray(keep->sets, keep->n + 1,
-	    sizeof(*keep->sets));
-	keep->names[keep->n] = xstrdup(host);
-	keep->sets[keep->n] = e;
-	keep->n++;
-}
-
-static const char *
-host_name(const struct conf_host *h)
-{
-	return h->name != NULL ? h->name : "";
-}
-
-/* 1 if path exists but this process may not read it (privileges dropped). */
-static int
-unreadable(const char *path)
-{
-	return path != NULL && access(path, R_OK) < 0 && errno == EACCES;
-}
-
-/*
- * The expected set of h as of now. When expect_load fails because a key
- * file can no longer be read, rebuild it from the chain files (read
- * afresh) and the next keys of prev: the key files only checked the
- * leaf and supplied the next key's public half, which cannot have
- * changed without the file changing, and then root must restart or
- * reload us anyway.
- */
-static int
-checks_expect(const struct conf_host *h, const struct expect *prev,
-    time_t now, struct expect **out, struct errbuf *err)
-{
-	struct certkey_chain *chain;
-	struct certkey_key *key, *next;
-	struct expect *e;
-	size_t i, j;
-	int any = 0;
-
-	if (expect_load(h, NULL, now, out, err) == 0)
-		return 0;
-	for (i = 0; i < h->ncerts; i++)
-		if (unreadable(h->certs[i].key) ||
-		    unreadable(h->certs[i].next_key) ||
-		    unreadable(h->certs[i].passphrase_file))
-			any = 1;
-	if (!any || prev == NULL)
-		return -1;
-
-	e = expect_new(h);
-	for (i = 0; i < h->ncerts; i++) {
-		const struct conf_cert *cc = &h->certs[i];
-
-		if (certkey_chain_load(cc->chain, &chain, err) < 0)
-			goto fail;
-		key = next = NULL;
-		if (cc->key != NULL && cc->passphrase_file == NULL &&
-		    !unreadable(cc->key)) {
-			if (certkey_key_load(cc->key, NULL, &key, err) < 0) {
-				certkey_chain_free(chain);
-				goto fail;
-			}
-			if (!certkey_key_matches_cert(key->pkey,
-			    certkey_chain_leaf(chain))) {
-				errbuf_set(err, "%s does not match the "
-				    "certificate in %s", cc->key, cc->chain);
-				certkey_key_free(key);
-				certkey_chain_free(chain);
-				goto fail;
-			}
-		}
-		if (cc->next_key != NULL && !unreadable(cc->next_key) &&
-		    cc->passphrase_file == NULL) {
-			if (certkey_key_load(cc->next_key, NULL, &next,
-			    err) < 0) {
-				certkey_key_free(key);
-				certkey_chain_free(chain);
-				goto fail;
-			}
-		} else if (cc->next_key != NULL) {
-			for (j = 0; j < prev->ncerts; j++)
-				if (prev->certs[j].next != NULL &&
-				    prev->certs[j].name != NULL &&
-				    cc->name != NULL &&
-				    strcmp(prev->certs[j].name, cc->name) == 0)
-					break;
-			if (j == prev->ncerts) {
-				errbuf_set(err, "%s: cannot read it any more "
-				    "and it was not loaded at start",
-				    cc->next_key);
-				certkey_key_free(key);
-				certkey_chain_free(chain);
-				goto fail;
-			}
-			next = xcalloc(1, sizeof(*next));
-			next->path = xstrdup(prev->certs[j].next->path);
-			next->pkey = prev->certs[j].next->pkey;
-			EVP_PKEY_up_ref(next->pkey);
-			next->is_private = prev->certs[j].next->is_private;
-		}
-		expect_add_cert(e, cc->name, chain, key, next);
-	}
-	if (expect_compute(e, now, err) < 0)
-		goto fail;
-	*out = e;
-	return 0;
-
-fail:
-	expect_free(e);
-	return -1;
-}
-
-int
-checks_preload(const struct conf *conf, struct checks_keep *keep,
-    struct errbuf *err)
-{
-	struct expect *e;
-	size_t i;
-
-	for (i = 0; i < conf->nhosts; i++) {
-		const struct conf_host *h = &conf->hosts[i];
-
-		if (expect_load(h, NULL, time(NULL), &e, err) < 0) {
-			errbuf_prefix(err, "host %s", host_name(h));
-			return -1;
-		}
-		keep_put(keep, host_name(h), e);
-	}
-	return 0;
-}
 
 /* ------------------------------------------------------------ probes */
 
@@ -427,7 +243,7 @@ same_leaf(X509 *a, X509 *b)
 static void
 eval_g3(struct report *out, struct hostwork *hw, const struct job *j)
 {
-	const char *host = host_name(hw->h);
+	const char *host = checks_host_name(hw->h);
 	struct match_result mr;
 	struct errbuf err;
 	char type[16];
@@ -463,7 +279,7 @@ static void
 eval_g5(struct report *out, struct hostwork *hw, const struct job *j,
     const struct alg *a)
 {
-	const char *host = host_name(hw->h);
+	const char *host = checks_host_name(hw->h);
 	char fs[20], fd[20];
 	X509 *served, *disk;
 
@@ -495,7 +311,7 @@ eval_probe(struct report *out, struct hostwork *hw, const struct job *j,
     const struct alg *a)
 {
 	const struct probe_result *r = &j->res;
-	const char *host = host_name(hw->h), *addr = j->params.addr;
+	const char *host = checks_host_name(hw->h), *addr = j->params.addr;
 	const char *st = probe_status_name(r->status);
 	const char *step = probe_step_name(r->step);
 	int g1 = 0;	/* 1: G1 judged OK, go on; 0: stop with "skip" */
@@ -590,7 +406,7 @@ eval_probe(struct report *out, struct hostwork *hw, const struct job *j,
 static void
 eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
 {
-	const char *host = host_name(hw->h);
+	const char *host = checks_host_name(hw->h);
 	const struct expect_cert *c = a->cert;
 	struct match_result mr;
 	struct errbuf err;
@@ -662,9 +478,9 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 
 	memset(hw, 0, sizeof(*hw));
 	hw->h = h;
-	hw->owner = tlsa_owner_name(host_name(h), h->port);
+	hw->owner = tlsa_owner_name(checks_host_name(h), h->port);
 	tlsa_set_init(&hw->own);
-	if (checks_expect(h, keep_get(keep, host_name(h)), now, &hw->e,
+	if (checks_expect(h, checks_keep_get(keep, checks_host_name(h)), now, &hw->e,
 	    &err) < 0) {
 		hw->e = NULL;
 		snprintf(hw->experr, sizeof(hw->experr), "%s", err.msg);
@@ -696,7 +512,7 @@ static void
 hostwork_done(struct hostwork *hw, struct checks_keep *keep)
 {
 	if (keep != NULL && hw->e != NULL)
-		keep_put(keep, host_name(hw->h), hw->e);
+		checks_keep_put(keep, checks_host_name(hw->h), hw->e);
 	else
 		expect_free(hw->e);
 	tlsa_set_free(&hw->own);
@@ -759,11 +575,11 @@ checks_sweep(const struct conf *conf, const char *helo,
 		const struct conf_host *h = &conf->hosts[i];
 
 		if (h->nprobe == 0)
-			report_add(out, "G7", host_name(h), NULL, NULL, NULL,
+			report_add(out, "G7", checks_host_name(h), NULL, NULL, NULL,
 			    GUARD_UNKNOWN, "no probe addresses (DNS lookup "
 			    "comes with the DNS issue): set probe = { ... }");
 		if (hws[i].nalgs == 0)
-			report_add(out, "G4", host_name(h), NULL, NULL, NULL,
+			report_add(out, "G4", checks_host_name(h), NULL, NULL, NULL,
 			    GUARD_UNKNOWN, "no algorithm to probe: %s",
 			    hws[i].experr[0] ? hws[i].experr :
 			    "no cert sections");
@@ -837,7 +653,7 @@ checks_g6(const struct conf *conf, const char *helo,
 		const struct probe_result *r = &jobs[i].res;
 		const struct conf_host *h = checks_host_of(conf,
 		    t[i].listener, t[i].port);
-		const char *host = h != NULL ? host_name(h) : "";
+		const char *host = h != NULL ? checks_host_name(h) : "";
 		char lst[80];
 
 		/* The port belongs to the key: 25 and 587 often share an address. */

@@ -1,0 +1,204 @@
+/*
+ * expected - the expected TLSA set of each host for a sweep, and the last
+ * good one kept per host. See expected.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "certkey.h"
+#include "checks.h"
+#include "expect.h"
+#include "expected.h"
+#include "xalloc.h"
+
+struct checks_keep {
+	char **names;		/* host names */
+	struct expect **sets;
+	size_t n;
+};
+
+struct checks_keep *
+checks_keep_new(void)
+{
+	return xcalloc(1, sizeof(struct checks_keep));
+}
+
+void
+checks_keep_free(struct checks_keep *keep)
+{
+	size_t i;
+
+	if (keep == NULL)
+		return;
+	for (i = 0; i < keep->n; i++) {
+		free(keep->names[i]);
+		expect_free(keep->sets[i]);
+	}
+	free(keep->names);
+	free(keep->sets);
+	free(keep);
+}
+
+const struct expect *
+checks_keep_get(const struct checks_keep *keep, const char *host)
+{
+	size_t i;
+
+	if (keep == NULL)
+		return NULL;
+	for (i = 0; i < keep->n; i++)
+		if (strcmp(keep->names[i], host) == 0)
+			return keep->sets[i];
+	return NULL;
+}
+
+/* Store e (taking it) as host's last good set. */
+void
+checks_keep_put(struct checks_keep *keep, const char *host, struct expect *e)
+{
+	size_t i;
+
+	for (i = 0; i < keep->n; i++)
+		if (strcmp(keep->names[i], host) == 0) {
+			expect_free(keep->sets[i]);
+			keep->sets[i] = e;
+			return;
+		}
+	keep->names = xreallocarray(keep->names, keep->n + 1,
+	    sizeof(*keep->names));
+	keep->sets = xreallocarray(keep->sets, keep->n + 1,
+	    sizeof(*keep->sets));
+	keep->names[keep->n] = xstrdup(host);
+	keep->sets[keep->n] = e;
+	keep->n++;
+}
+
+const char *
+checks_host_name(const struct conf_host *h)
+{
+	return h->name != NULL ? h->name : "";
+}
+
+/* 1 if path exists but this process may not read it (privileges dropped). */
+static int
+unreadable(const char *path)
+{
+	return path != NULL && access(path, R_OK) < 0 && errno == EACCES;
+}
+
+/*
+ * The expected set of h as of now. When expect_load fails because a key
+ * file can no longer be read, rebuild it from the chain files (read
+ * afresh) and the next keys of prev: the key files only checked the
+ * leaf and supplied the next key's public half, which cannot have
+ * changed without the file changing, and then root must restart or
+ * reload us anyway.
+ */
+int
+checks_expect(const struct conf_host *h, const struct expect *prev,
+    time_t now, struct expect **out, struct errbuf *err)
+{
+	struct certkey_chain *chain;
+	struct certkey_key *key, *next;
+	struct expect *e;
+	size_t i, j;
+	int any = 0;
+
+	if (expect_load(h, NULL, now, out, err) == 0)
+		return 0;
+	for (i = 0; i < h->ncerts; i++)
+		if (unreadable(h->certs[i].key) ||
+		    unreadable(h->certs[i].next_key) ||
+		    unreadable(h->certs[i].passphrase_file))
+			any = 1;
+	if (!any || prev == NULL)
+		return -1;
+
+	e = expect_new(h);
+	for (i = 0; i < h->ncerts; i++) {
+		const struct conf_cert *cc = &h->certs[i];
+
+		if (certkey_chain_load(cc->chain, &chain, err) < 0)
+			goto fail;
+		key = next = NULL;
+		if (cc->key != NULL && cc->passphrase_file == NULL &&
+		    !unreadable(cc->key)) {
+			if (certkey_key_load(cc->key, NULL, &key, err) < 0) {
+				certkey_chain_free(chain);
+				goto fail;
+			}
+			if (!certkey_key_matches_cert(key->pkey,
+			    certkey_chain_leaf(chain))) {
+				errbuf_set(err, "%s does not match the "
+				    "certificate in %s", cc->key, cc->chain);
+				certkey_key_free(key);
+				certkey_chain_free(chain);
+				goto fail;
+			}
+		}
+		if (cc->next_key != NULL && !unreadable(cc->next_key) &&
+		    cc->passphrase_file == NULL) {
+			if (certkey_key_load(cc->next_key, NULL, &next,
+			    err) < 0) {
+				certkey_key_free(key);
+				certkey_chain_free(chain);
+				goto fail;
+			}
+		} else if (cc->next_key != NULL) {
+			for (j = 0; j < prev->ncerts; j++)
+				if (prev->certs[j].next != NULL &&
+				    prev->certs[j].name != NULL &&
+				    cc->name != NULL &&
+				    strcmp(prev->certs[j].name, cc->name) == 0)
+					break;
+			if (j == prev->ncerts) {
+				errbuf_set(err, "%s: cannot read it any more "
+				    "and it was not loaded at start",
+				    cc->next_key);
+				certkey_key_free(key);
+				certkey_chain_free(chain);
+				goto fail;
+			}
+			next = xcalloc(1, sizeof(*next));
+			next->path = xstrdup(prev->certs[j].next->path);
+			next->pkey = prev->certs[j].next->pkey;
+			EVP_PKEY_up_ref(next->pkey);
+			next->is_private = prev->certs[j].next->is_private;
+		}
+		expect_add_cert(e, cc->name, chain, key, next);
+	}
+	if (expect_compute(e, now, err) < 0)
+		goto fail;
+	*out = e;
+	return 0;
+
+fail:
+	expect_free(e);
+	return -1;
+}
+
+int
+checks_preload(const struct conf *conf, struct checks_keep *keep,
+    struct errbuf *err)
+{
+	struct expect *e;
+	size_t i;
+
+	for (i = 0; i < conf->nhosts; i++) {
+		const struct conf_host *h = &conf->hosts[i];
+
+		if (expect_load(h, NULL, time(NULL), &e, err) < 0) {
+			errbuf_prefix(err, "host %s", checks_host_name(h));
+			return -1;
+		}
+		checks_keep_put(keep, checks_host_name(h), e);
+	}
+	return 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * expected - the expected TLSA set (lib/expect) of each configured host
+ * as of a sweep, and the last good set kept per host.
+ *
+ * The guard reads the key files as root at start (checks_preload); after
+ * the privileges are dropped a key file may no longer be readable, so a
+ * sweep rebuilds the set from the chain files (read afresh) and the next
+ * keys kept from the last good set (checks_expect).
+ */
+#ifndef DG_EXPECTED_H
+#define DG_EXPECTED_H
+
+#include <time.h>
+
+#include "conf.h"
+#include "errbuf.h"
+#include "expect.h"
+
+struct checks_keep;
+
+/* The last good set of host, or NULL (borrowed). */
+const struct expect *checks_keep_get(const struct checks_keep *keep,
+    const char *host);
+
+/* Store e (taken over) as host's last good set. */
+void checks_keep_put(struct checks_keep *keep, const char *host,
+    struct expect *e);
+
+/*
+ * The expected set of h as of now into *out; prev is h's last good set
+ * (may be NULL). Returns 0, or -1 with err set.
+ */
+int checks_expect(const struct conf_host *h, const struct expect *prev,
+    time_t now, struct expect **out, struct errbuf *err);
+
+/* h's name, or "" (for messages and keys). */
+const char *checks_host_name(const struct conf_host *h);
+
+#endif
