@@ -46,15 +46,12 @@
 
 #include "certkey.h"
 #include "probe.h"
+#include "probe_conn.h"
 #include "smtp_reply.h"
 #include "xalloc.h"
 
-/* Longest reply the parser can accept: it decides before this fills. */
-#define PROBE_BUF_SIZE	(SMTP_REPLY_LINES_MAX * SMTP_REPLY_LINE_MAX)
 /* QUIT is a courtesy: wait this long at most for its 221. */
 #define PROBE_QUIT_MS	500
-/* Server text quoted in a detail. */
-#define PROBE_QUOTE_MAX	120
 
 /* How each algorithm is forced. */
 struct probe_force {
@@ -76,16 +73,6 @@ static const struct probe_force probe_forces[] = {
 	{ "ed448", "ed448", "aECDSA:!eNULL:@SECLEVEL=0" },
 };
 
-struct probe_conn {
-	const struct probe_params *params;
-	struct probe_result *res;
-	int fd;
-	SSL *ssl;
-	struct timespec deadline;
-	char *buf;		/* received, not yet parsed */
-	size_t len;
-	int sane;		/* the SMTP dialogue is in step: QUIT makes sense */
-};
 
 /* ------------------------------------------------------------ names */
 
@@ -132,352 +119,6 @@ probe_result_clear(struct probe_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* ------------------------------------------------------------ time */
-
-static long
-ms_between(const struct timespec *from, const struct timespec *to)
-{
-	return (long)(to->tv_sec - from->tv_sec) * 1000 +
-	    (to->tv_nsec - from->tv_nsec) / 1000000;
-}
-
-static void
-step_begin(struct probe_conn *c, enum probe_step step, int ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, &c->deadline);
-	c->deadline.tv_sec += ms / 1000;
-	c->deadline.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (c->deadline.tv_nsec >= 1000000000) {
-		c->deadline.tv_sec++;
-		c->deadline.tv_nsec -= 1000000000;
-	}
-	c->res->step = step;
-}
-
-/* Milliseconds left in this step (rounded up), 0 when it is over. */
-static int
-ms_left(const struct probe_conn *c)
-{
-	struct timespec now;
-	long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = ms_between(&now, &c->deadline);
-	if (ms <= 0 && (now.tv_sec < c->deadline.tv_sec ||
-	    (now.tv_sec == c->deadline.tv_sec &&
-	    now.tv_nsec < c->deadline.tv_nsec)))
-		ms = 1;
-	return ms < 0 ? 0 : (int)ms;
-}
-
-/* ------------------------------------------------------------ results */
-
-static void
-set_status(struct probe_conn *c, enum probe_status status, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-
-static void
-set_status(struct probe_conn *c, enum probe_status status, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	c->res->status = status;
-	va_start(ap, fmt);
-	vsnprintf(c->res->detail, sizeof(c->res->detail), fmt, ap);
-	va_end(ap);
-}
-
-/* Step name for details: "EHLO", "STARTTLS", ... */
-static const char *
-step_label(const struct probe_conn *c)
-{
-	switch (c->res->step) {
-	case PROBE_STEP_CONNECT:	return "connect";
-	case PROBE_STEP_BANNER:		return "banner";
-	case PROBE_STEP_EHLO:		return "EHLO";
-	case PROBE_STEP_XCLIENT:	return "XCLIENT";
-	case PROBE_STEP_STARTTLS:	return "STARTTLS";
-	case PROBE_STEP_HANDSHAKE:	return "TLS handshake";
-	case PROBE_STEP_QUIT:		return "QUIT";
-	case PROBE_STEP_DONE:		return "done";
-	}
-	return "?";
-}
-
-/* The reply's summary, cut for a detail line. */
-static void
-quote_reply(char *dst, size_t len, const struct smtp_reply *reply)
-{
-	char *s = smtp_reply_summary(reply);
-
-	if (strlen(s) >= len && len > 4) {
-		s[len - 4] = '\0';
-		snprintf(dst, len, "%s...", s);
-	} else
-		snprintf(dst, len, "%s", s);
-	free(s);
-}
-
-/*
- * Why the TLS handshake failed, in one line: OpenSSL's reason (the last
- * queued error, usually the outermost) or the socket's errno. The queue
- * is always drained so nothing leaks into the next probe on this thread.
- */
-static void
-ssl_reason(char *dst, size_t len, int sslerr, int saved_errno)
-{
-	unsigned long code, last = 0;
-	const char *reason;
-
-	while ((code = ERR_get_error()) != 0)
-		last = code;
-	if (last != 0 && (reason = ERR_reason_error_string(last)) != NULL)
-		snprintf(dst, len, "%s", reason);
-	else if (last != 0)
-		snprintf(dst, len, "OpenSSL error %lx", last);
-	else if (sslerr == SSL_ERROR_SYSCALL && saved_errno != 0)
-		snprintf(dst, len, "%s", strerror(saved_errno));
-	else if (sslerr == SSL_ERROR_SYSCALL || sslerr == SSL_ERROR_ZERO_RETURN)
-		snprintf(dst, len, "connection closed by server");
-	else
-		snprintf(dst, len, "SSL error %d", sslerr);
-}
-
-/* ------------------------------------------------------------ I/O */
-
-/*
- * Wait until fd is ready for events or the step's deadline passes.
- * Returns 1 ready, 0 timeout, -1 poll error (errno set).
- */
-static int
-wait_fd(struct probe_conn *c, short events)
-{
-	struct pollfd pfd;
-	int left, n;
-
-	for (;;) {
-		if ((left = ms_left(c)) == 0)
-			return 0;
-		pfd.fd = c->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, left);
-		if (n > 0)
-			return 1;
-		if (n == 0)
-			continue;	/* ms_left decides, not poll's rounding */
-		if (errno != EINTR)
-			return -1;
-	}
-}
-
-static enum probe_status
-errno_status(int e)
-{
-	switch (e) {
-	case ECONNREFUSED:
-	case ECONNRESET:
-	case ECONNABORTED:
-	case ENETUNREACH:
-	case EHOSTUNREACH:
-	case ENETDOWN:
-	case EHOSTDOWN:
-	case EADDRNOTAVAIL:
-	case EPIPE:
-		return PROBE_UNREACHABLE;
-	case ETIMEDOUT:
-		return PROBE_TIMEOUT;
-	default:
-		return PROBE_PROTOCOL;
-	}
-}
-
-static void
-timeout_status(struct probe_conn *c, const char *what)
-{
-	set_status(c, PROBE_TIMEOUT, "%s: no %s within %d ms", step_label(c),
-	    what, c->params->timeout_ms);
-}
-
-/* Send all of s, in plaintext or over TLS. 0, or -1 with the status set. */
-static int
-conn_write(struct probe_conn *c, const char *s)
-{
-	size_t len = strlen(s), off = 0;
-	ssize_t n;
-	int r, e;
-	char why[128];
-
-	while (off < len) {
-		if (c->ssl == NULL) {
-			n = send(c->fd, s + off, len - off, MSG_NOSIGNAL);
-			if (n >= 0) {
-				off += (size_t)n;
-				continue;
-			}
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				e = errno;
-				set_status(c, errno_status(e), "%s: send: %s",
-				    step_label(c), strerror(e));
-				return -1;
-			}
-			r = wait_fd(c, POLLOUT);
-		} else {
-			ERR_clear_error();
-			errno = 0;
-			n = SSL_write(c->ssl, s + off, (int)(len - off));
-			if (n > 0) {
-				off += (size_t)n;
-				continue;
-			}
-			e = errno;
-			r = SSL_get_error(c->ssl, (int)n);
-			if (r == SSL_ERROR_WANT_READ)
-				r = wait_fd(c, POLLIN);
-			else if (r == SSL_ERROR_WANT_WRITE)
-				r = wait_fd(c, POLLOUT);
-			else {
-				ssl_reason(why, sizeof(why), r, e);
-				set_status(c, PROBE_PROTOCOL, "%s: TLS write: %s",
-				    step_label(c), why);
-				return -1;
-			}
-		}
-		if (r == 0) {
-			timeout_status(c, "room to send");
-			return -1;
-		}
-		if (r < 0) {
-			e = errno;
-			set_status(c, PROBE_PROTOCOL, "%s: poll: %s",
-			    step_label(c), strerror(e));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Read one complete reply into reply. Returns 0, or -1 with the status
- * set (PROBE_TIMEOUT, PROBE_PROTOCOL for a bad reply or a closed
- * connection, PROBE_UNREACHABLE for a reset).
- */
-static int
-conn_read_reply(struct probe_conn *c, struct smtp_reply *reply)
-{
-	struct errbuf err;
-	size_t used;
-	ssize_t n;
-	int r, e;
-	char why[128];
-
-	for (;;) {
-		r = smtp_reply_parse(c->buf, c->len, &used, reply, &err);
-		if (r == 1) {
-			memmove(c->buf, c->buf + used, c->len - used);
-			c->len -= used;
-			return 0;
-		}
-		if (r < 0) {
-			c->sane = 0;
-			set_status(c, PROBE_PROTOCOL, "%s: bad reply: %s",
-			    step_label(c), err.msg);
-			return -1;
-		}
-		/* The parser decides before the buffer fills (smtp_reply.c). */
-		if (c->len >= PROBE_BUF_SIZE) {
-			c->sane = 0;
-			set_status(c, PROBE_PROTOCOL, "%s: reply too long",
-			    step_label(c));
-			return -1;
-		}
-		if (c->ssl == NULL) {
-			n = recv(c->fd, c->buf + c->len, PROBE_BUF_SIZE - c->len,
-			    0);
-			if (n > 0) {
-				c->len += (size_t)n;
-				continue;
-			}
-			if (n == 0) {
-				c->sane = 0;
-				set_status(c, PROBE_PROTOCOL,
-				    "%s: connection closed by server%s",
-				    step_label(c), c->len ? " in mid-reply" : "");
-				return -1;
-			}
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				e = errno;
-				c->sane = 0;
-				set_status(c, errno_status(e), "%s: recv: %s",
-				    step_label(c), strerror(e));
-				return -1;
-			}
-			r = wait_fd(c, POLLIN);
-		} else {
-			ERR_clear_error();
-			errno = 0;
-			n = SSL_read(c->ssl, c->buf + c->len,
-			    (int)(PROBE_BUF_SIZE - c->len));
-			if (n > 0) {
-				c->len += (size_t)n;
-				continue;
-			}
-			e = errno;
-			r = SSL_get_error(c->ssl, (int)n);
-			if (r == SSL_ERROR_WANT_READ)
-				r = wait_fd(c, POLLIN);
-			else if (r == SSL_ERROR_WANT_WRITE)
-				r = wait_fd(c, POLLOUT);
-			else {
-				c->sane = 0;
-				ssl_reason(why, sizeof(why), r, e);
-				set_status(c, PROBE_PROTOCOL, "%s: TLS read: %s",
-				    step_label(c), why);
-				return -1;
-			}
-		}
-		if (r == 0) {
-			c->sane = 0;
-			timeout_status(c, c->len ? "complete reply" : "reply");
-			return -1;
-		}
-		if (r < 0) {
-			e = errno;
-			c->sane = 0;
-			set_status(c, PROBE_PROTOCOL, "%s: poll: %s",
-			    step_label(c), strerror(e));
-			return -1;
-		}
-	}
-}
-
-/*
- * Send cmd (without CRLF; NULL to only read) and read the reply.
- * 0 or -1 as conn_read_reply.
- */
-static int
-conn_command(struct probe_conn *c, const char *cmd, struct smtp_reply *reply)
-{
-	char *line;
-	int r;
-
-	if (cmd != NULL) {
-		line = xasprintf("%s\r\n", cmd);
-		r = conn_write(c, line);
-		free(line);
-		if (r < 0) {
-			c->sane = 0;
-			return -1;
-		}
-	}
-	return conn_read_reply(c, reply);
-}
-
 /* ------------------------------------------------------------ steps */
 
 static int
@@ -487,12 +128,12 @@ step_connect(struct probe_conn *c, const struct sockaddr *sa,
 	socklen_t elen = sizeof(int);
 	int one = 1, e = 0, r;
 
-	step_begin(c, PROBE_STEP_CONNECT, c->params->timeout_ms);
+	probe_step_begin(c, PROBE_STEP_CONNECT, c->params->timeout_ms);
 	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (c->fd < 0) {
 		e = errno;
-		set_status(c, PROBE_UNREACHABLE, "connect: socket: %s",
+		probe_set_status(c, PROBE_UNREACHABLE, "connect: socket: %s",
 		    strerror(e));
 		return -1;
 	}
@@ -502,22 +143,22 @@ step_connect(struct probe_conn *c, const struct sockaddr *sa,
 		return 0;
 	if (errno != EINPROGRESS && errno != EINTR) {
 		e = errno;
-		set_status(c, errno_status(e) == PROBE_PROTOCOL ?
-		    PROBE_UNREACHABLE : errno_status(e), "connect: %s",
+		probe_set_status(c, probe_errno_status(e) == PROBE_PROTOCOL ?
+		    PROBE_UNREACHABLE : probe_errno_status(e), "connect: %s",
 		    strerror(e));
 		return -1;
 	}
-	r = wait_fd(c, POLLOUT);
+	r = probe_wait_fd(c, POLLOUT);
 	if (r == 0) {
-		set_status(c, PROBE_TIMEOUT, "connect: no answer within %d ms",
+		probe_set_status(c, PROBE_TIMEOUT, "connect: no answer within %d ms",
 		    c->params->timeout_ms);
 		return -1;
 	}
 	if (r < 0 || getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0)
 		e = errno;
 	if (e != 0) {
-		set_status(c, errno_status(e) == PROBE_PROTOCOL ?
-		    PROBE_UNREACHABLE : errno_status(e), "connect: %s",
+		probe_set_status(c, probe_errno_status(e) == PROBE_PROTOCOL ?
+		    PROBE_UNREACHABLE : probe_errno_status(e), "connect: %s",
 		    strerror(e));
 		return -1;
 	}
@@ -531,15 +172,15 @@ step_ehlo(struct probe_conn *c, struct smtp_reply *ehlo, const char *after)
 	char *cmd, quoted[PROBE_QUOTE_MAX];
 	int r;
 
-	step_begin(c, PROBE_STEP_EHLO, c->params->timeout_ms);
+	probe_step_begin(c, PROBE_STEP_EHLO, c->params->timeout_ms);
 	cmd = xasprintf("EHLO %s", c->params->helo);
-	r = conn_command(c, cmd, ehlo);
+	r = probe_conn_command(c, cmd, ehlo);
 	free(cmd);
 	if (r < 0)
 		return -1;
 	if (ehlo->code != 250) {
-		quote_reply(quoted, sizeof(quoted), ehlo);
-		set_status(c, PROBE_PROTOCOL, "EHLO%s answered %s", after,
+		probe_quote_reply(quoted, sizeof(quoted), ehlo);
+		probe_set_status(c, PROBE_PROTOCOL, "EHLO%s answered %s", after,
 		    quoted);
 		return -1;
 	}
@@ -554,22 +195,22 @@ step_xclient(struct probe_conn *c, const struct smtp_reply *ehlo, int v6)
 	char *cmd, quoted[PROBE_QUOTE_MAX];
 	int r;
 
-	step_begin(c, PROBE_STEP_XCLIENT, c->params->timeout_ms);
+	probe_step_begin(c, PROBE_STEP_XCLIENT, c->params->timeout_ms);
 	if (!smtp_reply_has_keyword(ehlo, "XCLIENT")) {
-		set_status(c, PROBE_NO_XCLIENT, "EHLO did not advertise "
+		probe_set_status(c, PROBE_NO_XCLIENT, "EHLO did not advertise "
 		    "XCLIENT (smtpd_authorized_xclient_hosts must list the "
 		    "probe's address)");
 		return -1;
 	}
 	cmd = xasprintf("XCLIENT ADDR=%s%s", v6 ? "IPV6:" : "",
 	    c->params->xclient);
-	r = conn_command(c, cmd, &reply);
+	r = probe_conn_command(c, cmd, &reply);
 	free(cmd);
 	if (r < 0)
 		return -1;
 	if (reply.code != 220) {
-		quote_reply(quoted, sizeof(quoted), &reply);
-		set_status(c, PROBE_NO_XCLIENT, "XCLIENT ADDR=%s answered %s",
+		probe_quote_reply(quoted, sizeof(quoted), &reply);
+		probe_set_status(c, PROBE_NO_XCLIENT, "XCLIENT ADDR=%s answered %s",
 		    c->params->xclient, quoted);
 		smtp_reply_clear(&reply);
 		return -1;
@@ -585,20 +226,20 @@ step_starttls(struct probe_conn *c)
 	char quoted[PROBE_QUOTE_MAX];
 	int code;
 
-	step_begin(c, PROBE_STEP_STARTTLS, c->params->timeout_ms);
-	if (conn_command(c, "STARTTLS", &reply) < 0)
+	probe_step_begin(c, PROBE_STEP_STARTTLS, c->params->timeout_ms);
+	if (probe_conn_command(c, "STARTTLS", &reply) < 0)
 		return -1;
-	quote_reply(quoted, sizeof(quoted), &reply);
+	probe_quote_reply(quoted, sizeof(quoted), &reply);
 	code = reply.code;
 	smtp_reply_clear(&reply);
 	if (code >= 400) {
-		set_status(c, PROBE_STARTTLS_REFUSED, "STARTTLS answered %s",
+		probe_set_status(c, PROBE_STARTTLS_REFUSED, "STARTTLS answered %s",
 		    quoted);
 		return -1;
 	}
 	if (code != 220) {
 		c->sane = 0;
-		set_status(c, PROBE_PROTOCOL, "STARTTLS answered %s", quoted);
+		probe_set_status(c, PROBE_PROTOCOL, "STARTTLS answered %s", quoted);
 		return -1;
 	}
 	/*
@@ -608,7 +249,7 @@ step_starttls(struct probe_conn *c)
 	 */
 	if (c->len > 0) {
 		c->sane = 0;
-		set_status(c, PROBE_PROTOCOL, "STARTTLS: server sent %zu "
+		probe_set_status(c, PROBE_PROTOCOL, "STARTTLS: server sent %zu "
 		    "bytes after its 220, before the TLS handshake", c->len);
 		return -1;
 	}
@@ -670,27 +311,27 @@ step_handshake(struct probe_conn *c)
 	int r, sslerr, e;
 	char why[160];
 
-	step_begin(c, PROBE_STEP_HANDSHAKE, p->timeout_ms);
+	probe_step_begin(c, PROBE_STEP_HANDSHAKE, p->timeout_ms);
 	c->sane = 0;		/* until the handshake is done */
 	ERR_clear_error();
 	pthread_once(&probe_ctx_once, probe_ctx_init);
 	if (probe_ctx == NULL || (c->ssl = SSL_new(probe_ctx)) == NULL) {
-		ssl_reason(why, sizeof(why), 0, 0);
-		set_status(c, PROBE_TLS_FAILED, "TLS handshake: cannot set up "
+		probe_ssl_reason(why, sizeof(why), 0, 0);
+		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake: cannot set up "
 		    "OpenSSL: %s", why);
 		return -1;
 	}
 	if (p->alg != NULL && (force = force_of(p->alg)) != NULL &&
 	    (!SSL_set1_sigalgs_list(c->ssl, force->sigalgs) ||
 	    !SSL_set_cipher_list(c->ssl, force->ciphers))) {
-		ssl_reason(why, sizeof(why), 0, 0);
-		set_status(c, PROBE_TLS_FAILED, "TLS handshake: cannot force "
+		probe_ssl_reason(why, sizeof(why), 0, 0);
+		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake: cannot force "
 		    "%s: %s", p->alg, why);
 		return -1;
 	}
 	if (!SSL_set_fd(c->ssl, c->fd)) {
-		ssl_reason(why, sizeof(why), 0, 0);
-		set_status(c, PROBE_TLS_FAILED, "TLS handshake: %s", why);
+		probe_ssl_reason(why, sizeof(why), 0, 0);
+		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake: %s", why);
 		return -1;
 	}
 	SSL_set_connect_state(c->ssl);
@@ -702,13 +343,13 @@ step_handshake(struct probe_conn *c)
 		e = errno;
 		sslerr = SSL_get_error(c->ssl, r);
 		if (sslerr == SSL_ERROR_WANT_READ)
-			r = wait_fd(c, POLLIN);
+			r = probe_wait_fd(c, POLLIN);
 		else if (sslerr == SSL_ERROR_WANT_WRITE)
-			r = wait_fd(c, POLLOUT);
+			r = probe_wait_fd(c, POLLOUT);
 		else {
-			ssl_reason(why, sizeof(why), sslerr, e);
-			set_status(c, sslerr == SSL_ERROR_SYSCALL &&
-			    errno_status(e) == PROBE_UNREACHABLE ?
+			probe_ssl_reason(why, sizeof(why), sslerr, e);
+			probe_set_status(c, sslerr == SSL_ERROR_SYSCALL &&
+			    probe_errno_status(e) == PROBE_UNREACHABLE ?
 			    PROBE_UNREACHABLE : PROBE_TLS_FAILED,
 			    "TLS handshake%s%s failed: %s",
 			    p->alg ? " forcing " : "", p->alg ? p->alg : "",
@@ -716,13 +357,13 @@ step_handshake(struct probe_conn *c)
 			return -1;
 		}
 		if (r == 0) {
-			set_status(c, PROBE_TIMEOUT, "TLS handshake: not "
+			probe_set_status(c, PROBE_TIMEOUT, "TLS handshake: not "
 			    "complete within %d ms", p->timeout_ms);
 			return -1;
 		}
 		if (r < 0) {
 			e = errno;
-			set_status(c, PROBE_TLS_FAILED, "TLS handshake: poll: %s",
+			probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake: poll: %s",
 			    strerror(e));
 			return -1;
 		}
@@ -737,13 +378,13 @@ step_handshake(struct probe_conn *c)
 	/* On the client side the peer chain includes the leaf. */
 	chain = SSL_get_peer_cert_chain(c->ssl);
 	if (chain == NULL || sk_X509_num(chain) == 0) {
-		set_status(c, PROBE_TLS_FAILED, "TLS handshake: %s, but the "
+		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake: %s, but the "
 		    "server sent no certificate", res->version);
 		return -1;
 	}
 	if ((res->chain = X509_chain_up_ref(chain)) == NULL) {
-		ssl_reason(why, sizeof(why), 0, 0);
-		set_status(c, PROBE_TLS_FAILED, "TLS handshake: cannot keep "
+		probe_ssl_reason(why, sizeof(why), 0, 0);
+		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake: cannot keep "
 		    "the chain: %s", why);
 		return -1;
 	}
@@ -753,19 +394,19 @@ step_handshake(struct probe_conn *c)
 	family = certkey_cert_alg_family(leaf);
 	if (force != NULL && (family == NULL ||
 	    strcmp(family, force->alg) != 0)) {
-		set_status(c, PROBE_TLS_FAILED, "TLS handshake forcing %s: "
+		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake forcing %s: "
 		    "server served a %s certificate (%s, %s)", force->alg,
 		    res->alg[0] ? res->alg : "unknown", res->version,
 		    res->cipher);
 		return -1;
 	}
 	if (res->tls_version < TLS1_2_VERSION) {
-		set_status(c, PROBE_TLS_OLD, "TLS handshake only at %s (%s, "
+		probe_set_status(c, PROBE_TLS_OLD, "TLS handshake only at %s (%s, "
 		    "%s certificate); TLS 1.2 or newer required",
 		    res->version, res->cipher, res->alg);
 		return -1;
 	}
-	set_status(c, PROBE_OK, "%s %s %s certificate, chain of %d",
+	probe_set_status(c, PROBE_OK, "%s %s %s certificate, chain of %d",
 	    res->version, res->cipher, res->alg, sk_X509_num(res->chain));
 	return 0;
 }
@@ -782,9 +423,9 @@ step_quit(struct probe_conn *c)
 	int ms = c->params->timeout_ms < PROBE_QUIT_MS ?
 	    c->params->timeout_ms : PROBE_QUIT_MS;
 
-	step_begin(c, PROBE_STEP_QUIT, ms);
+	probe_step_begin(c, PROBE_STEP_QUIT, ms);
 	c->len = 0;
-	if (conn_command(c, "QUIT", &reply) == 0)
+	if (probe_conn_command(c, "QUIT", &reply) == 0)
 		smtp_reply_clear(&reply);
 	if (c->ssl != NULL && SSL_is_init_finished(c->ssl))
 		(void)SSL_shutdown(c->ssl);	/* close_notify, no wait */
@@ -922,13 +563,13 @@ probe_dialogue(struct probe_conn *c, const struct sockaddr *sa,
 	if (step_connect(c, sa, salen) < 0)
 		return;
 
-	step_begin(c, PROBE_STEP_BANNER, p->timeout_ms);
-	if (conn_read_reply(c, &reply) < 0)
+	probe_step_begin(c, PROBE_STEP_BANNER, p->timeout_ms);
+	if (probe_conn_read_reply(c, &reply) < 0)
 		return;
 	c->sane = 1;
 	if (reply.code != 220) {
-		quote_reply(quoted, sizeof(quoted), &reply);
-		set_status(c, PROBE_PROTOCOL, "banner: %s", quoted);
+		probe_quote_reply(quoted, sizeof(quoted), &reply);
+		probe_set_status(c, PROBE_PROTOCOL, "banner: %s", quoted);
 		goto quit;
 	}
 	smtp_reply_clear(&reply);
@@ -945,7 +586,7 @@ probe_dialogue(struct probe_conn *c, const struct sockaddr *sa,
 	}
 	if (!c->res->starttls) {
 		/* Found in the EHLO reply; the step stays there. */
-		set_status(c, PROBE_NO_STARTTLS, "EHLO%s did not advertise "
+		probe_set_status(c, PROBE_NO_STARTTLS, "EHLO%s did not advertise "
 		    "STARTTLS", p->xclient ? " after XCLIENT" : "");
 		goto quit;
 	}
@@ -998,6 +639,6 @@ probe_run(const struct probe_params *params, struct probe_result *res)
 	sigpipe_restore(&sp);
 	free(conn.buf);
 	clock_gettime(CLOCK_MONOTONIC, &end);
-	res->elapsed_ms = ms_between(&start, &end);
+	res->elapsed_ms = probe_ms_between(&start, &end);
 	return 0;
 }
