@@ -14,7 +14,10 @@
 # Then the daemon (-f -u nobody:postfix, attached to Postfix as its milter,
 # xclient = yes): status.json and metrics.prom after the first sweep; a
 # chain file replaced on disk caught within 5 s without a signal (G5, G4;
-# logged once, not again after SIGUSR2); plaintext mail from a client
+# logged once, not again after SIGUSR2); a renewal with a key that has no
+# record, reloaded at once -> G3 and G4 CRITICAL for rsa only within 5 s,
+# logged once; mail with and without TLS queued with no milter action;
+# plaintext mail from a client
 # denied STARTTLS (smtpd_discard_ehlo_keyword_address_maps) -> G6
 # CRITICAL naming it, another client OK; Postfix stopped -> UNKNOWN with
 # the daemon still running, and OK again once Postfix is back.
@@ -113,12 +116,18 @@ leaf_fp()
 	    openssl x509 -noout -fingerprint -sha256 2>/dev/null
 }
 
-# reload - served := disk, postfix reload, and wait until every listener
-# serves the new RSA leaf (reload is asynchronous: idle smtpd processes
-# finish first).
+# reload - served := disk, then postfix_reload_wait.
 reload()
 {
 	sync_served
+	postfix_reload_wait
+}
+
+# postfix_reload_wait - postfix reload, and wait until every listener
+# serves the RSA leaf in $served (reload is asynchronous: idle smtpd
+# processes finish first).
+postfix_reload_wait()
+{
 	lab_ns postfix -c "$pfdir/etc" reload >/dev/null 2>&1 ||
 	    lab_fail "postfix reload failed"
 	want=$(openssl x509 -in "$served/rsa-chain.pem" -noout -fingerprint -sha256)
@@ -428,6 +437,62 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	cp "$CERTDIR/rsa.key" "$disk/rsa.key"
 	wait_json 5 G5 127.0.0.1 rsa OK >/dev/null && wait_json 5 G4 "" rsa OK >/dev/null
 	result "daemon: chain restored -> G5 and G4 OK again" $?
+
+	# A renewal with a key that has no record, deployed as a deploy
+	# script does it (files in place, the MTA reloaded at once): G3 and
+	# G4 CRITICAL for rsa only, within 5 s of the file change, logged
+	# once. The served copy changes first so that the sweep the file
+	# change starts already sees the reloaded Postfix.
+	cp "$CERTDIR/rsa-other-chain.pem" "$served/rsa-chain.pem"
+	cp "$CERTDIR/rsa-other.key" "$served/rsa.key"
+	postfix_reload_wait
+	cp "$CERTDIR/rsa-other-chain.pem" "$disk/rsa-chain.pem"
+	cp "$CERTDIR/rsa-other.key" "$disk/rsa.key"
+	if ms=$(wait_json 5 G3 127.0.0.1 rsa CRITICAL) &&
+	    wait_json 5 G3 ::1 rsa CRITICAL >/dev/null; then
+		result "daemon: renewal reloaded -> G3 rsa CRITICAL after $ms ms" 0
+	else
+		echo "$ms"
+		result "daemon: renewal reloaded -> G3 rsa CRITICAL within 5 s" 1
+	fi
+	[ "$(jstate G4 "" rsa)" = CRITICAL ] &&
+	    [ "$(jstate G3 127.0.0.1 ecdsa)" = OK ] &&
+	    [ "$(jstate G3 ::1 ecdsa)" = OK ] &&
+	    [ "$(jstate G4 "" ecdsa)" = OK ] &&
+	    [ "$(jstate G5 127.0.0.1 rsa)" = OK ]
+	result "daemon: G4 rsa CRITICAL; ecdsa G3/G4 OK; G5 OK (served = disk)" $? ||
+	    sed 's/^/      | /' "$state/status.json"
+	kill -USR2 $dg_pid
+	sleep 1.5
+	n=$(grep -c 'check=G3 host=mx1.example.test addr=127.0.0.1 alg=rsa state=CRITICAL was=OK reason="' "$LAB_TMP/dg.log")
+	[ "$n" -eq 1 ]
+	result "daemon: the G3 change logged once ($n), not again after SIGUSR2" $?
+	grep 'check=G3 .*state=CRITICAL' "$LAB_TMP/dg.log" | head -n 1
+	cp "$CERTDIR/rsa-chain.pem" "$disk/rsa-chain.pem"
+	cp "$CERTDIR/rsa.key" "$disk/rsa.key"
+	reload
+	kill -USR2 $dg_pid
+	wait_json 10 G3 127.0.0.1 rsa OK >/dev/null &&
+	    wait_json 10 G3 ::1 rsa OK >/dev/null &&
+	    wait_json 10 G4 "" rsa OK >/dev/null
+	result "daemon: renewal rolled back -> G3 and G4 OK again" $?
+
+	# Mail with and without TLS goes through the milter untouched: queued,
+	# and Postfix logs no milter action (reject, tempfail, hold, discard).
+	bad=0
+	for tls in --tls ""; do
+		lab_ns swaks --server 127.0.0.1:25 $tls \
+		    --from a@example.test --to b@example.test \
+		    >"$LAB_TMP/swaks.out" 2>&1 || bad=1
+		grep -q 'queued as' "$LAB_TMP/swaks.out" || bad=1
+		[ $bad -eq 0 ] || cat "$LAB_TMP/swaks.out"
+	done
+	grep -q 'TLS started' "$LAB_TMP/swaks.out" && bad=1	# the last was plain
+	if grep -q 'milter-reject\|milter-hold\|milter-discard' "$pfdir/maillog"; then
+		grep 'milter-' "$pfdir/maillog"
+		bad=1
+	fi
+	result "daemon: mail with and without TLS queued, no milter action" $bad
 
 	# G6: plaintext mail from a client denied STARTTLS (sent through
 	# XCLIENT as that client) -> the guard impersonates it and names it;
