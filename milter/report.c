@@ -42,6 +42,12 @@ buf_add(struct buf *b, const char *p, size_t n)
 	b->s[b->len] = '\0';
 }
 
+static void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
 static void buf_printf(struct buf *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -211,7 +217,7 @@ json_str(struct buf *b, const char *s)
 	const unsigned char *p;
 	char esc[8];
 
-	buf_add(b, "\"", 1);
+	buf_puts(b, "\"");
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
@@ -224,7 +230,7 @@ json_str(struct buf *b, const char *s)
 		} else
 			buf_add(b, (const char *)p, 1);
 	}
-	buf_add(b, "\"", 1);
+	buf_puts(b, "\"");
 }
 
 static void
@@ -250,22 +256,22 @@ report_json(const struct report *r)
 	    r->duration);
 	buf_printf(&b, "  \"state\": \"%s\",\n",
 	    report_state_name(report_worst(r)));
-	buf_add(&b, "  \"checks\": [", 13);
+	buf_puts(&b, "  \"checks\": [");
 	for (i = 0; i < r->n; i++) {
 		const struct report_item *it = &r->items[i];
 
 		iso_time(it->since, iso, sizeof(iso));
-		buf_add(&b, i ? ",\n    {" : "\n    {", i ? 7 : 6);
-		buf_add(&b, "\"check\": ", 9);
+		buf_puts(&b, i ? ",\n    {" : "\n    {");
+		buf_puts(&b, "\"check\": ");
 		json_str(&b, it->check);
-		buf_add(&b, ", \"host\": ", 10);
+		buf_puts(&b, ", \"host\": ");
 		json_str(&b, it->host);
-		buf_add(&b, ", \"addr\": ", 10);
+		buf_puts(&b, ", \"addr\": ");
 		json_str(&b, it->addr);
-		buf_add(&b, ", \"alg\": ", 9);
+		buf_puts(&b, ", \"alg\": ");
 		json_str(&b, it->alg);
 		if (*it->client != '\0') {
-			buf_add(&b, ", \"client\": ", 12);
+			buf_puts(&b, ", \"client\": ");
 			json_str(&b, it->client);
 		}
 		buf_printf(&b, ", \"state\": \"%s\", \"reason\": ",
@@ -274,13 +280,13 @@ report_json(const struct report *r)
 		buf_printf(&b, ", \"since\": %lld, \"since_utc\": \"%s\"}",
 		    (long long)it->since, iso);
 	}
-	buf_add(&b, r->n ? "\n  ],\n" : "],\n", r->n ? 6 : 3);
-	buf_add(&b, "  \"listeners\": [", 16);
+	buf_puts(&b, r->n ? "\n  ],\n" : "],\n");
+	buf_puts(&b, "  \"listeners\": [");
 	for (i = 0; i < r->nlisteners; i++) {
 		const struct stats_listener *l = &r->listeners[i];
 
-		buf_add(&b, i ? ",\n    {" : "\n    {", i ? 7 : 6);
-		buf_add(&b, "\"addr\": ", 8);
+		buf_puts(&b, i ? ",\n    {" : "\n    {");
+		buf_puts(&b, "\"addr\": ");
 		json_str(&b, l->addr);
 		buf_printf(&b, ", \"port\": %u, \"sessions\": %lu, "
 		    "\"tls\": %lu, \"plaintext\": %lu, \"versions\": {",
@@ -288,10 +294,9 @@ report_json(const struct report *r)
 		for (v = 0; v < STATS_TLS_N; v++)
 			buf_printf(&b, "%s\"%s\": %lu", v ? ", " : "",
 			    report_tls_names[v], l->versions[v]);
-		buf_add(&b, "}}", 2);
+		buf_puts(&b, "}}");
 	}
-	buf_add(&b, r->nlisteners ? "\n  ]\n}\n" : "]\n}\n",
-	    r->nlisteners ? 6 : 4);
+	buf_puts(&b, r->nlisteners ? "\n  ]\n}\n" : "]\n}\n");
 	return buf_take(&b);
 }
 
@@ -311,13 +316,13 @@ prom_label(struct buf *b, const char *name, const char *value, int first)
 			esc[1] = (char)*p;
 			buf_add(b, esc, 2);
 		} else if (*p == '\n')
-			buf_add(b, "\\n", 2);
+			buf_puts(b, "\\n");
 		else if (*p < 0x20 || *p >= 0x7f)
-			buf_add(b, "?", 1);
+			buf_puts(b, "?");
 		else
 			buf_add(b, (const char *)p, 1);
 	}
-	buf_add(b, "\"", 1);
+	buf_puts(b, "\"");
 }
 
 static void
@@ -330,13 +335,13 @@ prom_head(struct buf *b, const char *name, const char *type,
 static void
 prom_item_labels(struct buf *b, const struct report_item *it)
 {
-	buf_add(b, "{", 1);
+	buf_puts(b, "{");
 	prom_label(b, "check", it->check, 1);
 	prom_label(b, "host", it->host, 0);
 	prom_label(b, "addr", it->addr, 0);
 	prom_label(b, "alg", it->alg, 0);
 	prom_label(b, "client", it->client, 0);
-	buf_add(b, "}", 1);
+	buf_puts(b, "}");
 }
 
 static void
@@ -378,7 +383,7 @@ report_prom(const struct report *r)
 		for (count = 0, i = 0; i < r->n; i++)
 			if (r->items[i].state == states[s])
 				count++;
-		buf_add(&b, "daneguard_checks{", 17);
+		buf_puts(&b, "daneguard_checks{");
 		prom_label(&b, "state", report_state_name(states[s]), 1);
 		buf_printf(&b, "} %zu\n", count);
 	}
@@ -386,14 +391,14 @@ report_prom(const struct report *r)
 	prom_head(&b, "daneguard_check_state", "gauge",
 	    "State of one check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
 	for (i = 0; i < r->n; i++) {
-		buf_add(&b, "daneguard_check_state", 21);
+		buf_puts(&b, "daneguard_check_state");
 		prom_item_labels(&b, &r->items[i]);
 		buf_printf(&b, " %d\n", (int)r->items[i].state);
 	}
 	prom_head(&b, "daneguard_check_since_timestamp_seconds", "gauge",
 	    "Unix time a check entered its current state.");
 	for (i = 0; i < r->n; i++) {
-		buf_add(&b, "daneguard_check_since_timestamp_seconds", 39);
+		buf_puts(&b, "daneguard_check_since_timestamp_seconds");
 		prom_item_labels(&b, &r->items[i]);
 		buf_printf(&b, " %lld\n", (long long)r->items[i].since);
 	}
@@ -405,10 +410,10 @@ report_prom(const struct report *r)
 		for (i = 0; i < r->nlisteners; i++) {
 			const struct stats_listener *l = &r->listeners[i];
 
-			buf_add(&b, "daneguard_sessions_total{", 25);
+			buf_puts(&b, "daneguard_sessions_total{");
 			prom_listener(&b, l);
 			buf_printf(&b, ",tls=\"yes\"} %lu\n", l->tls);
-			buf_add(&b, "daneguard_sessions_total{", 25);
+			buf_puts(&b, "daneguard_sessions_total{");
 			prom_listener(&b, l);
 			buf_printf(&b, ",tls=\"no\"} %lu\n", l->plaintext);
 		}
@@ -416,7 +421,7 @@ report_prom(const struct report *r)
 		    "TLS sessions per listener and protocol version.");
 		for (i = 0; i < r->nlisteners; i++)
 			for (v = 0; v < STATS_TLS_N; v++) {
-				buf_add(&b, "daneguard_tls_sessions_total{", 29);
+				buf_puts(&b, "daneguard_tls_sessions_total{");
 				prom_listener(&b, &r->listeners[i]);
 				prom_label(&b, "version", report_tls_names[v], 0);
 				buf_printf(&b, "} %lu\n",

@@ -136,6 +136,13 @@ test_prom(void **state)
 	assert_non_null(strstr(p, "\ndaneguard_tls_sessions_total{listener="
 	    "\"[::1]:25\",version=\"TLSv1.3\"} 3\n"));
 	free(p);
+	/* status.json with a listener: complete, and ends in a newline. */
+	p = report_json(&r);
+	assert_non_null(strstr(p, "\"addr\": \"::1\", \"port\": 25, "
+	    "\"sessions\": 5"));
+	assert_true(strlen(p) > 7);
+	assert_string_equal(p + strlen(p) - 7, "\n  ]\n}\n");
+	free(p);
 	report_clear(&r);
 }
 
