@@ -1,0 +1,433 @@
+#!/bin/bash
+# bench/milter-bench.sh - what daneguard costs a Postfix that it watches:
+# mail throughput against no milter and a do-nothing milter, its memory
+# with 500 SMTP sessions open, and how long a sweep over 16 listeners x 2
+# algorithms takes against one probe.
+#
+# Run as root from the build directory (after "make"):
+#
+#	bash $srcdir/bench/milter-bench.sh
+#
+# Everything runs inside a network namespace of its own with a private
+# Postfix (tests/lab/lib.sh) that delivers to discard:
+#
+#  1. throughput: smtp-source -s 20 -m 5000 -l 1024 (no TLS) against three
+#     listeners of the same Postfix that differ only in smtpd_milters:
+#     127.0.0.1:25 none, :2601 nullmilter (bench/nullmilter.c, built here
+#     with cc -lmilter -lpthread), :2602 daneguard (-f, unix sockets for
+#     both). Interleaved A B C C B A per round, BENCH_ROUNDS rounds; the
+#     queue is drained between runs. Messages/s per run, medians, ratios.
+#     The milters' own counts prove the MTA talked to them.
+#  2. memory: BENCH_RSS_SESS SMTP sessions held open at once through the
+#     daneguard listener (smtp-source -w, default_process_limit raised,
+#     smtpd_client_connection_count_limit = 0); daneguard's VmRSS sampled
+#     while they are open, and its VmHWM.
+#  3. sweep: 16 more listeners 127.0.0.1:2500-2515 (TLS, RSA and ECDSA
+#     chains); "daneguard --check" over a configuration with 16 host
+#     sections (one per port) and both algorithms, against one with one
+#     host and one algorithm (ECDSA; RSA too, for reference). Warm-up run,
+#     then BENCH_SWEEP_RUNS interleaved rounds; medians and ratio.
+#
+# Environment (all optional):
+#	DANEGUARD         default ./milter/daneguard
+#	TLSAGEN           default ./tlsagen/tlsagen
+#	CERTDIR           default ./tests/tmp/certs (made with make if missing)
+#	BENCH_MSGS        messages per throughput run, default 5000
+#	BENCH_SESS        smtp-source sessions, default 20
+#	BENCH_ROUNDS      throughput rounds (A B C C B A), default 3
+#	BENCH_RSS_SESS    sessions held open for the memory figure, default 500
+#	BENCH_SWEEP_RUNS  sweep rounds, default 7
+#	BENCH_PHASES      any of "tput rss sweep", default all three
+#	NULLMILTER_FLAGS  "-n": the do-nothing milter negotiates nothing
+#
+# Exit 0 when every run delivered and every milter saw its mail (targets
+# are reported, not enforced: a loaded machine is not a failed test).
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/.." && pwd)
+DANEGUARD=${DANEGUARD:-./milter/daneguard}
+TLSAGEN=${TLSAGEN:-./tlsagen/tlsagen}
+CERTDIR=${CERTDIR:-./tests/tmp/certs}
+BENCH_MSGS=${BENCH_MSGS:-5000}
+BENCH_SESS=${BENCH_SESS:-20}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_RSS_SESS=${BENCH_RSS_SESS:-500}
+BENCH_SWEEP_RUNS=${BENCH_SWEEP_RUNS:-7}
+BENCH_PHASES=${BENCH_PHASES:-tput rss sweep}
+NULLMILTER_FLAGS=${NULLMILTER_FLAGS:-}
+
+die() { echo "milter-bench: $*" >&2; exit 1; }
+abspath() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
+
+[ -x "$DANEGUARD" ] || die "DANEGUARD=$DANEGUARD is not an executable (run from the build directory after make)"
+[ -x "$TLSAGEN" ] || die "TLSAGEN=$TLSAGEN is not an executable"
+DANEGUARD=$(abspath "$DANEGUARD")
+TLSAGEN=$(abspath "$TLSAGEN")
+if [ ! -r "$CERTDIR/rsa-chain.pem" ] && [ "$CERTDIR" = ./tests/tmp/certs ]; then
+	make tests/tmp/certs/.stamp >/dev/null || die "cannot make $CERTDIR"
+fi
+[ -r "$CERTDIR/rsa-chain.pem" ] || die "CERTDIR=$CERTDIR has no certificates (make tests/tmp/certs/.stamp)"
+CERTDIR=$(cd "$CERTDIR" && pwd)
+
+# shellcheck source=../tests/lab/lib.sh
+. "$top_srcdir/tests/lab/lib.sh"
+lab_init
+lab_require_root
+lab_require postfix:postfix postconf:postfix smtp-source:postfix \
+    cc:build-essential ss:iproute2 script:bsdutils
+SMTP_SOURCE=$(command -v smtp-source)
+phase() { case " $BENCH_PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
+
+now_ns() { date +%s%N; }
+secs() { awk -v t="$1" 'BEGIN { printf "%.3f", t / 1e9 }'; }
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / (t / 1e9) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# ------------------------------------------------------------ nullmilter
+flags=$(pkg-config --cflags --libs milter 2>/dev/null || echo -lmilter)
+# shellcheck disable=SC2086
+cc -O2 -o "$LAB_TMP/nullmilter" "$here/nullmilter.c" $flags -lpthread ||
+    die "cannot build bench/nullmilter.c (needs libmilter-dev)"
+
+# ------------------------------------------------------------ certificates
+certs=$LAB_TMP/certs
+mkdir -p "$certs" || die mkdir
+for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
+    ecdsa-next.key; do
+	cp "$CERTDIR/$f" "$certs/" || die "cp $CERTDIR/$f"
+done
+chmod 644 "$certs"/*.pem
+chmod 600 "$certs"/*.key
+
+# conf_host NAME PORT ALGS - one host section for the daneguard.conf files.
+conf_host()
+{
+	echo "host \"$1\" {"
+	echo "  port = $2"
+	echo "  rollover = \"current+next\""
+	echo "  probe = { \"127.0.0.1\" }"
+	for a in $3; do
+		echo "  cert \"$a\" { chain = \"$certs/$a-chain.pem\" key = \"$certs/$a.key\" next_key = \"$certs/$a-next.key\" }"
+	done
+	echo "}"
+}
+
+# conf_global STATEDIR ZONE - the global options.
+conf_global()
+{
+	cat <<EOF
+state_dir      = "$1"
+probe_interval = 300
+probe_timeout  = 5
+xclient        = yes
+tlsa_file      = "$2"
+EOF
+}
+
+# make_conf FILE - write FILE (global options + the host sections on
+# stdin), its published records (tlsagen) and its state directory.
+make_conf()
+{
+	{
+		conf_global "$1.state" "$1.zone"
+		cat
+	} > "$1"
+	mkdir -p "$1.state" && chown nobody "$1.state" || die "state dir"
+	"$TLSAGEN" -q -c "$1" -o "$1.zone" || die "tlsagen -c $1 failed"
+}
+
+conf_host mx1.example.test 25 "rsa ecdsa" | make_conf "$LAB_TMP/dg.conf"
+for i in $(seq 0 15); do
+	conf_host "mx$i.example.test" $((2500 + i)) "rsa ecdsa"
+done | make_conf "$LAB_TMP/sweep16.conf"
+conf_host mx0.example.test 2500 ecdsa | make_conf "$LAB_TMP/one-ecdsa.conf"
+conf_host mx0.example.test 2500 rsa | make_conf "$LAB_TMP/one-rsa.conf"
+
+# ------------------------------------------------------------ Postfix
+lab_netns_create
+lab_postfix_init pf
+pfdir=$(lab_postfix_dir pf)
+lab_postfix_conf pf \
+    "relay_transport = discard:" \
+    "smtpd_tls_security_level = may" \
+    "smtpd_tls_chain_files = $certs/ecdsa.key $certs/ecdsa-chain.pem $certs/rsa.key $certs/rsa-chain.pem" \
+    "default_process_limit = $((BENCH_RSS_SESS + 100))" \
+    "smtpd_client_connection_count_limit = 0" \
+    "smtpd_client_connection_rate_limit = 0" \
+    "smtpd_client_message_rate_limit = 0" \
+    "smtpd_authorized_xclient_hosts = 127.0.0.1, [::1]" \
+    "null_milters = { unix:$LAB_TMP/null.sock, default_action=accept }" \
+    "dg_milters = { unix:$LAB_TMP/dg.sock, default_action=accept }"
+lab_postfix_listen pf 127.0.0.1:25
+lab_postfix_listen pf 127.0.0.1:2601 -o 'smtpd_milters=$null_milters'
+lab_postfix_listen pf 127.0.0.1:2602 -o 'smtpd_milters=$dg_milters'
+for i in $(seq 0 15); do
+	lab_postfix_listen pf 127.0.0.1:$((2500 + i))
+done
+
+# ------------------------------------------------------------ milters
+# Started with ip netns exec + setsid exec, so $! is the milter itself;
+# stopped by that PID at exit (lab_at_exit) or earlier.
+ip netns exec "$LAB_NETNS" setsid sh -c 'umask 0; exec "$0" "$@"' \
+    "$LAB_TMP/nullmilter" $NULLMILTER_FLAGS -p "unix:$LAB_TMP/null.sock" \
+    >"$LAB_TMP/null.log" 2>&1 &
+null_pid=$!
+lab_at_exit "lab_kill_pid $null_pid"
+ip netns exec "$LAB_NETNS" setsid "$DANEGUARD" -f -c "$LAB_TMP/dg.conf" \
+    -p "unix:$LAB_TMP/dg.sock" -u nobody:postfix >"$LAB_TMP/dg.log" 2>&1 &
+dg_pid=$!
+lab_at_exit "lab_kill_pid $dg_pid"
+n=0
+until [ -S "$LAB_TMP/null.sock" ] && [ -S "$LAB_TMP/dg.sock" ] &&
+    [ -s "$LAB_TMP/dg.conf.state/status.json" ]; do
+	n=$((n + 1))
+	if [ $n -gt 300 ] || ! lab_pid_alive $dg_pid || ! lab_pid_alive $null_pid
+	then
+		cat "$LAB_TMP/null.log" "$LAB_TMP/dg.log" >&2
+		die "the milters are not up after 30 s"
+	fi
+	sleep 0.1
+done
+[ "$(cat /proc/$dg_pid/comm)" = daneguard ] || die "PID $dg_pid is not daneguard"
+lab_postfix_start pf
+dg_rss_idle=$(awk '/^VmRSS/ { print $2 }' /proc/$dg_pid/status)
+
+# queue_drain - wait until Postfix has delivered (discarded) everything.
+queue_drain()
+{
+	n=0
+	while [ -n "$(find "$pfdir/queue/maildrop" "$pfdir/queue/incoming" \
+	    "$pfdir/queue/active" "$pfdir/queue/deferred" -type f 2>/dev/null |
+	    head -n 1)" ]; do
+		n=$((n + 1))
+		if [ $n -gt 1200 ]; then
+			find "$pfdir/queue/maildrop" "$pfdir/queue/incoming" \
+			    "$pfdir/queue/active" "$pfdir/queue/deferred" \
+			    -type f | head -n 5 >&2
+			grep -m 8 "warning\|fatal\|panic" "$pfdir/maillog" >&2
+			die "the queue is not empty after 120 s"
+		fi
+		sleep 0.1
+	done
+}
+
+# smtp_source PORT MSGS SESS [ARGS] - send; prints nanoseconds taken.
+smtp_source()
+{
+	ss_t0=$(now_ns)
+	lab_ns "$SMTP_SOURCE" -s "$3" -m "$2" -l 1024 -f a@example.test \
+	    -t b@example.test ${4:-} "127.0.0.1:$1" >"$LAB_TMP/ss.out" 2>&1 ||
+	    { cat "$LAB_TMP/ss.out" >&2; die "smtp-source to port $1 failed"; }
+	ss_t1=$(now_ns)
+	echo $((ss_t1 - ss_t0))
+}
+
+port_of() { case $1 in none) echo 25 ;; null) echo 2601 ;; dg) echo 2602 ;; esac; }
+sent_total=0
+ok=1
+out=$LAB_TMP/result.md
+: > "$out"
+
+# ------------------------------------------------------------ 1. throughput
+if phase tput; then
+	echo "throughput: $SMTP_SOURCE -s $BENCH_SESS -m $BENCH_MSGS -l 1024 -f a@example.test -t b@example.test 127.0.0.1:PORT"
+	echo "  none = :25, null = :2601 (nullmilter $NULLMILTER_FLAGS), dg = :2602 (daneguard); order A B C C B A x $BENCH_ROUNDS"
+	# Warm-up: smtpd processes, milter connections, page cache.
+	for v in none null dg; do
+		smtp_source "$(port_of $v)" 500 "$BENCH_SESS" >/dev/null
+		queue_drain
+	done
+	warm_null=500 warm_dg=500
+	declare -A rates runs
+	for v in none null dg; do rates[$v]=; runs[$v]=0; done
+	for r in $(seq 1 "$BENCH_ROUNDS"); do
+		for v in none null dg dg null none; do
+			t=$(smtp_source "$(port_of $v)" "$BENCH_MSGS" "$BENCH_SESS")
+			queue_drain
+			rt=$(rate "$BENCH_MSGS" "$t")
+			rates[$v]="${rates[$v]} $rt"
+			runs[$v]=$((runs[$v] + 1))
+			printf '  round %d %-4s %s s  %s msg/s\n' "$r" "$v" "$(secs "$t")" "$rt"
+		done
+	done
+	# shellcheck disable=SC2086
+	{ m_none=$(median ${rates[none]}); m_null=$(median ${rates[null]}); m_dg=$(median ${rates[dg]}); }
+	r_dg_null=$(ratio "$m_dg" "$m_null")
+	r_null_none=$(ratio "$m_null" "$m_none")
+	r_dg_none=$(ratio "$m_dg" "$m_none")
+
+	# Proof: every message arrived, the milters saw theirs.
+	want_null=$((runs[null] * BENCH_MSGS + warm_null))
+	want_dg=$((runs[dg] * BENCH_MSGS + warm_dg))
+	delivered=$(grep -c ' status=sent ' "$pfdir/maillog")
+	want_all=$(( (runs[none] + runs[null] + runs[dg]) * BENCH_MSGS + 1500 ))
+	[ "$delivered" -eq "$want_all" ] || { ok=0; echo "MISMATCH: $delivered messages discarded, want $want_all" >&2; }
+	milter_warn=$(grep -c 'warning: milter' "$pfdir/maillog")
+	[ "$milter_warn" -eq 0 ] || { ok=0; echo "MISMATCH: $milter_warn milter warnings in the Postfix log:" >&2; grep 'warning: milter' "$pfdir/maillog" | head -5 >&2; }
+	# The listener counts reach status.json with the next sweep.
+	kill -USR2 $dg_pid
+	n=0
+	while :; do
+		dg_sessions=$(sed -n 's/.*"addr": "127.0.0.1", "port": 2602, "sessions": \([0-9]*\).*/\1/p' \
+		    "$LAB_TMP/dg.conf.state/status.json")
+		[ "${dg_sessions:-0}" -ge "$want_dg" ] && break
+		n=$((n + 1))
+		[ $n -gt 100 ] && break
+		sleep 0.1
+	done
+	[ "${dg_sessions:-0}" -ge "$want_dg" ] || { ok=0; echo "MISMATCH: daneguard counted ${dg_sessions:-no} sessions on :2602, want >= $want_dg" >&2; }
+	cat >> "$out" <<EOF
+### Throughput (messages/s, $BENCH_SESS sessions, $BENCH_MSGS messages of 1 KiB per run)
+
+Order per round: none, nullmilter, daneguard, daneguard, nullmilter, none; $BENCH_ROUNDS rounds.
+
+| | runs (msg/s) | median |
+|---|---|---|
+| no milter (:25) | ${rates[none]# } | **$m_none** |
+| nullmilter${NULLMILTER_FLAGS:+ $NULLMILTER_FLAGS} (:2601) | ${rates[null]# } | **$m_null** |
+| daneguard (:2602) | ${rates[dg]# } | **$m_dg** |
+
+- daneguard / nullmilter: **$r_dg_null** (target >= 0.97)
+- nullmilter / none: **$r_null_none**; daneguard / none: $r_dg_none
+- proof: $delivered messages discarded by Postfix (want $want_all), $milter_warn milter warnings; daneguard counted ${dg_sessions:-?} sessions on 127.0.0.1:2602 (want >= $want_dg)
+EOF
+fi
+
+# ------------------------------------------------------------ 2. memory
+if phase rss; then
+	# -d: the messages of a session share its connection; -w: it waits
+	# after each message. Three messages, 5 s apart, keep every session
+	# open for ~10 s, all at once. (-w without -d waits between
+	# sessions, with the connection closed.)
+	hold=5
+	rss_msgs=$((3 * BENCH_RSS_SESS))
+	echo "memory: $SMTP_SOURCE -s $BENCH_RSS_SESS -m $rss_msgs -d -w $hold ... 127.0.0.1:2602"
+	lab_ns "$SMTP_SOURCE" -s "$BENCH_RSS_SESS" -m "$rss_msgs" -d -l 1024 \
+	    -w "$hold" -f a@example.test -t b@example.test 127.0.0.1:2602 \
+	    >"$LAB_TMP/rss.out" 2>&1 &
+	rss_src=$!
+	lab_at_exit "lab_kill_pid $rss_src"
+	max_sess=0 max_rss=0 max_fds=0 rss_at_max=0
+	while lab_pid_alive $rss_src; do
+		s=$(lab_ns ss -Htn state established '( sport = :2602 )' | wc -l)
+		rss=$(awk '/^VmRSS/ { print $2 }' /proc/$dg_pid/status)
+		fds=$(ls /proc/$dg_pid/fd | wc -l)
+		[ "$rss" -gt "$max_rss" ] && max_rss=$rss
+		[ "$fds" -gt "$max_fds" ] && max_fds=$fds
+		if [ "$s" -gt "$max_sess" ]; then
+			max_sess=$s
+			rss_at_max=$rss
+		fi
+		sleep 0.2
+	done
+	wait $rss_src || { cat "$LAB_TMP/rss.out" >&2; ok=0; echo "MISMATCH: smtp-source -s $BENCH_RSS_SESS failed" >&2; }
+	hwm=$(awk '/^VmHWM/ { print $2 }' /proc/$dg_pid/status)
+	threads=$(awk '/^Threads/ { print $2 }' /proc/$dg_pid/status)
+	mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+	echo "  max $max_sess sessions open at once; daneguard VmRSS $(mb $rss_at_max) MB then, max $(mb $max_rss) MB, VmHWM $(mb $hwm) MB, max $max_fds fds"
+	[ "$max_sess" -ge "$BENCH_RSS_SESS" ] || { ok=0; echo "MISMATCH: only $max_sess sessions open at once, want $BENCH_RSS_SESS" >&2; }
+	queue_drain
+	cat >> "$out" <<EOF
+### Memory with $BENCH_RSS_SESS SMTP sessions open
+
+\`smtp-source -s $BENCH_RSS_SESS -m $rss_msgs -d -l 1024 -w $hold -f a@example.test -t b@example.test 127.0.0.1:2602\`
+(three messages per session over one connection, $hold s apart;
+\`default_process_limit = $((BENCH_RSS_SESS + 100))\`,
+\`smtpd_client_connection_count_limit = 0\`), sampled every 0.2 s:
+
+- SMTP sessions established at once (ss, port 2602): max **$max_sess**; daneguard file descriptors: max $max_fds; threads at the end: $threads
+- daneguard VmRSS: idle after start $(mb "$dg_rss_idle") MB; with $max_sess sessions open $(mb $rss_at_max) MB; max sampled **$(mb $max_rss) MB**
+- daneguard VmHWM (peak over the whole run, throughput phase included): **$(mb $hwm) MB** (target <= 32 MB)
+EOF
+fi
+
+# ------------------------------------------------------------ 3. sweep
+if phase sweep; then
+	# check_time CONF - one "daneguard --check" run; nanoseconds.
+	check_time()
+	{
+		ct_t0=$(now_ns)
+		lab_ns "$DANEGUARD" --check -c "$1" >"$LAB_TMP/check.out" 2>&1
+		ct_rc=$?
+		ct_t1=$(now_ns)
+		if [ $ct_rc -ne 0 ]; then
+			cat "$LAB_TMP/check.out" >&2
+			ok=0
+			echo "MISMATCH: daneguard --check -c $1 exited $ct_rc" >&2
+		fi
+		echo $((ct_t1 - ct_t0))
+	}
+	echo "sweep: daneguard --check over 16 listeners x 2 algorithms vs one listener x 1 algorithm"
+	for c in sweep16 one-ecdsa one-rsa; do
+		check_time "$LAB_TMP/$c.conf" >/dev/null	# warm-up
+	done
+	rows=$(lab_ns "$DANEGUARD" --check -c "$LAB_TMP/sweep16.conf" | awk 'NR > 2 && $1 == "G3" && $5 == "OK"' | wc -l)
+	t16= t1e= t1r=
+	for r in $(seq 1 "$BENCH_SWEEP_RUNS"); do
+		if [ $((r % 2)) -eq 1 ]; then order="one-ecdsa sweep16 one-rsa"
+		else order="one-rsa sweep16 one-ecdsa"; fi
+		for c in $order; do
+			t=$(check_time "$LAB_TMP/$c.conf")
+			case $c in
+			sweep16)	t16="$t16 $(secs "$t")" ;;
+			one-ecdsa)	t1e="$t1e $(secs "$t")" ;;
+			one-rsa)	t1r="$t1r $(secs "$t")" ;;
+			esac
+		done
+		echo "  round $r: 16x2 $(echo "$t16" | awk '{ print $NF }') s, one ecdsa $(echo "$t1e" | awk '{ print $NF }') s, one rsa $(echo "$t1r" | awk '{ print $NF }') s"
+	done
+	# Where the time goes: one more run of each with daneguard's own CPU
+	# (bash's time: real user sys) and the whole machine's busy share
+	# (/proc/stat, all cores: Postfix's smtpd processes included).
+	busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+	for c in sweep16 one-ecdsa; do
+		b0=$(busy)
+		TIMEFORMAT='%R %U %S'
+		cpu=$( { time lab_ns "$DANEGUARD" --check -c "$LAB_TMP/$c.conf" >/dev/null 2>&1; } 2>&1)
+		b1=$(busy)
+		share=$(echo "$b0 $b1" | awk '{ printf "%.0f", 100 * ($3 - $1) / ($4 - $2) }')
+		echo "$cpu" | awk -v c="$c" -v s="$share" -v n="$(nproc)" '{ printf "  %s: %s s wall, daneguard CPU %.3f s (user %s, sys %s); all %d cores %s%% busy\n", c, $1, $2 + $3, $2, $3, n, s }' |
+		    tee -a "$LAB_TMP/cpu.txt"
+	done
+	# shellcheck disable=SC2086
+	{ m16=$(median $t16); m1e=$(median $t1e); m1r=$(median $t1r); }
+	r16e=$(ratio "$m16" "$m1e")
+	r16r=$(ratio "$m16" "$m1r")
+	[ "$rows" -eq 32 ] || { ok=0; echo "MISMATCH: $rows G3 rows OK in the 16x2 sweep, want 32" >&2; }
+	cat >> "$out" <<EOF
+### Sweep: 16 listeners x 2 algorithms against one probe
+
+\`daneguard --check -c CONF\` (whole command: configuration, keys, sweep,
+table), one warm-up run each, then $BENCH_SWEEP_RUNS rounds alternating
+the order. 16x2: 16 host sections mx0…mx15.example.test, ports 2500–2515,
+probe 127.0.0.1, RSA and ECDSA (32 probes; $rows of 32 G3 rows OK).
+One probe: mx0.example.test:2500, one algorithm.
+
+| | runs (s) | median |
+|---|---|---|
+| 16 x 2 | ${t16# } | **$m16 s** |
+| 1 x ecdsa | ${t1e# } | **$m1e s** |
+| 1 x rsa | ${t1r# } | $m1r s |
+
+- 16x2 / one ecdsa probe: **$r16e** (target <= 2); 16x2 / one rsa probe: $r16r
+- one more run each, CPU (bash \`time\`) and machine busy share (/proc/stat):
+$(sed 's/^ */  - /' "$LAB_TMP/cpu.txt")
+EOF
+fi
+
+# ------------------------------------------------------------ summary
+model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+echo
+echo "## Result $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "- machine: $(uname -srm), $(nproc) cores, ${model:-unknown CPU}; $(postconf -d -h mail_version 2>/dev/null | sed 's/^/Postfix /'); $(openssl version 2>/dev/null)"
+echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+cat "$out"
+lab_kill_pid $null_pid
+echo
+echo "- $(cat "$LAB_TMP/null.log")"
+echo "- checks: $( [ $ok -eq 1 ] && echo "all runs delivered, milters saw their mail, sweeps OK" || echo "MISMATCH (see above)")"
+[ $ok -eq 1 ]
