@@ -116,7 +116,8 @@ struct alg {
 
 struct hostwork {
 	const struct conf_host *h;
-	struct expect *e;		/* this sweep's expected set, or NULL */
+	const struct expect *e;		/* this sweep's expected set, or NULL */
+	struct expect *own_e;		/* e when not borrowed from a keep */
 	char experr[ERRBUF_SIZE];	/* why e is NULL */
 	char *owner;			/* _PORT._tcp.HOST. */
 	struct tlsa_set own;		/* published stand-in: e's records */
@@ -480,11 +481,13 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 	hw->h = h;
 	hw->owner = tlsa_owner_name(checks_host_name(h), h->port);
 	tlsa_set_init(&hw->own);
-	if (checks_expect(h, checks_keep_get(keep, checks_host_name(h)), now, &hw->e,
-	    &err) < 0) {
-		hw->e = NULL;
+	if (keep != NULL) {
+		if (checks_expect_kept(keep, h, now, &hw->e, &err) < 0)
+			hw->e = NULL;
+	} else if (checks_expect(h, NULL, now, &hw->own_e, &err) == 0)
+		hw->e = hw->own_e;
+	if (hw->e == NULL)
 		snprintf(hw->experr, sizeof(hw->experr), "%s", err.msg);
-	}
 	hostwork_algs(hw);
 
 	if (conf->tlsa_file != NULL) {
@@ -509,12 +512,9 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 }
 
 static void
-hostwork_done(struct hostwork *hw, struct checks_keep *keep)
+hostwork_done(struct hostwork *hw)
 {
-	if (keep != NULL && hw->e != NULL)
-		checks_keep_put(keep, checks_host_name(hw->h), hw->e);
-	else
-		expect_free(hw->e);
+	expect_free(hw->own_e);
 	tlsa_set_free(&hw->own);
 	free(hw->owner);
 }
@@ -595,7 +595,7 @@ checks_sweep(const struct conf *conf, const char *helo,
 		probe_result_clear(&jobs[i].res);
 	free(jobs);
 	for (i = 0; i < conf->nhosts; i++)
-		hostwork_done(&hws[i], keep);
+		hostwork_done(&hws[i]);
 	free(hws);
 	tlsa_set_free(&zone);
 }

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +20,15 @@
 #include "expected.h"
 #include "xalloc.h"
 
+/* How long a kept set is reused while its files are unchanged: the
+ * expiry notes are computed as of when the set was made. */
+#define CHECKS_KEEP_MAX_AGE	3600
+
 struct checks_keep {
 	char **names;		/* host names */
 	struct expect **sets;
+	char **stamps;		/* the files' identity when the set was made, or NULL */
+	time_t *made;
 	size_t n;
 };
 
@@ -40,44 +48,124 @@ checks_keep_free(struct checks_keep *keep)
 	for (i = 0; i < keep->n; i++) {
 		free(keep->names[i]);
 		expect_free(keep->sets[i]);
+		free(keep->stamps[i]);
 	}
 	free(keep->names);
 	free(keep->sets);
+	free(keep->stamps);
+	free(keep->made);
 	free(keep);
 }
 
-const struct expect *
-checks_keep_get(const struct checks_keep *keep, const char *host)
+/* Store e (taking it) and stamp (taking it, may be NULL) for host. */
+static void
+keep_store(struct checks_keep *keep, const char *host, struct expect *e,
+    char *stamp, time_t now)
 {
 	size_t i;
 
-	if (keep == NULL)
-		return NULL;
 	for (i = 0; i < keep->n; i++)
 		if (strcmp(keep->names[i], host) == 0)
-			return keep->sets[i];
-	return NULL;
+			break;
+	if (i == keep->n) {
+		keep->names = xreallocarray(keep->names, keep->n + 1,
+		    sizeof(*keep->names));
+		keep->sets = xreallocarray(keep->sets, keep->n + 1,
+		    sizeof(*keep->sets));
+		keep->stamps = xreallocarray(keep->stamps, keep->n + 1,
+		    sizeof(*keep->stamps));
+		keep->made = xreallocarray(keep->made, keep->n + 1,
+		    sizeof(*keep->made));
+		keep->names[i] = xstrdup(host);
+		keep->sets[i] = NULL;
+		keep->stamps[i] = NULL;
+		keep->n++;
+	}
+	expect_free(keep->sets[i]);
+	free(keep->stamps[i]);
+	keep->sets[i] = e;
+	keep->stamps[i] = stamp;
+	keep->made[i] = now;
 }
 
-/* Store e (taking it) as host's last good set. */
-void
-checks_keep_put(struct checks_keep *keep, const char *host, struct expect *e)
+/* Append path's identity (device, inode, size, mtime, ctime) to *s. */
+static void
+stamp_file(char **s, const char *path)
 {
+	struct stat st;
+	char *n;
+
+	if (path == NULL)
+		return;
+	if (stat(path, &st) < 0)
+		n = xasprintf("%s%s:-;", *s, path);
+	else
+		n = xasprintf("%s%s:%lu:%lu:%lld:%lld.%09ld:%lld.%09ld;", *s,
+		    path, (unsigned long)st.st_dev, (unsigned long)st.st_ino,
+		    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		    st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
+		    st.st_ctim.tv_nsec);
+	free(*s);
+	*s = n;
+}
+
+/*
+ * What h's expected set is made from: its parameters (a reload may change
+ * them and keep the files) and the identity of every file; malloc'd.
+ */
+static char *
+host_stamp(const struct conf_host *h)
+{
+	char *s, *n;
+	size_t i;
+
+	s = xasprintf("%u:%ld:%d:%d;", h->port, h->ttl, (int)h->rollover,
+	    h->issuer_depth);
+	for (i = 0; i < h->nrecords; i++) {
+		n = xasprintf("%s%u %u %u;", s, h->records[i].usage,
+		    h->records[i].selector, h->records[i].mtype);
+		free(s);
+		s = n;
+	}
+	for (i = 0; i < h->ncerts; i++) {
+		n = xasprintf("%s[%s]", s, h->certs[i].name ? h->certs[i].name : "");
+		free(s);
+		s = n;
+		stamp_file(&s, h->certs[i].chain);
+		stamp_file(&s, h->certs[i].key);
+		stamp_file(&s, h->certs[i].next_key);
+		stamp_file(&s, h->certs[i].passphrase_file);
+	}
+	return s;
+}
+
+int
+checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
+    time_t now, const struct expect **out, struct errbuf *err)
+{
+	const char *host = checks_host_name(h);
+	char *stamp = host_stamp(h);
+	struct expect *e;
 	size_t i;
 
 	for (i = 0; i < keep->n; i++)
-		if (strcmp(keep->names[i], host) == 0) {
-			expect_free(keep->sets[i]);
-			keep->sets[i] = e;
-			return;
-		}
-	keep->names = xreallocarray(keep->names, keep->n + 1,
-	    sizeof(*keep->names));
-	keep->sets = xreallocarray(keep->sets, keep->n + 1,
-	    sizeof(*keep->sets));
-	keep->names[keep->n] = xstrdup(host);
-	keep->sets[keep->n] = e;
-	keep->n++;
+		if (strcmp(keep->names[i], host) == 0)
+			break;
+	if (i < keep->n && keep->stamps[i] != NULL &&
+	    strcmp(keep->stamps[i], stamp) == 0 &&
+	    now - keep->made[i] < CHECKS_KEEP_MAX_AGE) {
+		free(stamp);
+		*out = keep->sets[i];
+		return 0;
+	}
+	if (checks_expect(h, i < keep->n ? keep->sets[i] : NULL, now, &e,
+	    err) < 0) {
+		free(stamp);
+		return -1;
+	}
+	keep_store(keep, host, e, stamp, now);
+	*out = e;
+	return 0;
 }
 
 const char *
@@ -189,16 +277,21 @@ checks_preload(const struct conf *conf, struct checks_keep *keep,
     struct errbuf *err)
 {
 	struct expect *e;
+	char *stamp;
 	size_t i;
 
 	for (i = 0; i < conf->nhosts; i++) {
 		const struct conf_host *h = &conf->hosts[i];
 
+		/* Stamped before loading: a file that changes meanwhile
+		 * makes the first sweep load it again. */
+		stamp = host_stamp(h);
 		if (expect_load(h, NULL, time(NULL), &e, err) < 0) {
+			free(stamp);
 			errbuf_prefix(err, "host %s", checks_host_name(h));
 			return -1;
 		}
-		checks_keep_put(keep, checks_host_name(h), e);
+		keep_store(keep, checks_host_name(h), e, stamp, time(NULL));
 	}
 	return 0;
 }

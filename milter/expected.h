@@ -18,20 +18,23 @@
 
 struct checks_keep;
 
-/* The last good set of host, or NULL (borrowed). */
-const struct expect *checks_keep_get(const struct checks_keep *keep,
-    const char *host);
-
-/* Store e (taken over) as host's last good set. */
-void checks_keep_put(struct checks_keep *keep, const char *host,
-    struct expect *e);
-
 /*
  * The expected set of h as of now into *out; prev is h's last good set
  * (may be NULL). Returns 0, or -1 with err set.
  */
 int checks_expect(const struct conf_host *h, const struct expect *prev,
     time_t now, struct expect **out, struct errbuf *err);
+
+/*
+ * The expected set of h for a sweep, borrowed from keep: the kept set
+ * while the files it was made from are unchanged (same device, inode,
+ * size, mtime and ctime) and it is less than an hour old, else a new one
+ * (checks_expect), which replaces it. So a sweep reads and decodes keys
+ * only when a file changed. Returns 0, or -1 with err set (keep's set
+ * stays as it was).
+ */
+int checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
+    time_t now, const struct expect **out, struct errbuf *err);
 
 /* h's name, or "" (for messages and keys). */
 const char *checks_host_name(const struct conf_host *h);
