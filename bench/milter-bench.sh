@@ -391,6 +391,48 @@ if phase sweep; then
 		echo "$cpu" | awk -v c="$c" -v s="$share" -v n="$(nproc)" '{ printf "  %s: %s s wall, daneguard CPU %.3f s (user %s, sys %s); all %d cores %s%% busy\n", c, $1, $2 + $3, $2, $3, n, s }' |
 		    tee -a "$LAB_TMP/cpu.txt"
 	done
+	# The daemon's own sweeps (SIGUSR2), as status.json times them: the
+	# steady state, where the expected sets are kept while the files are
+	# unchanged and no key is decoded again.
+	# daemon_sweeps CONF - start daneguard on CONF, time BENCH_SWEEP_RUNS
+	# sweeps, stop it; prints the durations in seconds.
+	daemon_sweeps()
+	{
+		ip netns exec "$LAB_NETNS" setsid "$DANEGUARD" -f -c "$1" \
+		    -p "unix:$LAB_TMP/sweep.sock" -u nobody:postfix \
+		    >"$LAB_TMP/sweep-dg.log" 2>&1 &
+		ds_pid=$!
+		ds_json="$1.state/status.json"
+		n=0
+		until [ -s "$ds_json" ]; do
+			n=$((n + 1))
+			[ $n -gt 300 ] && { cat "$LAB_TMP/sweep-dg.log" >&2; die "no first sweep for $1"; }
+			sleep 0.1
+		done
+		for r in $(seq 1 "$BENCH_SWEEP_RUNS"); do
+			# status.json is only rewritten when its content changes:
+			# let its sweep time (whole seconds) move on first.
+			sleep 1.1
+			ino=$(stat -c %i "$ds_json")
+			kill -USR2 $ds_pid
+			n=0
+			while [ "$(stat -c %i "$ds_json")" = "$ino" ]; do
+				n=$((n + 1))
+				[ $n -gt 300 ] && die "no sweep after SIGUSR2 for $1"
+				sleep 0.05
+			done
+			grep -q '^  "state": "OK",$' "$ds_json" || { ok=0; echo "MISMATCH: daemon sweep of $1 not OK" >&2; }
+			sed -n 's/.*"duration_seconds": \([0-9.]*\).*/\1/p' "$ds_json"
+		done
+		lab_kill_pid $ds_pid
+		rm -f "$1.state/status.json" "$1.state/metrics.prom"
+	}
+	d16=$(daemon_sweeps "$LAB_TMP/sweep16.conf" | tr '\n' ' ')
+	d1e=$(daemon_sweeps "$LAB_TMP/one-ecdsa.conf" | tr '\n' ' ')
+	echo "  daemon sweeps: 16x2 $d16; one ecdsa $d1e"
+	# shellcheck disable=SC2086
+	{ md16=$(median $d16); md1e=$(median $d1e); }
+	rd=$(ratio "$md16" "$md1e")
 	# shellcheck disable=SC2086
 	{ m16=$(median $t16); m1e=$(median $t1e); m1r=$(median $t1r); }
 	r16e=$(ratio "$m16" "$m1e")
@@ -412,6 +454,10 @@ One probe: mx0.example.test:2500, one algorithm.
 | 1 x rsa | ${t1r# } | $m1r s |
 
 - 16x2 / one ecdsa probe: **$r16e** (target <= 2); 16x2 / one rsa probe: $r16r
+- the daemon's own sweeps (SIGUSR2, \`duration_seconds\` of status.json,
+  expected sets kept while the files are unchanged), $BENCH_SWEEP_RUNS each:
+  16 x 2: ${d16% } (median **$md16 s**); one ecdsa: ${d1e% } (median
+  **$md1e s**); ratio **$rd** (target <= 2)
 - one more run each, CPU (bash \`time\`) and machine busy share (/proc/stat):
 $(sed 's/^ */  - /' "$LAB_TMP/cpu.txt")
 EOF
