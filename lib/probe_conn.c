@@ -189,6 +189,27 @@ probe_timeout_status(struct probe_conn *c, const char *what)
 	    probe_step_label(c), what, c->params->timeout_ms);
 }
 
+/*
+ * After an SSL_read or SSL_write that returned n <= 0: wait for what
+ * OpenSSL wants (1 ready, 0 timeout, -1 poll error, as probe_wait_fd),
+ * or -2 with the status set when the TLS connection failed.
+ */
+static int
+ssl_wait(struct probe_conn *c, int n, int saved_errno, const char *what)
+{
+	char why[128];
+	int r = SSL_get_error(c->ssl, n);
+
+	if (r == SSL_ERROR_WANT_READ)
+		return probe_wait_fd(c, POLLIN);
+	if (r == SSL_ERROR_WANT_WRITE)
+		return probe_wait_fd(c, POLLOUT);
+	probe_ssl_reason(why, sizeof(why), r, saved_errno);
+	probe_set_status(c, PROBE_PROTOCOL, "%s: TLS %s: %s",
+	    probe_step_label(c), what, why);
+	return -2;
+}
+
 /* Send all of s, in plaintext or over TLS. 0, or -1 with the status set. */
 static int
 probe_conn_write(struct probe_conn *c, const char *s)
@@ -196,7 +217,6 @@ probe_conn_write(struct probe_conn *c, const char *s)
 	size_t len = strlen(s), off = 0;
 	ssize_t n;
 	int r, e;
-	char why[128];
 
 	while (off < len) {
 		if (c->ssl == NULL) {
@@ -222,18 +242,8 @@ probe_conn_write(struct probe_conn *c, const char *s)
 				off += (size_t)n;
 				continue;
 			}
-			e = errno;
-			r = SSL_get_error(c->ssl, (int)n);
-			if (r == SSL_ERROR_WANT_READ)
-				r = probe_wait_fd(c, POLLIN);
-			else if (r == SSL_ERROR_WANT_WRITE)
-				r = probe_wait_fd(c, POLLOUT);
-			else {
-				probe_ssl_reason(why, sizeof(why), r, e);
-				probe_set_status(c, PROBE_PROTOCOL, "%s: TLS write: %s",
-				    probe_step_label(c), why);
+			if ((r = ssl_wait(c, (int)n, errno, "write")) == -2)
 				return -1;
-			}
 		}
 		if (r == 0) {
 			probe_timeout_status(c, "room to send");
@@ -261,7 +271,6 @@ probe_conn_read_reply(struct probe_conn *c, struct smtp_reply *reply)
 	size_t used;
 	ssize_t n;
 	int r, e;
-	char why[128];
 
 	for (;;) {
 		r = smtp_reply_parse(c->buf, c->len, &used, reply, &err);
@@ -316,17 +325,8 @@ probe_conn_read_reply(struct probe_conn *c, struct smtp_reply *reply)
 				c->len += (size_t)n;
 				continue;
 			}
-			e = errno;
-			r = SSL_get_error(c->ssl, (int)n);
-			if (r == SSL_ERROR_WANT_READ)
-				r = probe_wait_fd(c, POLLIN);
-			else if (r == SSL_ERROR_WANT_WRITE)
-				r = probe_wait_fd(c, POLLOUT);
-			else {
+			if ((r = ssl_wait(c, (int)n, errno, "read")) == -2) {
 				c->sane = 0;
-				probe_ssl_reason(why, sizeof(why), r, e);
-				probe_set_status(c, PROBE_PROTOCOL, "%s: TLS read: %s",
-				    probe_step_label(c), why);
 				return -1;
 			}
 		}
