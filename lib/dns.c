@@ -1,0 +1,376 @@
+/*
+ * dns - DNSSEC-validated lookups through libunbound (contract in dns.h).
+ *
+ * libunbound runs its resolver in a thread of its own (ub_ctx_async); we
+ * start one query, poll its pipe until the deadline and cancel it there.
+ * A query whose cancel comes too late (its answer is already on the way)
+ * is "abandoned": its callback frees it whenever a later ub_process
+ * delivers it, or dns_ctx_free does.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <unbound.h>
+
+#include "dns.h"
+#include "xalloc.h"
+
+struct dns_query {
+	int done;
+	int abandoned;
+	int err;		/* libunbound error code from the callback */
+	struct ub_result *result;
+	struct dns_query *next;	/* in the ctx's abandoned list */
+};
+
+struct dns_ctx {
+	struct ub_ctx *ub;
+	FILE *devnull;		/* libunbound's log: library code never prints */
+	pthread_mutex_t lock;
+	struct dns_query *abandoned;
+};
+
+const char *
+dns_status_name(enum dns_status status)
+{
+	switch (status) {
+	case DNS_SECURE:	return "secure";
+	case DNS_INSECURE:	return "insecure";
+	case DNS_BOGUS:		return "bogus";
+	case DNS_NXDOMAIN:	return "nxdomain";
+	case DNS_NODATA:	return "nodata";
+	case DNS_SERVFAIL:	return "servfail";
+	case DNS_TIMEOUT:	return "timeout";
+	case DNS_ERROR:		return "error";
+	}
+	return "error";
+}
+
+void
+dns_answer_init(struct dns_answer *ans)
+{
+	memset(ans, 0, sizeof(*ans));
+	ans->status = DNS_ERROR;
+	ans->rcode = -1;
+	ans->ttl = -1;
+	tlsa_set_init(&ans->tlsa);
+}
+
+void
+dns_answer_clear(struct dns_answer *ans)
+{
+	size_t i;
+
+	free(ans->why);
+	tlsa_set_free(&ans->tlsa);
+	for (i = 0; i < ans->naddr; i++)
+		free(ans->addr[i]);
+	free(ans->addr);
+	dns_answer_init(ans);
+}
+
+struct dns_ctx *
+dns_ctx_new(const char *anchor, const char *resolver, const char *config,
+    struct errbuf *err)
+{
+	struct dns_ctx *ctx;
+	int rc;
+
+	ctx = xcalloc(1, sizeof(*ctx));
+	pthread_mutex_init(&ctx->lock, NULL);
+	if ((ctx->ub = ub_ctx_create()) == NULL) {
+		errbuf_set(err, "libunbound: cannot create a resolver context");
+		goto fail;
+	}
+	if ((ctx->devnull = fopen("/dev/null", "w")) != NULL)
+		ub_ctx_debugout(ctx->ub, ctx->devnull);
+	/* A thread, not a forked process: we may run inside a milter. */
+	if ((rc = ub_ctx_async(ctx->ub, 1)) != 0) {
+		errbuf_set(err, "libunbound: async mode: %s", ub_strerror(rc));
+		goto fail;
+	}
+	/* Without it why_bogus is NULL; a config file may raise it. */
+	if ((rc = ub_ctx_set_option(ctx->ub, "val-log-level:", "1")) != 0) {
+		errbuf_set(err, "libunbound: val-log-level: %s",
+		    ub_strerror(rc));
+		goto fail;
+	}
+	if (config != NULL && (rc = ub_ctx_config(ctx->ub, config)) != 0) {
+		errbuf_set(err, "%s: %s%s", config, ub_strerror(rc),
+		    rc == UB_SYNTAX ? " (check it with unbound-checkconf)" : "");
+		goto fail;
+	}
+	if (anchor == NULL && config == NULL)
+		anchor = DNS_DEFAULT_ANCHOR;
+	if (anchor != NULL && (rc = ub_ctx_add_ta_file(ctx->ub, anchor)) != 0) {
+		errbuf_set(err, "%s: cannot load trust anchor: %s%s", anchor,
+		    ub_strerror(rc), strcmp(anchor, DNS_DEFAULT_ANCHOR) == 0 ?
+		    " (Debian package dns-root-data)" : "");
+		goto fail;
+	}
+	if (resolver != NULL && (rc = ub_ctx_set_fwd(ctx->ub, resolver)) != 0) {
+		errbuf_set(err, "resolver %s: %s (write an IP address, "
+		    "optionally ip@port)", resolver, ub_strerror(rc));
+		goto fail;
+	}
+	return ctx;
+fail:
+	dns_ctx_free(ctx);
+	return NULL;
+}
+
+void
+dns_ctx_free(struct dns_ctx *ctx)
+{
+	struct dns_query *q;
+
+	if (ctx == NULL)
+		return;
+	if (ctx->ub != NULL)
+		ub_ctx_delete(ctx->ub);
+	while ((q = ctx->abandoned) != NULL) {
+		ctx->abandoned = q->next;
+		if (q->result != NULL)
+			ub_resolve_free(q->result);
+		free(q);
+	}
+	if (ctx->devnull != NULL)
+		fclose(ctx->devnull);
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx);
+}
+
+int
+dns_tlsa_from_rdata(const unsigned char *rdata, size_t len,
+    const char *owner, long ttl, struct tlsa_record *rec, struct errbuf *err)
+{
+	size_t dlen;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->ttl = -1;
+	if (len < 4) {
+		errbuf_set(err, "TLSA rdata of %zu bytes has no association "
+		    "data", len);
+		return -1;
+	}
+	dlen = len - 3;
+	if (dlen > TLSA_DATA_MAX) {
+		errbuf_set(err, "TLSA rdata too long (%zu bytes)", len);
+		return -1;
+	}
+	if ((rdata[2] == TLSA_MATCH_SHA256 && dlen != 32) ||
+	    (rdata[2] == TLSA_MATCH_SHA512 && dlen != 64)) {
+		errbuf_set(err, "TLSA %u %u %u with %zu bytes of data "
+		    "(expected %d)", rdata[0], rdata[1], rdata[2], dlen,
+		    rdata[2] == TLSA_MATCH_SHA256 ? 32 : 64);
+		return -1;
+	}
+	rec->type.usage = rdata[0];
+	rec->type.selector = rdata[1];
+	rec->type.mtype = rdata[2];
+	rec->len = dlen;
+	rec->data = xmalloc(dlen);
+	memcpy(rec->data, rdata + 3, dlen);
+	rec->ttl = ttl;
+	tlsa_record_set_owner(rec, owner);
+	return 0;
+}
+
+static void
+dns_callback(void *arg, int err, struct ub_result *result)
+{
+	struct dns_query *q = arg;
+
+	/* An abandoned query is on the ctx list: mark it, free it later. */
+	q->done = 1;
+	q->err = err;
+	q->result = result;
+}
+
+static long
+dns_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Free abandoned queries whose answers have arrived meanwhile. */
+static void
+dns_reap(struct dns_ctx *ctx)
+{
+	struct dns_query **pp, *q;
+
+	for (pp = &ctx->abandoned; (q = *pp) != NULL; ) {
+		if (q->done) {
+			*pp = q->next;
+			if (q->result != NULL)
+				ub_resolve_free(q->result);
+			free(q);
+		} else
+			pp = &q->next;
+	}
+}
+
+static void
+dns_copy_data(struct dns_answer *out, const struct ub_result *r,
+    const char *owner, int rrtype)
+{
+	struct tlsa_record rec;
+	char buf[INET6_ADDRSTRLEN];
+	int i, af;
+
+	for (i = 0; r->data != NULL && r->data[i] != NULL; i++) {
+		if (rrtype == DNS_TYPE_TLSA) {
+			if (dns_tlsa_from_rdata((unsigned char *)r->data[i],
+			    (size_t)r->len[i], owner, out->ttl, &rec,
+			    NULL) != 0) {
+				out->skipped++;
+				continue;
+			}
+			tlsa_set_take(&out->tlsa, &rec);
+		} else if (rrtype == DNS_TYPE_A || rrtype == DNS_TYPE_AAAA) {
+			af = rrtype == DNS_TYPE_A ? AF_INET : AF_INET6;
+			if (r->len[i] != (af == AF_INET ? 4 : 16) ||
+			    inet_ntop(af, r->data[i], buf, sizeof(buf)) == NULL)
+				continue;
+			out->addr = xreallocarray(out->addr, out->naddr + 1,
+			    sizeof(*out->addr));
+			out->addr[out->naddr++] = xstrdup(buf);
+		}
+	}
+}
+
+static void
+dns_classify(struct dns_answer *out, const struct ub_result *r,
+    const char *owner, int rrtype)
+{
+	out->rcode = r->rcode;
+	out->havedata = r->havedata;
+	out->nxdomain = r->nxdomain;
+	out->ttl = r->ttl;
+	if (r->secure) {
+		out->status = r->havedata ? DNS_SECURE :
+		    r->nxdomain ? DNS_NXDOMAIN : DNS_NODATA;
+	} else if (r->bogus) {
+		/* Bogus answers still carry data and rcode 0: drop both. */
+		out->status = DNS_BOGUS;
+		out->why = xstrdup(r->why_bogus != NULL ? r->why_bogus :
+		    "validation failed (no reason given: val-log-level is 0)");
+		return;
+	} else if (r->rcode != 0 && r->rcode != 3) {
+		/* SERVFAIL has neither flag: a tempfail, not "insecure". */
+		out->status = DNS_SERVFAIL;
+		out->why = xasprintf("%s: rcode %d%s", owner, r->rcode,
+		    r->rcode == 2 ? " (SERVFAIL)" : r->rcode == 5 ?
+		    " (REFUSED)" : "");
+		return;
+	} else
+		out->status = DNS_INSECURE;
+	if (r->havedata)
+		dns_copy_data(out, r, owner, rrtype);
+}
+
+int
+dns_lookup(struct dns_ctx *ctx, const char *name, int rrtype, int timeout_ms,
+    struct dns_answer *out)
+{
+	struct dns_query *q;
+	struct pollfd pfd;
+	char *owner;
+	long deadline, left;
+	int rc, id, n, ret = 0;
+
+	dns_answer_init(out);
+	owner = tlsa_name_normalise(name);
+	q = xcalloc(1, sizeof(*q));
+	pthread_mutex_lock(&ctx->lock);
+	dns_reap(ctx);
+	deadline = dns_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	rc = ub_resolve_async(ctx->ub, owner, rrtype, 1, q, dns_callback, &id);
+	if (rc != 0) {
+		out->why = xasprintf("%s type %d: cannot start lookup: %s",
+		    owner, rrtype, ub_strerror(rc));
+		free(q);
+		ret = -1;
+		goto out;
+	}
+	pfd.fd = ub_fd(ctx->ub);
+	while (!q->done) {
+		if ((left = deadline - dns_now_ms()) <= 0)
+			break;
+		pfd.events = POLLIN;
+		n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno != EINTR) {
+			out->why = xasprintf("%s type %d: poll: %s", owner,
+			    rrtype, strerror(errno));
+			ret = -1;
+			break;
+		}
+		if (n > 0 && (rc = ub_process(ctx->ub)) != 0) {
+			out->why = xasprintf("%s type %d: %s", owner, rrtype,
+			    ub_strerror(rc));
+			ret = -1;
+			break;
+		}
+	}
+	if (!q->done) {
+		if (ub_cancel(ctx->ub, id) == 0)
+			free(q);
+		else {
+			/* Its answer is in the pipe: a later ub_process
+			 * delivers it to the abandoned query. */
+			q->abandoned = 1;
+			q->next = ctx->abandoned;
+			ctx->abandoned = q;
+		}
+		if (ret == 0) {
+			out->status = DNS_TIMEOUT;
+			out->why = xasprintf("%s type %d: no answer within "
+			    "%d ms", owner, rrtype, timeout_ms);
+		}
+		goto out;
+	}
+	if (ret != 0)
+		;	/* why is set */
+	else if (q->err != 0) {
+		out->why = xasprintf("%s type %d: %s", owner, rrtype,
+		    ub_strerror(q->err));
+		ret = -1;
+	} else if (q->result == NULL) {
+		out->why = xasprintf("%s type %d: no result", owner, rrtype);
+		ret = -1;
+	} else
+		dns_classify(out, q->result, owner, rrtype);
+	if (q->result != NULL)
+		ub_resolve_free(q->result);
+	free(q);
+out:
+	pthread_mutex_unlock(&ctx->lock);
+	if (ret != 0)
+		out->status = DNS_ERROR;
+	free(owner);
+	return ret;
+}
+
+int
+dns_tlsa(struct dns_ctx *ctx, const char *host, unsigned port,
+    int timeout_ms, struct dns_answer *out)
+{
+	char *owner;
+	int rc;
+
+	owner = tlsa_owner_name(host, port);
+	rc = dns_lookup(ctx, owner, DNS_TYPE_TLSA, timeout_ms, out);
+	free(owner);
+	return rc;
+}

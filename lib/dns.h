@@ -1,0 +1,134 @@
+/*
+ * dns - DNSSEC-validated lookups through libunbound, under a deadline.
+ *
+ * Validation happens in-process from a trust anchor file, or through a
+ * validating resolver we forward to; tests and private setups hand in an
+ * unbound.conf-style file instead (stubs for zones on loopback, their own
+ * trust anchor). Every answer is classified so that callers cannot mistake
+ * a failure for an absence: SERVFAIL and timeouts are temporary failures,
+ * never "no records"; bogus answers are never "absent" either, even though
+ * libunbound hands their data over with rcode 0.
+ *
+ * Lookups are asynchronous inside (ub_resolve_async, poll on ub_fd,
+ * ub_cancel at the deadline), so a dead nameserver costs at most the
+ * caller's timeout, never libunbound's own minutes of retries.
+ */
+#ifndef DG_DNS_H
+#define DG_DNS_H
+
+#include <stddef.h>
+
+#include "errbuf.h"
+#include "tlsa.h"
+
+/* Debian package dns-root-data. */
+#define DNS_DEFAULT_ANCHOR "/usr/share/dns/root.key"
+
+#define DNS_TYPE_A	1
+#define DNS_TYPE_AAAA	28
+#define DNS_TYPE_TLSA	52
+
+/*
+ * How an answer was classified, in this order:
+ *  1. validated (secure): DNS_SECURE with data, else DNS_NXDOMAIN or
+ *     DNS_NODATA (a proven denial);
+ *  2. validation failed: DNS_BOGUS (data, if any, is NOT copied out);
+ *  3. rcode other than NOERROR/NXDOMAIN: DNS_SERVFAIL (a temporary
+ *     failure - SERVFAIL carries neither the secure nor the bogus flag and
+ *     would otherwise look insecure);
+ *  4. anything else was not validated: DNS_INSECURE, data or denial
+ *     (see havedata and nxdomain in struct dns_answer).
+ */
+enum dns_status {
+	DNS_SECURE,	/* validated RRset present */
+	DNS_INSECURE,	/* answer (data or denial) from an unsigned zone */
+	DNS_BOGUS,	/* validation failed; why says why */
+	DNS_NXDOMAIN,	/* validated: the name does not exist */
+	DNS_NODATA,	/* validated: the name exists, the type does not */
+	DNS_SERVFAIL,	/* SERVFAIL/REFUSED/...: temporary failure */
+	DNS_TIMEOUT,	/* no answer before the deadline: temporary failure */
+	DNS_ERROR	/* local problem (bad name, libunbound error) */
+};
+
+struct dns_answer {
+	enum dns_status status;
+	int rcode;		/* DNS rcode as libunbound gave it; -1 if none */
+	int havedata;		/* libunbound's havedata, for DNS_INSECURE */
+	int nxdomain;		/* libunbound's nxdomain, for DNS_INSECURE */
+	long ttl;		/* seconds; of the RRset or denial; -1 if none */
+	char *why;		/* why_bogus, or the error; NULL otherwise */
+	/* TLSA lookups, DNS_SECURE or DNS_INSECURE only: */
+	struct tlsa_set tlsa;	/* owner = queried name, ttl = ttl */
+	size_t skipped;		/* malformed TLSA rdata left out of tlsa */
+	/* A and AAAA lookups, DNS_SECURE or DNS_INSECURE only: */
+	char **addr;		/* numeric address strings */
+	size_t naddr;
+};
+
+struct dns_ctx;
+
+/*
+ * Make a resolver context.
+ *   anchor: file of DS or DNSKEY records in zone-file form (e.g. the
+ *	KSK's .ds from ldns-keygen). NULL means DNS_DEFAULT_ANCHOR, except
+ *	when config is given: then only the config's trust-anchor settings
+ *	apply.
+ *   resolver: NULL for full recursion from the root, else the address
+ *	("ip" or "ip@port") of a resolver to forward to; it must pass
+ *	DNSSEC records through (we still validate ourselves).
+ *   config: NULL, or an unbound.conf-style file for ub_ctx_config (stubs,
+ *	local-zone, trust-anchor-file, do-not-query-localhost ...).
+ * val-log-level is set to 1 before config is read (without it bogus
+ * answers have no reason); libunbound's log goes to /dev/null.
+ * Returns the context, or NULL with err set (naming the file or address).
+ */
+struct dns_ctx *dns_ctx_new(const char *anchor, const char *resolver,
+    const char *config, struct errbuf *err);
+
+/* Free ctx, cancelling whatever is still pending. NULL is allowed. */
+void dns_ctx_free(struct dns_ctx *ctx);
+
+/* Zero answer: status DNS_ERROR, no data. */
+void dns_answer_init(struct dns_answer *ans);
+
+/* Free what ans owns and reinitialise it. */
+void dns_answer_clear(struct dns_answer *ans);
+
+/*
+ * Look up name (with or without the trailing dot) for rrtype (class IN)
+ * and classify the answer into out, waiting at most timeout_ms. out is
+ * overwritten (initialised first; the caller clears it afterwards, also
+ * on failure). TLSA data goes to out->tlsa, A/AAAA to out->addr; other
+ * types only get status and ttl.
+ * Calls on one ctx from several threads are serialised by a lock: use one
+ * ctx per thread to resolve in parallel.
+ * Returns 0 whenever out->status says what happened (SERVFAIL and
+ * TIMEOUT included), -1 only with DNS_ERROR (out->why says what went
+ * wrong, naming the query).
+ */
+int dns_lookup(struct dns_ctx *ctx, const char *name, int rrtype,
+    int timeout_ms, struct dns_answer *out);
+
+/*
+ * dns_lookup of the TLSA RRset of _PORT._tcp.HOST. Only DNS_SECURE means
+ * "published": DNS_INSECURE (even with records) is "no DANE" per RFC 7672,
+ * DNS_BOGUS, DNS_SERVFAIL and DNS_TIMEOUT are failures, never absence.
+ */
+int dns_tlsa(struct dns_ctx *ctx, const char *host, unsigned port,
+    int timeout_ms, struct dns_answer *out);
+
+/*
+ * Build one TLSA record from its raw rdata (usage, selector, matching
+ * type, data). owner may be NULL. Refuses rdata without data, longer
+ * than TLSA_DATA_MAX, or with matching type 1 or 2 and a digest of the
+ * wrong length. Returns 0, or -1 with err set (rec left cleared).
+ */
+int dns_tlsa_from_rdata(const unsigned char *rdata, size_t len,
+    const char *owner, long ttl, struct tlsa_record *rec,
+    struct errbuf *err);
+
+/* "secure", "insecure", "bogus", "nxdomain", "nodata", "servfail",
+ * "timeout", "error". */
+const char *dns_status_name(enum dns_status status);
+
+#endif
