@@ -27,8 +27,7 @@
 lab_init
 DNS_TOOL=$top_builddir/tests/lab/dns-tool
 [ -x "$DNS_TOOL" ] || lab_fail "$DNS_TOOL is not built (make check builds it)"
-[ -n "$TLSAGEN" ] && [ -x "$TLSAGEN" ] || lab_fail "TLSAGEN='$TLSAGEN' is not an executable"
-[ -n "$CERTDIR" ] && [ -d "$CERTDIR" ] || lab_fail "CERTDIR='$CERTDIR' is not a directory"
+lab_require_make_env
 lab_require_root
 lab_require nsd:nsd ldns-keygen:ldnsutils ldns-signzone:ldnsutils \
     drill:ldnsutils

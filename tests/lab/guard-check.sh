@@ -40,8 +40,7 @@
 lab_init
 DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
 [ -x "$DANEGUARD" ] || lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
-[ -n "$TLSAGEN" ] && [ -x "$TLSAGEN" ] || lab_fail "TLSAGEN='$TLSAGEN' is not an executable"
-[ -n "$CERTDIR" ] && [ -d "$CERTDIR" ] || lab_fail "CERTDIR='$CERTDIR' is not a directory"
+lab_require_make_env
 lab_require_root
 lab_require postfix:postfix postconf:postfix openssl:openssl bash:bash \
     script:bsdutils timeout:coreutils

@@ -58,6 +58,15 @@ lab_require()
 	done
 }
 
+# lab_require_make_env - TLSAGEN and CERTDIR as make check exports them.
+lab_require_make_env()
+{
+	[ -n "$TLSAGEN" ] && [ -x "$TLSAGEN" ] ||
+	    lab_fail "TLSAGEN='$TLSAGEN' is not an executable"
+	[ -n "$CERTDIR" ] && [ -d "$CERTDIR" ] ||
+	    lab_fail "CERTDIR='$CERTDIR' is not a directory"
+}
+
 lab_require_root()
 {
 	[ "$(id -u)" -eq 0 ] ||

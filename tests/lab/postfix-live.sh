@@ -18,8 +18,7 @@
 . "$top_srcdir/tests/lab/lib.sh"
 
 lab_init
-[ -n "$TLSAGEN" ] && [ -x "$TLSAGEN" ] || lab_fail "TLSAGEN='$TLSAGEN' is not an executable"
-[ -n "$CERTDIR" ] && [ -d "$CERTDIR" ] || lab_fail "CERTDIR='$CERTDIR' is not a directory"
+lab_require_make_env
 lab_require_root
 lab_require postfix:postfix postconf:postfix openssl:openssl bash:bash \
     script:bsdutils timeout:coreutils

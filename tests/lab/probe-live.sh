@@ -26,8 +26,7 @@
 lab_init
 PROBE_TOOL=$top_builddir/tests/lab/probe-tool
 [ -x "$PROBE_TOOL" ] || lab_fail "$PROBE_TOOL is not built (make check builds it)"
-[ -n "$TLSAGEN" ] && [ -x "$TLSAGEN" ] || lab_fail "TLSAGEN='$TLSAGEN' is not an executable"
-[ -n "$CERTDIR" ] && [ -d "$CERTDIR" ] || lab_fail "CERTDIR='$CERTDIR' is not a directory"
+lab_require_make_env
 lab_require_root
 lab_require postfix:postfix postconf:postfix openssl:openssl bash:bash \
     script:bsdutils timeout:coreutils
