@@ -23,6 +23,7 @@
 : "${top_srcdir:=$(dirname "$0")/../..}"
 : "${top_builddir:=.}"
 . "$top_srcdir/tests/lab/lib.sh"
+. "$top_srcdir/tests/lab/dnslib.sh"
 
 lab_init
 DNS_TOOL=$top_builddir/tests/lab/dns-tool
@@ -35,7 +36,6 @@ lab_require nsd:nsd ldns-keygen:ldnsutils ldns-signzone:ldnsutils \
 fails=0
 checks=0
 d=$LAB_TMP
-NSD_PIDS=
 
 # ------------------------------------------------------------ zones
 
@@ -73,100 +73,20 @@ mx	IN A 192.0.2.26
 _25._tcp.mx IN TLSA $rsa_rec
 EOF
 
-(
-	cd "$d" || exit 1
-	ksk=$(ldns-keygen -a ECDSAP256SHA256 -k -r /dev/urandom example.test) &&
-	zsk=$(ldns-keygen -a ECDSAP256SHA256 -r /dev/urandom example.test) &&
-	now=$(date +%s) &&
-	ldns-signzone -i $((now - 3600)) -e $((now + 604800)) \
-	    -f example.test.signed example.test "$ksk" "$zsk" &&
-	cp "$ksk.ds" anchor.ds
-) || lab_fail "cannot sign example.test (ldns-keygen/ldns-signzone)"
-
+lab_dns_sign example.test "$d/example.test" "$d/example.test.signed"
 # Tamper: flip one hex digit in the signed data of the RSA record.
-awk -v rec="$rsa_rec" '
-	!done && $4 == "TLSA" && index($0, substr(rec, 7)) {
-		i = index($0, substr(rec, 7)) + 10
-		c = substr($0, i, 1)
-		$0 = substr($0, 1, i - 1) (c == "0" ? "1" : "0") substr($0, i + 1)
-		done = 1
-	}
-	{ print }
-	END { if (!done) exit 1 }' "$d/example.test.signed" > "$d/example.test.tampered" ||
-    lab_fail "cannot find the TLSA record in the signed zone to tamper with"
-cmp -s "$d/example.test.signed" "$d/example.test.tampered" &&
-    lab_fail "tampering changed nothing"
-
-# ------------------------------------------------------------ NSD
-
-# nsd_start NAME ZONEFILE ADDR... - an NSD for example.test (and the
-# unsigned child) on ADDR@53; returns once it answers SOA.
-nsd_start()
-{
-	n=$1 zf=$2
-	shift 2
-	mkdir -p "$d/$n"
-	{
-		echo "server:"
-		for a in "$@"; do echo "	ip-address: $a@53"; done
-		cat <<EOF
-	username: ""
-	chroot: ""
-	database: ""
-	zonelistfile: "$d/$n/zone.list"
-	xfrdfile: "$d/$n/xfrd.state"
-	pidfile: "$d/$n/nsd.pid"
-	logfile: "$d/$n/nsd.log"
-	verbosity: 1
-remote-control:
-	control-enable: no
-zone:
-	name: example.test
-	zonefile: "$zf"
-zone:
-	name: unsigned.example.test
-	zonefile: "$d/unsigned.example.test"
-EOF
-	} > "$d/$n/nsd.conf"
-	# Not through lab_ns (a function: $! would be a subshell): ip and
-	# setsid exec, so $! is NSD's own PID.
-	ip netns exec "$LAB_NETNS" setsid nsd -d -c "$d/$n/nsd.conf" \
-	    >"$d/$n/nsd.out" 2>&1 &
-	eval "NSD_PID_$n=$!"
-	NSD_PIDS="$NSD_PIDS $!"
-	lab_tries=50
-	while ! lab_ns drill -Q @"$1" SOA example.test >/dev/null 2>&1; do
-		lab_tries=$((lab_tries - 1))
-		if [ $lab_tries -le 0 ]; then
-			cat "$d/$n/nsd.out" "$d/$n/nsd.log" >&2 2>/dev/null
-			lab_fail "NSD $n does not answer on $1"
-		fi
-		sleep 0.1
-	done
-}
-lab_at_exit 'for p in $NSD_PIDS; do lab_kill_pid $p; done'
+lab_dns_tamper "$d/example.test.signed" "$d/example.test.tampered" \
+    "$(echo "$rsa_rec" | cut -c7-16)"
 
 lab_netns_create
-nsd_start good "$d/example.test.signed" 127.0.0.1 ::1
-nsd_start bad "$d/example.test.tampered" 127.0.0.2
+zones="example.test=$d/example.test.signed"
+zones="$zones unsigned.example.test=$d/unsigned.example.test"
+lab_nsd_start good "$zones" 127.0.0.1 ::1
+lab_nsd_start bad "example.test=$d/example.test.tampered" 127.0.0.2
 
-# libunbound's settings: a stub, not a forwarder (NSD does not recurse);
-# test. is a built-in NXDOMAIN zone unless made transparent.
-ubconf()
-{
-	cat <<EOF
-server:
-	do-not-query-localhost: no
-	local-zone: "example.test." transparent
-	val-log-level: 2
-	trust-anchor-file: "$d/anchor.ds"
-stub-zone:
-	name: "example.test."
-EOF
-	for a in "$@"; do echo "	stub-addr: $a@53"; done
-}
-ubconf 127.0.0.1 ::1 > "$d/good.conf"
-ubconf 127.0.0.2 > "$d/bad.conf"
+anchor=$LAB_TMP/keys/example.test/anchor.ds
+lab_ubconf "$anchor" example.test 127.0.0.1 ::1 > "$d/good.conf"
+lab_ubconf "$anchor" example.test 127.0.0.2 > "$d/bad.conf"
 
 # ------------------------------------------------------------ checks
 
@@ -244,8 +164,8 @@ expect "unsigned child, missing name: insecure" '^status=insecure .*'
 expect "unsigned child, missing name: nxdomain flag" 'nxdomain=1'
 
 # A dead nameserver: a tempfail within the deadline, never "insecure".
-eval "good_pid=\$NSD_PID_good"
-lab_kill_pid "$good_pid"
+lab_nsd_stop good
+good_pid=$LAB_NSD_PID_good
 lab_ns drill -Q @127.0.0.1 SOA example.test >/dev/null 2>&1 &&
     lab_fail "NSD (PID $good_pid) still answers after it was stopped"
 look good _25._tcp.mx1.example.test TLSA 2000

@@ -1,0 +1,160 @@
+# tests/lab/dnslib.sh - signed zones and NSD instances for the lab tests.
+# Sourced after tests/lab/lib.sh (uses $LAB_TMP, $LAB_NETNS, lab_ns,
+# lab_kill_pid, lab_at_exit, lab_fail). Needs the Debian packages nsd and
+# ldnsutils.
+#
+# Zones are signed at test time: a committed signed zone expires silently
+# within weeks. Keys are ECDSA P-256 (RSA keygen costs ~0.8 s each).
+
+LAB_NSD_NAMES=
+
+# lab_dns_sign ZONE IN OUT - sign the zone file IN (origin ZONE) into OUT,
+# valid from an hour ago for a week. ZONE's keys are made on first use in
+# $LAB_TMP/keys/ZONE/ and kept, so every version of the zone (stale, new,
+# tampered) validates against one trust anchor: the KSK's DS in
+# $LAB_TMP/keys/ZONE/anchor.ds.
+lab_dns_sign()
+{
+	lab_kd=$LAB_TMP/keys/$1
+	if [ ! -s "$lab_kd/anchor.ds" ]; then
+		mkdir -p "$lab_kd" || lab_fail "cannot make $lab_kd"
+		(
+			cd "$lab_kd" || exit 1
+			ksk=$(ldns-keygen -a ECDSAP256SHA256 -k -r /dev/urandom \
+			    "$1") &&
+			zsk=$(ldns-keygen -a ECDSAP256SHA256 -r /dev/urandom \
+			    "$1") &&
+			echo "$ksk" > ksk && echo "$zsk" > zsk &&
+			cp "$ksk.ds" anchor.ds
+		) || lab_fail "cannot make keys for $1 (ldns-keygen)"
+	fi
+	lab_now=$(date +%s)
+	ldns-signzone -o "$1" -i $((lab_now - 3600)) \
+	    -e $((lab_now + 604800)) -f "$3" "$2" \
+	    "$lab_kd/$(cat "$lab_kd/ksk")" "$lab_kd/$(cat "$lab_kd/zsk")" ||
+	    lab_fail "cannot sign $2 for $1 (ldns-signzone)"
+}
+
+# lab_dns_tamper IN OUT TEXT - OUT is the signed zone IN with one hex digit
+# of the first TLSA record containing TEXT changed, so its signature no
+# longer verifies.
+lab_dns_tamper()
+{
+	awk -v rec="$3" '
+		!done && $4 == "TLSA" && index($0, rec) {
+			i = index($0, rec) + length(rec) - 1
+			c = substr($0, i, 1)
+			$0 = substr($0, 1, i - 1) (c == "0" ? "1" : "0") \
+			    substr($0, i + 1)
+			done = 1
+		}
+		{ print }
+		END { if (!done) exit 1 }' "$1" > "$2" ||
+	    lab_fail "no TLSA record containing '$3' in $1 to tamper with"
+	cmp -s "$1" "$2" && lab_fail "tampering with $1 changed nothing"
+	return 0
+}
+
+# lab_nsd_start NAME "ZONE=FILE ..." ADDR... - an NSD instance NAME serving
+# the zones on ADDR@53 (each address) in $LAB_NETNS; returns once it
+# answers SOA of the first zone on the first address. Its PID is in
+# $LAB_NSD_PID_NAME; it is stopped at cleanup.
+lab_nsd_start()
+{
+	lab_n=$1 lab_zones=$2
+	shift 2
+	lab_nd=$LAB_TMP/nsd-$lab_n
+	mkdir -p "$lab_nd"
+	{
+		echo "server:"
+		for lab_a in "$@"; do echo "	ip-address: $lab_a@53"; done
+		cat <<EOF
+	username: ""
+	chroot: ""
+	database: ""
+	zonelistfile: "$lab_nd/zone.list"
+	xfrdfile: "$lab_nd/xfrd.state"
+	pidfile: "$lab_nd/nsd.pid"
+	logfile: "$lab_nd/nsd.log"
+	verbosity: 1
+remote-control:
+	control-enable: no
+EOF
+		for lab_z in $lab_zones; do
+			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' \
+			    "${lab_z%%=*}" "${lab_z#*=}"
+		done
+	} > "$lab_nd/nsd.conf"
+	# ip and setsid exec, so $! is NSD's own PID (lab_ns is a function:
+	# its $! would be a subshell's).
+	ip netns exec "$LAB_NETNS" setsid nsd -d -c "$lab_nd/nsd.conf" \
+	    >"$lab_nd/nsd.out" 2>&1 &
+	eval "LAB_NSD_PID_$lab_n=$!"
+	case " $LAB_NSD_NAMES " in
+	*" $lab_n "*)	;;
+	*)		LAB_NSD_NAMES="$LAB_NSD_NAMES $lab_n" ;;
+	esac
+	lab_nsd_wait "$lab_n" "${lab_zones%%=*}" "$1"
+}
+
+# lab_nsd_wait NAME ZONE ADDR - wait up to 5 s for NSD NAME to answer SOA
+# of ZONE on ADDR.
+lab_nsd_wait()
+{
+	lab_tries=50
+	while ! lab_ns drill -Q @"$3" SOA "$2" >/dev/null 2>&1; do
+		lab_tries=$((lab_tries - 1))
+		if [ $lab_tries -le 0 ]; then
+			cat "$LAB_TMP/nsd-$1/nsd.out" \
+			    "$LAB_TMP/nsd-$1/nsd.log" >&2 2>/dev/null
+			lab_fail "NSD $1 does not answer SOA $2 on $3"
+		fi
+		sleep 0.1
+	done
+}
+
+# lab_nsd_reload NAME ZONE ADDR - make NSD NAME reread its zone files
+# (SIGHUP) and wait until ADDR answers with ZONE's new SOA serial (bump the
+# serial in the new version of the zone).
+lab_nsd_reload()
+{
+	lab_old=$(lab_ns drill -Q @"$3" SOA "$2" 2>/dev/null | awk '{print $3}')
+	eval "kill -HUP \$LAB_NSD_PID_$1" || lab_fail "NSD $1 is not running"
+	lab_tries=50
+	while :; do
+		lab_new=$(lab_ns drill -Q @"$3" SOA "$2" 2>/dev/null |
+		    awk '{print $3}')
+		[ -n "$lab_new" ] && [ "$lab_new" != "$lab_old" ] && return 0
+		lab_tries=$((lab_tries - 1))
+		[ $lab_tries -le 0 ] &&
+		    lab_fail "NSD $1 still serves $2 serial $lab_old after SIGHUP"
+		sleep 0.1
+	done
+}
+
+# lab_nsd_stop NAME - stop NSD NAME by its PID.
+lab_nsd_stop()
+{
+	eval "lab_kill_pid \"\$LAB_NSD_PID_$1\""
+}
+
+lab_at_exit 'for lab_nn in $LAB_NSD_NAMES; do lab_nsd_stop $lab_nn; done'
+
+# lab_ubconf ANCHOR ZONE ADDR... - print a libunbound (unbound.conf-style)
+# configuration: a stub (not a forwarder: NSD does not recurse) for ZONE at
+# each ADDR@53, ANCHOR as the only trust anchor; test. is a built-in
+# NXDOMAIN zone in unbound unless made transparent.
+lab_ubconf()
+{
+	cat <<EOF
+server:
+	do-not-query-localhost: no
+	local-zone: "$2." transparent
+	val-log-level: 2
+	trust-anchor-file: "$1"
+stub-zone:
+	name: "$2."
+EOF
+	shift 2
+	for lab_a in "$@"; do echo "	stub-addr: $lab_a@53"; done
+}
