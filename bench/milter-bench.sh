@@ -37,6 +37,8 @@
 #	BENCH_ROUNDS      throughput rounds (A B C C B A), default 3
 #	BENCH_RSS_SESS    sessions held open for the memory figure, default 500
 #	BENCH_SWEEP_RUNS  sweep rounds, default 7
+#	BENCH_RTT_MS      round trip added by bench/delayproxy for the
+#	                  network-bound sweep figure, default 20
 #	BENCH_PHASES      any of "tput rss sweep", default all three
 #	NULLMILTER_FLAGS  "-n": the do-nothing milter negotiates nothing
 #
@@ -54,6 +56,7 @@ BENCH_SESS=${BENCH_SESS:-20}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_RSS_SESS=${BENCH_RSS_SESS:-500}
 BENCH_SWEEP_RUNS=${BENCH_SWEEP_RUNS:-7}
+BENCH_RTT_MS=${BENCH_RTT_MS:-20}
 BENCH_PHASES=${BENCH_PHASES:-tput rss sweep}
 NULLMILTER_FLAGS=${NULLMILTER_FLAGS:-}
 
@@ -144,6 +147,11 @@ for i in $(seq 0 15); do
 done | make_conf "$LAB_TMP/sweep16.conf"
 conf_host mx0.example.test 2500 ecdsa | make_conf "$LAB_TMP/one-ecdsa.conf"
 conf_host mx0.example.test 2500 rsa | make_conf "$LAB_TMP/one-rsa.conf"
+# The same, through bench/delayproxy (ports 3500-3515): a network RTT.
+for i in $(seq 0 15); do
+	conf_host "mx$i.example.test" $((3500 + i)) "rsa ecdsa"
+done | make_conf "$LAB_TMP/sweep16-rtt.conf"
+conf_host mx0.example.test 3500 ecdsa | make_conf "$LAB_TMP/one-ecdsa-rtt.conf"
 
 # ------------------------------------------------------------ Postfix
 lab_netns_create
@@ -430,6 +438,41 @@ if phase sweep; then
 	d16=$(daemon_sweeps "$LAB_TMP/sweep16.conf" | tr '\n' ' ')
 	d1e=$(daemon_sweeps "$LAB_TMP/one-ecdsa.conf" | tr '\n' ' ')
 	echo "  daemon sweeps: 16x2 $d16; one ecdsa $d1e"
+	# With a network between the guard and the listeners: a probe waits
+	# one RTT per SMTP step and per TLS flight, and the 32 probes of a
+	# sweep overlap. delayproxy holds every chunk BENCH_RTT_MS/2 in each
+	# direction (no netem qdisc in this kernel).
+	cc -O2 -o "$LAB_TMP/delayproxy" "$here/delayproxy.c" -lpthread ||
+	    die "cannot build bench/delayproxy.c"
+	pairs=
+	for i in $(seq 0 15); do
+		pairs="$pairs 127.0.0.1:$((3500 + i))=127.0.0.1:$((2500 + i))"
+	done
+	# shellcheck disable=SC2086
+	ip netns exec "$LAB_NETNS" setsid "$LAB_TMP/delayproxy" \
+	    $((BENCH_RTT_MS / 2)) $pairs >"$LAB_TMP/delayproxy.log" 2>&1 &
+	dp_pid=$!
+	lab_at_exit "lab_kill_pid $dp_pid"
+	lab_wait_banner 127.0.0.1 3500 10 || die "delayproxy does not relay"
+	t16r= t1er=
+	for r in $(seq 1 "$BENCH_SWEEP_RUNS"); do
+		if [ $((r % 2)) -eq 1 ]; then order="one-ecdsa-rtt sweep16-rtt"
+		else order="sweep16-rtt one-ecdsa-rtt"; fi
+		for c in $order; do
+			t=$(check_time "$LAB_TMP/$c.conf")
+			case $c in
+			sweep16-rtt)	t16r="$t16r $(secs "$t")" ;;
+			one-ecdsa-rtt)	t1er="$t1er $(secs "$t")" ;;
+			esac
+		done
+	done
+	d16r=$(daemon_sweeps "$LAB_TMP/sweep16-rtt.conf" | tr '\n' ' ')
+	d1er=$(daemon_sweeps "$LAB_TMP/one-ecdsa-rtt.conf" | tr '\n' ' ')
+	lab_kill_pid $dp_pid
+	echo "  RTT ${BENCH_RTT_MS} ms: --check 16x2 $t16r; one ecdsa $t1er; daemon 16x2 $d16r; one ecdsa $d1er"
+	# shellcheck disable=SC2086
+	{ m16r=$(median $t16r); m1er=$(median $t1er);
+	  md16r=$(median $d16r); md1er=$(median $d1er); }
 	# shellcheck disable=SC2086
 	{ md16=$(median $d16); md1e=$(median $d1e); }
 	rd=$(ratio "$md16" "$md1e")
@@ -460,6 +503,22 @@ One probe: mx0.example.test:2500, one algorithm.
   **$md1e s**); ratio **$rd** (target <= 2)
 - one more run each, CPU (bash \`time\`) and machine busy share (/proc/stat):
 $(sed 's/^ */  - /' "$LAB_TMP/cpu.txt")
+EOF
+	cat >> "$out" <<EOF
+
+With a ${BENCH_RTT_MS} ms round trip between the guard and the listeners
+(bench/delayproxy on 127.0.0.1:3500–3515 in front of :2500–2515, holding
+every chunk ${BENCH_RTT_MS}/2 ms each way), the same configurations:
+
+| | runs (s) | median |
+|---|---|---|
+| --check 16 x 2 | ${t16r# } | **$m16r s** |
+| --check 1 x ecdsa | ${t1er# } | **$m1er s** |
+| daemon sweep 16 x 2 | ${d16r% } | **$md16r s** |
+| daemon sweep 1 x ecdsa | ${d1er% } | **$md1er s** |
+
+- --check 16x2 / one probe: **$(ratio "$m16r" "$m1er")**; daemon sweeps:
+  **$(ratio "$md16r" "$md1er")** (target <= 2)
 EOF
 fi
 
