@@ -3,14 +3,18 @@
  * time in each direction: a network round-trip time on loopback, for
  * the sweep benchmark (this machine's kernel has no netem qdisc).
  *
- *	delayproxy ONE-WAY-MS LISTEN-ADDR:PORT=TARGET-ADDR:PORT ...
+ *	delayproxy ONE-WAY-MS [udp:]LISTEN-ADDR:PORT=TARGET-ADDR:PORT ...
  *
- * Each chunk read from one side is written to the other ONE-WAY-MS after
- * it arrived, whatever else is in flight (a queue per direction, so a
- * second TLS record is not held twice as long as the first). An end of
- * stream is passed on (shutdown) after the same delay. IPv4 only; the
- * connect to the target happens at once (the handshake's own RTT is not
- * simulated: SMTP's first round trip is the banner, which is delayed).
+ * TCP: each chunk read from one side is written to the other ONE-WAY-MS
+ * after it arrived, whatever else is in flight (a queue per direction, so
+ * a second TLS record is not held twice as long as the first). An end of
+ * stream is passed on (shutdown) after the same delay. The connect to
+ * the target happens at once (the handshake's own RTT is not simulated:
+ * SMTP's first round trip is the banner, which is delayed).
+ * UDP (udp: prefix, for DNS): every datagram, either way, is sent on
+ * ONE-WAY-MS after it arrived; each client address gets a socket of its
+ * own towards the target, so replies find their way back.
+ * IPv4 only.
  *
  * Benchmark tool, not part of daneguard: it exits on any setup error and
  * drops a connection on any I/O error.
@@ -62,6 +66,15 @@ die(const char *what)
 }
 
 static void
+due_in(struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_nsec += (delay_ms % 1000) * 1000000L;
+	ts->tv_sec += delay_ms / 1000 + ts->tv_nsec / 1000000000L;
+	ts->tv_nsec %= 1000000000L;
+}
+
+static void
 conn_unref(struct conn *c)
 {
 	int last;
@@ -83,10 +96,7 @@ push(struct dir *d, const char *buf, size_t len)
 
 	if ((ch = malloc(sizeof(*ch) + len)) == NULL)
 		die("malloc");
-	clock_gettime(CLOCK_MONOTONIC, &ch->due);
-	ch->due.tv_nsec += (delay_ms % 1000) * 1000000L;
-	ch->due.tv_sec += delay_ms / 1000 + ch->due.tv_nsec / 1000000000L;
-	ch->due.tv_nsec %= 1000000000L;
+	due_in(&ch->due);
 	ch->len = len;
 	ch->next = NULL;
 	memcpy(ch->data, buf, len);
@@ -158,6 +168,121 @@ writer(void *arg)
 		free(ch);
 	}
 	conn_unref(d->conn);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- UDP */
+
+#define UDP_CLIENTS	256
+
+struct dgram {
+	struct dgram *next;
+	struct timespec due;
+	int fd;			/* send on this socket ... */
+	struct sockaddr_in to;	/* ... to this address (port 0: connected) */
+	size_t len;
+	char data[];
+};
+
+struct udppair {
+	int lfd;
+	struct sockaddr_in target;
+};
+
+static long
+ms_until(const struct timespec *ts)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (ts->tv_sec - now.tv_sec) * 1000 +
+	    (ts->tv_nsec - now.tv_nsec) / 1000000L;
+	return ms < 0 ? 0 : ms;
+}
+
+/* One thread per UDP pair; the delay is constant, so a FIFO is in due
+ * order. */
+static void *
+udp_relay(void *arg)
+{
+	struct udppair *u = arg;
+	struct pollfd pfd[UDP_CLIENTS + 1];
+	struct sockaddr_in client[UDP_CLIENTS], from;
+	struct dgram *head = NULL, **tail = &head, *dg;
+	char buf[65536];
+	socklen_t fl;
+	ssize_t n;
+	int nc = 0, i, timeout;
+
+	pfd[0].fd = u->lfd;
+	pfd[0].events = POLLIN;
+	for (;;) {
+		timeout = head == NULL ? -1 : (int)ms_until(&head->due);
+		if (poll(pfd, (nfds_t)nc + 1, timeout) < 0 && errno != EINTR)
+			die("poll");
+		for (i = 0; i <= nc; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			fl = sizeof(from);
+			n = recvfrom(pfd[i].fd, buf, sizeof(buf), 0,
+			    (struct sockaddr *)&from, &fl);
+			if (n < 0)
+				continue;
+			if ((dg = malloc(sizeof(*dg) + (size_t)n)) == NULL)
+				die("malloc");
+			due_in(&dg->due);
+			dg->len = (size_t)n;
+			memcpy(dg->data, buf, (size_t)n);
+			dg->next = NULL;
+			if (i > 0) {
+				/* A reply: back to that client. */
+				dg->fd = u->lfd;
+				dg->to = client[i - 1];
+			} else {
+				int c;
+
+				for (c = 0; c < nc; c++)
+					if (client[c].sin_port == from.sin_port &&
+					    client[c].sin_addr.s_addr ==
+					    from.sin_addr.s_addr)
+						break;
+				if (c == nc) {
+					if (nc == UDP_CLIENTS) {
+						fprintf(stderr, "delayproxy: "
+						    "more than %d UDP clients\n",
+						    UDP_CLIENTS);
+						exit(2);
+					}
+					nc++;
+					if ((pfd[c + 1].fd = socket(AF_INET,
+					    SOCK_DGRAM, 0)) < 0 ||
+					    connect(pfd[c + 1].fd,
+					    (struct sockaddr *)&u->target,
+					    sizeof(u->target)) < 0)
+						die("udp socket");
+					pfd[c + 1].events = POLLIN;
+					client[c] = from;
+				}
+				dg->fd = pfd[c + 1].fd;
+				memset(&dg->to, 0, sizeof(dg->to));
+			}
+			*tail = dg;
+			tail = &dg->next;
+		}
+		while (head != NULL && ms_until(&head->due) == 0) {
+			dg = head;
+			if ((head = dg->next) == NULL)
+				tail = &head;
+			if (dg->to.sin_port == 0)
+				(void)send(dg->fd, dg->data, dg->len, 0);
+			else
+				(void)sendto(dg->fd, dg->data, dg->len, 0,
+				    (struct sockaddr *)&dg->to,
+				    sizeof(dg->to));
+			free(dg);
+		}
+	}
 	return NULL;
 }
 
@@ -237,7 +362,7 @@ main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: delayproxy ONE-WAY-MS "
-		    "LISTEN-ADDR:PORT=TARGET-ADDR:PORT ...\n");
+		    "[udp:]LISTEN-ADDR:PORT=TARGET-ADDR:PORT ...\n");
 		return 2;
 	}
 	delay_ms = atol(argv[1]);
@@ -250,6 +375,23 @@ main(int argc, char **argv)
 		if ((eq = strchr(argv[i + 2], '=')) == NULL)
 			goto usage;
 		*eq = '\0';
+		if (strncmp(argv[i + 2], "udp:", 4) == 0) {
+			struct udppair *u;
+
+			if ((u = calloc(1, sizeof(*u))) == NULL)
+				die("calloc");
+			if (parse_addr(argv[i + 2] + 4, &la) < 0 ||
+			    parse_addr(eq + 1, &u->target) < 0)
+				goto usage;
+			if ((u->lfd = socket(AF_INET, SOCK_DGRAM, 0)) < 0)
+				die("socket");
+			if (bind(u->lfd, (struct sockaddr *)&la,
+			    sizeof(la)) < 0)
+				die(argv[i + 2]);
+			spawn(udp_relay, u);
+			pfd[i].fd = -1;	/* poll ignores it */
+			continue;
+		}
 		if (parse_addr(argv[i + 2], &la) < 0 ||
 		    parse_addr(eq + 1, &target[i]) < 0)
 			goto usage;

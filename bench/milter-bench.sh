@@ -27,6 +27,10 @@
 #     sections (one per port) and both algorithms, against one with one
 #     host and one algorithm (ECDSA; RSA too, for reference). Warm-up run,
 #     then BENCH_SWEEP_RUNS interleaved rounds; medians and ratio.
+#  4. sendmail: the throughput of 1. against a private sendmail 8.17
+#     (tests/lab/sendmail-lib.sh; skipped when it cannot be downloaded):
+#     no milter, nullmilter and daneguard over a unix and over an inet
+#     socket; one session's rate over inet shows a Nagle stall.
 #
 # Environment (all optional):
 #	DANEGUARD         default ./milter/daneguard
@@ -39,8 +43,12 @@
 #	BENCH_SWEEP_RUNS  sweep rounds, default 7
 #	BENCH_RTT_MS      round trip added by bench/delayproxy for the
 #	                  network-bound sweep figure, default 20
-#	BENCH_PHASES      any of "tput rss sweep", default all three
+#	BENCH_PHASES      any of "tput rss sweep sendmail", default all four
 #	NULLMILTER_FLAGS  "-n": the do-nothing milter negotiates nothing
+#	BENCH_SM_QUICKACK "1": the sendmail phase sets quickack on the
+#	                  namespace's loopback routes (ip-route(8)), which
+#	                  removes the TCP milter stall, for comparison
+#	SENDMAIL_CACHE    the unpacked sendmail (tests/lab/sendmail-lib.sh)
 #
 # Exit 0 when every run delivered and every milter saw its mail (targets
 # are reported, not enforced: a loaded machine is not a failed test).
@@ -57,7 +65,7 @@ BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_RSS_SESS=${BENCH_RSS_SESS:-500}
 BENCH_SWEEP_RUNS=${BENCH_SWEEP_RUNS:-7}
 BENCH_RTT_MS=${BENCH_RTT_MS:-20}
-BENCH_PHASES=${BENCH_PHASES:-tput rss sweep}
+BENCH_PHASES=${BENCH_PHASES:-tput rss sweep sendmail}
 NULLMILTER_FLAGS=${NULLMILTER_FLAGS:-}
 
 die() { echo "milter-bench: $*" >&2; exit 1; }
@@ -520,6 +528,178 @@ every chunk ${BENCH_RTT_MS}/2 ms each way), the same configurations:
 - --check 16x2 / one probe: **$(ratio "$m16r" "$m1er")**; daemon sweeps:
   **$(ratio "$md16r" "$md1er")** (target <= 2)
 EOF
+fi
+
+# ------------------------------------------------------------ 4. sendmail
+# The same throughput question for sendmail 8.17 (tests/lab/sendmail-lib.sh:
+# Debian's packages unpacked, never installed), with the milter over a unix
+# and over an inet socket: over TCP, sendmail waits for Nagle plus delayed
+# ACK (~40 ms) at every stage a milter skips without accepting (LAB.md).
+# One sendmail, five daemons that differ only in InputMailFilters (the
+# filters are declared with MAIL_FILTER, so none is global):
+#   :3025 none, :3026 nullmilter unix, :3027 daneguard unix,
+#   :3028 nullmilter inet:10026, :3029 daneguard inet:10027.
+# DeliveryMode=queueonly: the message is accepted and written to the queue,
+# nothing is delivered (delivery would fork a mailer per message and bury
+# the milter's cost); the queue files are counted and removed after a run.
+# Rounds interleaved: none nu du ni di di ni du nu none.
+sm_phase()
+{
+	. "$top_srcdir/tests/lab/sendmail-lib.sh"
+	if ! (sm_fetch) >"$LAB_TMP/sm-fetch.out" 2>&1; then
+		echo "sendmail: skipped: $(tail -n 1 "$LAB_TMP/sm-fetch.out")"
+		printf '### sendmail\n\nskipped: %s\n' \
+		    "$(tail -n 1 "$LAB_TMP/sm-fetch.out")" >> "$out"
+		return 0
+	fi
+	sm_fetch
+	sm_init smb
+	smb=$(sm_dir smb)
+	sm_certs smb "$certs/rsa.key" "$certs/rsa-chain.pem" \
+	    "$certs/ecdsa.key" "$certs/ecdsa-chain.pem"
+	tmo='F=, T=C:10s;S:10s;R:10s;E:1m'
+	{
+		sm_mc_base smb
+		echo "define(\`confDELIVERY_MODE', \`q')dnl"
+		echo "define(\`confLOG_LEVEL', \`9')dnl"
+		sed -n '/^define(`confMILTER_MACROS/,/dnl$/p' "$top_srcdir/conf/sendmail.mc"
+		echo "MAIL_FILTER(\`nu', \`S=local:$LAB_TMP/smnull.sock, $tmo')dnl"
+		echo "MAIL_FILTER(\`du', \`S=local:$LAB_TMP/dg.sock, $tmo')dnl"
+		echo "MAIL_FILTER(\`ni', \`S=inet:10026@127.0.0.1, $tmo')dnl"
+		echo "MAIL_FILTER(\`di', \`S=inet:10027@127.0.0.1, $tmo')dnl"
+		echo "DAEMON_OPTIONS(\`Family=inet, Addr=127.0.0.1, Port=3025, Name=none, Listen=256')dnl"
+		p=3026
+		for f in nu du ni di; do
+			echo "DAEMON_OPTIONS(\`Family=inet, Addr=127.0.0.1, Port=$p, Name=$f, Listen=256, InputMailFilters=$f')dnl"
+			p=$((p + 1))
+		done
+	} > "$smb/bench.mc"
+	sm_cf smb "$smb/bench.mc"
+	# Milters of its own, so that each count below is this phase's: a
+	# nullmilter on a unix and one on an inet socket, a daneguard on
+	# inet (the unix one is the daneguard already running).
+	for s in "unix:$LAB_TMP/smnull.sock" "inet:10026@127.0.0.1"; do
+		ip netns exec "$LAB_NETNS" setsid "$LAB_TMP/nullmilter" \
+		    $NULLMILTER_FLAGS -p "$s" >>"$LAB_TMP/smnull.log" 2>&1 &
+		eval "smnull_${s%%:*}=\$!"
+		lab_at_exit "lab_kill_pid $!"
+	done
+	sed "s|$LAB_TMP/dg.conf.state|$LAB_TMP/dginet.state|" "$LAB_TMP/dg.conf" \
+	    > "$LAB_TMP/dginet.conf"
+	mkdir -p "$LAB_TMP/dginet.state" && chown nobody "$LAB_TMP/dginet.state"
+	ip netns exec "$LAB_NETNS" setsid "$DANEGUARD" -f -c "$LAB_TMP/dginet.conf" \
+	    -p "inet:10027@127.0.0.1" -u nobody >"$LAB_TMP/dginet.log" 2>&1 &
+	dgi_pid=$!
+	lab_at_exit "lab_kill_pid $dgi_pid"
+	for p in 10026 10027; do
+		n=0
+		until lab_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null; do
+			n=$((n + 1))
+			[ $n -gt 100 ] && die "no milter on 127.0.0.1:$p"
+			sleep 0.1
+		done
+	done
+	[ -S "$LAB_TMP/smnull.sock" ] || sleep 1
+	# BENCH_SM_QUICKACK=1: the route metric that makes the milter's
+	# kernel acknowledge at once (ip-route(8) quickack), for comparison.
+	if [ -n "${BENCH_SM_QUICKACK:-}" ]; then
+		lab_ns ip route change local 127.0.0.0/8 dev lo table local \
+		    proto kernel scope host src 127.0.0.1 quickack 1 &&
+		lab_ns ip route change local 127.0.0.1 dev lo table local \
+		    proto kernel scope host src 127.0.0.1 quickack 1 ||
+		    die "cannot set quickack on the loopback routes"
+	fi
+	sm_start smb 127.0.0.1:3025 127.0.0.1:3026 127.0.0.1:3027 \
+	    127.0.0.1:3028 127.0.0.1:3029
+
+	sm_port() { case $1 in none) echo 3025 ;; nu) echo 3026 ;; du) echo 3027 ;;
+	    ni) echo 3028 ;; di) echo 3029 ;; esac; }
+	# sm_queued VARIANT MSGS - count and remove the queued messages.
+	sm_queued()
+	{
+		q=$(find "$smb/queue" -name 'qf*' | wc -l)
+		[ "$q" -eq "$2" ] || { ok=0; echo "MISMATCH: sendmail $1: $q messages queued, want $2" >&2; }
+		find "$smb/queue" -type f \( -name 'qf*' -o -name 'df*' \) -delete
+	}
+	echo "sendmail: $SMTP_SOURCE -s $BENCH_SESS -m $BENCH_MSGS -l 1024 ... 127.0.0.1:3025-3029 (none nu du ni di), x $BENCH_ROUNDS"
+	for v in none nu du ni di; do
+		smtp_source "$(sm_port $v)" 300 "$BENCH_SESS" >/dev/null
+		sm_queued $v 300
+	done
+	declare -A smr smn
+	for v in none nu du ni di; do smr[$v]=; smn[$v]=0; done
+	for r in $(seq 1 "$BENCH_ROUNDS"); do
+		for v in none nu du ni di di ni du nu none; do
+			t=$(smtp_source "$(sm_port $v)" "$BENCH_MSGS" "$BENCH_SESS")
+			sm_queued $v "$BENCH_MSGS"
+			rt=$(rate "$BENCH_MSGS" "$t")
+			smr[$v]="${smr[$v]} $rt"
+			smn[$v]=$((smn[$v] + 1))
+			printf '  round %d %-4s %s s  %s msg/s\n' "$r" "$v" "$(secs "$t")" "$rt"
+		done
+	done
+	# One session, one message at a time: a stall shows as a rate far
+	# below what the machine does (LAB.md: 7 msg/s for a skipping milter
+	# over TCP).
+	for v in none nu du ni di; do
+		t=$(smtp_source "$(sm_port $v)" 200 1)
+		sm_queued "$v (one session)" 200
+		eval "one_$v=\$(rate 200 \"\$t\")"
+	done
+	# shellcheck disable=SC2086
+	{ s_none=$(median ${smr[none]}); s_nu=$(median ${smr[nu]}); s_du=$(median ${smr[du]})
+	  s_ni=$(median ${smr[ni]}); s_di=$(median ${smr[di]}); }
+	# Proof: the milters saw every message of their listener.
+	kill -USR2 $dg_pid $dgi_pid
+	want_du=$(( (smn[du] * BENCH_MSGS) + 300 ))
+	want_du=$((want_du + 200))
+	want_di=$(( (smn[di] * BENCH_MSGS) + 300 + 200 ))
+	n=0
+	while :; do
+		du_s=$(sed -n 's/.*"addr": "127.0.0.1", "port": 3027, "sessions": \([0-9]*\).*/\1/p' \
+		    "$LAB_TMP/dg.conf.state/status.json")
+		di_s=$(sed -n 's/.*"addr": "127.0.0.1", "port": 3029, "sessions": \([0-9]*\).*/\1/p' \
+		    "$LAB_TMP/dginet.state/status.json")
+		[ "${du_s:-0}" -ge "$want_du" ] && [ "${di_s:-0}" -ge "$want_di" ] && break
+		n=$((n + 1))
+		[ $n -gt 100 ] && break
+		sleep 0.1
+	done
+	[ "${du_s:-0}" -eq "$want_du" ] || { ok=0; echo "MISMATCH: daneguard (unix) counted ${du_s:-no} sessions on :3027, want $want_du" >&2; }
+	[ "${di_s:-0}" -eq "$want_di" ] || { ok=0; echo "MISMATCH: daneguard (inet) counted ${di_s:-no} sessions on :3029, want $want_di" >&2; }
+	sm_stop smb
+	lab_kill_pid $smnull_unix
+	lab_kill_pid $smnull_inet
+	milter_trouble=$(grep -Eic 'Milter.*(timeout|error|tempfail|reject)' "$smb/syslog")
+	[ "$milter_trouble" -eq 0 ] || { ok=0; echo "MISMATCH: $milter_trouble milter errors in sendmail's log" >&2; grep -Ei 'Milter.*(timeout|error|tempfail|reject)' "$smb/syslog" | head -5 >&2; }
+	cat >> "$out" <<EOF
+### sendmail: throughput (messages/s, $BENCH_SESS sessions, $BENCH_MSGS messages of 1 KiB per run)
+
+sendmail 8.17 (Debian's sendmail-bin, unpacked), DeliveryMode=queueonly,
+five daemons differing only in InputMailFilters. Order per round: none,
+nu, du, ni, di, di, ni, du, nu, none; $BENCH_ROUNDS rounds.
+
+| | runs (msg/s) | median |
+|---|---|---|
+| no milter (:3025) | ${smr[none]# } | **$s_none** |
+| nullmilter, unix (:3026) | ${smr[nu]# } | **$s_nu** |
+| daneguard, unix (:3027) | ${smr[du]# } | **$s_du** |
+| nullmilter, inet (:3028) | ${smr[ni]# } | **$s_ni** |
+| daneguard, inet (:3029) | ${smr[di]# } | **$s_di** |
+
+- daneguard / nullmilter: unix **$(ratio "$s_du" "$s_nu")**, inet **$(ratio "$s_di" "$s_ni")**
+- daneguard / none: unix $(ratio "$s_du" "$s_none"), inet $(ratio "$s_di" "$s_none"); daneguard inet / unix $(ratio "$s_di" "$s_du")
+- one session, 200 messages one after another (a 40 ms stall per message
+  would cap this at ~25 msg/s): none $one_none; nullmilter unix $one_nu,
+  inet $one_ni; daneguard unix $one_du, inet **$one_di** msg/s
+- proof: every run's messages queued (counted), $milter_trouble milter
+  errors or timeouts in sendmail's log; daneguard counted ${du_s:-?}
+  sessions on :3027 (want $want_du) and ${di_s:-?} on :3029 (want $want_di)
+- $(tr '\n' ' ' < "$LAB_TMP/smnull.log")
+EOF
+}
+if phase sendmail; then
+	sm_phase
 fi
 
 # ------------------------------------------------------------ summary

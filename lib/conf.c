@@ -307,6 +307,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_INT_CB("probe_timeout", 10, CFGF_NONE, conf_parse_number),
 	CFG_BOOL("xclient", cfg_false, CFGF_NONE),
 	CFG_STR("tlsa_file", NULL, CFGF_NODEFAULT),
+	CFG_STR("sendmail_access", NULL, CFGF_NODEFAULT),
 	CFG_SEC("dns", conf_dns_opts, CFGF_NONE),
 	CFG_SEC("host", conf_host_opts, CFGF_MULTI | CFGF_TITLE),
 	CFG_END()
@@ -321,6 +322,7 @@ conf_set_validators(cfg_t *cfg)
 	};
 	static const char *const paths[] = {
 		"user", "pidfile", "state_dir", "tlsa_file",
+		"sendmail_access",
 		"dns|trust_anchor_file", "dns|resolver", "dns|resolver_config",
 		"host|cert|chain", "host|cert|key", "host|cert|next_key",
 		"host|cert|passphrase_file"
@@ -456,6 +458,7 @@ conf_copy(struct conf_load *load, cfg_t *cfg)
 	conf->probe_timeout = cfg_getint(cfg, "probe_timeout");
 	conf->xclient = cfg_getbool(cfg, "xclient") ? 1 : 0;
 	conf->tlsa_file = conf_strdup_opt(cfg, "tlsa_file");
+	conf->sendmail_access = conf_strdup_opt(cfg, "sendmail_access");
 	if (dns != NULL) {
 		conf->dns.trust_anchor_file =
 		    conf_strdup_opt(dns, "trust_anchor_file");
@@ -675,6 +678,7 @@ conf_free(struct conf *conf)
 	free(conf->pidfile);
 	free(conf->state_dir);
 	free(conf->tlsa_file);
+	free(conf->sendmail_access);
 	free(conf);
 }
 

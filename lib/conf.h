@@ -60,6 +60,7 @@ struct conf {
 	long probe_timeout;		/* seconds, default 10 */
 	int xclient;			/* default 0 */
 	char *tlsa_file;		/* or NULL */
+	char *sendmail_access;		/* access map source text, or NULL */
 	struct conf_dns dns;
 	struct conf_host *hosts;
 	size_t nhosts;

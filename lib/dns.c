@@ -82,6 +82,7 @@ dns_ctx_new(const char *anchor, const char *resolver, const char *config,
     struct errbuf *err)
 {
 	struct dns_ctx *ctx;
+	FILE *fp = NULL;
 	int rc;
 
 	ctx = xcalloc(1, sizeof(*ctx));
@@ -110,6 +111,15 @@ dns_ctx_new(const char *anchor, const char *resolver, const char *config,
 	}
 	if (anchor == NULL && config == NULL)
 		anchor = DNS_DEFAULT_ANCHOR;
+	/* libunbound reads the file only at the first lookup: say it now. */
+	if (anchor != NULL && (fp = fopen(anchor, "r")) == NULL) {
+		errbuf_set(err, "%s: cannot read trust anchor: %s%s", anchor,
+		    strerror(errno), strcmp(anchor, DNS_DEFAULT_ANCHOR) == 0 ?
+		    " (Debian package dns-root-data)" : "");
+		goto fail;
+	}
+	if (fp != NULL)
+		fclose(fp);
 	if (anchor != NULL && (rc = ub_ctx_add_ta_file(ctx->ub, anchor)) != 0) {
 		errbuf_set(err, "%s: cannot load trust anchor: %s%s", anchor,
 		    ub_strerror(rc), strcmp(anchor, DNS_DEFAULT_ANCHOR) == 0 ?
@@ -284,82 +294,7 @@ int
 dns_lookup(struct dns_ctx *ctx, const char *name, int rrtype, int timeout_ms,
     struct dns_answer *out)
 {
-	struct dns_query *q;
-	struct pollfd pfd;
-	char *owner;
-	long deadline, left;
-	int rc, id, n, ret = 0;
-
-	dns_answer_init(out);
-	owner = tlsa_name_normalise(name);
-	q = xcalloc(1, sizeof(*q));
-	pthread_mutex_lock(&ctx->lock);
-	dns_reap(ctx);
-	deadline = dns_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	rc = ub_resolve_async(ctx->ub, owner, rrtype, 1, q, dns_callback, &id);
-	if (rc != 0) {
-		out->why = xasprintf("%s type %d: cannot start lookup: %s",
-		    owner, rrtype, ub_strerror(rc));
-		free(q);
-		ret = -1;
-		goto out;
-	}
-	pfd.fd = ub_fd(ctx->ub);
-	while (!q->done) {
-		if ((left = deadline - dns_now_ms()) <= 0)
-			break;
-		pfd.events = POLLIN;
-		n = poll(&pfd, 1, (int)left);
-		if (n < 0 && errno != EINTR) {
-			out->why = xasprintf("%s type %d: poll: %s", owner,
-			    rrtype, strerror(errno));
-			ret = -1;
-			break;
-		}
-		if (n > 0 && (rc = ub_process(ctx->ub)) != 0) {
-			out->why = xasprintf("%s type %d: %s", owner, rrtype,
-			    ub_strerror(rc));
-			ret = -1;
-			break;
-		}
-	}
-	if (!q->done) {
-		if (ub_cancel(ctx->ub, id) == 0)
-			free(q);
-		else {
-			/* Its answer is in the pipe: a later ub_process
-			 * delivers it to the abandoned query. */
-			q->abandoned = 1;
-			q->next = ctx->abandoned;
-			ctx->abandoned = q;
-		}
-		if (ret == 0) {
-			out->status = DNS_TIMEOUT;
-			out->why = xasprintf("%s type %d: no answer within "
-			    "%d ms", owner, rrtype, timeout_ms);
-		}
-		goto out;
-	}
-	if (ret != 0)
-		;	/* why is set */
-	else if (q->err != 0) {
-		out->why = xasprintf("%s type %d: %s", owner, rrtype,
-		    ub_strerror(q->err));
-		ret = -1;
-	} else if (q->result == NULL) {
-		out->why = xasprintf("%s type %d: no result", owner, rrtype);
-		ret = -1;
-	} else
-		dns_classify(out, q->result, owner, rrtype);
-	if (q->result != NULL)
-		ub_resolve_free(q->result);
-	free(q);
-out:
-	pthread_mutex_unlock(&ctx->lock);
-	if (ret != 0)
-		out->status = DNS_ERROR;
-	free(owner);
-	return ret;
+	return dns_lookup_rdata(ctx, name, rrtype, timeout_ms, out, NULL);
 }
 
 int
@@ -373,4 +308,219 @@ dns_tlsa(struct dns_ctx *ctx, const char *host, unsigned port,
 	rc = dns_lookup(ctx, owner, DNS_TYPE_TLSA, timeout_ms, out);
 	free(owner);
 	return rc;
+}
+
+/* Per-server queries (the pre-deploy gate). */
+int
+dns_ctx_set_stub(struct dns_ctx *ctx, const char *zone, const char *addr,
+    struct errbuf *err)
+{
+	char host[INET6_ADDRSTRLEN + 8], *at;
+	unsigned char buf[sizeof(struct in6_addr)];
+	int rc;
+
+	/* NULL removes the config's stub for zone: ub_ctx_set_stub would
+	 * add our address to it instead. */
+	if ((rc = ub_ctx_set_stub(ctx->ub, zone, NULL, 0)) != 0 ||
+	    (rc = ub_ctx_set_stub(ctx->ub, zone, addr, 0)) != 0) {
+		errbuf_set(err, "stub for %s at %s: %s (write an IP address, "
+		    "optionally ip@port)", zone, addr, ub_strerror(rc));
+		return -1;
+	}
+	/* The server is asked for names in its own zone: minimising the
+	 * query name would only add a round trip per label. */
+	if ((rc = ub_ctx_set_option(ctx->ub, "qname-minimisation:",
+	    "no")) != 0) {
+		errbuf_set(err, "stub for %s at %s: qname-minimisation: %s",
+		    zone, addr, ub_strerror(rc));
+		return -1;
+	}
+	snprintf(host, sizeof(host), "%s", addr);
+	if ((at = strchr(host, '@')) != NULL)
+		*at = '\0';
+	if ((inet_pton(AF_INET, host, buf) == 1 && buf[0] == 127) ||
+	    (inet_pton(AF_INET6, host, buf) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK((struct in6_addr *)buf))) {
+		if ((rc = ub_ctx_set_option(ctx->ub, "do-not-query-localhost:",
+		    "no")) != 0) {
+			errbuf_set(err, "stub for %s at %s: "
+			    "do-not-query-localhost: %s", zone, addr,
+			    ub_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+dns_rdata_free(struct dns_rdata *rd)
+{
+	size_t i;
+
+	for (i = 0; i < rd->n; i++)
+		free(rd->data[i]);
+	free(rd->data);
+	free(rd->len);
+	memset(rd, 0, sizeof(*rd));
+}
+
+static void
+dns_copy_rdata(struct dns_rdata *rd, const struct ub_result *r)
+{
+	size_t i, n;
+
+	for (n = 0; r->data != NULL && r->data[n] != NULL; n++)
+		;
+	if (n == 0)
+		return;
+	rd->data = xreallocarray(NULL, n, sizeof(*rd->data));
+	rd->len = xreallocarray(NULL, n, sizeof(*rd->len));
+	for (i = 0; i < n; i++) {
+		rd->len[i] = r->len[i] > 0 ? (size_t)r->len[i] : 0;
+		rd->data[i] = xmalloc(rd->len[i] + 1);
+		memcpy(rd->data[i], r->data[i], rd->len[i]);
+	}
+	rd->n = n;
+}
+
+int
+dns_lookup_rdata(struct dns_ctx *ctx, const char *name, int rrtype,
+    int timeout_ms, struct dns_answer *out, struct dns_rdata *rd)
+{
+	struct dns_req req;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	req.name = name;
+	req.rrtype = rrtype;
+	req.rd = rd;
+	rc = dns_lookup_many(ctx, &req, 1, timeout_ms);
+	*out = req.ans;
+	return rc == 0 ? 0 : -1;
+}
+
+/* The outcome of one finished query of a batch into its request. */
+static void
+dns_finish(struct dns_req *rq, struct dns_query *q, const char *owner)
+{
+	if (q->err != 0) {
+		rq->ans.why = xasprintf("%s type %d: %s", owner, rq->rrtype,
+		    ub_strerror(q->err));
+		rq->rc = -1;
+	} else if (q->result == NULL) {
+		rq->ans.why = xasprintf("%s type %d: no result", owner,
+		    rq->rrtype);
+		rq->rc = -1;
+	} else {
+		dns_classify(&rq->ans, q->result, owner, rq->rrtype);
+		if (rq->rd != NULL && (rq->ans.status == DNS_SECURE ||
+		    rq->ans.status == DNS_INSECURE) && q->result->havedata)
+			dns_copy_rdata(rq->rd, q->result);
+	}
+}
+
+int
+dns_lookup_many(struct dns_ctx *ctx, struct dns_req *req, size_t n,
+    int timeout_ms)
+{
+	struct dns_query **q;
+	struct pollfd pfd;
+	char **owner;
+	long deadline, left;
+	size_t i, pending = 0;
+	int rc, *id, failed = 0, np;
+
+	q = xcalloc(n > 0 ? n : 1, sizeof(*q));
+	owner = xcalloc(n > 0 ? n : 1, sizeof(*owner));
+	id = xcalloc(n > 0 ? n : 1, sizeof(*id));
+	pthread_mutex_lock(&ctx->lock);
+	dns_reap(ctx);
+	deadline = dns_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	for (i = 0; i < n; i++) {
+		if (req[i].rd != NULL)
+			memset(req[i].rd, 0, sizeof(*req[i].rd));
+		dns_answer_init(&req[i].ans);
+		req[i].rc = 0;
+		owner[i] = tlsa_name_normalise(req[i].name);
+		q[i] = xcalloc(1, sizeof(*q[i]));
+		rc = ub_resolve_async(ctx->ub, owner[i], req[i].rrtype, 1,
+		    q[i], dns_callback, &id[i]);
+		if (rc != 0) {
+			req[i].ans.why = xasprintf("%s type %d: cannot start "
+			    "lookup: %s", owner[i], req[i].rrtype,
+			    ub_strerror(rc));
+			req[i].rc = -1;
+			free(q[i]);
+			q[i] = NULL;
+		} else
+			pending++;
+	}
+	pfd.fd = ub_fd(ctx->ub);
+	while (pending > 0) {
+		if ((left = deadline - dns_now_ms()) <= 0)
+			break;
+		pfd.events = POLLIN;
+		np = poll(&pfd, 1, (int)left);
+		if (np < 0 && errno != EINTR) {
+			for (i = 0; i < n; i++)
+				if (q[i] != NULL && !q[i]->done) {
+					req[i].ans.why = xasprintf("%s type "
+					    "%d: poll: %s", owner[i],
+					    req[i].rrtype, strerror(errno));
+					req[i].rc = -1;
+				}
+			break;
+		}
+		if (np > 0 && (rc = ub_process(ctx->ub)) != 0) {
+			for (i = 0; i < n; i++)
+				if (q[i] != NULL && !q[i]->done) {
+					req[i].ans.why = xasprintf("%s type "
+					    "%d: %s", owner[i], req[i].rrtype,
+					    ub_strerror(rc));
+					req[i].rc = -1;
+				}
+			break;
+		}
+		for (pending = 0, i = 0; i < n; i++)
+			if (q[i] != NULL && !q[i]->done)
+				pending++;
+	}
+	for (i = 0; i < n; i++) {
+		if (q[i] == NULL)
+			;
+		else if (!q[i]->done) {
+			if (ub_cancel(ctx->ub, id[i]) == 0)
+				free(q[i]);
+			else {
+				/* Its answer is in the pipe: a later
+				 * ub_process delivers it to the abandoned
+				 * query. */
+				q[i]->abandoned = 1;
+				q[i]->next = ctx->abandoned;
+				ctx->abandoned = q[i];
+			}
+			if (req[i].rc == 0) {
+				req[i].ans.status = DNS_TIMEOUT;
+				req[i].ans.why = xasprintf("%s type %d: no "
+				    "answer within %d ms", owner[i],
+				    req[i].rrtype, timeout_ms);
+			}
+		} else {
+			if (req[i].rc == 0)
+				dns_finish(&req[i], q[i], owner[i]);
+			if (q[i]->result != NULL)
+				ub_resolve_free(q[i]->result);
+			free(q[i]);
+		}
+		if (req[i].rc != 0) {
+			req[i].ans.status = DNS_ERROR;
+			failed++;
+		}
+		free(owner[i]);
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	free(q);
+	free(owner);
+	free(id);
+	return failed;
 }

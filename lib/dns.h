@@ -80,6 +80,9 @@ struct dns_ctx;
  *	local-zone, trust-anchor-file, do-not-query-localhost ...).
  * val-log-level is set to 1 before config is read (without it bogus
  * answers have no reason); libunbound's log goes to /dev/null.
+ * The anchor file is opened once here, so that a missing or unreadable
+ * one is reported now, not at the first lookup (libunbound reads it
+ * then).
  * Returns the context, or NULL with err set (naming the file or address).
  */
 struct dns_ctx *dns_ctx_new(const char *anchor, const char *resolver,
@@ -130,5 +133,58 @@ int dns_tlsa_from_rdata(const unsigned char *rdata, size_t len,
 /* "secure", "insecure", "bogus", "nxdomain", "nodata", "servfail",
  * "timeout", "error". */
 const char *dns_status_name(enum dns_status status);
+
+/*
+ * Send every query for zone and the names below it to addr ("ip" or
+ * "ip@port") alone, as an authoritative server: no recursion asked (a
+ * stub, not a forwarder), answers still validated from the ctx's trust
+ * anchors. A stub for zone that the ctx's config file already has is
+ * replaced, not added to (libunbound would otherwise pick any of its
+ * addresses). A loopback addr also turns off do-not-query-localhost;
+ * query-name minimisation is off (it only adds round trips there).
+ * Call it before the first lookup on ctx. Returns 0, or -1 with err set
+ * naming the zone and the address.
+ */
+int dns_ctx_set_stub(struct dns_ctx *ctx, const char *zone, const char *addr,
+    struct errbuf *err);
+
+/* The records of an answer as wire-format rdata, for the types that
+ * dns_lookup does not decode (NS, SOA). Names in it are uncompressed. */
+struct dns_rdata {
+	unsigned char **data;	/* each owned */
+	size_t *len;
+	size_t n;
+};
+
+/* Free what rd owns; rd is left empty. */
+void dns_rdata_free(struct dns_rdata *rd);
+
+/*
+ * dns_lookup (same contract), and when rd is not NULL the rdata of every
+ * record of a DNS_SECURE or DNS_INSECURE answer is copied into rd (empty
+ * otherwise; the caller frees it with dns_rdata_free, also on failure).
+ * With rd NULL it is dns_lookup.
+ */
+int dns_lookup_rdata(struct dns_ctx *ctx, const char *name, int rrtype,
+    int timeout_ms, struct dns_answer *out, struct dns_rdata *rd);
+
+/* One lookup of a batch: name and rrtype in, ans (and rd) out. */
+struct dns_req {
+	const char *name;
+	int rrtype;
+	struct dns_rdata *rd;	/* NULL, or gets the rdata (dns_lookup_rdata) */
+	struct dns_answer ans;	/* the caller clears it afterwards */
+	int rc;			/* 0, or -1 with ans.status DNS_ERROR */
+};
+
+/*
+ * Start the n lookups of req at once on ctx and wait for all of them, at
+ * most timeout_ms in all (ones still pending then are DNS_TIMEOUT), so
+ * that lookups which do not depend on each other cost one wait, not n.
+ * Each request gets what dns_lookup_rdata would give it. Returns how
+ * many requests have rc -1.
+ */
+int dns_lookup_many(struct dns_ctx *ctx, struct dns_req *req, size_t n,
+    int timeout_ms);
 
 #endif

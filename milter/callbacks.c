@@ -33,6 +33,8 @@ struct session {
 	char client[STATS_ADDR_MAX];	/* as connect or {client_addr} gave it */
 	char daemon_addr[STATS_ADDR_MAX];
 	char daemon_port[8];
+	char daemon_name[STATS_NAME_MAX];	/* sendmail {daemon_name} */
+	char daemon_flags[32];		/* sendmail {daemon_flags} */
 	char helo[256];			/* the last HELO/EHLO argument */
 	int counted;			/* one count per session, not per message */
 };
@@ -44,10 +46,13 @@ struct session {
  * its {if_addr} the interface the client reached. The TLS macros are
  * asked for at MAIL FROM: at HELO they are missing on the first EHLO.
  * The listener macros are asked for again at MAIL FROM because Postfix
- * starts a new milter connection after XCLIENT.
+ * starts a new milter connection after XCLIENT. sendmail's {daemon_name}
+ * and {daemon_flags} (the M= modifiers, "SS" for M=S: no STARTTLS on
+ * that daemon) are fixed per daemon, so connect is enough for them.
  */
 static char callbacks_connect_macros[] =
-    "{daemon_addr} {daemon_port} {if_addr} {daemon_flags} {client_addr}";
+    "{daemon_addr} {daemon_port} {if_addr} {daemon_name} {daemon_flags} "
+    "{client_addr}";
 static char callbacks_envfrom_macros[] =
     "{tls_version} {cipher} {cipher_bits} {daemon_addr} {daemon_port} "
     "{if_addr}";
@@ -166,6 +171,10 @@ callbacks_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 		copy_macro(ctx, "{client_addr}", s->client, sizeof(s->client));
 	}
 	session_listener(ctx, s);
+	copy_macro(ctx, "{daemon_name}", s->daemon_name,
+	    sizeof(s->daemon_name));
+	copy_macro(ctx, "{daemon_flags}", s->daemon_flags,
+	    sizeof(s->daemon_flags));
 	return callbacks_nothing();
 }
 
@@ -184,6 +193,7 @@ static sfsistat
 callbacks_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct session *s = session_get(ctx);
+	struct stats_session_info si;
 	const char *version, *cipher;
 
 	(void)argv;
@@ -196,10 +206,15 @@ callbacks_envfrom(SMFICTX *ctx, char **argv)
 	if ((version == NULL || *version == '\0') &&
 	    cipher != NULL && *cipher != '\0')
 		version = "unknown";
-	stats_session(s->daemon_addr[0] ? s->daemon_addr : NULL,
-	    s->daemon_port[0] ? s->daemon_port : NULL,
-	    s->client[0] ? s->client : NULL, s->helo[0] ? s->helo : NULL,
-	    version != NULL && *version != '\0' ? version : NULL);
+	memset(&si, 0, sizeof(si));
+	si.daemon_addr = s->daemon_addr[0] ? s->daemon_addr : NULL;
+	si.daemon_port = s->daemon_port[0] ? s->daemon_port : NULL;
+	si.client_addr = s->client[0] ? s->client : NULL;
+	si.helo = s->helo[0] ? s->helo : NULL;
+	si.tls_version = version != NULL && *version != '\0' ? version : NULL;
+	si.daemon_name = s->daemon_name[0] ? s->daemon_name : NULL;
+	si.daemon_flags = s->daemon_flags[0] ? s->daemon_flags : NULL;
+	stats_count_session(&si);
 	s->counted = 1;
 	return SMFIS_ACCEPT;
 }

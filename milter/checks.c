@@ -11,12 +11,18 @@
  *    network problem.
  *  - G4 does not depend on an address: one item per host and algorithm.
  *  - G3 is judged against the published records only (tlsa_file, or the
- *    expected set standing in for it); a served chain that the published
+ *    secure TLSA RRset in DNS); a served chain that the published
  *    records match but the files on disk do not is G5's finding, not G3's.
+ *  - Without a secure TLSA RRset (bogus, insecure, denied, lookup failed)
+ *    G3 and G4 are UNKNOWN and G7 carries the verdict: one CRITICAL for
+ *    one fault, and never a G3 "no record matches" for records that could
+ *    not be seen.
+ *  - Addresses from DNS: all A and AAAA records, secure or insecure (an
+ *    insecure address is still where senders connect; G7 says it is
+ *    insecure); bogus or failed lookups give no address.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,6 +37,7 @@
 
 #include "certkey.h"
 #include "checks.h"
+#include "dnscache.h"
 #include "expected.h"
 #include "expect.h"
 #include "match.h"
@@ -120,10 +127,14 @@ struct hostwork {
 	struct expect *own_e;		/* e when not borrowed from a keep */
 	char experr[ERRBUF_SIZE];	/* why e is NULL */
 	char *owner;			/* _PORT._tcp.HOST. */
-	struct tlsa_set own;		/* published stand-in: e's records */
 	const struct tlsa_set *pub;	/* published set, NULL if none */
-	char pubname[512];		/* "tlsa_file FILE" or "expected set" */
+	const struct dns_answer *tlsa;	/* DNS source: the TLSA answer */
+	int dnssrc;			/* pub comes from DNS */
+	char pubname[512];		/* "tlsa_file FILE" or "DNS" */
 	char puberr[ERRBUF_SIZE];	/* why pub is NULL */
+	const struct dns_answer *a4, *a6;	/* no probe list: A, AAAA */
+	const char **addrs;		/* probe addresses (borrowed) */
+	size_t naddrs;
 	struct alg algs[8];
 	size_t nalgs;
 };
@@ -424,12 +435,6 @@ eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
 		    GUARD_UNKNOWN, "no published set: %s", hw->puberr);
 		return;
 	}
-	if (hw->pub == &hw->own) {
-		report_add(out, "G4", host, NULL, a->family, NULL, GUARD_OK,
-		    "no tlsa_file: the expected set stands in for the "
-		    "published one and covers the files by construction");
-		return;
-	}
 	m = match_chain(hw->pub, hw->owner, host, c->chain->certs, &mr,
 	    &err);
 	if (m < 0) {
@@ -469,10 +474,27 @@ eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
 	    "%s has a record in %s", c->chain->path, hw->pubname);
 }
 
+/* The addresses of an A or AAAA answer that may be probed. */
+static void
+add_addrs(struct hostwork *hw, const struct dns_answer *a)
+{
+	size_t i;
+
+	if (a == NULL || (a->status != DNS_SECURE &&
+	    a->status != DNS_INSECURE))
+		return;
+	for (i = 0; i < a->naddr; i++) {
+		hw->addrs = xreallocarray(hw->addrs, hw->naddrs + 1,
+		    sizeof(*hw->addrs));
+		hw->addrs[hw->naddrs++] = a->addr[i];
+	}
+}
+
 static void
 hostwork_init(struct hostwork *hw, const struct conf_host *h,
     const struct conf *conf, const struct tlsa_set *zone,
-    const char *zoneerr, struct checks_keep *keep, time_t now)
+    const char *zoneerr, struct checks_keep *keep,
+    const struct dnscache *dns, time_t now)
 {
 	struct errbuf err;
 	size_t i;
@@ -480,7 +502,6 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 	memset(hw, 0, sizeof(*hw));
 	hw->h = h;
 	hw->owner = tlsa_owner_name(checks_host_name(h), h->port);
-	tlsa_set_init(&hw->own);
 	if (keep != NULL) {
 		if (checks_expect_kept(keep, h, now, &hw->e, &err) < 0)
 			hw->e = NULL;
@@ -490,6 +511,19 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 		snprintf(hw->experr, sizeof(hw->experr), "%s", err.msg);
 	hostwork_algs(hw);
 
+	if (h->nprobe > 0) {
+		hw->addrs = xcalloc(h->nprobe, sizeof(*hw->addrs));
+		for (i = 0; i < h->nprobe; i++)
+			hw->addrs[i] = h->probe[i];
+		hw->naddrs = h->nprobe;
+	} else if (dns != NULL) {
+		hw->a4 = dnscache_get(dns, checks_host_name(h), DNS_TYPE_A);
+		hw->a6 = dnscache_get(dns, checks_host_name(h),
+		    DNS_TYPE_AAAA);
+		add_addrs(hw, hw->a4);
+		add_addrs(hw, hw->a6);
+	}
+
 	if (conf->tlsa_file != NULL) {
 		snprintf(hw->pubname, sizeof(hw->pubname), "tlsa_file %s",
 		    conf->tlsa_file);
@@ -498,29 +532,123 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 		else
 			snprintf(hw->puberr, sizeof(hw->puberr), "%s",
 			    zoneerr);
-	} else {
-		snprintf(hw->pubname, sizeof(hw->pubname), "the expected "
-		    "set (no tlsa_file)");
-		if (hw->e != NULL) {
-			for (i = 0; i < hw->e->nentries; i++)
-				tlsa_set_add(&hw->own, &hw->e->entries[i].rec);
-			hw->pub = &hw->own;
-		} else
-			snprintf(hw->puberr, sizeof(hw->puberr),
-			    "expected set not loaded: %s", hw->experr);
+		return;
 	}
+	hw->dnssrc = 1;
+	snprintf(hw->pubname, sizeof(hw->pubname), "the DNS");
+	hw->tlsa = dns != NULL ? dnscache_get(dns, hw->owner, DNS_TYPE_TLSA) :
+	    NULL;
+	if (hw->tlsa == NULL)
+		snprintf(hw->puberr, sizeof(hw->puberr), "TLSA of %s not "
+		    "looked up (no resolver): see G7", hw->owner);
+	else if (hw->tlsa->status == DNS_SECURE && hw->tlsa->tlsa.n > 0)
+		hw->pub = &hw->tlsa->tlsa;
+	else if (hw->tlsa->status == DNS_SERVFAIL ||
+	    hw->tlsa->status == DNS_TIMEOUT || hw->tlsa->status == DNS_ERROR)
+		snprintf(hw->puberr, sizeof(hw->puberr), "the published "
+		    "TLSA set is unknown (lookup %s, tempfail): see G7",
+		    dns_status_name(hw->tlsa->status));
+	else
+		snprintf(hw->puberr, sizeof(hw->puberr), "no secure TLSA "
+		    "RRset at %s (%s): see G7", hw->owner,
+		    dns_status_name(hw->tlsa->status));
 }
 
 static void
 hostwork_done(struct hostwork *hw)
 {
 	expect_free(hw->own_e);
-	tlsa_set_free(&hw->own);
+	free(hw->addrs);
 	free(hw->owner);
 }
 
-static int
-timeout_ms(const struct conf *conf)
+/* G7 of a host: its TLSA lookup (DNS source), its A/AAAA lookups. */
+static void
+eval_g7(struct report *out, struct hostwork *hw, const struct dnscache *dns)
+{
+	const char *host = checks_host_name(hw->h);
+	char msg[1024];
+	enum guard_state st;
+
+	if (hw->dnssrc) {
+		st = dnscache_g7_tlsa(hw->tlsa, hw->owner, msg, sizeof(msg));
+		if (dns == NULL)
+			st = GUARD_UNKNOWN;
+		report_add(out, "G7", host, "TLSA", NULL, NULL, st, "%s", msg);
+	}
+	if (hw->h->nprobe > 0)
+		return;
+	st = dnscache_g7_addr(hw->a4, hw->a6, host, "A", msg, sizeof(msg));
+	report_add(out, "G7", host, "A", NULL, NULL, st, "%s", msg);
+	st = dnscache_g7_addr(hw->a6, hw->a4, host, "AAAA", msg, sizeof(msg));
+	report_add(out, "G7", host, "AAAA", NULL, NULL, st, "%s", msg);
+}
+
+/*
+ * G4 (no algorithm): published records that match no chain and no next
+ * key on disk any more. DNS source only: a tlsa_file may hold other
+ * hosts' records, and it is not what senders see.
+ */
+static void
+eval_stale(struct report *out, struct hostwork *hw)
+{
+	const char *host = checks_host_name(hw->h);
+	struct match_result mr;
+	struct errbuf err;
+	struct tlsa_set one;
+	char *list = NULL, *n, *hex, type[16];
+	size_t i, k, nstale = 0;
+	int used;
+
+	if (!hw->dnssrc || hw->pub == NULL || hw->e == NULL)
+		return;
+	for (i = 0; i < hw->pub->n; i++) {
+		const struct tlsa_record *r = &hw->pub->v[i];
+
+		tlsa_set_init(&one);
+		tlsa_set_add(&one, r);
+		used = 0;
+		for (k = 0; k < hw->e->ncerts && !used; k++) {
+			const struct expect_cert *c = &hw->e->certs[k];
+
+			if (c->chain != NULL && match_chain(&one, NULL, host,
+			    c->chain->certs, &mr, &err) != 0)
+				used = 1;	/* an error is not "stale" */
+			else if (c->next != NULL && match_key(&one, NULL,
+			    c->next->pkey, &mr, &err) != 0)
+				used = 1;
+		}
+		tlsa_set_free(&one);
+		if (used)
+			continue;
+		nstale++;
+		hex = tlsa_hex(r->data, r->len);
+		if (strlen(hex) > 16)
+			hex[16] = '\0';
+		tlsa_type_str(r->type, type, sizeof(type));
+		n = xasprintf("%s%s%s %s...", list ? list : "",
+		    list ? ", " : "", type, hex);
+		free(hex);
+		free(list);
+		list = n;
+	}
+	if (nstale == 0)
+		report_add(out, "G4", host, NULL, NULL, NULL, GUARD_OK,
+		    "every record published at %s matches a chain or next "
+		    "key on disk", hw->owner);
+	else
+		report_add(out, "G4", host, NULL, NULL, NULL, GUARD_WARNING,
+		    "%zu record%s published at %s match%s no chain or next "
+		    "key on disk any more (%s): candidates to retire 2 x TTL "
+		    "(2 x %ld s) after the chains that replaced them were "
+		    "deployed", nstale, nstale == 1 ? "" : "s", hw->owner,
+		    nstale == 1 ? "es" : "", list,
+		    hw->tlsa != NULL ? hw->tlsa->ttl : hw->h->ttl);
+	free(list);
+}
+
+int
+checks_timeout_ms(const struct conf *conf)
 {
 	long t = conf->probe_timeout > 0 ? conf->probe_timeout : 10;
 
@@ -529,7 +657,7 @@ timeout_ms(const struct conf *conf)
 
 void
 checks_sweep(const struct conf *conf, const char *helo,
-    struct checks_keep *keep, struct report *out)
+    struct checks_keep *keep, struct dnscache *dns, struct report *out)
 {
 	struct hostwork *hws;
 	struct tlsa_set zone;
@@ -546,27 +674,29 @@ checks_sweep(const struct conf *conf, const char *helo,
 		    &err) == 0)
 			zone_ok = 1;
 	}
+	/* DNS first: the probe addresses may come from it. */
+	checks_dns_refresh(conf, dns, now);
 
 	hws = xcalloc(conf->nhosts ? conf->nhosts : 1, sizeof(*hws));
 	for (i = 0; i < conf->nhosts; i++) {
 		hostwork_init(&hws[i], &conf->hosts[i], conf,
-		    zone_ok ? &zone : NULL, err.msg, keep, now);
-		n += conf->hosts[i].nprobe * hws[i].nalgs;
+		    zone_ok ? &zone : NULL, err.msg, keep, dns, now);
+		n += hws[i].naddrs * hws[i].nalgs;
 	}
 	jobs = xcalloc(n ? n : 1, sizeof(*jobs));
 	nj = 0;
 	for (i = 0; i < conf->nhosts; i++)
-		for (k = 0; k < conf->hosts[i].nprobe; k++)
+		for (k = 0; k < hws[i].naddrs; k++)
 			for (a = 0; a < hws[i].nalgs; a++) {
 				struct job *j = &jobs[nj++];
 
 				j->host = i;
 				j->alg = hws[i].algs[a].family;
-				j->params.addr = conf->hosts[i].probe[k];
+				j->params.addr = hws[i].addrs[k];
 				j->params.port = conf->hosts[i].port;
 				j->params.helo = helo;
 				j->params.alg = j->alg;
-				j->params.timeout_ms = timeout_ms(conf);
+				j->params.timeout_ms = checks_timeout_ms(conf);
 			}
 	pool_run(jobs, nj);
 
@@ -574,21 +704,19 @@ checks_sweep(const struct conf *conf, const char *helo,
 	for (i = 0; i < conf->nhosts; i++) {
 		const struct conf_host *h = &conf->hosts[i];
 
-		if (h->nprobe == 0)
-			report_add(out, "G7", checks_host_name(h), NULL, NULL, NULL,
-			    GUARD_UNKNOWN, "no probe addresses (DNS lookup "
-			    "comes with the DNS issue): set probe = { ... }");
 		if (hws[i].nalgs == 0)
 			report_add(out, "G4", checks_host_name(h), NULL, NULL, NULL,
 			    GUARD_UNKNOWN, "no algorithm to probe: %s",
 			    hws[i].experr[0] ? hws[i].experr :
 			    "no cert sections");
-		for (k = 0; k < h->nprobe; k++)
+		for (k = 0; k < hws[i].naddrs; k++)
 			for (a = 0; a < hws[i].nalgs; a++)
 				eval_probe(out, &hws[i], &jobs[nj++],
 				    &hws[i].algs[a]);
 		for (a = 0; a < hws[i].nalgs; a++)
 			eval_g4(out, &hws[i], &hws[i].algs[a]);
+		eval_stale(out, &hws[i]);
+		eval_g7(out, &hws[i], dns);
 	}
 
 	for (i = 0; i < nj; i++)
@@ -602,37 +730,10 @@ checks_sweep(const struct conf *conf, const char *helo,
 
 /* ------------------------------------------------------------ G6 */
 
-static int
-same_addr(const char *a, const char *b)
-{
-	unsigned char x[16], y[16];
-
-	if (inet_pton(AF_INET, a, x) == 1)
-		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
-	if (inet_pton(AF_INET6, a, x) == 1)
-		return inet_pton(AF_INET6, b, y) == 1 &&
-		    memcmp(x, y, 16) == 0;
-	return strcmp(a, b) == 0;
-}
-
-const struct conf_host *
-checks_host_of(const struct conf *conf, const char *addr, unsigned port)
-{
-	size_t i, k;
-
-	for (i = 0; i < conf->nhosts; i++) {
-		if (conf->hosts[i].port != port)
-			continue;
-		for (k = 0; k < conf->hosts[i].nprobe; k++)
-			if (same_addr(conf->hosts[i].probe[k], addr))
-				return &conf->hosts[i];
-	}
-	return NULL;
-}
-
 void
-checks_g6(const struct conf *conf, const char *helo,
-    const struct checks_g6_target *t, size_t n, struct report *out)
+checks_g6(const struct conf *conf, const struct dnscache *dns,
+    const char *helo, const struct checks_g6_target *t, size_t n,
+    struct report *out)
 {
 	struct job *jobs;
 	size_t i;
@@ -646,12 +747,12 @@ checks_g6(const struct conf *conf, const char *helo,
 		jobs[i].params.helo = helo;
 		jobs[i].params.alg = NULL;
 		jobs[i].params.xclient = t[i].client;
-		jobs[i].params.timeout_ms = timeout_ms(conf);
+		jobs[i].params.timeout_ms = checks_timeout_ms(conf);
 	}
 	pool_run(jobs, n);
 	for (i = 0; i < n; i++) {
 		const struct probe_result *r = &jobs[i].res;
-		const struct conf_host *h = checks_host_of(conf,
+		const struct conf_host *h = checks_host_dns(conf, dns,
 		    t[i].listener, t[i].port);
 		const char *host = h != NULL ? checks_host_name(h) : "";
 		char lst[80];

@@ -4,9 +4,14 @@
  * and the published records into the items of checks G1-G5 and G7
  * (report.h); and the G6 probes that impersonate a client.
  *
- * Sources of "published" records: tlsa_file when set, else the expected
- * set itself (lib/expect, what tlsagen prints) stands in for it, and the
- * G3/G4 reasons say which. DNS-published records will be one more source.
+ * Sources of "published" records: tlsa_file when set, else the secure
+ * TLSA RRset of _PORT._tcp.HOST in DNS (dnscache.h: looked up through
+ * lib/dns with the configuration's dns section, kept for its TTL); the
+ * G3/G4 reasons say which. Only a secure RRset is "published": while the
+ * TLSA lookup is bogus, insecure, denied or failing, G7 says so and G3/G4
+ * are UNKNOWN (a failure is never taken for an absence). Hosts without a
+ * probe list are probed on all their A and AAAA records (secure or not;
+ * G7 judges those lookups too).
  *
  * The expected set is recomputed at every sweep, so a chain renewed on
  * disk is seen. Private key files may have become unreadable once the
@@ -14,13 +19,19 @@
  * afresh, and a next key that cannot be read any more is taken from the
  * set loaded at start (checks_preload).
  *
+ * checks.c runs the sweep and G6; checks_dns.c says what a configuration
+ * needs from DNS and which host an address belongs to.
+ *
  * Nothing here keeps state between calls except struct checks_keep; the
  * guard thread (guard.c) owns the states, their "since" times and logging.
  */
 #ifndef DG_CHECKS_H
 #define DG_CHECKS_H
 
+#include <time.h>
+
 #include "conf.h"
+#include "dnscache.h"
 #include "errbuf.h"
 #include "report.h"
 
@@ -38,13 +49,40 @@ void checks_keep_free(struct checks_keep *keep);
 int checks_preload(const struct conf *conf, struct checks_keep *keep,
     struct errbuf *err);
 
+/* probe_timeout of conf in milliseconds (10 s when unset). */
+int checks_timeout_ms(const struct conf *conf);
+
+/* 1 when conf needs DNS: a host without probe list, or no tlsa_file. */
+int checks_dns_needed(const struct conf *conf);
+
+/*
+ * A DNS cache for conf into *out (always set): failures retried after
+ * min(60 s, probe_interval); resolvers from conf's dns section when
+ * checks_dns_needed. Returns 0, or -1 with err set (naming the file or
+ * resolver at fault): *out then has no resolver and its lookups fail
+ * with that message (G7 UNKNOWN).
+ */
+int checks_dns_new(const struct conf *conf, struct dnscache **out,
+    struct errbuf *err);
+
+/*
+ * Look up (in parallel, each under probe_timeout) what conf needs from
+ * DNS and dns does not hold unexpired. Returns how many answers changed.
+ * Called by checks_sweep; the guard also calls it between sweeps when an
+ * entry expires, and sweeps when something changed.
+ */
+size_t checks_dns_refresh(const struct conf *conf, struct dnscache *dns,
+    time_t now);
+
 /*
  * One sweep over conf: add the items of G1-G5 and G7 to out (out->when
  * is used for "since"). helo is the probes' EHLO name. keep may be NULL
- * (--check); otherwise it is updated with the sets loaded now.
+ * (--check); otherwise it is updated with the sets loaded now. dns is
+ * refreshed first (checks_dns_refresh); NULL makes every lookup fail
+ * (G7 UNKNOWN).
  */
 void checks_sweep(const struct conf *conf, const char *helo,
-    struct checks_keep *keep, struct report *out);
+    struct checks_keep *keep, struct dnscache *dns, struct report *out);
 
 /* A listener on which a client sent mail in plaintext. */
 struct checks_g6_target {
@@ -57,13 +95,22 @@ struct checks_g6_target {
  * G6 with XCLIENT: probe each target's listener as its client (in
  * parallel) and add one G6 item per target to out: CRITICAL when STARTTLS
  * is withheld, OK when it is offered, UNKNOWN when the probe could not
- * tell (unreachable, XCLIENT refused).
+ * tell (unreachable, XCLIENT refused). dns (may be NULL) names the host
+ * of a listener whose addresses came from DNS.
  */
-void checks_g6(const struct conf *conf, const char *helo,
-    const struct checks_g6_target *targets, size_t n, struct report *out);
+void checks_g6(const struct conf *conf, const struct dnscache *dns,
+    const char *helo, const struct checks_g6_target *targets, size_t n,
+    struct report *out);
 
 /* The configured host that listens on addr and port, or NULL. */
 const struct conf_host *checks_host_of(const struct conf *conf,
     const char *addr, unsigned port);
+
+/*
+ * The same, also for hosts without a probe list: by the addresses dns
+ * holds for them (dns may be NULL).
+ */
+const struct conf_host *checks_host_dns(const struct conf *conf,
+    const struct dnscache *dns, const char *addr, unsigned port);
 
 #endif

@@ -11,6 +11,13 @@
  * bounds the latency of a file change or SIGUSR2 well under the 2 s the
  * design promises, without inotify's corner cases (files replaced by
  * rename, directories that do not exist yet).
+ *
+ * DNS answers (dnscache.h) are kept for their TTL. At a tick, when one has
+ * expired, the guard looks the expired ones up again and sweeps at once if
+ * an answer changed (records republished, a zone gone bogus); the sweep
+ * itself then finds nothing due. So a TLSA change is seen within its TTL
+ * plus a tick, not only at the next probe_interval, and a working zone is
+ * not queried at every sweep.
  */
 #include "config.h"
 
@@ -26,7 +33,9 @@
 
 #include "checks.h"
 #include "conf.h"
+#include "dnscache.h"
 #include "errbuf.h"
+#include "g6sendmail.h"
 #include "guard.h"
 #include "log.h"
 #include "report.h"
@@ -69,6 +78,7 @@ static struct {
 	struct conf *pending;		/* owned, handed in by guard_reload */
 	char helo[64];
 	struct checks_keep *keep;
+	struct dnscache *dns;		/* for guard.conf */
 	struct report cur;		/* states after the last sweep */
 	struct watch *watch;
 	size_t nwatch;
@@ -316,7 +326,7 @@ guard_g6_shares(struct report *r)
 	for (i = 0; i < r->nlisteners; i++) {
 		const struct stats_listener *l = &r->listeners[i];
 
-		h = checks_host_of(guard.conf, l->addr, l->port);
+		h = checks_host_dns(guard.conf, guard.dns, l->addr, l->port);
 		listener_name(l->addr, l->port, lst, sizeof(lst));
 		report_add(r, "G6", h != NULL && h->name ? h->name : "",
 		    lst, NULL, NULL, GUARD_OK, "%lu of %lu sessions in "
@@ -331,7 +341,7 @@ guard_g6_shares(struct report *r)
 static void
 guard_run_g6(struct report *r, struct checks_g6_target *t, size_t n)
 {
-	checks_g6(guard.conf, guard.helo, t, n, r);
+	checks_g6(guard.conf, guard.dns, guard.helo, t, n, r);
 }
 
 static void
@@ -345,8 +355,9 @@ guard_sweep(void)
 	memset(&r, 0, sizeof(r));
 	r.when = time(NULL);
 	log_debug("sweep start");
-	checks_sweep(guard.conf, guard.helo, guard.keep, &r);
+	checks_sweep(guard.conf, guard.helo, guard.keep, guard.dns, &r);
 	r.nlisteners = stats_snapshot(&r.listeners);
+	g6sendmail_add(guard.conf, &r);	/* sendmail: {daemon_flags}, access map */
 	if (guard.conf->xclient) {
 		for (i = 0; i < guard.ng6; i++) {
 			t[i] = guard.g6[i].t;
@@ -452,6 +463,36 @@ guard_plaintext(void)
 	guard_write();
 }
 
+/* A DNS cache for conf; a resolver problem is logged, and G7 says it. */
+static struct dnscache *
+guard_dns_new(const struct conf *conf)
+{
+	struct dnscache *dns;
+	struct errbuf err;
+
+	if (checks_dns_new(conf, &dns, &err) < 0)
+		log_warnx("%s", err.msg);
+	return dns;
+}
+
+/*
+ * Between sweeps: look up the DNS answers that expired; 1 when one of
+ * them changed (then the caller sweeps).
+ */
+static int
+guard_dns_tick(void)
+{
+	time_t next = dnscache_next_expiry(guard.dns), now = time(NULL);
+	size_t n;
+
+	if (next == (time_t)-1 || now < next)
+		return 0;
+	if ((n = checks_dns_refresh(guard.conf, guard.dns, now)) == 0)
+		return 0;
+	log_info("dns: %zu answer(s) changed; sweeping", n);
+	return 1;
+}
+
 /* ------------------------------------------------------------ thread */
 
 static void *
@@ -470,6 +511,9 @@ guard_main(void *arg)
 			conf_free(guard.conf);
 			guard.conf = guard.pending;
 			guard.pending = NULL;
+			/* The dns section or the hosts may have changed. */
+			dnscache_free(guard.dns);
+			guard.dns = guard_dns_new(guard.conf);
 			watch_build(guard.conf);
 			if (!guard.conf->xclient)
 				guard.ng6 = 0;
@@ -496,8 +540,11 @@ guard_main(void *arg)
 			guard_sweep();
 			next_sweep = now_ms() +
 			    (long long)guard.conf->probe_interval * 1000;
-		} else
+		} else {
 			guard_plaintext();
+			if (guard_dns_tick())
+				sweep = 1;
+		}
 
 		pthread_mutex_lock(&guard.mu);
 		if (guard.stop || guard.pending != NULL)
@@ -541,6 +588,12 @@ guard_start(struct conf *conf)
 			goto fail;
 		}
 	}
+	/* Now: a resolver_config or trust anchor the daemon cannot use is a
+	 * configuration error, like a bad tlsa_file. */
+	if (checks_dns_new(conf, &guard.dns, &err) < 0) {
+		log_warnx("%s", err.msg);
+		goto fail;
+	}
 	guard_make_helo(guard.helo, sizeof(guard.helo));
 	stats_init(guard.helo);
 
@@ -572,6 +625,8 @@ guard_start(struct conf *conf)
 fail:
 	checks_keep_free(guard.keep);
 	guard.keep = NULL;
+	dnscache_free(guard.dns);
+	guard.dns = NULL;
 	return -1;
 }
 
@@ -613,6 +668,8 @@ guard_stop(void)
 	guard.conf = NULL;
 	checks_keep_free(guard.keep);
 	guard.keep = NULL;
+	dnscache_free(guard.dns);
+	guard.dns = NULL;
 	report_clear(&guard.cur);
 	watch_clear();
 	pthread_cond_destroy(&guard.cv);
@@ -621,7 +678,9 @@ guard_stop(void)
 enum guard_state
 guard_check_once(const struct conf *conf, FILE *out)
 {
+	struct dnscache *dns;
 	struct report r;
+	struct errbuf err;
 	char helo[64];
 	long long t0 = now_ms();
 	enum guard_state worst;
@@ -629,7 +688,10 @@ guard_check_once(const struct conf *conf, FILE *out)
 	memset(&r, 0, sizeof(r));
 	r.when = time(NULL);
 	guard_make_helo(helo, sizeof(helo));
-	checks_sweep(conf, helo, NULL, &r);
+	/* A resolver problem shows as G7 UNKNOWN, with the reason. */
+	(void)checks_dns_new(conf, &dns, &err);
+	checks_sweep(conf, helo, NULL, dns, &r);
+	dnscache_free(dns);
 	r.duration = (double)(now_ms() - t0) / 1000.0;
 	report_print(&r, out);
 	fflush(out);

@@ -1,13 +1,16 @@
 /*
  * guard - the background thread that probes this machine's own listeners
- * and keeps the state of checks G1-G6 (DESIGN.md) per host, address and
+ * and keeps the state of checks G1-G7 (DESIGN.md) per host, address and
  * algorithm.
  *
  * A sweep probes every probe address of every configured host once per
  * algorithm (probes in parallel, each step under probe_timeout), holds
  * the served chains against the expected TLSA set (lib/expect: exactly
- * what tlsagen prints) and, when tlsa_file is set, against the records of
- * that zone file, and compares served chains with the files on disk.
+ * what tlsagen prints) and against the published records: those of
+ * tlsa_file when it is set, else the secure TLSA RRset in DNS (kept for
+ * its TTL; G7 judges the lookups), and compares served chains with the
+ * files on disk. Hosts without a probe list are probed on their A and
+ * AAAA records.
  * Sweeps run at start, every probe_interval, within 2 s of a configured
  * certificate or key file changing, on guard_sweep_now (SIGUSR2), and,
  * rate-limited, when the milter saw a plaintext session (G6 re-probes

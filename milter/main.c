@@ -40,7 +40,9 @@
 #include <libmilter/mfapi.h>
 
 #include "callbacks.h"
+#include "checks.h"
 #include "conf.h"
+#include "dnscache.h"
 #include "errbuf.h"
 #include "guard.h"
 #include "log.h"
@@ -439,9 +441,20 @@ run_check_conf(const char *path)
 {
 	struct conf *conf;
 
+	struct dnscache *dns;
+	struct errbuf err;
+	int rc;
+
 	if ((conf = load_conf(path)) == NULL)
 		return EXIT_CONF;
+	/* The resolver settings are part of the configuration. */
+	rc = checks_dns_new(conf, &dns, &err);
+	dnscache_free(dns);
 	conf_free(conf);
+	if (rc < 0) {
+		log_warnx("%s: %s", path, err.msg);
+		return EXIT_CONF;
+	}
 	printf("configuration OK\n");
 	return 0;
 }

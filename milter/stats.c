@@ -188,14 +188,45 @@ stats_queue_push(const char *listener, unsigned port, const char *client)
 	pthread_cond_signal(&stats_queued);
 }
 
+/*
+ * sendmail sets {daemon_flags} from the M= modifiers of DaemonPortOptions,
+ * separated by blanks, upper-case letters doubled (op.me: M=Ea gives
+ * "EE a"). S is "no STARTTLS"; lower-case s is SMTP over TLS (SMTPS),
+ * which is not it.
+ */
+int
+stats_daemon_no_starttls(const char *daemon_flags)
+{
+	return daemon_flags != NULL && strchr(daemon_flags, 'S') != NULL;
+}
+
 void
 stats_session(const char *daemon_addr, const char *daemon_port,
     const char *client_addr, const char *helo, const char *tls_version)
 {
+	struct stats_session_info si;
+
+	memset(&si, 0, sizeof(si));
+	si.daemon_addr = daemon_addr;
+	si.daemon_port = daemon_port;
+	si.client_addr = client_addr;
+	si.helo = helo;
+	si.tls_version = tls_version;
+	stats_count_session(&si);
+}
+
+void
+stats_count_session(const struct stats_session_info *si)
+{
+	const char *daemon_addr = si->daemon_addr;
+	const char *daemon_port = si->daemon_port;
+	const char *client_addr = si->client_addr;
+	const char *helo = si->helo;
+	const char *tls_version = si->tls_version;
 	char addr[STATS_ADDR_MAX], client[STATS_ADDR_MAX];
 	struct stats_listener *l;
 	unsigned port;
-	int tls;
+	int tls, no_starttls;
 
 	pthread_once(&stats_once, stats_setup);
 	if (daemon_addr == NULL ||
@@ -206,6 +237,7 @@ stats_session(const char *daemon_addr, const char *daemon_port,
 		client[0] = '\0';
 	port = stats_parse_port(daemon_port);
 	tls = tls_version != NULL && *tls_version != '\0';
+	no_starttls = stats_daemon_no_starttls(si->daemon_flags);
 
 	pthread_mutex_lock(&stats_lock);
 	/* HELO names are case-insensitive (RFC 5321, 2.4). */
@@ -221,6 +253,12 @@ stats_session(const char *daemon_addr, const char *daemon_port,
 			l->versions[stats_parse_tls(tls_version)]++;
 		} else
 			l->plaintext++;
+		if (no_starttls)
+			l->no_starttls++;
+		l->no_starttls_latest = no_starttls;
+		if (si->daemon_name != NULL && *si->daemon_name != '\0')
+			snprintf(l->name, sizeof(l->name), "%s",
+			    si->daemon_name);
 	}
 	/* Without a client or a listener there is nobody to impersonate. */
 	if (!tls && client[0] != '\0' && addr[0] != '\0' && port != 0)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #define STATS_ADDR_MAX	64	/* an IPv6 literal with room to spare */
+#define STATS_NAME_MAX	32	/* a sendmail daemon name (Name=MTA-v6) */
 
 enum stats_tls {
 	STATS_TLS_1_0, STATS_TLS_1_1, STATS_TLS_1_2, STATS_TLS_1_3,
@@ -27,6 +28,14 @@ struct stats_listener {
 	unsigned long tls;		/* of which with TLS */
 	unsigned long plaintext;	/* of which without */
 	unsigned long versions[STATS_TLS_N];
+	/*
+	 * sendmail: sessions on a daemon whose {daemon_flags} carry S
+	 * (DaemonPortOptions M=S: no STARTTLS for anyone on it), and the
+	 * daemon's {daemon_name} as last seen ("" when the MTA sent none).
+	 */
+	unsigned long no_starttls;
+	int no_starttls_latest;		/* 1: the latest session had S */
+	char name[STATS_NAME_MAX];
 };
 
 /* A plaintext session, for the guard to re-probe as that client (G6). */
@@ -48,6 +57,31 @@ void stats_init(const char *probe_helo);
  */
 void stats_session(const char *daemon_addr, const char *daemon_port,
     const char *client_addr, const char *helo, const char *tls_version);
+
+/*
+ * One session as the macros described it; NULL for what the MTA did not
+ * send. The first five are stats_session's; daemon_name and daemon_flags
+ * are sendmail's {daemon_name} and {daemon_flags}.
+ */
+struct stats_session_info {
+	const char *daemon_addr;
+	const char *daemon_port;
+	const char *client_addr;
+	const char *helo;
+	const char *tls_version;
+	const char *daemon_name;
+	const char *daemon_flags;
+};
+
+/*
+ * stats_session with sendmail's daemon macros: a {daemon_flags} with the
+ * S modifier counts the session in no_starttls too (see
+ * stats_daemon_no_starttls). Never blocks beyond a mutex.
+ */
+void stats_count_session(const struct stats_session_info *si);
+
+/* 1 when sendmail {daemon_flags} carry S (STARTTLS off), else 0. */
+int stats_daemon_no_starttls(const char *daemon_flags);
 
 /* Normalise an MTA address into buf (at least STATS_ADDR_MAX). 0 or -1. */
 int stats_normalise_addr(const char *in, char *buf, size_t len);

@@ -4,12 +4,14 @@
  *	tlsagen [options] FILE...
  *	tlsagen -c CONF [options]
  *	tlsagen --check --zone ZONEFILE [-c CONF | FILE...]
+ *	tlsagen --check --dns [--min-age DURATION] [-c CONF | FILE...]
  *	tlsagen --new-key rsa|ecdsa -o FILE [-H HOST...]
  *
  * This file holds the modes and the exit statuses (0 done, 1 check
  * failed, 2 usage or input error); the command line is in options.c, the
  * loading of inputs in inputs.c, the policy in lib/expect.c, the
- * rendering in output.c, the pre-deploy check in check.c. See tlsagen(1).
+ * rendering in output.c, the pre-deploy check in check.c (a zone file)
+ * and gate.c (every nameserver). See tlsagen(1).
  */
 #include "config.h"
 
@@ -27,6 +29,7 @@
 #include "conf.h"
 #include "errbuf.h"
 #include "expect.h"
+#include "gate.h"
 #include "inputs.h"
 #include "keygen.h"
 #include "log.h"
@@ -321,7 +324,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* A bad zone is an error before any certificate is looked at. */
-	if (o.check && tlsa_zone_load(o.zone, o.origin, -1, &zone,
+	if (o.check && !o.dns && tlsa_zone_load(o.zone, o.origin, -1, &zone,
 	    &err) < 0) {
 		log_warnx("%s", err.msg);
 		goto out;
@@ -334,7 +337,9 @@ main(int argc, char **argv)
 	if (o.passphrase_file != NULL)
 		add_string(&r.inputs, &r.ninputs, (char *)o.passphrase_file);
 	print_warnings(&o, &r);
-	if (o.check)
+	if (o.check && o.dns)
+		status = gate_run(&o, &r, now);
+	else if (o.check)
 		status = run_check(&o, &r, &zone);
 	else
 		status = run_generate(&o, &r);

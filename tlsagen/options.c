@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "duration.h"
 #include "log.h"
 #include "options.h"
 #include "xalloc.h"
@@ -24,7 +25,12 @@ enum {
 	OPT_CHECK,
 	OPT_ZONE,
 	OPT_ORIGIN,
-	OPT_NEW_KEY
+	OPT_NEW_KEY,
+	OPT_DNS,
+	OPT_MIN_AGE,
+	OPT_STATE,
+	OPT_RESOLVER_CONFIG,
+	OPT_TIMEOUT
 };
 
 static const struct option long_options[] = {
@@ -44,6 +50,11 @@ static const struct option long_options[] = {
 	{ "zone",		required_argument,	NULL, OPT_ZONE },
 	{ "origin",		required_argument,	NULL, OPT_ORIGIN },
 	{ "new-key",		required_argument,	NULL, OPT_NEW_KEY },
+	{ "dns",		no_argument,		NULL, OPT_DNS },
+	{ "min-age",		required_argument,	NULL, OPT_MIN_AGE },
+	{ "state",		required_argument,	NULL, OPT_STATE },
+	{ "resolver-config",	required_argument,	NULL, OPT_RESOLVER_CONFIG },
+	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -57,6 +68,7 @@ usage(FILE *fp)
 "usage: tlsagen [options] FILE...            records for chain and key files\n"
 "       tlsagen -c CONF [options]            records for the hosts of CONF\n"
 "       tlsagen --check --zone ZONEFILE [-c CONF | FILE...]\n"
+"       tlsagen --check --dns [--min-age DURATION] [-c CONF | FILE...]\n"
 "       tlsagen --new-key rsa|ecdsa -o FILE [-H HOST...]\n"
 "options:\n"
 "  -c, --config FILE          hosts from a daneguard.conf\n"
@@ -74,6 +86,13 @@ usage(FILE *fp)
 "      --check                with --zone: is everything on disk published?\n"
 "      --zone FILE            zone file for --check\n"
 "      --origin NAME          $ORIGIN for relative names in --zone\n"
+"      --dns                  with --check: ask every nameserver of the zone\n"
+"      --min-age DURATION     --dns: records count once that old (90, 15m,\n"
+"                             2h, 1d); default 2 x TTL\n"
+"      --state FILE           --dns: first-seen times, default\n"
+"                             STATE_DIR/firstseen\n"
+"      --resolver-config FILE --dns: unbound.conf-style resolver settings\n"
+"      --timeout SECONDS      --dns: per query, default 5\n"
 "      --new-key ALG          make a next key (rsa or ecdsa); needs -o\n"
 "  -q, --quiet                no warnings\n"
 "  -V, --version; -h, --help\n"
@@ -132,6 +151,7 @@ parse_record(const char *arg, struct options *o)
 int
 parse_options(int argc, char **argv, struct options *o)
 {
+	struct errbuf err;
 	long v;
 	size_t i;
 	int ch, dup;
@@ -231,6 +251,31 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_NEW_KEY:
 			o->new_key = optarg;
 			break;
+		case OPT_DNS:
+			o->dns = 1;
+			break;
+		case OPT_MIN_AGE:
+			if (duration_parse(optarg, &o->min_age, &err) < 0) {
+				log_warnx("--min-age %s", err.msg);
+				return -1;
+			}
+			o->min_age_set = 1;
+			break;
+		case OPT_STATE:
+			o->state = optarg;
+			break;
+		case OPT_RESOLVER_CONFIG:
+			o->resolver_config = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_number(optarg, 1, 3600, &v) < 0) {
+				log_warnx("--timeout '%s': not a number of "
+				    "seconds (1-3600)", optarg);
+				return -1;
+			}
+			o->timeout = v;
+			o->timeout_set = 1;
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -273,6 +318,18 @@ check_options(const struct options *o)
 		log_warnx("--zone is only used with --check");
 		return -1;
 	}
+	if (o->dns && !o->check) {
+		log_warnx("--dns is only used with --check");
+		return -1;
+	}
+	if (!o->dns && (o->min_age_set || o->state != NULL ||
+	    o->resolver_config != NULL || o->timeout_set)) {
+		log_warnx("%s is only used with --check --dns",
+		    o->min_age_set ? "--min-age" : o->state != NULL ?
+		    "--state" : o->resolver_config != NULL ?
+		    "--resolver-config" : "--timeout");
+		return -1;
+	}
 	if (o->new_key != NULL) {
 		if (strcmp(o->new_key, "rsa") != 0 &&
 		    strcmp(o->new_key, "ecdsa") != 0) {
@@ -294,9 +351,13 @@ check_options(const struct options *o)
 		return 0;
 	}
 	if (o->check) {
-		if (o->zone == NULL) {
-			log_warnx("--check needs --zone ZONEFILE: the zone "
-			    "to check against");
+		if (o->zone == NULL && !o->dns) {
+			log_warnx("--check needs --zone ZONEFILE (a zone "
+			    "file) or --dns (the zone's nameservers)");
+			return -1;
+		}
+		if (o->zone != NULL && o->dns) {
+			log_warnx("--check takes --zone or --dns, not both");
 			return -1;
 		}
 		if (o->output != NULL) {

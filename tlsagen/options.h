@@ -39,6 +39,13 @@ struct options {
 	const char *zone;
 	const char *origin;
 	const char *new_key;
+	int dns;			/* --check --dns: the pre-deploy gate */
+	long min_age;			/* --min-age, seconds */
+	int min_age_set;
+	const char *state;		/* --state FILE */
+	const char *resolver_config;	/* --resolver-config FILE */
+	long timeout;			/* --timeout, seconds */
+	int timeout_set;
 	int quiet;
 	char **files;			/* positional arguments */
 	size_t nfiles;

@@ -212,6 +212,57 @@ test_count(void **state)
 	assert_int_equal(l.sessions, 1);
 }
 
+/* sendmail's {daemon_flags} and {daemon_name}. */
+static void
+test_sendmail_daemon(void **state)
+{
+	struct stats_session_info si;
+	struct stats_listener l;
+
+	(void)state;
+	/* op.me: upper-case modifiers doubled, blank-separated */
+	assert_int_equal(stats_daemon_no_starttls("SS"), 1);
+	assert_int_equal(stats_daemon_no_starttls("EE SS a"), 1);
+	assert_int_equal(stats_daemon_no_starttls("s"), 0);	/* SMTPS */
+	assert_int_equal(stats_daemon_no_starttls("EE a"), 0);
+	assert_int_equal(stats_daemon_no_starttls(""), 0);
+	assert_int_equal(stats_daemon_no_starttls(NULL), 0);
+
+	memset(&si, 0, sizeof(si));
+	si.daemon_addr = "IPv6:0:0:0:0:0:0:0:1";
+	si.daemon_port = "587";
+	si.client_addr = "IPv6:2001:db8:0:0:0:0:0:66";
+	si.helo = "c.example";
+	si.daemon_name = "MSA-v6";
+	si.daemon_flags = "EE SS";
+	stats_count_session(&si);
+	stats_count_session(&si);
+	l = listener("::1", 587);
+	assert_int_equal(l.sessions, 2);
+	assert_int_equal(l.plaintext, 2);
+	assert_int_equal(l.no_starttls, 2);
+	assert_int_equal(l.no_starttls_latest, 1);
+	assert_string_equal(l.name, "MSA-v6");
+
+	/* The daemon fixed: counted, no longer the latest; name kept. */
+	si.daemon_flags = "EE";
+	si.daemon_name = NULL;
+	si.tls_version = "TLSv1.3";
+	stats_count_session(&si);
+	l = listener("::1", 587);
+	assert_int_equal(l.sessions, 3);
+	assert_int_equal(l.tls, 1);
+	assert_int_equal(l.no_starttls, 2);
+	assert_int_equal(l.no_starttls_latest, 0);
+	assert_string_equal(l.name, "MSA-v6");
+
+	/* stats_session knows no daemon flags */
+	stats_session("192.0.2.25", "25", "192.0.2.9", "d.example", NULL);
+	l = listener("192.0.2.25", 25);
+	assert_int_equal(l.no_starttls, 0);
+	assert_string_equal(l.name, "");
+}
+
 static void
 test_probe_not_counted(void **state)
 {
@@ -404,6 +455,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_normalise, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sendmail_daemon, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_probe_not_counted, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_queue, setup, teardown),

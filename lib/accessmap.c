@@ -1,0 +1,285 @@
+/*
+ * accessmap - see accessmap.h.
+ *
+ * The lookup mirrors sendmail.cf's ruleset A (cf/m4/proto.m4, LookUpAddress)
+ * rather than inventing CIDR semantics: sendmail matches an address by
+ * dropping its last dot- or colon-separated part until a key is found, and
+ * the administrator's entries are written for exactly that.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "accessmap.h"
+#include "errbuf.h"
+#include "xalloc.h"
+
+#define SRV_FEATURES	"Srv_Features"
+
+static int
+is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/*
+ * "Tag:rest" -> tag length, or 0 when the key has no tag. A tag is an
+ * identifier; "IPv6:..." is an address, not a tag.
+ */
+static size_t
+tag_len(const char *key, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && key[i] != ':'; i++)
+		if (!(isalnum((unsigned char)key[i]) || key[i] == '_'))
+			return 0;
+	if (i == 0 || i == n)
+		return 0;
+	if (i == 4 && strncasecmp(key, "IPv6", 4) == 0)
+		return 0;
+	if (isdigit((unsigned char)key[0]))
+		return 0;
+	return i;
+}
+
+static void
+add_entry(struct accessmap *m, size_t *alloc, const char *key, size_t klen,
+    const char *value, size_t vlen, unsigned line)
+{
+	struct accessmap_entry *e;
+	size_t t = tag_len(key, klen);
+
+	if (m->n == *alloc) {
+		*alloc = *alloc ? 2 * *alloc : 16;
+		m->v = xreallocarray(m->v, *alloc, sizeof(*m->v));
+	}
+	e = &m->v[m->n++];
+	e->tag = xstrndup(key, t);
+	e->key = t ? xstrndup(key + t + 1, klen - t - 1) : xstrndup(key, klen);
+	e->value = xstrndup(value, vlen);
+	e->line = line;
+}
+
+int
+accessmap_parse(const char *text, size_t len, const char *name,
+    struct accessmap *out, struct errbuf *err)
+{
+	const char *p = text, *end = text + len, *eol, *k, *v, *ve;
+	size_t alloc = 0, klen;
+	unsigned line = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	if (len > 0 && memchr(text, '\0', len) != NULL) {
+		errbuf_set(err, "%s: not a text file (NUL bytes): give "
+		    "sendmail_access the source of the access map (e.g. "
+		    "/etc/mail/access), not access.db", name);
+		return -1;
+	}
+	while (p < end) {
+		line++;
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		k = p;
+		p = eol < end ? eol + 1 : end;
+		while (k < eol && is_blank((unsigned char)*k))
+			k++;
+		if (k == eol || *k == '#')
+			continue;
+		for (v = k; v < eol && !is_blank((unsigned char)*v); v++)
+			;
+		klen = (size_t)(v - k);
+		while (v < eol && is_blank((unsigned char)*v))
+			v++;
+		for (ve = eol; ve > v && is_blank((unsigned char)ve[-1]); ve--)
+			;
+		if (ve == v) {
+			errbuf_set(err, "%s:%u: key \"%.*s\" has no value: "
+			    "write KEY VALUE (makemap would refuse the line "
+			    "too)", name, line, klen > 80 ? 80 : (int)klen, k);
+			accessmap_free(out);
+			return -1;
+		}
+		add_entry(out, &alloc, k, klen, v, (size_t)(ve - v), line);
+	}
+	return 0;
+}
+
+int
+accessmap_load(const char *path, struct accessmap *out, struct errbuf *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0, alloc = 0;
+	ssize_t r;
+	int fd, rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		errbuf_set(err, "%s: %s (sendmail_access names the access "
+		    "map's text source)", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		errbuf_set(err, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	/* The file may grow while we read: read to EOF, within the cap. */
+	for (;;) {
+		if (got == alloc) {
+			if (alloc > ACCESSMAP_MAX_BYTES)
+				break;
+			alloc = alloc ? 2 * alloc : 65536;
+			buf = xrealloc(buf, alloc);
+		}
+		r = read(fd, buf + got, alloc - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			errbuf_set(err, "%s: read: %s", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got > ACCESSMAP_MAX_BYTES) {
+		errbuf_set(err, "%s: larger than %d bytes; is it the access "
+		    "map's source?", path, ACCESSMAP_MAX_BYTES);
+		free(buf);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	rc = accessmap_parse(buf, got, path, out, err);
+	free(buf);
+	return rc;
+}
+
+void
+accessmap_free(struct accessmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free(m->v[i].tag);
+		free(m->v[i].key);
+		free(m->v[i].value);
+	}
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+int
+accessmap_no_starttls(const char *value)
+{
+	const char *p = value;
+	int off = 0;
+
+	while (*p != '\0') {
+		while (is_blank((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p == 'S')
+			off = 1;
+		else if (*p == 's')
+			off = 0;
+		while (*p != '\0' && !is_blank((unsigned char)*p))
+			p++;
+	}
+	return off;
+}
+
+/*
+ * An address in the form sendmail gives {client_addr}: dotted quad, or
+ * "IPv6:" and eight groups in lower-case hex without leading zeros and
+ * without "::" compression. -1 if addr is no address.
+ */
+static int
+sendmail_form(const char *addr, char *buf, size_t len)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char tmp[INET6_ADDRSTRLEN + 8];
+	int i, n;
+
+	if (strncasecmp(addr, "IPv6:", 5) == 0)
+		addr += 5;
+	snprintf(tmp, sizeof(tmp), "%s", addr);
+	if (inet_pton(AF_INET, tmp, &a4) == 1)
+		return inet_ntop(AF_INET, &a4, buf, len) != NULL ? 0 : -1;
+	if (inet_pton(AF_INET6, tmp, &a6) != 1)
+		return -1;
+	n = snprintf(buf, len, "IPv6");
+	for (i = 0; i < 8 && n > 0 && (size_t)n < len; i++)
+		n += snprintf(buf + n, len - n, ":%x",
+		    (unsigned)(a6.s6_addr[2 * i] << 8 | a6.s6_addr[2 * i + 1]));
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* An entry's key in the same form when it is a whole IPv6 address. */
+static int
+key_matches(const char *key, const char *want)
+{
+	char norm[64];
+
+	if (strcasecmp(key, want) == 0)
+		return 1;
+	return strncasecmp(key, "IPv6:", 5) == 0 &&
+	    sendmail_form(key, norm, sizeof(norm)) == 0 &&
+	    strcasecmp(norm, want) == 0;
+}
+
+static const struct accessmap_entry *
+find(const struct accessmap *m, const char *key)
+{
+	const struct accessmap_entry *hit = NULL;
+	size_t i;
+
+	/* Like a map built by makemap -r: the last duplicate wins. */
+	for (i = 0; i < m->n; i++)
+		if (strcasecmp(m->v[i].tag, SRV_FEATURES) == 0 &&
+		    key_matches(m->v[i].key, key))
+			hit = &m->v[i];
+	return hit;
+}
+
+const struct accessmap_entry *
+accessmap_srv_features(const struct accessmap *m, const char *addr)
+{
+	const struct accessmap_entry *e;
+	char key[64], *cut;
+
+	if (addr == NULL || sendmail_form(addr, key, sizeof(key)) < 0)
+		return find(m, "");
+	for (;;) {
+		if ((e = find(m, key)) != NULL)
+			return e;
+		/* ruleset A: drop the last part ("IPv6" itself goes too) */
+		cut = strrchr(key, strchr(key, ':') != NULL ? ':' : '.');
+		if (cut == NULL)
+			break;
+		*cut = '\0';
+	}
+	return find(m, "");
+}

@@ -1,0 +1,68 @@
+/*
+ * dnsauth - the authoritative nameservers of a name's zone, asked one by
+ * one (tlsagen --check --dns, the pre-deploy gate).
+ *
+ * A resolver answers from whichever nameserver it happened to ask, and
+ * from its cache: it cannot tell whether every nameserver already serves
+ * a new record. So the zone holding a name is found through the
+ * validating resolver (walking up the labels asking for SOA), then its NS
+ * RRset and every A and AAAA of every NS name; each address is then asked
+ * directly, all in parallel, through a libunbound context of its own with
+ * a stub for the zone pointing at that address alone (no recursion
+ * desired; answers validated from the same trust anchors as the main
+ * context, with the zone's DNSKEY fetched from that same server).
+ */
+#ifndef DG_DNSAUTH_H
+#define DG_DNSAUTH_H
+
+#include <stddef.h>
+
+#include "dns.h"
+#include "errbuf.h"
+
+/* How to make the per-server contexts (as for dns_ctx_new). */
+struct dnsauth_settings {
+	const char *anchor;
+	const char *resolver;
+	const char *config;
+	int timeout_ms;		/* per query */
+};
+
+struct dnsauth_server {
+	char *name;		/* NS name, "ns1.example.com." */
+	char *addr;		/* numeric address; NULL: the name has none */
+	char *why;		/* no address or no answer: why; else NULL */
+	struct dns_answer tlsa;	/* the TLSA answer of this address alone */
+	long serial;		/* its SOA serial; -1 if unknown */
+};
+
+struct dnsauth_zone {
+	char *apex;		/* "example.com." */
+	enum dns_status soa;	/* how the apex SOA was classified */
+	struct dnsauth_server *servers;	/* NS names sorted; A before AAAA */
+	size_t nservers;
+};
+
+/*
+ * Find the zone that holds name through ctx: its apex (the closest
+ * enclosing name with an SOA record), its NS RRset and the addresses of
+ * every NS name (an NS name without any address gets one entry with addr
+ * NULL and why set). Returns 0 with z filled, or -1 with err naming
+ * name (and the lookup that failed): no zone, bogus or failed lookups,
+ * an empty NS RRset. z is freed with dnsauth_zone_free in both cases.
+ */
+int dnsauth_find(struct dns_ctx *ctx, const char *name, int timeout_ms,
+    struct dnsauth_zone *z, struct errbuf *err);
+
+/*
+ * Ask every server of z that has an address, in parallel, for the TLSA
+ * RRset of owner and for the zone's SOA; fills each server's tlsa,
+ * serial and (on failure) why. A server whose context cannot be made
+ * gets tlsa.status DNS_ERROR and why.
+ */
+void dnsauth_query(struct dnsauth_zone *z, const struct dnsauth_settings *s,
+    const char *owner);
+
+void dnsauth_zone_free(struct dnsauth_zone *z);
+
+#endif

@@ -1,0 +1,447 @@
+/*
+ * dnscache - the guard's DNS lookups, kept per name and type until their
+ * TTL runs out, and the G7 verdicts. See dnscache.h.
+ *
+ * Decisions:
+ *  - Bogus answers are retried like failures, not kept for their TTL: a
+ *    signature fixed upstream should be seen at the next retry, and a
+ *    bogus answer has no trustworthy TTL anyway.
+ *  - "Changed" compares the status and the data as sets (sorted), not
+ *    the order a nameserver happened to rotate the records into.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnscache.h"
+#include "tlsa.h"
+#include "xalloc.h"
+
+struct entry {
+	char *name;		/* normalised, with the final dot */
+	int rrtype;
+	struct dns_answer ans;
+	char *digest;		/* status and sorted data, for "changed" */
+	time_t expires;
+};
+
+struct dnscache {
+	struct entry *v;
+	size_t n;
+	long retry;
+	struct dns_ctx *ctx[DNSCACHE_WORKERS];
+	size_t nctx;
+	char *noresolver;	/* why there is no resolver, or NULL */
+};
+
+struct dnscache *
+dnscache_new(long retry)
+{
+	struct dnscache *c = xcalloc(1, sizeof(*c));
+
+	c->retry = retry > 0 ? retry : 1;
+	return c;
+}
+
+int
+dnscache_set_resolver(struct dnscache *c, const char *anchor,
+    const char *resolver, const char *config, struct errbuf *err)
+{
+	size_t i;
+
+	for (i = 0; i < c->nctx; i++)
+		dns_ctx_free(c->ctx[i]);
+	c->nctx = 0;
+	for (i = 0; i < DNSCACHE_WORKERS; i++) {
+		if ((c->ctx[i] = dns_ctx_new(anchor, resolver, config,
+		    err)) == NULL) {
+			free(c->noresolver);
+			c->noresolver = xstrdup(err->msg);
+			return -1;
+		}
+		c->nctx++;
+	}
+	free(c->noresolver);
+	c->noresolver = NULL;
+	return 0;
+}
+
+void
+dnscache_free(struct dnscache *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++) {
+		free(c->v[i].name);
+		dns_answer_clear(&c->v[i].ans);
+		free(c->v[i].digest);
+	}
+	free(c->v);
+	for (i = 0; i < c->nctx; i++)
+		dns_ctx_free(c->ctx[i]);
+	free(c->noresolver);
+	free(c);
+}
+
+static struct entry *
+find(const struct dnscache *c, const char *name, int rrtype)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->v[i].rrtype == rrtype &&
+		    tlsa_name_equal(c->v[i].name, name))
+			return &c->v[i];
+	return NULL;
+}
+
+const struct dns_answer *
+dnscache_get(const struct dnscache *c, const char *name, int rrtype)
+{
+	struct entry *e = find(c, name, rrtype);
+
+	return e != NULL ? &e->ans : NULL;
+}
+
+int
+dnscache_due(const struct dnscache *c, const char *name, int rrtype,
+    time_t now)
+{
+	struct entry *e = find(c, name, rrtype);
+
+	return e == NULL || now >= e->expires;
+}
+
+time_t
+dnscache_expiry(const struct dns_answer *ans, time_t now, long retry)
+{
+	long ttl;
+
+	switch (ans->status) {
+	case DNS_SECURE:
+	case DNS_INSECURE:
+	case DNS_NXDOMAIN:
+	case DNS_NODATA:
+		if (ans->ttl < 0)
+			break;
+		ttl = ans->ttl;
+		if (ttl < DNSCACHE_TTL_MIN)
+			ttl = DNSCACHE_TTL_MIN;
+		if (ttl > DNSCACHE_TTL_MAX)
+			ttl = DNSCACHE_TTL_MAX;
+		return now + ttl;
+	case DNS_BOGUS:
+	case DNS_SERVFAIL:
+	case DNS_TIMEOUT:
+	case DNS_ERROR:
+		break;
+	}
+	return now + (retry > 0 ? retry : 1);
+}
+
+time_t
+dnscache_next_expiry(const struct dnscache *c)
+{
+	time_t t = (time_t)-1;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (t == (time_t)-1 || c->v[i].expires < t)
+			t = c->v[i].expires;
+	return t;
+}
+
+static int
+strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "status;item;item;..." with the items sorted; malloc'd. */
+static char *
+digest(const struct dns_answer *a)
+{
+	char **items, *s, *n, *hex;
+	size_t k = 0, i, cap = a->tlsa.n + a->naddr;
+
+	items = xcalloc(cap ? cap : 1, sizeof(*items));
+	for (i = 0; i < a->tlsa.n; i++) {
+		hex = tlsa_hex(a->tlsa.v[i].data, a->tlsa.v[i].len);
+		items[k++] = xasprintf("%u %u %u %s",
+		    a->tlsa.v[i].type.usage, a->tlsa.v[i].type.selector,
+		    a->tlsa.v[i].type.mtype, hex);
+		free(hex);
+	}
+	for (i = 0; i < a->naddr; i++)
+		items[k++] = xstrdup(a->addr[i]);
+	qsort(items, k, sizeof(*items), strp_cmp);
+	s = xasprintf("%s;", dns_status_name(a->status));
+	for (i = 0; i < k; i++) {
+		n = xasprintf("%s%s;", s, items[i]);
+		free(s);
+		free(items[i]);
+		s = n;
+	}
+	free(items);
+	return s;
+}
+
+int
+dnscache_put(struct dnscache *c, const char *name, int rrtype,
+    struct dns_answer *ans, time_t now)
+{
+	struct entry *e = find(c, name, rrtype);
+	char *d = digest(ans);
+	int changed;
+
+	if (e == NULL) {
+		c->v = xreallocarray(c->v, c->n + 1, sizeof(*c->v));
+		e = &c->v[c->n++];
+		memset(e, 0, sizeof(*e));
+		e->name = tlsa_name_normalise(name);
+		e->rrtype = rrtype;
+		dns_answer_init(&e->ans);
+		changed = 1;
+	} else
+		changed = strcmp(e->digest, d) != 0;
+	dns_answer_clear(&e->ans);
+	e->ans = *ans;		/* takes what ans owns */
+	dns_answer_init(ans);
+	free(e->digest);
+	e->digest = d;
+	e->expires = dnscache_expiry(&e->ans, now, c->retry);
+	return changed;
+}
+
+/* ------------------------------------------------------------ refresh */
+
+struct job {
+	const struct dnscache_query *q;
+	struct dns_answer ans;
+};
+
+struct work {
+	struct dnscache *c;
+	struct job *jobs;
+	size_t n, next;
+	int timeout_ms;
+	pthread_mutex_t mu;
+};
+
+struct worker {
+	struct work *w;
+	struct dns_ctx *ctx;
+};
+
+static void *
+refresh_worker(void *arg)
+{
+	struct worker *wk = arg;
+	struct work *w = wk->w;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		i = w->next++;
+		pthread_mutex_unlock(&w->mu);
+		if (i >= w->n)
+			break;
+		/* -1 leaves DNS_ERROR and why in ans: that is the answer. */
+		(void)dns_lookup(wk->ctx, w->jobs[i].q->name,
+		    w->jobs[i].q->rrtype, w->timeout_ms, &w->jobs[i].ans);
+	}
+	return NULL;
+}
+
+size_t
+dnscache_refresh(struct dnscache *c, const struct dnscache_query *q,
+    size_t n, int timeout_ms, time_t now)
+{
+	pthread_t tids[DNSCACHE_WORKERS];
+	struct worker wk[DNSCACHE_WORKERS];
+	struct work w;
+	size_t i, k, nj = 0, started = 0, want, changed = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.jobs = xcalloc(n ? n : 1, sizeof(*w.jobs));
+	for (i = 0; i < n; i++) {
+		if (!dnscache_due(c, q[i].name, q[i].rrtype, now))
+			continue;
+		/* The same name and type twice (two hosts): look up once. */
+		for (k = 0; k < nj; k++)
+			if (w.jobs[k].q->rrtype == q[i].rrtype &&
+			    tlsa_name_equal(w.jobs[k].q->name, q[i].name))
+				break;
+		if (k < nj)
+			continue;
+		w.jobs[nj].q = &q[i];
+		dns_answer_init(&w.jobs[nj].ans);
+		nj++;
+	}
+	if (nj == 0) {
+		free(w.jobs);
+		return 0;
+	}
+	if (c->nctx == 0) {
+		for (i = 0; i < nj; i++) {
+			w.jobs[i].ans.why = xasprintf("no resolver: %s",
+			    c->noresolver != NULL ? c->noresolver :
+			    "not configured");
+		}
+	} else {
+		w.c = c;
+		w.n = nj;
+		w.timeout_ms = timeout_ms;
+		pthread_mutex_init(&w.mu, NULL);
+		want = nj < c->nctx ? nj : c->nctx;
+		for (i = 0; i < want; i++) {
+			wk[i].w = &w;
+			wk[i].ctx = c->ctx[i];
+			if (i > 0 && pthread_create(&tids[i], NULL,
+			    refresh_worker, &wk[i]) != 0)
+				break;
+			started = i + 1;
+		}
+		/* This thread is worker 0 (and all of them without threads). */
+		refresh_worker(&wk[0]);
+		for (i = 1; i < started; i++)
+			pthread_join(tids[i], NULL);
+		pthread_mutex_destroy(&w.mu);
+	}
+	for (i = 0; i < nj; i++)
+		changed += (size_t)dnscache_put(c, w.jobs[i].q->name,
+		    w.jobs[i].q->rrtype, &w.jobs[i].ans, now);
+	free(w.jobs);
+	return changed;
+}
+
+/* ------------------------------------------------------------ G7 */
+
+enum guard_state
+dnscache_g7_tlsa(const struct dns_answer *a, const char *owner, char *msg,
+    size_t len)
+{
+	if (a == NULL) {
+		snprintf(msg, len, "TLSA of %s not looked up", owner);
+		return GUARD_UNKNOWN;
+	}
+	switch (a->status) {
+	case DNS_SECURE:
+		if (a->tlsa.n == 0) {
+			snprintf(msg, len, "secure TLSA RRset at %s, but none "
+			    "of its %zu records is usable (malformed): DANE "
+			    "senders cannot authenticate; republish them",
+			    owner, a->skipped);
+			return GUARD_CRITICAL;
+		}
+		if (a->skipped > 0) {
+			snprintf(msg, len, "secure TLSA RRset at %s: %zu "
+			    "usable records, %zu malformed ones left out (fix "
+			    "or remove them)", owner, a->tlsa.n, a->skipped);
+			return GUARD_WARNING;
+		}
+		snprintf(msg, len, "secure TLSA RRset at %s: %zu record%s, "
+		    "TTL %ld", owner, a->tlsa.n, a->tlsa.n == 1 ? "" : "s",
+		    a->ttl);
+		return GUARD_OK;
+	case DNS_BOGUS:
+		snprintf(msg, len, "TLSA of %s is bogus (DNSSEC validation "
+		    "failed: %s): validating senders defer mail; check the "
+		    "zone's signatures and DS", owner,
+		    a->why != NULL ? a->why : "no reason given");
+		return GUARD_CRITICAL;
+	case DNS_INSECURE:
+		snprintf(msg, len, "TLSA of %s is insecure (%s in a zone "
+		    "that is unsigned or has no chain of trust): the records "
+		    "do not count and senders do not use DANE; sign the zone "
+		    "and publish its DS", owner, a->havedata ? "records" :
+		    a->nxdomain ? "no such name" : "no records");
+		return GUARD_CRITICAL;
+	case DNS_NXDOMAIN:
+	case DNS_NODATA:
+		snprintf(msg, len, "no TLSA RRset at %s (%s, validated): "
+		    "DANE is not published; publish the records tlsagen "
+		    "prints", owner, a->status == DNS_NXDOMAIN ?
+		    "no such name" : "no TLSA records");
+		return GUARD_CRITICAL;
+	case DNS_SERVFAIL:
+	case DNS_TIMEOUT:
+	case DNS_ERROR:
+		break;
+	}
+	snprintf(msg, len, "TLSA lookup of %s failed (%s, tempfail: the "
+	    "published set is unknown, not absent): %s", owner,
+	    dns_status_name(a->status), a->why != NULL ? a->why : "no detail");
+	return GUARD_UNKNOWN;
+}
+
+static int
+has_addr(const struct dns_answer *a)
+{
+	return a != NULL && (a->status == DNS_SECURE ||
+	    a->status == DNS_INSECURE) && a->naddr > 0;
+}
+
+enum guard_state
+dnscache_g7_addr(const struct dns_answer *a, const struct dns_answer *other,
+    const char *name, const char *type, char *msg, size_t len)
+{
+	if (a == NULL) {
+		snprintf(msg, len, "%s of %s not looked up", type, name);
+		return GUARD_UNKNOWN;
+	}
+	switch (a->status) {
+	case DNS_SECURE:
+		snprintf(msg, len, "%zu secure %s record%s of %s, TTL %ld: "
+		    "probed", a->naddr, type, a->naddr == 1 ? "" : "s", name,
+		    a->ttl);
+		return GUARD_OK;
+	case DNS_NXDOMAIN:
+	case DNS_NODATA:
+		/* Only a denial of the other type too means "none": a
+		 * failed lookup of it is that item's UNKNOWN. */
+		if (has_addr(other) || other == NULL ||
+		    !(other->status == DNS_NXDOMAIN ||
+		    other->status == DNS_NODATA ||
+		    (other->status == DNS_INSECURE && other->naddr == 0))) {
+			snprintf(msg, len, "no %s records of %s (validated)",
+			    type, name);
+			return GUARD_OK;
+		}
+		snprintf(msg, len, "%s has no %s record (%s, validated) and "
+		    "no %s record: nothing to probe, senders cannot reach it",
+		    name, type, dns_status_name(a->status),
+		    strcmp(type, "A") == 0 ? "AAAA" : "A");
+		return GUARD_CRITICAL;
+	case DNS_INSECURE:
+		if (a->havedata)
+			snprintf(msg, len, "%zu insecure %s record%s of %s "
+			    "(probed all the same): DANE senders skip the "
+			    "TLSA lookup for an MX host whose addresses are "
+			    "not secure (RFC 7672 2.2.2); sign the zone",
+			    a->naddr, type, a->naddr == 1 ? "" : "s", name);
+		else
+			snprintf(msg, len, "no %s record of %s, insecure "
+			    "denial: the zone is unsigned or has no chain "
+			    "of trust; sign the zone", type, name);
+		return GUARD_CRITICAL;
+	case DNS_BOGUS:
+		snprintf(msg, len, "%s of %s is bogus (DNSSEC validation "
+		    "failed: %s): not probed; validating senders defer mail",
+		    type, name, a->why != NULL ? a->why : "no reason given");
+		return GUARD_CRITICAL;
+	case DNS_SERVFAIL:
+	case DNS_TIMEOUT:
+	case DNS_ERROR:
+		break;
+	}
+	snprintf(msg, len, "%s lookup of %s failed (%s, tempfail): %s", type,
+	    name, dns_status_name(a->status),
+	    a->why != NULL ? a->why : "no detail");
+	return GUARD_UNKNOWN;
+}

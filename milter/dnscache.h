@@ -1,0 +1,115 @@
+/*
+ * dnscache - the guard's DNS: the TLSA RRset of each host and the A/AAAA
+ * records of hosts without a probe list, looked up through lib/dns and
+ * kept until their TTL runs out; and the G7 verdict on each answer.
+ *
+ * Lookups run only in the guard's thread (never in a milter callback),
+ * several at once: dnscache_refresh hands the due queries to up to
+ * DNSCACHE_WORKERS threads, each with a resolver context of its own (a
+ * dns ctx serialises its callers), and each lookup has its own deadline.
+ * An answer is kept until its TTL expires (at least DNSCACHE_TTL_MIN, at
+ * most DNSCACHE_TTL_MAX seconds); a failure (SERVFAIL, timeout, bogus, a
+ * local error) is tried again after the cache's retry interval, so a
+ * broken zone is seen to heal soon and a working one is not queried at
+ * every sweep.
+ *
+ * Entries are owned by the cache; pointers from dnscache_get stay valid
+ * until the next dnscache_put or dnscache_refresh (the guard thread only
+ * reads them between refreshes).
+ */
+#ifndef DG_DNSCACHE_H
+#define DG_DNSCACHE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "dns.h"
+#include "errbuf.h"
+#include "guard.h"
+
+#define DNSCACHE_WORKERS	4
+#define DNSCACHE_TTL_MIN	5
+#define DNSCACHE_TTL_MAX	86400
+
+struct dnscache;
+
+struct dnscache_query {
+	const char *name;	/* owner name, with or without the final dot */
+	int rrtype;		/* DNS_TYPE_TLSA, DNS_TYPE_A, DNS_TYPE_AAAA */
+};
+
+/*
+ * An empty cache; retry is the number of seconds after which a failed
+ * lookup is tried again (at least 1). It has no resolver yet.
+ */
+struct dnscache *dnscache_new(long retry);
+
+/*
+ * Give c its resolver contexts (dns_ctx_new with these settings, one per
+ * worker). Returns 0, or -1 with err naming the file or address at fault.
+ */
+int dnscache_set_resolver(struct dnscache *c, const char *anchor,
+    const char *resolver, const char *config, struct errbuf *err);
+
+void dnscache_free(struct dnscache *c);
+
+/* The cached answer for (name, rrtype), or NULL if none was stored. */
+const struct dns_answer *dnscache_get(const struct dnscache *c,
+    const char *name, int rrtype);
+
+/* 1 when (name, rrtype) has no entry or its entry expired at now. */
+int dnscache_due(const struct dnscache *c, const char *name, int rrtype,
+    time_t now);
+
+/*
+ * Store ans for (name, rrtype) as of now, taking what it owns (ans is
+ * left initialised). Returns 1 when the entry is new or says something
+ * else than before (another status, other records or addresses), else 0.
+ */
+int dnscache_put(struct dnscache *c, const char *name, int rrtype,
+    struct dns_answer *ans, time_t now);
+
+/*
+ * When an answer obtained at now expires: now + its TTL (clamped to
+ * DNSCACHE_TTL_MIN..DNSCACHE_TTL_MAX) for a secure or insecure answer or
+ * a proven denial; now + retry for a failure (bogus, servfail, timeout,
+ * error) or an answer without a TTL.
+ */
+time_t dnscache_expiry(const struct dns_answer *ans, time_t now, long retry);
+
+/* The earliest expiry of all entries, or (time_t)-1 when empty. */
+time_t dnscache_next_expiry(const struct dnscache *c);
+
+/*
+ * Look up every query of q that is due at now, in parallel, each within
+ * timeout_ms, and store the answers. Without a resolver (none set) the
+ * answers are DNS_ERROR saying so. Returns how many entries changed
+ * (dnscache_put).
+ */
+size_t dnscache_refresh(struct dnscache *c, const struct dnscache_query *q,
+    size_t n, int timeout_ms, time_t now);
+
+/*
+ * G7 for a host's TLSA answer (ans may be NULL: not looked up): OK for a
+ * secure RRset with usable records; CRITICAL for bogus (with the reason),
+ * insecure (the records do not count), a proven denial (DANE not
+ * published) or a secure RRset without usable record; UNKNOWN for a
+ * temporary failure (SERVFAIL, timeout, local error). The message goes
+ * to msg.
+ */
+enum guard_state dnscache_g7_tlsa(const struct dns_answer *ans,
+    const char *owner, char *msg, size_t len);
+
+/*
+ * G7 for an A or AAAA answer of a host whose probe addresses come from
+ * DNS (type "A" or "AAAA"; other is the answer of the other type, may be
+ * NULL). OK for secure records, or a secure denial when the other type
+ * has addresses; CRITICAL for bogus, insecure records (RFC 7672 2.2.2:
+ * senders skip the TLSA lookup) or no address of either type; UNKNOWN
+ * for a temporary failure.
+ */
+enum guard_state dnscache_g7_addr(const struct dns_answer *ans,
+    const struct dns_answer *other, const char *name, const char *type,
+    char *msg, size_t len);
+
+#endif

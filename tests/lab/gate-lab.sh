@@ -1,0 +1,275 @@
+#!/bin/sh
+# tests/lab/gate-lab.sh - tlsagen --check --dns, the pre-deploy gate,
+# against two real nameservers that serve different versions of a zone.
+#
+# In a network namespace of its own, example.test (NS ns1 A 127.0.0.1,
+# ns2 AAAA ::1) is signed at test time; one NSD per address, so the two
+# can lag behind each other. Version 1 publishes the RSA chain's record,
+# version 2 adds the ECDSA chain's (the "new key"). libunbound gets a
+# config with a stub for example.test at both addresses and the zone's
+# KSK as trust anchor - the gate must still ask each address alone.
+#   (a) ns1 serves v2, ns2 v1: exit 1 naming ns2 ::1 and ecdsa; once ns2
+#       reloads v2 (SIGHUP): exit 0 (--min-age 0);
+#   (b) --min-age: a just-seen record is too young (default 2 x TTL, and
+#       an explicit --min-age); made old enough by editing the first-seen
+#       times in the state file (no sleeping): exit 0; garbage lines in
+#       the state file are ignored with a warning naming file:line;
+#   (c) ns2 serves a tampered v3: bogus, exit 1; ns2 stopped: unreachable,
+#       exit 1; both stopped: exit 2; bad arguments: exit 2 with a
+#       one-line message.
+# Every per-server line of (a) is cross-checked with dig +norec @address
+# (an independent client): records present or missing, and the serial.
+#
+# Environment: TLSAGEN, CERTDIR, top_srcdir. Needs root and the Debian
+# packages nsd, ldnsutils, bind9-dnsutils, iproute2.
+
+: "${top_srcdir:=$(dirname "$0")/../..}"
+. "$top_srcdir/tests/lab/lib.sh"
+. "$top_srcdir/tests/lab/dnslib.sh"
+
+lab_init
+lab_require_make_env
+lab_require_root
+lab_require nsd:nsd ldns-keygen:ldnsutils ldns-signzone:ldnsutils \
+    drill:ldnsutils dig:bind9-dnsutils
+
+d=$LAB_TMP
+fails=0
+checks=0
+HOST=mx.example.test
+OWNER=_25._tcp.$HOST
+
+check()
+{
+	checks=$((checks + 1))
+	if [ "$2" = ok ]; then
+		lab_log "ok: $1"
+	else
+		lab_log "FAIL: $1: $2"
+		fails=$((fails + 1))
+	fi
+}
+
+# gate ARGS... - run the gate over both chains; output in $d/out,
+# standard error in $d/err, exit status in $rc.
+gate()
+{
+	lab_ns "$TLSAGEN" --check --dns --resolver-config "$d/ub.conf" \
+	    --timeout 2 -H $HOST "$@" "$CERTDIR/rsa-chain.pem" \
+	    "$CERTDIR/ecdsa-chain.pem" >"$d/out" 2>"$d/err"
+	rc=$?
+	sed 's/^/    | /' "$d/out" "$d/err" >&2
+}
+
+# expect_rc WHAT STATUS
+expect_rc()
+{
+	if [ "$rc" -eq "$2" ]; then check "$1: exit $2" ok
+	else check "$1: exit $2" "exit $rc"; fi
+}
+
+# expect_line WHAT ERE - a line of the output matches ERE.
+expect_line()
+{
+	if grep -Eq "$2" "$d/out"; then check "$1" ok
+	else check "$1" "no line matching '$2'"; fi
+}
+
+rdata()
+{
+	"$TLSAGEN" -f rdata "$CERTDIR/$1" | grep '^3 1 1 ' ||
+	    lab_fail "tlsagen -f rdata $CERTDIR/$1 gave no 3 1 1 record"
+}
+rsa_rec=$(rdata rsa-chain.pem) || exit 1
+ecdsa_rec=$(rdata ecdsa-chain.pem) || exit 1
+rsa_hex=$(echo "$rsa_rec" | cut -d' ' -f4)
+ecdsa_hex=$(echo "$ecdsa_rec" | cut -d' ' -f4)
+
+# zone SERIAL RECORD... - example.test with these TLSA records at OWNER.
+zone()
+{
+	serial=$1
+	shift
+	printf '$ORIGIN example.test.\n$TTL 3600\n'
+	printf '@\tIN SOA ns1 hostmaster %s 3600 900 604800 300\n' "$serial"
+	printf '\tIN NS ns1\n\tIN NS ns2\n'
+	printf 'ns1\tIN A 127.0.0.1\nns2\tIN AAAA ::1\nmx\tIN A 192.0.2.25\n'
+	for r in "$@"; do echo "_25._tcp.mx IN TLSA $r"; done
+}
+zone 1 "$rsa_rec" > "$d/v1"
+zone 2 "$rsa_rec" "$ecdsa_rec" > "$d/v2"
+zone 3 "$rsa_rec" "$ecdsa_rec" > "$d/v3"
+for v in v1 v2 v3; do lab_dns_sign example.test "$d/$v" "$d/$v.signed"; done
+lab_dns_tamper "$d/v3.signed" "$d/v3.tampered" "$(echo "$ecdsa_hex" |
+    cut -c1-12)"
+anchor=$LAB_TMP/keys/example.test/anchor.ds
+
+lab_netns_create
+cp "$d/v2.signed" "$d/ns1.zone"
+cp "$d/v1.signed" "$d/ns2.zone"
+lab_nsd_start ns1 "example.test=$d/ns1.zone" 127.0.0.1
+lab_nsd_start ns2 "example.test=$d/ns2.zone" ::1
+lab_ubconf "$anchor" example.test 127.0.0.1 ::1 > "$d/ub.conf"
+
+# crosscheck ADDR - the gate's line for ADDR against dig +norec @ADDR:
+# "present" exactly when dig sees both records, "missing: ecdsa" exactly
+# when it sees the RSA record only; the SOA serial the same.
+crosscheck()
+{
+	dig_tlsa=$(lab_ns dig +norec +short @"$1" $OWNER TLSA |
+	    tr -d ' ' | tr A-F a-f)
+	dig_serial=$(lab_ns dig +norec +short @"$1" example.test SOA |
+	    awk '{print $3}')
+	line=$(grep -E "^$HOST\. ns[12]\.example\.test\. $1 " "$d/out")
+	has_rsa=no has_ec=no
+	case "$dig_tlsa" in *"311$rsa_hex"*) has_rsa=yes ;; esac
+	case "$dig_tlsa" in *"311$ecdsa_hex"*) has_ec=yes ;; esac
+	case "$has_rsa $has_ec $line" in
+	"yes yes "*" present"|"yes no "*" missing: ecdsa current "*)
+		check "$1: gate agrees with dig +norec (rsa $has_rsa, ecdsa $has_ec)" ok ;;
+	*)	check "$1: gate agrees with dig +norec" \
+		    "dig: rsa $has_rsa ecdsa $has_ec; gate: $line" ;;
+	esac
+	case "$line" in
+	*" serial $dig_serial "*)
+		check "$1: serial $dig_serial as dig says" ok ;;
+	*)	check "$1: serial as dig says" "dig $dig_serial; gate: $line" ;;
+	esac
+}
+
+# ------------------------------------------------------------ (a)
+lab_log "(a) ns1 serves v2, ns2 still v1"
+gate --min-age 0
+expect_rc "ns2 lags" 1
+expect_line "ns1 127.0.0.1 present, serial 2" \
+    "^$HOST\. ns1\.example\.test\. 127\.0\.0\.1 serial 2 present$"
+expect_line "ns2 ::1 missing the ecdsa record, serial 1" \
+    "^$HOST\. ns2\.example\.test\. ::1 serial 1 missing: ecdsa current .*ecdsa-chain\.pem$"
+expect_line "verdict names the lagging server" \
+    "^verdict: FAIL: 1 of 2 .*ns2\.example\.test\. ::1 \(missing\)"
+crosscheck 127.0.0.1
+crosscheck ::1
+
+cp "$d/v2.signed" "$d/ns2.zone"
+lab_nsd_reload ns2 example.test ::1
+gate --min-age 0
+expect_rc "ns2 reloaded v2" 0
+expect_line "ns2 ::1 present, serial 2" \
+    "^$HOST\. ns2\.example\.test\. ::1 serial 2 present$"
+expect_line "verdict PASS" "^verdict: PASS: all 2 nameserver addresses"
+crosscheck 127.0.0.1
+crosscheck ::1
+
+# ------------------------------------------------------------ (b)
+lab_log "(b) --min-age through the state file"
+state=$d/firstseen
+gate --state "$state"
+expect_rc "just seen: too young (2 x TTL)" 1
+expect_line "ns1: too young, counts in 2h" \
+    "^$HOST\. ns1\.example\.test\. 127\.0\.0\.1 serial 2 too young: rsa current counts in 2h, ecdsa current counts in 2h \(min-age 2h, 2 x TTL\)$"
+expect_line "verdict names both servers" \
+    "^verdict: FAIL: 2 of 2 .*127\.0\.0\.1 \(too young\).*::1 \(too young\)"
+n=$(grep -c "^127.0.0.1 $OWNER\. 3 1 1 \|^::1 $OWNER\. 3 1 1 " "$state")
+if [ "$n" -eq 4 ]; then check "state: 2 records x 2 servers" ok
+else check "state: 2 records x 2 servers" "$n lines"; fi
+
+# The clock, through the state file: the ecdsa record on ::1 first seen
+# an hour ago, everything else three hours ago.
+now=$(date +%s)
+awk -v old=$((now - 10800)) -v mid=$((now - 3600)) -v ec="$ecdsa_hex" '
+	/^#/ { print; next }
+	{ $7 = ($1 == "::1" && $6 == ec) ? mid : old; print }' \
+	"$state" > "$state.new" && mv "$state.new" "$state"
+echo "this line is garbage" >> "$state"
+gate --state "$state"
+expect_rc "one record 1h old, min-age 2h" 1
+expect_line "ns1 present" \
+    "^$HOST\. ns1\.example\.test\. 127\.0\.0\.1 serial 2 present$"
+expect_line "ns2: ecdsa too young, counts in about 1h" \
+    "^$HOST\. ns2\.example\.test\. ::1 serial 2 too young: ecdsa current counts in (1h|59m[0-9]*s?) \(min-age 2h, 2 x TTL\)$"
+if grep -q "firstseen:[0-9]*: ignored: " "$d/err"; then
+	check "garbage state line: warning naming file:line" ok
+else
+	check "garbage state line: warning naming file:line" "none"
+fi
+if grep -q garbage "$state"; then
+	check "garbage line gone after the rewrite" "still there"
+else
+	check "garbage line gone after the rewrite" ok
+fi
+gate --state "$state" --min-age 30m
+expect_rc "--min-age 30m: every record old enough" 0
+gate --state "$state" --min-age 90m
+expect_rc "--min-age 90m: the 1h-old record is not" 1
+expect_line "too young with the explicit min-age" \
+    "::1 serial 2 too young: ecdsa current counts in (30m|29m[0-9]*s?) \(min-age 1h30m\)$"
+
+# ------------------------------------------------------------ (c)
+lab_log "(c) tampered, dead, all dead, errors"
+cp "$d/v3.tampered" "$d/ns2.zone"
+lab_nsd_reload ns2 example.test ::1
+gate --min-age 0
+expect_rc "tampered ns2" 1
+expect_line "ns2 bogus, with the reason" \
+    "^$HOST\. ns2\.example\.test\. ::1 serial .* bogus: .+"
+expect_line "ns1 still present" \
+    "^$HOST\. ns1\.example\.test\. 127\.0\.0\.1 serial 2 present$"
+if lab_ns dig +norec +dnssec @::1 $OWNER TLSA | grep -q "status: NOERROR"
+then
+	check "dig: the tampered server answers NOERROR (only validation tells)" ok
+else
+	check "dig: the tampered server answers" "no NOERROR"
+fi
+
+# The resolver finds the zone through ns1 (a stub at ns2 alone would
+# make libunbound spend the deadline on the dead address first); the
+# gate still asks ns2 itself.
+lab_nsd_stop ns2
+lab_ubconf "$anchor" example.test 127.0.0.1 > "$d/ub.conf"
+gate --min-age 0 --timeout 1
+expect_rc "ns2 dead, ns1 answers" 1
+expect_line "ns2 unreachable" \
+    "^$HOST\. ns2\.example\.test\. ::1 serial - unreachable: "
+expect_line "verdict names it" "^verdict: FAIL: .*::1 \(unreachable\)"
+
+# With both dead not even the zone can be found: exit 2 either way.
+lab_nsd_stop ns1
+gate --min-age 0 --timeout 1
+expect_rc "all dead" 2
+if grep -q "$HOST" "$d/err"; then
+	check "all dead: message names the host" ok
+else
+	check "all dead: message names the host" "$(cat "$d/err")"
+fi
+expect_line "verdict ERROR" "^verdict: ERROR: "
+
+# Errors: one line naming the option or file, exit 2.
+bad()
+{
+	what=$1
+	shift
+	lab_ns "$TLSAGEN" "$@" >"$d/out" 2>"$d/err"
+	rc=$?
+	if [ $rc -eq 2 ] && [ "$(wc -l < "$d/err")" -eq 1 ] &&
+	    grep -q -- "$what" "$d/err"; then
+		check "bad arguments: $what" ok
+	else
+		check "bad arguments: $what" "exit $rc: $(cat "$d/err")"
+	fi
+}
+c=$CERTDIR/rsa-chain.pem
+bad "--min-age" --check --dns --min-age 5w -H $HOST "$c"
+bad "--min-age" --check --dns --min-age -1 -H $HOST "$c"
+bad "--timeout" --check --dns --timeout 0 -H $HOST "$c"
+bad "--dns is only used with --check" --dns -H $HOST "$c"
+bad "not both" --check --dns --zone "$d/v1" -H $HOST "$c"
+bad "--state is only used" --state "$d/s" -H $HOST "$c"
+bad "$d/nonexistent.conf" --check --dns --resolver-config \
+    "$d/nonexistent.conf" -H $HOST "$c"
+mkdir -p "$d/statedir"
+bad "$d/statedir" --check --dns --resolver-config "$d/ub.conf" \
+    --state "$d/statedir" -H $HOST "$c"
+
+lab_log "$checks checks, $fails failed"
+[ $fails -eq 0 ] || exit 1
+exit 0

@@ -1,0 +1,556 @@
+#!/bin/sh
+# tests/lab/guard-dns.sh - the guard's published set from DNSSEC-signed
+# DNS (no tlsa_file), its probe addresses from the host's A/AAAA records
+# (no probe list), check G7, and agreement with Postfix's own DANE client.
+#
+# In a network namespace of its own: a private Postfix serves an RSA and
+# an ECDSA chain on 127.0.0.1:25 and [::1]:25, the addresses of
+# mx1.example.test in the zone. example.test is signed at test time and
+# served by NSD on 127.0.0.2 and ::2, with unsigned.example.test delegated
+# without DS. The guard's libunbound gets a stub for example.test there
+# and the zone's DS as its trust anchor (dns { trust_anchor_file,
+# resolver_config }).
+# "daneguard --check" must say:
+#   records matching the served chains     exit 0; G3 OK on both addresses
+#                                          (found through A/AAAA) and
+#                                          algorithms; G7 TLSA/A/AAAA OK
+#   the RSA record for another key         exit 2; G3 CRITICAL for rsa
+#                                          only; G4 CRITICAL for rsa; the
+#                                          stale record a G4 WARNING
+#   the zone tampered after signing        G7 TLSA CRITICAL "bogus"; G3
+#                                          UNKNOWN, never CRITICAL
+#   a host in the unsigned child           G7 TLSA and A CRITICAL
+#                                          "insecure"; no G3 CRITICAL
+#   NSD stopped                            exit 3; G7 UNKNOWN (tempfail);
+#                                          with a probe list, G3 UNKNOWN
+# The daemon (-f) writes G7 into status.json and metrics.prom.
+#
+# Agreement (when the unbound daemon is installed): a validating unbound
+# on 127.0.0.1:53 in the namespace, /etc/resolv.conf replaced for
+# posttls-finger only (unshare -m, bind mount). For every address and
+# algorithm posttls-finger connects with (by default ECDSA; RSA forced
+# with TLS 1.2 and aECDSA excluded), it prints "Verified TLS connection
+# established" exactly when the guard's G3 for that address and
+# algorithm is OK: healthy, wrong key, tampered.
+#
+# Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check).
+# Needs root and the Debian packages postfix, nsd, ldnsutils, iproute2,
+# util-linux; unbound for the agreement part.
+
+: "${top_srcdir:=$(dirname "$0")/../..}"
+: "${top_builddir:=.}"
+. "$top_srcdir/tests/lab/lib.sh"
+. "$top_srcdir/tests/lab/dnslib.sh"
+
+lab_init
+DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
+[ -x "$DANEGUARD" ] || lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
+lab_require_make_env
+lab_require_root
+lab_require postfix:postfix postconf:postfix nsd:nsd \
+    ldns-keygen:ldnsutils ldns-signzone:ldnsutils drill:ldnsutils \
+    unshare:util-linux timeout:coreutils
+
+d=$LAB_TMP
+host=mx1.example.test
+fails=0
+checks=0
+disk=$d/disk
+mkdir -p "$disk" || lab_fail "mkdir $disk"
+for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
+    ecdsa-next.key rsa-other-chain.pem; do
+	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
+done
+
+# conf FILE HOST [PROBE-LINE] - a guard configuration for HOST, published
+# set from DNS through $d/ub.conf.
+conf()
+{
+	cat > "$1" <<EOF
+state_dir      = "$d/state"
+probe_interval = 300
+probe_timeout  = 2
+dns {
+  trust_anchor_file = "$LAB_TMP/keys/example.test/anchor.ds"
+  resolver_config   = "$d/ub.conf"
+}
+host "$2" {
+  port     = 25
+  ttl      = 3600
+  rollover = "current+next"
+  $3
+  cert "rsa"   { chain = "$disk/rsa-chain.pem"   key = "$disk/rsa.key"
+                 next_key = "$disk/rsa-next.key" }
+  cert "ecdsa" { chain = "$disk/ecdsa-chain.pem" key = "$disk/ecdsa.key"
+                 next_key = "$disk/ecdsa-next.key" }
+}
+EOF
+}
+conf "$d/dg.conf" "$host"
+conf "$d/dg-probe.conf" "$host" 'probe = { "127.0.0.1", "::1" }'
+conf "$d/dg-unsigned.conf" mx1.unsigned.example.test
+
+# ------------------------------------------------------------ zones
+
+# The records tlsagen makes for the deployed files (current and next).
+"$TLSAGEN" -q -c "$d/dg.conf" -f rdata > "$d/rdata" 2>"$d/tlsagen.err" ||
+    { cat "$d/tlsagen.err" >&2; lab_fail "tlsagen -c $d/dg.conf failed"; }
+[ "$(grep -c '^3 1 1 ' "$d/rdata")" -eq 4 ] ||
+    { cat "$d/rdata" >&2; lab_fail "tlsagen gave not 4 records"; }
+rsa_rec=$("$TLSAGEN" -f rdata "$CERTDIR/rsa-chain.pem" | grep '^3 1 1 ')
+other_rec=$("$TLSAGEN" -f rdata "$CERTDIR/rsa-other-chain.pem" | grep '^3 1 1 ')
+[ -n "$rsa_rec" ] && [ -n "$other_rec" ] || lab_fail "tlsagen -f rdata"
+grep -qF "$rsa_rec" "$d/rdata" || lab_fail "rsa record not in tlsagen -c output"
+
+# zone SERIAL RDATA-FILE OUT [TTL] - example.test with these TLSA records
+# (with TTL, default the zone's 3600)
+zone()
+{
+	{
+		cat <<EOF
+\$ORIGIN example.test.
+\$TTL 3600
+@	IN SOA ns1 hostmaster $1 3600 900 604800 300
+	IN NS ns1
+ns1	IN A 127.0.0.2
+	IN AAAA ::2
+mx1	IN A 127.0.0.1
+	IN AAAA ::1
+unsigned IN NS ns1
+EOF
+		sed "s/^/_25._tcp.mx1 ${4:-3600} IN TLSA /" "$2"
+	} > "$3"
+}
+zone 1 "$d/rdata" "$d/healthy.zone"
+grep -vF "$rsa_rec" "$d/rdata" > "$d/rdata.wrong"
+echo "$other_rec" >> "$d/rdata.wrong"
+zone 2 "$d/rdata.wrong" "$d/wrong.zone"
+zone 3 "$d/rdata" "$d/retamper.zone"
+zone 4 "$d/rdata" "$d/short.zone" 5
+zone 5 "$d/rdata.wrong" "$d/short-wrong.zone" 5
+lab_dns_sign example.test "$d/healthy.zone" "$d/healthy.signed"
+lab_dns_sign example.test "$d/wrong.zone" "$d/wrong.signed"
+lab_dns_sign example.test "$d/retamper.zone" "$d/retamper.signed"
+lab_dns_sign example.test "$d/short.zone" "$d/short.signed"
+lab_dns_sign example.test "$d/short-wrong.zone" "$d/short-wrong.signed"
+lab_dns_tamper "$d/retamper.signed" "$d/tampered.signed" "$(echo "$rsa_rec" | cut -c7-30)"
+anchor=$LAB_TMP/keys/example.test/anchor.ds
+
+cat > "$d/unsigned.zone" <<EOF
+\$ORIGIN unsigned.example.test.
+\$TTL 600
+@	IN SOA ns1.example.test. hostmaster 1 3600 900 604800 300
+	IN NS ns1.example.test.
+mx1	IN A 127.0.0.1
+	IN AAAA ::1
+EOF
+sed 's/^/_25._tcp.mx1 IN TLSA /' "$d/rdata" >> "$d/unsigned.zone"
+
+# NSD reads the zone through one path; scenarios copy a version there.
+cp "$d/healthy.signed" "$d/served.zone"
+
+lab_netns_create
+lab_ns ip addr add ::2/128 dev lo || lab_fail "cannot add ::2 to lo"
+lab_ubconf "$anchor" example.test 127.0.0.2 ::2 > "$d/ub.conf"
+lab_nsd_start ns "example.test=$d/served.zone unsigned.example.test=$d/unsigned.zone" \
+    127.0.0.2 ::2
+
+# serve FILE - NSD serves that version of example.test from now on.
+serve()
+{
+	cp "$1" "$d/served.zone" || lab_fail "cp $1"
+	lab_nsd_reload ns example.test 127.0.0.2
+}
+
+# ------------------------------------------------------------ Postfix
+
+lab_postfix_init pf
+pfdir=$(lab_postfix_dir pf)
+lab_postfix_conf pf \
+    "smtpd_tls_security_level = may" \
+    "smtpd_tls_chain_files = $disk/ecdsa.key $disk/ecdsa-chain.pem $disk/rsa.key $disk/rsa-chain.pem"
+lab_postfix_listen pf "127.0.0.1:25"
+lab_postfix_listen pf "[::1]:25"
+lab_postfix_start pf
+
+# ------------------------------------------------------------ checks
+
+# run_check CONF - daneguard --check; output in $d/check.out, exit in $rc.
+run_check()
+{
+	lab_ns timeout 60 "$DANEGUARD" --check -c "$1" \
+	    >"$d/check.out" 2>"$d/check.err"
+	rc=$?
+	if grep -q 'Sanitizer\|runtime error' "$d/check.err"; then
+		fails=$((fails + 1))
+		echo "FAIL  sanitizer finding in daneguard --check:"
+		head -n 60 "$d/check.err"
+	fi
+}
+
+# state CHECK HOST ADDR ALG - the STATE column of that row, or "missing".
+state()
+{
+	awk -v c="$1" -v h="$2" -v a="$3" -v g="$4" '
+	    NR > 2 && $1 == c && $2 == h && $3 == a && $4 == g { print $5; f = 1 }
+	    END { if (!f) print "missing" }' "$d/check.out"
+}
+
+# expect WHAT RC HOST ROWS - after run_check: exit RC and every row of
+# ROWS ("CHECK ADDR ALG STATE") in the table with that state.
+expect()
+{
+	checks=$((checks + 1))
+	why=
+	[ "$rc" -eq "$2" ] || why="exit $rc, not $2"
+	why=$why$(echo "$4" | while read -r c a g st; do
+		[ -n "$c" ] || continue
+		got=$(state "$c" "$3" "$a" "$g")
+		[ "$got" = "$st" ] || printf '; %s %s %s is %s, not %s' \
+		    "$c" "$a" "$g" "$got" "$st"
+	done)
+	why=${why#; }
+	if [ -z "$why" ]; then
+		echo "ok    $1"
+		head -n 1 "$d/check.out" | sed 's/^/      | /'
+	else
+		fails=$((fails + 1))
+		echo "FAIL  $1: $why"
+		sed 's/^/      | /' "$d/check.out" "$d/check.err"
+	fi
+}
+
+# has WHAT REGEX / hasnt WHAT REGEX - a table row matches (or none does).
+has()
+{
+	checks=$((checks + 1))
+	if grep -Eq "$2" "$d/check.out"; then
+		echo "ok    $1"
+		grep -E "$2" "$d/check.out" | head -n 1 | sed 's/^/      | /'
+	else
+		fails=$((fails + 1))
+		echo "FAIL  $1: no row matches '$2'"
+		sed 's/^/      | /' "$d/check.out"
+	fi
+}
+hasnt()
+{
+	checks=$((checks + 1))
+	if grep -Eq "$2" "$d/check.out"; then
+		fails=$((fails + 1))
+		echo "FAIL  $1: a row matches '$2':"
+		grep -E "$2" "$d/check.out" | sed 's/^/      | /'
+	else
+		echo "ok    $1"
+	fi
+}
+
+R=
+rows()
+{
+	for c in $2; do for a in $3; do for g in $4; do
+		R="$R$c $a $g $1
+"
+	done; done; done
+}
+
+addrs="127.0.0.1 ::1"
+algs="rsa ecdsa"
+
+# ------------------------------------------------------------ agreement
+
+# The reference: Postfix's DANE client through a validating unbound.
+UB_PID=
+agree=no
+if command -v unbound >/dev/null 2>&1 &&
+    command -v posttls-finger >/dev/null 2>&1; then
+	agree=yes
+else
+	echo "SKIP  agreement with posttls-finger: the unbound daemon is" \
+	    "not installed (Debian package unbound)"
+fi
+
+# unbound_start - a validating unbound on 127.0.0.1:53 with a stub for
+# example.test at NSD; it keeps nothing in its cache, so each scenario
+# sees the zone NSD serves now.
+unbound_start()
+{
+	[ -n "$UB_PID" ] && return 0
+	cat > "$d/unbound.conf" <<EOF
+server:
+	interface: 127.0.0.1
+	port: 53
+	username: ""
+	chroot: ""
+	directory: "$d"
+	pidfile: "$d/unbound.pid"
+	use-syslog: no
+	logfile: "$d/unbound.log"
+	verbosity: 1
+	val-log-level: 2
+	do-not-query-localhost: no
+	local-zone: "test." nodefault
+	trust-anchor-file: "$anchor"
+	access-control: 127.0.0.0/8 allow
+	cache-max-ttl: 0
+	cache-max-negative-ttl: 0
+	val-bogus-ttl: 0
+remote-control:
+	control-enable: no
+stub-zone:
+	name: "example.test."
+	stub-addr: 127.0.0.2@53
+	stub-addr: ::2@53
+EOF
+	ip netns exec "$LAB_NETNS" setsid unbound -d -c "$d/unbound.conf" \
+	    >"$d/unbound.out" 2>&1 &
+	UB_PID=$!
+	n=0
+	until lab_ns drill -Q @127.0.0.1 SOA example.test >/dev/null 2>&1; do
+		n=$((n + 1))
+		if [ $n -gt 50 ]; then
+			cat "$d/unbound.out" "$d/unbound.log" >&2 2>/dev/null
+			lab_fail "unbound does not answer on 127.0.0.1:53"
+		fi
+		sleep 0.1
+	done
+}
+lab_at_exit '[ -n "$UB_PID" ] && lab_kill_pid $UB_PID'
+
+# posttls-finger's own main.cf: DNSSEC through the resolver.
+mkdir -p "$d/ptf"
+cat > "$d/ptf/main.cf" <<EOF
+compatibility_level = 3.6
+smtp_dns_support_level = dnssec
+dnssec_probe = ns:example.test
+inet_protocols = all
+EOF
+# trust-ad: glibc passes the resolver's AD bit on only when told to.
+printf 'nameserver 127.0.0.1\noptions trust-ad\n' > "$d/resolv.conf"
+
+# finger ADDR ALG - posttls-finger -c -l dane '[mx1.example.test]:25',
+# the family of ADDR first, with its own resolv.conf; for rsa with TLS 1.2
+# and ECDHE-RSA suites only (unforced, Postfix serves ECDSA). Output in
+# $d/finger.out.
+finger()
+{
+	case $1 in *:*) fam=ipv6 ;; *) fam=ipv4 ;; esac
+	if [ "$2" = rsa ]; then
+		set -- -p '<=TLSv1.2' \
+		    -o 'tls_medium_cipherlist=ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384'
+	else
+		set --
+	fi
+	lab_ns unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
+	    conf=$2 fam=$3 && shift 3 &&
+	    MAIL_CONFIG=$conf exec timeout 60 posttls-finger -c -l dane \
+	    -a $fam "$@" "[mx1.example.test]:25"' sh "$d/resolv.conf" \
+	    "$d/ptf" $fam "$@" >"$d/finger.out" 2>&1
+}
+
+# agreement WHAT - after run_check of $d/dg.conf: for each address and
+# algorithm (ECDSA by default, RSA forced), posttls-finger verified the
+# connection exactly when G3 of that address and algorithm is OK; where
+# G3 is CRITICAL it says "no matching DANE TLSA records", where G3 is
+# UNKNOWN (records not seen) it reports a TLSA lookup problem.
+agreement()
+{
+	[ $agree = yes ] || return 0
+	unbound_start
+	for v in ecdsa rsa; do
+		for a in $addrs; do
+			finger $a $v
+			checks=$((checks + 1))
+			g3=$(state G3 "$host" "$a" "$v")
+			# The algorithm: TLS 1.3 names the server's
+			# signature, TLS 1.2 the cipher suite.
+			[ $v = rsa ] && sig='(server-signature RSA|ECDHE-RSA-)' ||
+			    sig='(server-signature ECDSA|ECDHE-ECDSA-)'
+			pv=no
+			grep -Eq "^posttls-finger: Verified TLS connection established to mx1\.example\.test\[$a\]:25: .*$sig" \
+			    "$d/finger.out" && pv=yes
+			# And why not, as the reference sees it.
+			case $g3 in
+			CRITICAL) why="verification failed for mx1\.example\.test\[$a\]:25: .*no matching DANE TLSA records" ;;
+			UNKNOWN) why="DANE TLSA lookup problem" ;;
+			*) why=. ;;
+			esac
+			if { [ "$g3" = OK ] && [ $pv = yes ]; } ||
+			    { [ "$g3" != OK ] && [ $pv = no ] &&
+			    grep -q "$why" "$d/finger.out"; }; then
+				echo "ok    $1: $v $a: guard G3 $g3, posttls-finger verified: $pv"
+			else
+				fails=$((fails + 1))
+				echo "FAIL  $1: $v $a: guard G3 $g3, posttls-finger verified: $pv"
+				sed 's/^/      | /' "$d/finger.out"
+			fi
+		done
+	done
+	grep -m1 -E 'Verified|Untrusted|TLSA|error' "$d/finger.out" |
+	    sed 's/^/      | /'
+}
+
+# ------------------------------------------------------------ scenarios
+
+# 1. healthy: addresses from A/AAAA, published set from DNS.
+run_check "$d/dg.conf"
+R=
+rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+rows OK G4 - "$algs"
+rows OK G4 - -
+rows OK G7 "TLSA A AAAA" -
+expect "healthy: every check OK, exit 0 (probes on A and AAAA)" 0 "$host" "$R"
+has "healthy: G3 names the DNS as the source" \
+    '^G3 .* OK .*record of the DNS'
+cp "$d/check.out" "$d/healthy.out"
+agreement healthy
+run_check "$d/dg-probe.conf"
+R=
+rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+rows OK G7 TLSA -
+expect "healthy with a probe list: OK, no A/AAAA lookups" 0 "$host" "$R"
+hasnt "probe list: no G7 A row" '^G7 +[^ ]+ +A '
+
+# 2. the RSA record names another key (zone re-signed)
+serve "$d/wrong.signed"
+run_check "$d/dg.conf"
+R=
+rows CRITICAL G3 "$addrs" rsa
+rows OK G3 "$addrs" ecdsa
+rows CRITICAL G4 - rsa
+rows OK G4 - ecdsa
+rows WARNING G4 - -
+rows OK G7 "TLSA A AAAA" -
+expect "wrong key: G3 and G4 CRITICAL for rsa only, stale record WARNING" 2 "$host" "$R"
+has "wrong key: the stale record is a retirement candidate after 2 x TTL" \
+    '^G4 .* WARNING .*candidates to retire 2 x TTL'
+agreement "wrong key"
+
+# 3. the zone tampered after signing: bogus, never "absent"
+serve "$d/tampered.signed"
+run_check "$d/dg.conf"
+R=
+rows CRITICAL G7 TLSA -
+rows OK G7 "A AAAA" -
+rows UNKNOWN G3 "$addrs" "$algs"
+rows UNKNOWN G4 - "$algs"
+rows OK "G1 G2 G5" "$addrs" "$algs"
+expect "tampered: G7 TLSA bogus CRITICAL, G3 UNKNOWN" 2 "$host" "$R"
+has "tampered: G7 says bogus, with the reason" '^G7 .* TLSA .*CRITICAL .*bogus \(DNSSEC validation failed: .+\)'
+hasnt "tampered: no G3 CRITICAL" '^G3 .* CRITICAL '
+hasnt "tampered: nothing claims the records are absent" 'no record of|not published'
+agreement tampered
+
+# 4. a host in the unsigned child (delegated without DS)
+run_check "$d/dg-unsigned.conf"
+R=
+rows CRITICAL G7 "TLSA A AAAA" -
+rows UNKNOWN G3 "$addrs" "$algs"
+rows OK "G1 G2 G5" "$addrs" "$algs"
+expect "unsigned child: G7 insecure CRITICAL, G3 UNKNOWN" 2 \
+    mx1.unsigned.example.test "$R"
+has "unsigned child: G7 TLSA says insecure" '^G7 .* TLSA .*CRITICAL .*insecure.*do not count'
+has "unsigned child: G7 A names RFC 7672" '^G7 .* A .*CRITICAL .*insecure .*RFC 7672'
+hasnt "unsigned child: no G3 CRITICAL" '^G3 .* CRITICAL '
+
+# 5. the nameserver is dead: tempfail, UNKNOWN, no false CRITICAL
+serve "$d/healthy.signed"
+lab_nsd_stop ns
+lab_pid_alive "$LAB_NSD_PID_ns" && lab_fail "NSD still runs after it was stopped"
+run_check "$d/dg.conf"
+R=
+rows UNKNOWN G7 "TLSA A AAAA" -
+rows UNKNOWN G4 - "$algs"
+expect "NSD dead: exit 3, G7 UNKNOWN" 3 "$host" "$R"
+has "NSD dead: tempfail named" '^G7 .* TLSA .*UNKNOWN .*tempfail'
+hasnt "NSD dead: no CRITICAL at all" ' CRITICAL '
+run_check "$d/dg-probe.conf"
+R=
+rows UNKNOWN G7 TLSA -
+rows UNKNOWN G3 "$addrs" "$algs"
+rows OK "G1 G2 G5" "$addrs" "$algs"
+expect "NSD dead, probe list: G3 UNKNOWN (set unknown), exit 3" 3 "$host" "$R"
+has "NSD dead: G3 says the set is unknown" '^G3 .* UNKNOWN .*unknown \(lookup (servfail|timeout)'
+hasnt "NSD dead, probe list: no G3 CRITICAL" '^G3 .* CRITICAL '
+lab_nsd_start ns "example.test=$d/served.zone unsigned.example.test=$d/unsigned.zone" \
+    127.0.0.2 ::2
+
+# ------------------------------------------------------------ the daemon
+
+# jstate CHECK ADDR ALG - the state of that item in status.json
+jstate()
+{
+	grep "\"check\": \"$1\", \"host\": \"$host\", \"addr\": \"$2\", \"alg\": \"$3\"" \
+	    "$state_dir/status.json" 2>/dev/null |
+	    sed -n 's/.*"state": "\([A-Z]*\)".*/\1/p' | grep . || echo missing
+}
+
+# The daemon: TLSA records with a TTL of 5 s; a new RRset is seen when
+# the TTL runs out, without a signal (the probe_interval is 300 s).
+if "$DANEGUARD" -V >/dev/null 2>&1; then
+	serve "$d/short.signed"
+	state_dir=$d/state
+	mkdir -p "$state_dir" && chown nobody "$state_dir" ||
+	    lab_fail "state dir"
+	ip netns exec "$LAB_NETNS" setsid "$DANEGUARD" -f -c "$d/dg.conf" \
+	    -p "unix:$d/dg.sock" -u nobody >"$d/dg.log" 2>&1 &
+	dg_pid=$!
+	lab_at_exit "lab_kill_pid $dg_pid"
+	n=0
+	until [ -s "$state_dir/status.json" ]; do
+		n=$((n + 1))
+		if [ $n -gt 300 ] || ! lab_pid_alive $dg_pid; then
+			cat "$d/dg.log"
+			lab_fail "daneguard wrote no status.json within 30 s"
+		fi
+		sleep 0.1
+	done
+	checks=$((checks + 1))
+	if grep -q '"check": "G7", "host": "mx1.example.test", "addr": "TLSA", "alg": "", "state": "OK"' \
+	    "$state_dir/status.json" &&
+	    grep -q '^  "state": "OK",$' "$state_dir/status.json" &&
+	    grep -q '^daneguard_check_state{check="G7",host="mx1.example.test",addr="TLSA",alg="",client=""} 0$' \
+	    "$state_dir/metrics.prom" &&
+	    grep -q '^daneguard_check_state{check="G3",host="mx1.example.test",addr="::1",alg="rsa",client=""} 0$' \
+	    "$state_dir/metrics.prom"; then
+		echo "ok    daemon: G7 and G3 (addresses from DNS) OK in status.json and metrics.prom"
+	else
+		fails=$((fails + 1))
+		echo "FAIL  daemon: status.json/metrics.prom"
+		sed 's/^/      | /' "$state_dir/status.json" "$d/dg.log"
+	fi
+	serve "$d/short-wrong.signed"
+	n=0
+	while [ "$(jstate G3 ::1 rsa)" != CRITICAL ] ||
+	    [ "$(jstate G3 127.0.0.1 rsa)" != CRITICAL ]; do
+		n=$((n + 1))
+		[ $n -gt 300 ] && break
+		sleep 0.1
+	done
+	checks=$((checks + 1))
+	if [ "$(jstate G3 ::1 rsa)" = CRITICAL ] &&
+	    [ "$(jstate G3 ::1 ecdsa)" = OK ] &&
+	    [ "$(jstate G7 TLSA "")" = OK ] &&
+	    grep -q 'dns: 1 answer(s) changed; sweeping' "$d/dg.log" &&
+	    grep -q 'check=G3 host=mx1.example.test addr=::1 alg=rsa state=CRITICAL was=OK' "$d/dg.log"; then
+		echo "ok    daemon: TLSA RRset changed in DNS -> re-looked-up when its TTL ran out, G3 rsa CRITICAL without a signal"
+		grep 'dns: ' "$d/dg.log" | head -n 1 | sed 's/^/      | /'
+	else
+		fails=$((fails + 1))
+		echo "FAIL  daemon: new TLSA RRset not seen within 30 s"
+		sed 's/^/      | /' "$state_dir/status.json" "$d/dg.log"
+	fi
+	lab_kill_pid $dg_pid
+	checks=$((checks + 1))
+	if grep -q 'Sanitizer\|runtime error' "$d/dg.log"; then
+		fails=$((fails + 1))
+		echo "FAIL  daemon: sanitizer finding"
+		head -n 60 "$d/dg.log"
+	else
+		echo "ok    daemon: no sanitizer finding"
+	fi
+fi
+
+echo "$checks checks, $fails failed"
+[ $fails -eq 0 ] || exit 1
+exit 0

@@ -1,0 +1,337 @@
+/*
+ * gate - see gate.h.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns.h"
+#include "dnsauth.h"
+#include "duration.h"
+#include "expect.h"
+#include "firstseen.h"
+#include "gate.h"
+#include "log.h"
+#include "match.h"
+#include "output.h"
+#include "tlsa.h"
+#include "xalloc.h"
+
+#define GATE_DEFAULT_TIMEOUT	5	/* seconds per query */
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define GATE_DEFAULT_STATE LOCALSTATEDIR "/lib/daneguard/firstseen"
+
+/* Per-run totals for the verdict line. */
+struct tally {
+	size_t servers;
+	size_t failed;
+	int status;		/* worst exit status so far */
+	struct output bad;	/* "ns2.example.com. ::1 (missing)", ... */
+};
+
+static void
+worse(struct tally *t, int status)
+{
+	if (status > t->status)
+		t->status = status;
+}
+
+/*
+ * The earliest first-seen time of the records of set that cover item
+ * cert (its chain, or its next key when next is set), or -1 when none
+ * does. Each record is matched on its own, so that an old 3 1 1 and a new
+ * 2 1 1 covering the same chain count from the old one.
+ */
+static int
+covered(const struct expect *e, const struct expect_cert *c, int next,
+    const struct tlsa_set *set, const struct firstseen *fs,
+    const char *server, time_t now, time_t *first)
+{
+	struct tlsa_set one;
+	struct match_result res;
+	struct errbuf err;
+	time_t t;
+	size_t k;
+	int r;
+
+	*first = -1;
+	for (k = 0; k < set->n; k++) {
+		tlsa_set_init(&one);
+		tlsa_set_add(&one, &set->v[k]);
+		memset(&res, 0, sizeof(res));
+		r = next ? match_key(&one, e->owner, c->next->pkey, &res, &err) :
+		    match_chain(&one, e->owner, e->host, c->chain->certs, &res,
+		    &err);
+		tlsa_set_free(&one);
+		if (r < 0) {
+			log_warnx("%s: %s", e->host, err.msg);
+			return -1;
+		}
+		if (r == 0)
+			continue;
+		t = fs != NULL ? firstseen_get(fs, server, &set->v[k]) : now;
+		if (t < 0)
+			t = now;
+		if (*first < 0 || t < *first)
+			*first = t;
+	}
+	return 0;
+}
+
+/*
+ * The verdict for one server that gave a validated answer: "present",
+ * "missing: ..." or "too young: ...". Returns 1 when it passes, 0 when
+ * not, -1 on an internal error.
+ */
+static int
+judge(const struct options *o, const struct expect *e,
+    const struct dnsauth_server *s, const struct firstseen *fs, time_t now,
+    struct output *line)
+{
+	struct output missing, young;
+	const struct expect_cert *c;
+	char d1[32], d2[32];
+	long min_age, ttl;
+	time_t first;
+	size_t i;
+	int role, pass = 1;
+
+	memset(&missing, 0, sizeof(missing));
+	memset(&young, 0, sizeof(young));
+	ttl = s->tlsa.ttl >= 0 ? s->tlsa.ttl : e->ttl;
+	min_age = o->min_age_set ? o->min_age : 2 * ttl;
+	for (i = 0; i < e->ncerts; i++) {
+		c = &e->certs[i];
+		for (role = 0; role < 2; role++) {
+			if (role == 0 ? c->chain == NULL : c->next == NULL)
+				continue;
+			if (covered(e, c, role, &s->tlsa.tlsa, fs, s->addr,
+			    now, &first) < 0) {
+				pass = -1;
+				goto out;
+			}
+			if (first < 0) {
+				output_printf(&missing, "%s%s %s %s",
+				    missing.len ? ", " : "", c->name,
+				    role ? "next" : "current",
+				    role ? c->next->path : c->chain->path);
+				pass = 0;
+			} else if (now - first < min_age) {
+				output_printf(&young, "%s%s %s counts in %s",
+				    young.len ? ", " : "", c->name,
+				    role ? "next" : "current",
+				    duration_format(min_age - (now - first),
+				    d1, sizeof(d1)));
+				pass = 0;
+			}
+		}
+	}
+	if (missing.len > 0)
+		output_printf(line, "missing: %s", missing.buf);
+	if (young.len > 0)
+		output_printf(line, "%stoo young: %s (min-age %s%s)",
+		    missing.len ? "; " : "", young.buf,
+		    duration_format(min_age, d2, sizeof(d2)),
+		    o->min_age_set ? "" : ", 2 x TTL");
+	if (pass == 1)
+		output_printf(line, "present");
+out:
+	output_free(&missing);
+	output_free(&young);
+	return pass;
+}
+
+static void
+gate_host(const struct options *o, const struct expect *e,
+    const struct dnsauth_settings *settings, struct dns_ctx *ctx,
+    struct firstseen *fs, time_t now, int many, struct output *out,
+    struct tally *t)
+{
+	struct dnsauth_zone z;
+	struct dnsauth_server *s;
+	struct output line;
+	struct errbuf err;
+	const char *state;
+	size_t i, answered = 0, failed = 0;
+	int pass;
+
+	if (dnsauth_find(ctx, e->owner, settings->timeout_ms, &z, &err) < 0) {
+		log_warnx("%s", err.msg);
+		output_printf(&t->bad, "%s%s (%s)", t->bad.len ? ", " : "",
+		    e->host, "no nameserver found");
+		worse(t, EXIT_ERROR);
+		dnsauth_zone_free(&z);
+		return;
+	}
+	dnsauth_query(&z, settings, e->owner);
+	for (i = 0; i < z.nservers; i++) {
+		s = &z.servers[i];
+		memset(&line, 0, sizeof(line));
+		pass = 0;
+		state = NULL;
+		switch (s->addr == NULL ? DNS_TIMEOUT : s->tlsa.status) {
+		case DNS_SECURE:
+		case DNS_NODATA:
+		case DNS_NXDOMAIN:
+			answered++;
+			if (fs != NULL)
+				firstseen_observe(fs, s->addr, e->owner,
+				    &s->tlsa.tlsa, now);
+			if ((pass = judge(o, e, s, fs, now, &line)) < 0) {
+				worse(t, EXIT_ERROR);
+				pass = 0;
+			}
+			state = pass ? NULL : strncmp(line.buf, "missing", 7) ==
+			    0 ? "missing" : "too young";
+			break;
+		case DNS_BOGUS:
+			answered++;
+			output_printf(&line, "bogus: %s", s->why ? s->why :
+			    "validation failed");
+			state = "bogus";
+			break;
+		case DNS_INSECURE:
+			answered++;
+			output_printf(&line, "insecure: the answer is not "
+			    "signed, or no trust anchor covers %s", z.apex);
+			state = "insecure";
+			break;
+		case DNS_ERROR:
+			if (s->addr != NULL) {
+				/* Our side (the resolver settings), not the
+				 * server's. */
+				log_warnx("%s %s: %s", s->name, s->addr,
+				    s->why ? s->why : "lookup failed");
+				worse(t, EXIT_ERROR);
+			}
+			/* FALLTHROUGH */
+		default:
+			output_printf(&line, "unreachable: %s", s->why ?
+			    s->why : "no answer");
+			state = "unreachable";
+			break;
+		}
+		output_printf(out, "%s %s %s serial ", e->host, s->name,
+		    s->addr ? s->addr : "-");
+		if (s->serial >= 0)
+			output_printf(out, "%ld", s->serial);
+		else
+			output_printf(out, "-");
+		output_printf(out, " %s\n", line.buf ? line.buf : "");
+		output_free(&line);
+		t->servers++;
+		if (!pass) {
+			failed++;
+			t->failed++;
+			output_printf(&t->bad, "%s%s%s%s %s (%s)",
+			    t->bad.len ? ", " : "", many ? e->host : "",
+			    many ? " at " : "", s->name,
+			    s->addr ? s->addr : "-", state);
+		}
+	}
+	if (answered == 0) {
+		log_warnx("%s: none of the %zu nameserver address%s of %s "
+		    "answered: check the network, or the resolver settings",
+		    e->host, z.nservers, z.nservers == 1 ? "" : "es", z.apex);
+		worse(t, EXIT_ERROR);
+	} else if (failed > 0)
+		worse(t, EXIT_CHECK_FAILED);
+	dnsauth_zone_free(&z);
+}
+
+int
+gate_run(const struct options *o, const struct run *r, time_t now)
+{
+	const struct conf *conf = r->conf;
+	struct dnsauth_settings settings;
+	struct firstseen state, *fs = NULL;
+	struct dns_ctx *ctx = NULL;
+	struct output out;
+	struct tally t;
+	struct errbuf err;
+	char *statepath = NULL;
+	size_t i;
+
+	memset(&out, 0, sizeof(out));
+	memset(&t, 0, sizeof(t));
+	memset(&settings, 0, sizeof(settings));
+	if (conf != NULL) {
+		settings.anchor = conf->dns.trust_anchor_file;
+		settings.resolver = conf->dns.resolver;
+		settings.config = conf->dns.resolver_config;
+	}
+	if (o->resolver_config != NULL)
+		settings.config = o->resolver_config;
+	/* A resolver configuration brings its own trust anchors, unless
+	 * trust_anchor_file names another file than the default. */
+	if (settings.config != NULL && settings.anchor != NULL &&
+	    strcmp(settings.anchor, DNS_DEFAULT_ANCHOR) == 0)
+		settings.anchor = NULL;
+	settings.timeout_ms = 1000 * (int)(o->timeout_set ? o->timeout :
+	    conf != NULL && conf->probe_timeout > 0 ? conf->probe_timeout :
+	    GATE_DEFAULT_TIMEOUT);
+
+	if (o->state != NULL)
+		statepath = xstrdup(o->state);
+	else if (!(o->min_age_set && o->min_age == 0))
+		statepath = conf != NULL && conf->state_dir != NULL ?
+		    xasprintf("%s/firstseen", conf->state_dir) :
+		    xstrdup(GATE_DEFAULT_STATE);
+	if (statepath != NULL) {
+		firstseen_init(&state, statepath);
+		fs = &state;
+		if (firstseen_load(fs, now, &err) < 0) {
+			log_warnx("%s", err.msg);
+			t.status = EXIT_ERROR;
+			goto out;
+		}
+		for (i = 0; i < fs->nwarnings; i++)
+			log_warnx("warning: %s", fs->warnings[i]);
+	}
+
+	if ((ctx = dns_ctx_new(settings.anchor, settings.resolver,
+	    settings.config, &err)) == NULL) {
+		log_warnx("%s", err.msg);
+		t.status = EXIT_ERROR;
+		goto out;
+	}
+	for (i = 0; i < r->nexpects; i++)
+		gate_host(o, r->expects[i], &settings, ctx, fs, now,
+		    r->nexpects > 1, &out, &t);
+	if (fs != NULL && firstseen_save(fs, &err) < 0) {
+		log_warnx("%s", err.msg);
+		worse(&t, EXIT_ERROR);
+	}
+	if (t.status == 0)
+		output_printf(&out, "verdict: PASS: all %zu nameserver "
+		    "address%s serve validly signed records for every chain "
+		    "and key, old enough: deploy\n", t.servers,
+		    t.servers == 1 ? "" : "es");
+	else if (t.status == EXIT_CHECK_FAILED)
+		output_printf(&out, "verdict: FAIL: %zu of %zu nameserver "
+		    "address%s not ready: %s: do not deploy yet\n", t.failed,
+		    t.servers, t.servers == 1 ? "" : "es", t.bad.buf);
+	else
+		output_printf(&out, "verdict: ERROR: %s%s\n", t.bad.len ?
+		    t.bad.buf : "see the messages above",
+		    t.bad.len ? ": do not deploy" : "");
+	if (out.len > 0)
+		fwrite(out.buf, 1, out.len, stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_warn("standard output");
+		worse(&t, EXIT_ERROR);
+	}
+out:
+	dns_ctx_free(ctx);
+	if (fs != NULL)
+		firstseen_free(fs);
+	free(statepath);
+	output_free(&out);
+	output_free(&t.bad);
+	return t.status;
+}
