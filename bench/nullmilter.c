@@ -31,7 +31,8 @@ static unsigned long null_mails;
 static int null_naive;
 
 static char null_connect_macros[] =
-    "{daemon_addr} {daemon_port} {if_addr} {daemon_flags} {client_addr}";
+    "{daemon_addr} {daemon_port} {if_addr} {daemon_name} {daemon_flags} "
+    "{client_addr}";
 static char null_envfrom_macros[] =
     "{tls_version} {cipher} {cipher_bits} {daemon_addr} {daemon_port} "
     "{if_addr}";

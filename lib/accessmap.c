@@ -8,10 +8,7 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -208,78 +205,4 @@ accessmap_no_starttls(const char *value)
 			p++;
 	}
 	return off;
-}
-
-/*
- * An address in the form sendmail gives {client_addr}: dotted quad, or
- * "IPv6:" and eight groups in lower-case hex without leading zeros and
- * without "::" compression. -1 if addr is no address.
- */
-static int
-sendmail_form(const char *addr, char *buf, size_t len)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	char tmp[INET6_ADDRSTRLEN + 8];
-	int i, n;
-
-	if (strncasecmp(addr, "IPv6:", 5) == 0)
-		addr += 5;
-	snprintf(tmp, sizeof(tmp), "%s", addr);
-	if (inet_pton(AF_INET, tmp, &a4) == 1)
-		return inet_ntop(AF_INET, &a4, buf, len) != NULL ? 0 : -1;
-	if (inet_pton(AF_INET6, tmp, &a6) != 1)
-		return -1;
-	n = snprintf(buf, len, "IPv6");
-	for (i = 0; i < 8 && n > 0 && (size_t)n < len; i++)
-		n += snprintf(buf + n, len - n, ":%x",
-		    (unsigned)(a6.s6_addr[2 * i] << 8 | a6.s6_addr[2 * i + 1]));
-	return n > 0 && (size_t)n < len ? 0 : -1;
-}
-
-/* An entry's key in the same form when it is a whole IPv6 address. */
-static int
-key_matches(const char *key, const char *want)
-{
-	char norm[64];
-
-	if (strcasecmp(key, want) == 0)
-		return 1;
-	return strncasecmp(key, "IPv6:", 5) == 0 &&
-	    sendmail_form(key, norm, sizeof(norm)) == 0 &&
-	    strcasecmp(norm, want) == 0;
-}
-
-static const struct accessmap_entry *
-find(const struct accessmap *m, const char *key)
-{
-	const struct accessmap_entry *hit = NULL;
-	size_t i;
-
-	/* Like a map built by makemap -r: the last duplicate wins. */
-	for (i = 0; i < m->n; i++)
-		if (strcasecmp(m->v[i].tag, SRV_FEATURES) == 0 &&
-		    key_matches(m->v[i].key, key))
-			hit = &m->v[i];
-	return hit;
-}
-
-const struct accessmap_entry *
-accessmap_srv_features(const struct accessmap *m, const char *addr)
-{
-	const struct accessmap_entry *e;
-	char key[64], *cut;
-
-	if (addr == NULL || sendmail_form(addr, key, sizeof(key)) < 0)
-		return find(m, "");
-	for (;;) {
-		if ((e = find(m, key)) != NULL)
-			return e;
-		/* ruleset A: drop the last part ("IPv6" itself goes too) */
-		cut = strrchr(key, strchr(key, ':') != NULL ? ':' : '.');
-		if (cut == NULL)
-			break;
-		*cut = '\0';
-	}
-	return find(m, "");
 }

@@ -59,16 +59,4 @@ void accessmap_free(struct accessmap *m);
  */
 int accessmap_no_starttls(const char *value);
 
-/*
- * The Srv_Features entry sendmail consults for a client address, looked
- * up as the ruleset A of sendmail.cf does: the address itself, then with
- * its last part removed until none is left (192.0.2.66, 192.0.2, 192.0,
- * 192; IPv6 by colon-separated groups, in sendmail's uncompressed form),
- * then the tag alone ("Srv_Features:"). Entries keyed by host name are
- * not matched (the client's name is not known here). addr may be "::1",
- * "IPv6:0:0:0:0:0:0:0:1" or "192.0.2.66". NULL when nothing applies.
- */
-const struct accessmap_entry *accessmap_srv_features(
-    const struct accessmap *m, const char *addr);
-
 #endif

@@ -171,7 +171,7 @@ watch_clear(void)
 	guard.nwatch = 0;
 }
 
-/* Every certificate, key and zone file of the configuration. */
+/* Every certificate, key, zone and access map file of the configuration. */
 static void
 watch_build(const struct conf *conf)
 {
@@ -185,6 +185,7 @@ watch_build(const struct conf *conf)
 			watch_add(conf->hosts[i].certs[k].next_key);
 		}
 	watch_add(conf->tlsa_file);
+	watch_add(conf->sendmail_access);
 }
 
 /* 1 if any watched file changed since the last poll (and log which). */
@@ -691,6 +692,7 @@ guard_check_once(const struct conf *conf, FILE *out)
 	/* A resolver problem shows as G7 UNKNOWN, with the reason. */
 	(void)checks_dns_new(conf, &dns, &err);
 	checks_sweep(conf, helo, NULL, dns, &r);
+	g6sendmail_add(conf, &r);	/* the access map; no listeners here */
 	dnscache_free(dns);
 	r.duration = (double)(now_ms() - t0) / 1000.0;
 	report_print(&r, out);

@@ -91,49 +91,6 @@ test_no_starttls(void **state)
 }
 
 static void
-want_entry(const struct accessmap *m, const char *addr, const char *key)
-{
-	const struct accessmap_entry *e = accessmap_srv_features(m, addr);
-
-	if (key == NULL) {
-		assert_null(e);
-		return;
-	}
-	assert_non_null(e);
-	assert_string_equal(e->key, key);
-}
-
-static void
-test_lookup(void **state)
-{
-	struct accessmap m;
-
-	(void)state;
-	parse_sample(&m);
-	want_entry(&m, "127.0.0.2", "127.0.0.2");
-	want_entry(&m, "127.0.0.1", "");		/* the bare tag */
-	want_entry(&m, "192.0.2.66", "192.0.2");	/* prefix, any case */
-	want_entry(&m, "192.0.2.7", "192.0.2.7");	/* more specific */
-	want_entry(&m, "192.0.20.1", "");		/* parts, not chars */
-	/* IPv6 in every spelling sendmail or Postfix may give */
-	want_entry(&m, "2001:db8::66", "IPv6:2001:db8::66");
-	want_entry(&m, "IPv6:2001:db8:0:0:0:0:0:66", "IPv6:2001:db8::66");
-	want_entry(&m, "IPv6:2001:0db8::0066", "IPv6:2001:db8::66");
-	want_entry(&m, "::1", "");
-	want_entry(&m, "not an address", "");
-	want_entry(&m, NULL, "");
-	accessmap_free(&m);
-
-	/* IPv6 prefix keys in sendmail's uncompressed form; no default */
-	assert_int_equal(accessmap_parse("Srv_Features:IPv6:2001:db8:0:0 S\n",
-	    33, "a", &m, &(struct errbuf){ { 0 } }), 0);
-	want_entry(&m, "2001:db8::1", "IPv6:2001:db8:0:0");
-	want_entry(&m, "2001:db9::1", NULL);
-	want_entry(&m, "192.0.2.1", NULL);
-	accessmap_free(&m);
-}
-
-static void
 test_errors(void **state)
 {
 	struct accessmap m;
@@ -180,7 +137,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_no_starttls),
-		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_errors),
 	};
 
