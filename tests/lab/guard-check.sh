@@ -146,23 +146,14 @@ postfix_reload_wait()
 # run_check - daneguard --check; output in $LAB_TMP/check.out, exit in $rc.
 run_check()
 {
-	lab_ns timeout 120 "$DANEGUARD" --check -c "$conf" \
-	    >"$LAB_TMP/check.out" 2>"$LAB_TMP/check.err"
-	rc=$?
-	if grep -q 'Sanitizer\|runtime error' "$LAB_TMP/check.err"; then
-		fails=$((fails + 1))
-		echo "FAIL  sanitizer finding in daneguard --check:"
-		head -n 60 "$LAB_TMP/check.err"
-	fi
+	lab_dg_check "$conf" "$LAB_TMP/check.out" "$LAB_TMP/check.err"
 }
 
 # state CHECK ADDR ALG - the STATE column of that table row ("-" for an
 # empty column), or "missing".
 state()
 {
-	awk -v c="$1" -v a="$2" -v g="$3" -v h="$host" '
-	    NR > 2 && $1 == c && $2 == h && $3 == a && $4 == g { print $5; f = 1 }
-	    END { if (!f) print "missing" }' "$LAB_TMP/check.out"
+	lab_dg_state "$LAB_TMP/check.out" "$1" "$host" "$2" "$3"
 }
 
 # want WHAT RC ROWS - ROWS holds lines "CHECK ADDR ALG STATE"; every row
@@ -354,27 +345,12 @@ if "$DANEGUARD" -V >/dev/null 2>&1; then
 	lab_ns postfix -c "$pfdir/etc" reload >/dev/null 2>&1 || lab_fail "reload"
 	# As root with -u nobody: key files are read before the drop, the
 	# chains (and the unreadable keys' stand-ins) at every sweep after.
-	# Not through lab_ns (a shell function: $! would be a subshell);
-	# ip netns exec and setsid exec, so $! is daneguard itself.
-	ip netns exec "$LAB_NETNS" setsid "$DANEGUARD" -f -c "$conf" \
-	    -p "unix:$LAB_TMP/dg.sock" -u nobody:postfix >"$LAB_TMP/dg.log" 2>&1 &
-	dg_pid=$!
-	lab_at_exit "lab_kill_pid $dg_pid"
-	n=0
-	until [ "$(cat /proc/$dg_pid/comm 2>/dev/null)" = daneguard ]; do
-		n=$((n + 1))
-		[ $n -gt 50 ] && lab_fail "PID $dg_pid is not daneguard"
-		sleep 0.1
-	done
-	n=0
-	until [ -s "$state/status.json" ] && [ -s "$state/metrics.prom" ]; do
-		n=$((n + 1))
-		if [ $n -gt 300 ] || ! lab_pid_alive $dg_pid; then
-			cat "$LAB_TMP/dg.log"
-			lab_fail "daneguard wrote no status.json within 30 s"
-		fi
-		sleep 0.1
-	done
+	# status.json is written before metrics.prom: wait for the second.
+	lab_dg_start nobody:postfix "$conf" "$LAB_TMP/dg.sock" \
+	    "$LAB_TMP/dg.log" "$state/metrics.prom"
+	[ "$(cat /proc/$dg_pid/comm 2>/dev/null)" = daneguard ] ||
+	    lab_fail "PID $dg_pid is not daneguard"
+	[ -s "$state/status.json" ] || lab_fail "metrics.prom but no status.json"
 	echo "daemon: first sweep written"
 
 	# status.json: the overall state and every check, OK.

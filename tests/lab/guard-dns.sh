@@ -178,22 +178,13 @@ lab_postfix_start pf
 # run_check CONF - daneguard --check; output in $d/check.out, exit in $rc.
 run_check()
 {
-	lab_ns timeout 60 "$DANEGUARD" --check -c "$1" \
-	    >"$d/check.out" 2>"$d/check.err"
-	rc=$?
-	if grep -q 'Sanitizer\|runtime error' "$d/check.err"; then
-		fails=$((fails + 1))
-		echo "FAIL  sanitizer finding in daneguard --check:"
-		head -n 60 "$d/check.err"
-	fi
+	lab_dg_check "$1" "$d/check.out" "$d/check.err"
 }
 
 # state CHECK HOST ADDR ALG - the STATE column of that row, or "missing".
 state()
 {
-	awk -v c="$1" -v h="$2" -v a="$3" -v g="$4" '
-	    NR > 2 && $1 == c && $2 == h && $3 == a && $4 == g { print $5; f = 1 }
-	    END { if (!f) print "missing" }' "$d/check.out"
+	lab_dg_state "$d/check.out" "$@"
 }
 
 # expect WHAT RC HOST ROWS - after run_check: exit RC and every row of
@@ -492,19 +483,8 @@ if "$DANEGUARD" -V >/dev/null 2>&1; then
 	state_dir=$d/state
 	mkdir -p "$state_dir" && chown nobody "$state_dir" ||
 	    lab_fail "state dir"
-	ip netns exec "$LAB_NETNS" setsid "$DANEGUARD" -f -c "$d/dg.conf" \
-	    -p "unix:$d/dg.sock" -u nobody >"$d/dg.log" 2>&1 &
-	dg_pid=$!
-	lab_at_exit "lab_kill_pid $dg_pid"
-	n=0
-	until [ -s "$state_dir/status.json" ]; do
-		n=$((n + 1))
-		if [ $n -gt 300 ] || ! lab_pid_alive $dg_pid; then
-			cat "$d/dg.log"
-			lab_fail "daneguard wrote no status.json within 30 s"
-		fi
-		sleep 0.1
-	done
+	lab_dg_start nobody "$d/dg.conf" "$d/dg.sock" "$d/dg.log" \
+	    "$state_dir/status.json"
 	checks=$((checks + 1))
 	if grep -q '"check": "G7", "host": "mx1.example.test", "addr": "TLSA", "alg": "", "state": "OK"' \
 	    "$state_dir/status.json" &&

@@ -332,3 +332,52 @@ lab_postfix_stop()
 	[ -n "$lab_mpid" ] && lab_kill_pid "$lab_mpid"
 	LAB_POSTFIX=$(echo "$LAB_POSTFIX" | sed "s/ $1\$//; s/ $1 / /")
 }
+
+# ------------------------------------------------------------ daneguard
+
+# lab_dg_check CONF OUT ERR - "$DANEGUARD --check -c CONF" inside the
+# namespace: the table in OUT, stderr in ERR, the exit status in $rc. A
+# sanitizer report on stderr counts as a failure of its own ($fails).
+lab_dg_check()
+{
+	lab_ns timeout 120 "$DANEGUARD" --check -c "$1" >"$2" 2>"$3"
+	rc=$?
+	if grep -q 'Sanitizer\|runtime error' "$3"; then
+		fails=$((fails + 1))
+		echo "FAIL  sanitizer finding in daneguard --check:"
+		head -n 60 "$3"
+	fi
+}
+
+# lab_dg_state OUT CHECK HOST ADDR ALG - the STATE column of that row of
+# the --check table in OUT ("-" for an empty column), or "missing".
+lab_dg_state()
+{
+	awk -v c="$2" -v h="$3" -v a="$4" -v g="$5" '
+	    NR > 2 && $1 == c && $2 == h && $3 == a && $4 == g { print $5; f = 1 }
+	    END { if (!f) print "missing" }' "$1"
+}
+
+# lab_dg_start USER CONF SOCKET LOG READY [ARG...] - the daneguard daemon
+# in the namespace: "-f -c CONF -p unix:SOCKET -u USER ARG...", output in
+# LOG, started as root (it reads the keys before it drops privileges) and
+# stopped by its PID ($dg_pid) at cleanup. Returns once READY (the socket,
+# or a report file) exists and is not empty; fails after 30 s.
+lab_dg_start()
+{
+	lab_u=$1 lab_c=$2 lab_s=$3 lab_l=$4 lab_r=$5
+	shift 5
+	ip netns exec "$LAB_NETNS" setsid "$DANEGUARD" -f -c "$lab_c" \
+	    -p "unix:$lab_s" -u "$lab_u" "$@" >"$lab_l" 2>&1 &
+	dg_pid=$!
+	lab_at_exit "lab_kill_pid $dg_pid"
+	lab_n=0
+	until [ -S "$lab_r" ] || [ -s "$lab_r" ]; do
+		lab_n=$((lab_n + 1))
+		if [ $lab_n -gt 300 ] || ! lab_pid_alive $dg_pid; then
+			cat "$lab_l" >&2
+			lab_fail "daneguard (PID $dg_pid) made no $lab_r in 30 s"
+		fi
+		sleep 0.1
+	done
+}

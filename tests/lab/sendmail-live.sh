@@ -115,19 +115,8 @@ grep -q "^Xdaneguard, S=local:$LAB_TMP/dg.sock, F=, T=" "$smdir/sendmail.cf" ||
 
 # The milter first, so that sendmail's first sessions go through it. As
 # root with -u nobody: the keys are read before the drop.
-ip netns exec "$LAB_NETNS" setsid "$DANEGUARD" -f -v -c "$conf" \
-    -p "unix:$LAB_TMP/dg.sock" -u nobody >"$LAB_TMP/dg.log" 2>&1 &
-dg_pid=$!
-lab_at_exit "lab_kill_pid $dg_pid"
-n=0
-until [ -S "$LAB_TMP/dg.sock" ]; do
-	n=$((n + 1))
-	if [ $n -gt 100 ] || ! lab_pid_alive $dg_pid; then
-		cat "$LAB_TMP/dg.log"
-		lab_fail "daneguard opened no socket"
-	fi
-	sleep 0.1
-done
+lab_dg_start nobody "$conf" "$LAB_TMP/dg.sock" "$LAB_TMP/dg.log" \
+    "$LAB_TMP/dg.sock" -v
 sm_start sm 127.0.0.1:25 "[::1]:25" 127.0.0.1:2525
 
 # ------------------------------------------------------------ helpers
