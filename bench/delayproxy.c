@@ -213,7 +213,7 @@ udp_relay(void *arg)
 	char buf[65536];
 	socklen_t fl;
 	ssize_t n;
-	int nc = 0, i, timeout;
+	int nc = 0, reuse = 0, i, timeout;
 
 	pfd[0].fd = u->lfd;
 	pfd[0].events = POLLIN;
@@ -248,13 +248,17 @@ udp_relay(void *arg)
 					    from.sin_addr.s_addr)
 						break;
 				if (c == nc) {
-					if (nc == UDP_CLIENTS) {
-						fprintf(stderr, "delayproxy: "
-						    "more than %d UDP clients\n",
-						    UDP_CLIENTS);
-						exit(2);
+					/* A new client (resolvers use a new
+					 * port per query): a socket of its
+					 * own; when all are taken, the oldest
+					 * one's goes. */
+					if (nc < UDP_CLIENTS)
+						nc++;
+					else {
+						c = reuse;
+						reuse = (reuse + 1) % UDP_CLIENTS;
+						close(pfd[c + 1].fd);
 					}
-					nc++;
 					if ((pfd[c + 1].fd = socket(AF_INET,
 					    SOCK_DGRAM, 0)) < 0 ||
 					    connect(pfd[c + 1].fd,
