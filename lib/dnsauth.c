@@ -89,8 +89,12 @@ find_apex(struct dns_ctx *ctx, const char *name, int timeout_ms,
 			continue;
 		default:
 			errbuf_set(err, "%s: cannot find its zone: SOA %s: "
-			    "%s%s%s", name, n, dns_status_name(ans.status),
-			    ans.why ? ": " : "", ans.why ? ans.why : "");
+			    "%s%s%s%s", name, n, dns_status_name(ans.status),
+			    ans.why ? ": " : "", ans.why ? ans.why : "",
+			    ans.status == DNS_TIMEOUT ||
+			    ans.status == DNS_SERVFAIL ? " (is the resolver "
+			    "reachable? see the dns section or "
+			    "--resolver-config)" : "");
 			dns_answer_clear(&ans);
 			goto out;
 		}

@@ -303,7 +303,8 @@ gate_run(const struct options *o, const struct run *r, time_t now)
 	for (i = 0; i < r->nexpects; i++)
 		gate_host(o, r->expects[i], &settings, ctx, fs, now,
 		    r->nexpects > 1, &out, &t);
-	if (fs != NULL && firstseen_save(fs, &err) < 0) {
+	/* Nothing was asked (no zone, no nameserver): nothing to record. */
+	if (fs != NULL && t.servers > 0 && firstseen_save(fs, &err) < 0) {
 		log_warnx("%s", err.msg);
 		worse(&t, EXIT_ERROR);
 	}

@@ -395,6 +395,24 @@ has "healthy: G3 names the DNS as the source" \
     '^G3 .* OK .*record of the DNS'
 cp "$d/check.out" "$d/healthy.out"
 agreement healthy
+
+# The same through a validating resolver we forward to (dns { resolver }),
+# the unbound daemon of the agreement part: libunbound still validates
+# the answers itself, from the same anchor. Its settings file only
+# undoes the built-in NXDOMAIN zone test.
+if [ -n "$UB_PID" ]; then
+	printf 'server:\n\tlocal-zone: "test." nodefault\n' > "$d/fwd.conf"
+	sed "s|resolver_config   = \"$d/ub.conf\"|resolver = \"127.0.0.1\"\\
+  resolver_config = \"$d/fwd.conf\"|" "$d/dg.conf" > "$d/dg-fwd.conf"
+	grep -q 'resolver = "127.0.0.1"' "$d/dg-fwd.conf" ||
+	    lab_fail "cannot make the forwarding configuration"
+	run_check "$d/dg-fwd.conf"
+	R=
+	rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+	rows OK G4 - "$algs"
+	rows OK G7 "TLSA A AAAA" -
+	expect "healthy through a forwarding resolver: OK" 0 "$host" "$R"
+fi
 run_check "$d/dg-probe.conf"
 R=
 rows OK "G1 G2 G3 G5" "$addrs" "$algs"
