@@ -11,7 +11,6 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +31,7 @@ struct dnscache {
 	struct entry *v;
 	size_t n;
 	long retry;
-	struct dns_ctx *ctx[DNSCACHE_WORKERS];
-	size_t nctx;
+	struct dns_ctx *ctx;	/* NULL: no resolver (see noresolver) */
 	char *noresolver;	/* why there is no resolver, or NULL */
 };
 
@@ -50,22 +48,13 @@ int
 dnscache_set_resolver(struct dnscache *c, const char *anchor,
     const char *resolver, const char *config, struct errbuf *err)
 {
-	size_t i;
-
-	for (i = 0; i < c->nctx; i++)
-		dns_ctx_free(c->ctx[i]);
-	c->nctx = 0;
-	for (i = 0; i < DNSCACHE_WORKERS; i++) {
-		if ((c->ctx[i] = dns_ctx_new(anchor, resolver, config,
-		    err)) == NULL) {
-			free(c->noresolver);
-			c->noresolver = xstrdup(err->msg);
-			return -1;
-		}
-		c->nctx++;
-	}
+	dns_ctx_free(c->ctx);
 	free(c->noresolver);
 	c->noresolver = NULL;
+	if ((c->ctx = dns_ctx_new(anchor, resolver, config, err)) == NULL) {
+		c->noresolver = xstrdup(err->msg);
+		return -1;
+	}
 	return 0;
 }
 
@@ -82,8 +71,7 @@ dnscache_free(struct dnscache *c)
 		free(c->v[i].digest);
 	}
 	free(c->v);
-	for (i = 0; i < c->nctx; i++)
-		dns_ctx_free(c->ctx[i]);
+	dns_ctx_free(c->ctx);
 	free(c->noresolver);
 	free(c);
 }
@@ -220,103 +208,43 @@ dnscache_put(struct dnscache *c, const char *name, int rrtype,
 
 /* ------------------------------------------------------------ refresh */
 
-struct job {
-	const struct dnscache_query *q;
-	struct dns_answer ans;
-};
-
-struct work {
-	struct dnscache *c;
-	struct job *jobs;
-	size_t n, next;
-	int timeout_ms;
-	pthread_mutex_t mu;
-};
-
-struct worker {
-	struct work *w;
-	struct dns_ctx *ctx;
-};
-
-static void *
-refresh_worker(void *arg)
-{
-	struct worker *wk = arg;
-	struct work *w = wk->w;
-	size_t i;
-
-	for (;;) {
-		pthread_mutex_lock(&w->mu);
-		i = w->next++;
-		pthread_mutex_unlock(&w->mu);
-		if (i >= w->n)
-			break;
-		/* -1 leaves DNS_ERROR and why in ans: that is the answer. */
-		(void)dns_lookup(wk->ctx, w->jobs[i].q->name,
-		    w->jobs[i].q->rrtype, w->timeout_ms, &w->jobs[i].ans);
-	}
-	return NULL;
-}
-
 size_t
 dnscache_refresh(struct dnscache *c, const struct dnscache_query *q,
     size_t n, int timeout_ms, time_t now)
 {
-	pthread_t tids[DNSCACHE_WORKERS];
-	struct worker wk[DNSCACHE_WORKERS];
-	struct work w;
-	size_t i, k, nj = 0, started = 0, want, changed = 0;
+	struct dns_req *req;
+	size_t i, k, nr = 0, changed = 0;
 
-	memset(&w, 0, sizeof(w));
-	w.jobs = xcalloc(n ? n : 1, sizeof(*w.jobs));
+	req = xcalloc(n ? n : 1, sizeof(*req));
 	for (i = 0; i < n; i++) {
 		if (!dnscache_due(c, q[i].name, q[i].rrtype, now))
 			continue;
 		/* The same name and type twice (two hosts): look up once. */
-		for (k = 0; k < nj; k++)
-			if (w.jobs[k].q->rrtype == q[i].rrtype &&
-			    tlsa_name_equal(w.jobs[k].q->name, q[i].name))
+		for (k = 0; k < nr; k++)
+			if (req[k].rrtype == q[i].rrtype &&
+			    tlsa_name_equal(req[k].name, q[i].name))
 				break;
-		if (k < nj)
+		if (k < nr)
 			continue;
-		w.jobs[nj].q = &q[i];
-		dns_answer_init(&w.jobs[nj].ans);
-		nj++;
+		req[nr].name = q[i].name;
+		req[nr].rrtype = q[i].rrtype;
+		dns_answer_init(&req[nr].ans);
+		nr++;
 	}
-	if (nj == 0) {
-		free(w.jobs);
-		return 0;
-	}
-	if (c->nctx == 0) {
-		for (i = 0; i < nj; i++) {
-			w.jobs[i].ans.why = xasprintf("no resolver: %s",
+	if (nr > 0 && c->ctx == NULL) {
+		for (i = 0; i < nr; i++)
+			req[i].ans.why = xasprintf("no resolver: %s",
 			    c->noresolver != NULL ? c->noresolver :
 			    "not configured");
-		}
-	} else {
-		w.c = c;
-		w.n = nj;
-		w.timeout_ms = timeout_ms;
-		pthread_mutex_init(&w.mu, NULL);
-		want = nj < c->nctx ? nj : c->nctx;
-		for (i = 0; i < want; i++) {
-			wk[i].w = &w;
-			wk[i].ctx = c->ctx[i];
-			if (i > 0 && pthread_create(&tids[i], NULL,
-			    refresh_worker, &wk[i]) != 0)
-				break;
-			started = i + 1;
-		}
-		/* This thread is worker 0 (and all of them without threads). */
-		refresh_worker(&wk[0]);
-		for (i = 1; i < started; i++)
-			pthread_join(tids[i], NULL);
-		pthread_mutex_destroy(&w.mu);
+	} else if (nr > 0) {
+		/* All at once, one deadline; a DNS_ERROR with its why is an
+		 * answer too. */
+		(void)dns_lookup_many(c->ctx, req, nr, timeout_ms);
 	}
-	for (i = 0; i < nj; i++)
-		changed += (size_t)dnscache_put(c, w.jobs[i].q->name,
-		    w.jobs[i].q->rrtype, &w.jobs[i].ans, now);
-	free(w.jobs);
+	for (i = 0; i < nr; i++)
+		changed += (size_t)dnscache_put(c, req[i].name,
+		    req[i].rrtype, &req[i].ans, now);
+	free(req);
 	return changed;
 }
 

@@ -4,9 +4,8 @@
  * kept until their TTL runs out; and the G7 verdict on each answer.
  *
  * Lookups run only in the guard's thread (never in a milter callback),
- * several at once: dnscache_refresh hands the due queries to up to
- * DNSCACHE_WORKERS threads, each with a resolver context of its own (a
- * dns ctx serialises its callers), and each lookup has its own deadline.
+ * all due queries at once on one resolver context (dns_lookup_many),
+ * under one deadline.
  * An answer is kept until its TTL expires (at least DNSCACHE_TTL_MIN, at
  * most DNSCACHE_TTL_MAX seconds); a failure (SERVFAIL, timeout, bogus, a
  * local error) is tried again after the cache's retry interval, so a
@@ -27,7 +26,6 @@
 #include "errbuf.h"
 #include "guard.h"
 
-#define DNSCACHE_WORKERS	4
 #define DNSCACHE_TTL_MIN	5
 #define DNSCACHE_TTL_MAX	86400
 
@@ -45,8 +43,9 @@ struct dnscache_query {
 struct dnscache *dnscache_new(long retry);
 
 /*
- * Give c its resolver contexts (dns_ctx_new with these settings, one per
- * worker). Returns 0, or -1 with err naming the file or address at fault.
+ * Give c its resolver context (dns_ctx_new with these settings; a former
+ * one is freed). Returns 0, or -1 with err naming the file or address at
+ * fault (c then has no resolver: lookups answer DNS_ERROR with why).
  */
 int dnscache_set_resolver(struct dnscache *c, const char *anchor,
     const char *resolver, const char *config, struct errbuf *err);
