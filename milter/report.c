@@ -294,7 +294,9 @@ report_json(const struct report *r)
 		for (v = 0; v < STATS_TLS_N; v++)
 			buf_printf(&b, "%s\"%s\": %lu", v ? ", " : "",
 			    report_tls_names[v], l->versions[v]);
-		buf_puts(&b, "}}");
+		buf_puts(&b, "}, \"daemon\": ");
+		json_str(&b, l->name);
+		buf_printf(&b, ", \"no_starttls\": %lu}", l->no_starttls);
 	}
 	buf_puts(&b, r->nlisteners ? "\n  ]\n}\n" : "]\n}\n");
 	return buf_take(&b);
@@ -427,6 +429,15 @@ report_prom(const struct report *r)
 				buf_printf(&b, "} %lu\n",
 				    r->listeners[i].versions[v]);
 			}
+		prom_head(&b, "daneguard_no_starttls_sessions_total",
+		    "counter", "Sessions through a sendmail daemon with "
+		    "STARTTLS switched off ({daemon_flags} S, M=S), per "
+		    "listener.");
+		for (i = 0; i < r->nlisteners; i++) {
+			buf_puts(&b, "daneguard_no_starttls_sessions_total{");
+			prom_listener(&b, &r->listeners[i]);
+			buf_printf(&b, "} %lu\n", r->listeners[i].no_starttls);
+		}
 	}
 	return buf_take(&b);
 }

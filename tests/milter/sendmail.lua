@@ -107,6 +107,7 @@ local want = {
 	'{"addr": "192.0.2.1", "port": 25, "sessions": 1, "tls": 0, "plaintext": 1,',
 	'{"addr": "2001:db8::25", "port": 465, "sessions": 1, "tls": 1, "plaintext": 0, "versions": {"TLSv1.0": 0, "TLSv1.1": 0, "TLSv1.2": 1,',
 	'{"addr": "127.0.0.1", "port": 25, "sessions": 1, "tls": 1, "plaintext": 0, "versions": {"TLSv1.0": 1,',
+	'"port": 25, "sessions": 1, "tls": 0, "plaintext": 1, "versions": {"TLSv1.0": 0, "TLSv1.1": 0, "TLSv1.2": 0, "TLSv1.3": 0, "other": 0}, "daemon": "MTA", "no_starttls": 1}',
 	'{"check": "G1", "host": "", "addr": "192.0.2.1:25", "alg": "", "state": "CRITICAL", "reason": "sendmail daemon MTA on 192.0.2.1:25 offers no STARTTLS to anyone',
 	'{"check": "G6", "host": "", "addr": "", "alg": "", "client": "192.0.2.77", "state": "CRITICAL", "reason": "STARTTLS withheld from client 192.0.2.77 on every sendmail listener: ' .. dir .. '/access:3 has \\"Srv_Features:192.0.2.77 S\\"',
 }

@@ -116,6 +116,8 @@ test_prom(void **state)
 	l[0].tls = 3;
 	l[0].plaintext = 2;
 	l[0].versions[STATS_TLS_1_3] = 3;
+	l[0].no_starttls = 1;
+	snprintf(l[0].name, sizeof(l[0].name), "MTA-v6");
 	r.listeners = xmalloc(sizeof(l));
 	memcpy(r.listeners, l, sizeof(l));
 	r.nlisteners = 1;
@@ -135,11 +137,15 @@ test_prom(void **state)
 	    "\"[::1]:25\",tls=\"no\"} 2\n"));
 	assert_non_null(strstr(p, "\ndaneguard_tls_sessions_total{listener="
 	    "\"[::1]:25\",version=\"TLSv1.3\"} 3\n"));
+	assert_non_null(strstr(p, "\ndaneguard_no_starttls_sessions_total{"
+	    "listener=\"[::1]:25\"} 1\n"));
 	free(p);
 	/* status.json with a listener: complete, and ends in a newline. */
 	p = report_json(&r);
 	assert_non_null(strstr(p, "\"addr\": \"::1\", \"port\": 25, "
 	    "\"sessions\": 5"));
+	assert_non_null(strstr(p, "\"TLSv1.3\": 3, \"other\": 0}, "
+	    "\"daemon\": \"MTA-v6\", \"no_starttls\": 1}"));
 	assert_true(strlen(p) > 7);
 	assert_string_equal(p + strlen(p) - 7, "\n  ]\n}\n");
 	free(p);
