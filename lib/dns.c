@@ -36,6 +36,7 @@ struct dns_ctx {
 	FILE *devnull;		/* libunbound's log: library code never prints */
 	pthread_mutex_t lock;
 	struct dns_query *abandoned;
+	char *settings;		/* "trust anchor FILE, resolver_config FILE" */
 };
 
 const char *
@@ -104,6 +105,16 @@ dns_ctx_new(const char *anchor, const char *resolver, const char *config,
 		    ub_strerror(rc));
 		goto fail;
 	}
+	/* libunbound says "syntax error" for a file it cannot open. */
+	if (config != NULL && (fp = fopen(config, "r")) == NULL) {
+		errbuf_set(err, "%s: cannot read: %s", config,
+		    strerror(errno));
+		goto fail;
+	}
+	if (fp != NULL) {
+		fclose(fp);
+		fp = NULL;
+	}
 	if (config != NULL && (rc = ub_ctx_config(ctx->ub, config)) != 0) {
 		errbuf_set(err, "%s: %s%s", config, ub_strerror(rc),
 		    rc == UB_SYNTAX ? " (check it with unbound-checkconf)" : "");
@@ -131,6 +142,9 @@ dns_ctx_new(const char *anchor, const char *resolver, const char *config,
 		    "optionally ip@port)", resolver, ub_strerror(rc));
 		goto fail;
 	}
+	ctx->settings = xasprintf("%s%s%s%s%s", anchor ? "trust anchor " : "",
+	    anchor ? anchor : "", anchor && config ? ", " : "",
+	    config ? "resolver_config " : "", config ? config : "");
 	return ctx;
 fail:
 	dns_ctx_free(ctx);
@@ -155,7 +169,27 @@ dns_ctx_free(struct dns_ctx *ctx)
 	if (ctx->devnull != NULL)
 		fclose(ctx->devnull);
 	pthread_mutex_destroy(&ctx->lock);
+	free(ctx->settings);
 	free(ctx);
+}
+
+int
+dns_ctx_ready(struct dns_ctx *ctx, struct errbuf *err)
+{
+	int rc;
+
+	/* Removing a zone that is not there does nothing, but finalises
+	 * the context: the trust anchors are parsed now. */
+	pthread_mutex_lock(&ctx->lock);
+	rc = ub_ctx_zone_remove(ctx->ub, "daneguard-ready.invalid.");
+	pthread_mutex_unlock(&ctx->lock);
+	if (rc != 0) {
+		errbuf_set(err, "cannot start the resolver: %s (check %s)",
+		    ub_strerror(rc), ctx->settings[0] != '\0' ? ctx->settings :
+		    "the dns settings");
+		return -1;
+	}
+	return 0;
 }
 
 int

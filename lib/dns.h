@@ -88,6 +88,15 @@ struct dns_ctx;
 struct dns_ctx *dns_ctx_new(const char *anchor, const char *resolver,
     const char *config, struct errbuf *err);
 
+/*
+ * Make ctx ready now rather than at its first lookup, so that a trust
+ * anchor file libunbound cannot use is reported at start (dns_ctx_new
+ * only sees whether it can be read). No option can be set afterwards
+ * (dns_ctx_set_stub included). Returns 0, or -1 with err naming the
+ * settings to check.
+ */
+int dns_ctx_ready(struct dns_ctx *ctx, struct errbuf *err);
+
 /* Free ctx, cancelling whatever is still pending. NULL is allowed. */
 void dns_ctx_free(struct dns_ctx *ctx);
 

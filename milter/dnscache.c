@@ -51,7 +51,10 @@ dnscache_set_resolver(struct dnscache *c, const char *anchor,
 	dns_ctx_free(c->ctx);
 	free(c->noresolver);
 	c->noresolver = NULL;
-	if ((c->ctx = dns_ctx_new(anchor, resolver, config, err)) == NULL) {
+	if ((c->ctx = dns_ctx_new(anchor, resolver, config, err)) == NULL ||
+	    dns_ctx_ready(c->ctx, err) < 0) {
+		dns_ctx_free(c->ctx);
+		c->ctx = NULL;
 		c->noresolver = xstrdup(err->msg);
 		return -1;
 	}

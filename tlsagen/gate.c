@@ -295,7 +295,7 @@ gate_run(const struct options *o, const struct run *r, time_t now)
 	}
 
 	if ((ctx = dns_ctx_new(settings.anchor, settings.resolver,
-	    settings.config, &err)) == NULL) {
+	    settings.config, &err)) == NULL || dns_ctx_ready(ctx, &err) < 0) {
 		log_warnx("%s", err.msg);
 		t.status = EXIT_ERROR;
 		goto out;

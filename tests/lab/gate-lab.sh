@@ -264,8 +264,14 @@ bad "--timeout" --check --dns --timeout 0 -H $HOST "$c"
 bad "--dns is only used with --check" --dns -H $HOST "$c"
 bad "not both" --check --dns --zone "$d/v1" -H $HOST "$c"
 bad "--state is only used" --state "$d/s" -H $HOST "$c"
-bad "$d/nonexistent.conf" --check --dns --resolver-config \
+bad "$d/nonexistent.conf: cannot read" --check --dns --resolver-config \
     "$d/nonexistent.conf" -H $HOST "$c"
+# A trust anchor libunbound cannot parse: said before any lookup.
+echo "not a trust anchor" > "$d/junk.anchor"
+printf 'dns {\n  trust_anchor_file = "%s"\n  resolver_config = "%s"\n}\nhost "%s" {\n  cert "rsa" { chain = "%s" }\n}\n' \
+    "$d/junk.anchor" "$d/ub.conf" "$HOST" "$c" > "$d/junk.conf"
+bad "cannot start the resolver: .*check trust anchor $d/junk.anchor" \
+    --check --dns -c "$d/junk.conf"
 mkdir -p "$d/statedir"
 bad "$d/statedir" --check --dns --resolver-config "$d/ub.conf" \
     --state "$d/statedir" -H $HOST "$c"

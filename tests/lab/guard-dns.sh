@@ -420,6 +420,25 @@ rows OK G7 TLSA -
 expect "healthy with a probe list: OK, no A/AAAA lookups" 0 "$host" "$R"
 hasnt "probe list: no G7 A row" '^G7 +[^ ]+ +A '
 
+# A trust anchor libunbound cannot use: "daneguard -n" says so (and the
+# daemon would not start), instead of G7 UNKNOWN forever.
+echo "not a trust anchor" > "$d/junk.anchor"
+sed "s|trust_anchor_file = \".*\"|trust_anchor_file = \"$d/junk.anchor\"|" \
+    "$d/dg.conf" > "$d/dg-junk.conf"
+checks=$((checks + 1))
+if "$DANEGUARD" -n -c "$d/dg-junk.conf" >"$d/n.out" 2>&1; then
+	fails=$((fails + 1))
+	echo "FAIL  daneguard -n accepts a junk trust anchor:"
+	sed 's/^/      | /' "$d/n.out"
+elif grep -q "cannot start the resolver: .*$d/junk.anchor" "$d/n.out"; then
+	echo "ok    daneguard -n names the unusable trust anchor"
+	sed 's/^/      | /' "$d/n.out"
+else
+	fails=$((fails + 1))
+	echo "FAIL  daneguard -n on a junk trust anchor:"
+	sed 's/^/      | /' "$d/n.out"
+fi
+
 # 2. the RSA record names another key (zone re-signed)
 serve "$d/wrong.signed"
 run_check "$d/dg.conf"
