@@ -11,12 +11,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <unbound.h>
 
@@ -78,12 +80,23 @@ dns_answer_clear(struct dns_answer *ans)
 	dns_answer_init(ans);
 }
 
+/* 0 if path opens for reading, else -1 with errno set. */
+static int
+readable(const char *path)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 struct dns_ctx *
 dns_ctx_new(const char *anchor, const char *resolver, const char *config,
     struct errbuf *err)
 {
 	struct dns_ctx *ctx;
-	FILE *fp = NULL;
 	int rc;
 
 	ctx = xcalloc(1, sizeof(*ctx));
@@ -106,14 +119,10 @@ dns_ctx_new(const char *anchor, const char *resolver, const char *config,
 		goto fail;
 	}
 	/* libunbound says "syntax error" for a file it cannot open. */
-	if (config != NULL && (fp = fopen(config, "r")) == NULL) {
+	if (config != NULL && readable(config) < 0) {
 		errbuf_set(err, "%s: cannot read: %s", config,
 		    strerror(errno));
 		goto fail;
-	}
-	if (fp != NULL) {
-		fclose(fp);
-		fp = NULL;
 	}
 	if (config != NULL && (rc = ub_ctx_config(ctx->ub, config)) != 0) {
 		errbuf_set(err, "%s: %s%s", config, ub_strerror(rc),
@@ -123,14 +132,12 @@ dns_ctx_new(const char *anchor, const char *resolver, const char *config,
 	if (anchor == NULL && config == NULL)
 		anchor = DNS_DEFAULT_ANCHOR;
 	/* libunbound reads the file only at the first lookup: say it now. */
-	if (anchor != NULL && (fp = fopen(anchor, "r")) == NULL) {
+	if (anchor != NULL && readable(anchor) < 0) {
 		errbuf_set(err, "%s: cannot read trust anchor: %s%s", anchor,
 		    strerror(errno), strcmp(anchor, DNS_DEFAULT_ANCHOR) == 0 ?
 		    " (Debian package dns-root-data)" : "");
 		goto fail;
 	}
-	if (fp != NULL)
-		fclose(fp);
 	if (anchor != NULL && (rc = ub_ctx_add_ta_file(ctx->ub, anchor)) != 0) {
 		errbuf_set(err, "%s: cannot load trust anchor: %s%s", anchor,
 		    ub_strerror(rc), strcmp(anchor, DNS_DEFAULT_ANCHOR) == 0 ?

@@ -24,7 +24,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,76 +41,9 @@
 #include "expect.h"
 #include "match.h"
 #include "probe.h"
+#include "probepool.h"
 #include "tlsa.h"
 #include "xalloc.h"
-
-/* Most probes running at once: 16 listeners x 2 algorithms in one round. */
-#define CHECKS_THREADS_MAX	32
-
-/* ------------------------------------------------------------ probes */
-
-struct job {
-	struct probe_params params;
-	struct probe_result res;
-	size_t host;		/* index into the sweep's hosts */
-	const char *alg;	/* family forced, or NULL */
-	const char *client;	/* G6 */
-};
-
-struct pool {
-	struct job *jobs;
-	size_t n, next;
-	pthread_mutex_t mu;
-};
-
-static void *
-pool_worker(void *arg)
-{
-	struct pool *p = arg;
-	size_t i;
-
-	for (;;) {
-		pthread_mutex_lock(&p->mu);
-		i = p->next++;
-		pthread_mutex_unlock(&p->mu);
-		if (i >= p->n)
-			break;
-		if (probe_run(&p->jobs[i].params, &p->jobs[i].res) < 0 &&
-		    p->jobs[i].res.detail[0] == '\0')
-			snprintf(p->jobs[i].res.detail,
-			    sizeof(p->jobs[i].res.detail), "bad probe "
-			    "parameters");
-	}
-	return NULL;
-}
-
-/* Run every job, at most CHECKS_THREADS_MAX at a time. */
-static void
-pool_run(struct job *jobs, size_t n)
-{
-	pthread_t tids[CHECKS_THREADS_MAX];
-	struct pool p;
-	size_t i, started = 0, want;
-
-	if (n == 0)
-		return;
-	p.jobs = jobs;
-	p.n = n;
-	p.next = 0;
-	pthread_mutex_init(&p.mu, NULL);
-	want = n < CHECKS_THREADS_MAX ? n : CHECKS_THREADS_MAX;
-	for (i = 0; i < want; i++) {
-		if (pthread_create(&tids[i], NULL, pool_worker, &p) != 0)
-			break;
-		started++;
-	}
-	/* Without any thread (resource limits) the jobs still run, here. */
-	if (started == 0)
-		pool_worker(&p);
-	for (i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	pthread_mutex_destroy(&p.mu);
-}
 
 /* ------------------------------------------------------------ a sweep */
 
@@ -253,7 +185,7 @@ same_leaf(X509 *a, X509 *b)
 }
 
 static void
-eval_g3(struct report *out, struct hostwork *hw, const struct job *j)
+eval_g3(struct report *out, struct hostwork *hw, const struct probe_job *j)
 {
 	const char *host = checks_host_name(hw->h);
 	struct match_result mr;
@@ -262,7 +194,7 @@ eval_g3(struct report *out, struct hostwork *hw, const struct job *j)
 	int m;
 
 	if (hw->pub == NULL) {
-		report_add(out, "G3", host, j->params.addr, j->alg, NULL,
+		report_add(out, "G3", host, j->params.addr, j->params.alg, NULL,
 		    GUARD_UNKNOWN, "no published set to match against: %s",
 		    hw->puberr);
 		return;
@@ -274,21 +206,21 @@ eval_g3(struct report *out, struct hostwork *hw, const struct job *j)
 			    sizeof(type));
 		else
 			snprintf(type, sizeof(type), "a");
-		report_add(out, "G3", host, j->params.addr, j->alg, NULL,
+		report_add(out, "G3", host, j->params.addr, j->params.alg, NULL,
 		    GUARD_OK, "served chain matched by %s record of %s at "
 		    "depth %d", type, hw->pubname, mr.depth);
 	} else if (m == 0)
-		report_add(out, "G3", host, j->params.addr, j->alg, NULL,
+		report_add(out, "G3", host, j->params.addr, j->params.alg, NULL,
 		    GUARD_CRITICAL, "no record of %s at %s matches the "
 		    "served %s chain (%s): DANE senders cannot deliver",
 		    hw->pubname, hw->owner, j->res.alg, mr.reason);
 	else
-		report_add(out, "G3", host, j->params.addr, j->alg, NULL,
+		report_add(out, "G3", host, j->params.addr, j->params.alg, NULL,
 		    GUARD_UNKNOWN, "cannot match: %s", err.msg);
 }
 
 static void
-eval_g5(struct report *out, struct hostwork *hw, const struct job *j,
+eval_g5(struct report *out, struct hostwork *hw, const struct probe_job *j,
     const struct alg *a)
 {
 	const char *host = checks_host_name(hw->h);
@@ -296,7 +228,7 @@ eval_g5(struct report *out, struct hostwork *hw, const struct job *j,
 	X509 *served, *disk;
 
 	if (a->cert == NULL || a->cert->chain == NULL) {
-		report_add(out, "G5", host, j->params.addr, j->alg, NULL,
+		report_add(out, "G5", host, j->params.addr, j->params.alg, NULL,
 		    GUARD_UNKNOWN, "chain on disk not loaded: %s",
 		    hw->experr[0] ? hw->experr : "no chain file");
 		return;
@@ -304,14 +236,14 @@ eval_g5(struct report *out, struct hostwork *hw, const struct job *j,
 	served = sk_X509_value(j->res.chain, 0);
 	disk = certkey_chain_leaf(a->cert->chain);
 	if (same_leaf(served, disk)) {
-		report_add(out, "G5", host, j->params.addr, j->alg, NULL,
+		report_add(out, "G5", host, j->params.addr, j->params.alg, NULL,
 		    GUARD_OK, "served leaf is the one in %s",
 		    a->cert->chain->path);
 		return;
 	}
 	cert_fp(served, fs, sizeof(fs));
 	cert_fp(disk, fd, sizeof(fd));
-	report_add(out, "G5", host, j->params.addr, j->alg, NULL,
+	report_add(out, "G5", host, j->params.addr, j->params.alg, NULL,
 	    GUARD_CRITICAL, "served leaf (sha256 %s...) differs from %s "
 	    "(sha256 %s...): deployed but not reloaded, or reloaded from a "
 	    "stale path", fs, a->cert->chain->path, fd);
@@ -319,7 +251,7 @@ eval_g5(struct report *out, struct hostwork *hw, const struct job *j,
 
 /* G1, G2, G3, G5 of one probe. */
 static void
-eval_probe(struct report *out, struct hostwork *hw, const struct job *j,
+eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
     const struct alg *a)
 {
 	const struct probe_result *r = &j->res;
@@ -336,65 +268,65 @@ eval_probe(struct report *out, struct hostwork *hw, const struct job *j,
 	case PROBE_NO_XCLIENT:
 		/* Past STARTTLS, the offer itself was seen. */
 		if (r->step >= PROBE_STEP_HANDSHAKE) {
-			report_add(out, "G1", host, addr, j->alg, NULL,
+			report_add(out, "G1", host, addr, j->params.alg, NULL,
 			    GUARD_OK, "STARTTLS offered and accepted");
-			report_add(out, "G2", host, addr, j->alg, NULL,
+			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_UNKNOWN, "%s at %s: %s", st, step,
 			    r->detail);
 		} else {
-			report_add(out, "G1", host, addr, j->alg, NULL,
+			report_add(out, "G1", host, addr, j->params.alg, NULL,
 			    GUARD_UNKNOWN, "%s at %s: %s", st, step,
 			    r->detail);
-			report_add(out, "G2", host, addr, j->alg, NULL,
+			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_UNKNOWN, "not tested: %s at %s", st, step);
 		}
 		skip = st;
 		break;
 	case PROBE_NO_STARTTLS:
 	case PROBE_STARTTLS_REFUSED:
-		report_add(out, "G1", host, addr, j->alg, NULL,
+		report_add(out, "G1", host, addr, j->params.alg, NULL,
 		    GUARD_CRITICAL, "%s", r->detail[0] ? r->detail :
 		    r->status == PROBE_NO_STARTTLS ?
 		    "EHLO does not advertise STARTTLS" :
 		    "STARTTLS refused");
-		report_add(out, "G2", host, addr, j->alg, NULL,
+		report_add(out, "G2", host, addr, j->params.alg, NULL,
 		    GUARD_UNKNOWN, "not tested: no STARTTLS");
 		skip = "no STARTTLS";
 		break;
 	case PROBE_TLS_FAILED:
-		report_add(out, "G1", host, addr, j->alg, NULL, GUARD_OK,
+		report_add(out, "G1", host, addr, j->params.alg, NULL, GUARD_OK,
 		    "STARTTLS offered and accepted");
-		report_add(out, "G2", host, addr, j->alg, NULL,
-		    GUARD_CRITICAL, "no TLS handshake with %s: %s", j->alg,
+		report_add(out, "G2", host, addr, j->params.alg, NULL,
+		    GUARD_CRITICAL, "no TLS handshake with %s: %s", j->params.alg,
 		    r->detail);
 		skip = "no handshake";
 		break;
 	case PROBE_TLS_OLD:
-		report_add(out, "G1", host, addr, j->alg, NULL, GUARD_OK,
+		report_add(out, "G1", host, addr, j->params.alg, NULL, GUARD_OK,
 		    "STARTTLS offered and accepted");
 		if (r->detail[0] != '\0')
-			report_add(out, "G2", host, addr, j->alg, NULL,
+			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_CRITICAL, "%s", r->detail);
 		else
-			report_add(out, "G2", host, addr, j->alg, NULL,
+			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_CRITICAL, "handshake only at %s (TLS 1.2 "
 			    "or later required)", r->version[0] ?
 			    r->version : "TLS < 1.2");
 		g1 = 1;
 		break;
 	case PROBE_OK:
-		report_add(out, "G1", host, addr, j->alg, NULL, GUARD_OK,
+		report_add(out, "G1", host, addr, j->params.alg, NULL, GUARD_OK,
 		    "STARTTLS offered and accepted");
-		if (j->alg != NULL && !family_is(r->alg, j->alg)) {
-			report_add(out, "G2", host, addr, j->alg, NULL,
+		if (j->params.alg != NULL && !family_is(r->alg, j->params.alg)) {
+			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_CRITICAL, "asked for %s, the server "
-			    "answered with %s: no %s chain served", j->alg,
+			    "answered with %s: no %s chain served", j->params.alg,
 			    r->alg[0] ? r->alg : "another algorithm",
-			    j->alg);
+			    j->params.alg);
 			skip = "algorithm not served";
 			break;
 		}
-		report_add(out, "G2", host, addr, j->alg, NULL, GUARD_OK,
+		report_add(out, "G2", host, addr, j->params.alg, NULL, GUARD_OK,
 		    "%s %s, %s", r->version, r->cipher, r->alg);
 		g1 = 1;
 		break;
@@ -404,9 +336,9 @@ eval_probe(struct report *out, struct hostwork *hw, const struct job *j,
 		skip = "no chain captured";
 	}
 	if (!g1) {
-		report_add(out, "G3", host, addr, j->alg, NULL,
+		report_add(out, "G3", host, addr, j->params.alg, NULL,
 		    GUARD_UNKNOWN, "not tested: %s", skip);
-		report_add(out, "G5", host, addr, j->alg, NULL,
+		report_add(out, "G5", host, addr, j->params.alg, NULL,
 		    GUARD_UNKNOWN, "not tested: %s", skip);
 		return;
 	}
@@ -662,7 +594,7 @@ checks_sweep(const struct conf *conf, const char *helo,
 	struct hostwork *hws;
 	struct tlsa_set zone;
 	struct errbuf err;
-	struct job *jobs = NULL;
+	struct probe_job *jobs = NULL;
 	size_t i, k, a, n = 0, nj;
 	int zone_ok = 0;
 	time_t now = time(NULL);
@@ -688,17 +620,15 @@ checks_sweep(const struct conf *conf, const char *helo,
 	for (i = 0; i < conf->nhosts; i++)
 		for (k = 0; k < hws[i].naddrs; k++)
 			for (a = 0; a < hws[i].nalgs; a++) {
-				struct job *j = &jobs[nj++];
+				struct probe_job *j = &jobs[nj++];
 
-				j->host = i;
-				j->alg = hws[i].algs[a].family;
 				j->params.addr = hws[i].addrs[k];
 				j->params.port = conf->hosts[i].port;
 				j->params.helo = helo;
-				j->params.alg = j->alg;
+				j->params.alg = hws[i].algs[a].family;
 				j->params.timeout_ms = checks_timeout_ms(conf);
 			}
-	pool_run(jobs, nj);
+	probepool_run(jobs, nj);
 
 	nj = 0;
 	for (i = 0; i < conf->nhosts; i++) {
@@ -726,81 +656,4 @@ checks_sweep(const struct conf *conf, const char *helo,
 		hostwork_done(&hws[i]);
 	free(hws);
 	tlsa_set_free(&zone);
-}
-
-/* ------------------------------------------------------------ G6 */
-
-void
-checks_g6(const struct conf *conf, const struct dnscache *dns,
-    const char *helo, const struct checks_g6_target *t, size_t n,
-    struct report *out)
-{
-	struct job *jobs;
-	size_t i;
-
-	if (n == 0)
-		return;
-	jobs = xcalloc(n, sizeof(*jobs));
-	for (i = 0; i < n; i++) {
-		jobs[i].params.addr = t[i].listener;
-		jobs[i].params.port = t[i].port;
-		jobs[i].params.helo = helo;
-		jobs[i].params.alg = NULL;
-		jobs[i].params.xclient = t[i].client;
-		jobs[i].params.timeout_ms = checks_timeout_ms(conf);
-	}
-	pool_run(jobs, n);
-	for (i = 0; i < n; i++) {
-		const struct probe_result *r = &jobs[i].res;
-		const struct conf_host *h = checks_host_dns(conf, dns,
-		    t[i].listener, t[i].port);
-		const char *host = h != NULL ? checks_host_name(h) : "";
-		char lst[80];
-
-		/* The port belongs to the key: 25 and 587 often share an address. */
-		if (strchr(t[i].listener, ':') != NULL)
-			snprintf(lst, sizeof(lst), "[%s]:%u", t[i].listener,
-			    t[i].port);
-		else
-			snprintf(lst, sizeof(lst), "%s:%u", t[i].listener,
-			    t[i].port);
-		switch (r->status) {
-		case PROBE_NO_STARTTLS:
-		case PROBE_STARTTLS_REFUSED:
-			report_add(out, "G6", host, lst, NULL,
-			    t[i].client, GUARD_CRITICAL, "STARTTLS withheld "
-			    "from client %s on listener %s: %s",
-			    t[i].client, lst, r->detail);
-			break;
-		case PROBE_NO_XCLIENT:
-			report_add(out, "G6", host, lst, NULL,
-			    t[i].client, GUARD_UNKNOWN, "cannot impersonate "
-			    "%s: %s (authorise the guard's address, e.g. "
-			    "Postfix smtpd_authorized_xclient_hosts, or set "
-			    "xclient = no)", t[i].client, r->detail);
-			break;
-		case PROBE_UNREACHABLE:
-		case PROBE_TIMEOUT:
-		case PROBE_PROTOCOL:
-			if (r->step < PROBE_STEP_HANDSHAKE) {
-				report_add(out, "G6", host, lst,
-				    NULL, t[i].client, GUARD_UNKNOWN,
-				    "%s at %s: %s",
-				    probe_status_name(r->status),
-				    probe_step_name(r->step), r->detail);
-				break;
-			}
-			/* STARTTLS was accepted: it was offered. */
-			/* FALLTHROUGH */
-		case PROBE_OK:
-		case PROBE_TLS_FAILED:
-		case PROBE_TLS_OLD:
-			report_add(out, "G6", host, lst, NULL,
-			    t[i].client, GUARD_OK, "STARTTLS offered to "
-			    "client %s on listener %s", t[i].client, lst);
-			break;
-		}
-		probe_result_clear(&jobs[i].res);
-	}
-	free(jobs);
 }

@@ -22,17 +22,6 @@
 #include "stats.h"
 
 static void
-listener_name(const struct stats_listener *l, char *buf, size_t len)
-{
-	if (l->addr[0] == '\0')
-		snprintf(buf, len, "*:%u", l->port);
-	else if (strchr(l->addr, ':') != NULL)
-		snprintf(buf, len, "[%s]:%u", l->addr, l->port);
-	else
-		snprintf(buf, len, "%s:%u", l->addr, l->port);
-}
-
-static void
 add_g1(const struct conf *conf, struct report *r)
 {
 	const struct conf_host *h;
@@ -46,7 +35,7 @@ add_g1(const struct conf *conf, struct report *r)
 		if (l->no_starttls == 0)
 			continue;
 		h = checks_host_of(conf, l->addr, l->port);
-		listener_name(l, lst, sizeof(lst));
+		report_listener(l->addr, l->port, lst, sizeof(lst));
 		if (l->name[0] != '\0')
 			snprintf(daemon, sizeof(daemon), "daemon %s", l->name);
 		else

@@ -300,15 +300,6 @@ guard_write(void)
 	}
 }
 
-static void
-listener_name(const char *addr, unsigned port, char *buf, size_t len)
-{
-	if (strchr(addr, ':') != NULL)
-		snprintf(buf, len, "[%s]:%u", addr, port);
-	else
-		snprintf(buf, len, "%s:%u", addr, port);
-}
-
 /*
  * G6 without XCLIENT: the plaintext share per listener, as OK with the
  * figures. Not WARNING: many honest senders still send without TLS, so a
@@ -328,7 +319,7 @@ guard_g6_shares(struct report *r)
 		const struct stats_listener *l = &r->listeners[i];
 
 		h = checks_host_dns(guard.conf, guard.dns, l->addr, l->port);
-		listener_name(l->addr, l->port, lst, sizeof(lst));
+		report_listener(l->addr, l->port, lst, sizeof(lst));
 		report_add(r, "G6", h != NULL && h->name ? h->name : "",
 		    lst, NULL, NULL, GUARD_OK, "%lu of %lu sessions in "
 		    "plaintext (%.1f%%) since start; without XCLIENT "

@@ -346,15 +346,23 @@ prom_item_labels(struct buf *b, const struct report_item *it)
 	buf_puts(b, "}");
 }
 
+void
+report_listener(const char *addr, unsigned port, char *buf, size_t len)
+{
+	if (addr[0] == '\0')
+		snprintf(buf, len, "*:%u", port);
+	else if (strchr(addr, ':') != NULL)
+		snprintf(buf, len, "[%s]:%u", addr, port);
+	else
+		snprintf(buf, len, "%s:%u", addr, port);
+}
+
 static void
 prom_listener(struct buf *b, const struct stats_listener *l)
 {
 	char lst[STATS_ADDR_MAX + 16];
 
-	if (strchr(l->addr, ':') != NULL)
-		snprintf(lst, sizeof(lst), "[%s]:%u", l->addr, l->port);
-	else
-		snprintf(lst, sizeof(lst), "%s:%u", l->addr, l->port);
+	report_listener(l->addr, l->port, lst, sizeof(lst));
 	prom_label(b, "listener", lst, 1);
 }
 

@@ -69,6 +69,13 @@ enum guard_state report_worst(const struct report *r);
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
 const char *report_state_name(enum guard_state state);
 
+/*
+ * A listener as the reports name it: "127.0.0.1:25", "[::1]:25", and
+ * "*:25" when the MTA gave no address (a daemon bound to all of them).
+ */
+void report_listener(const char *addr, unsigned port, char *buf,
+    size_t len);
+
 /* The whole status.json / metrics.prom text, malloc'd. */
 char *report_json(const struct report *r);
 char *report_prom(const struct report *r);
