@@ -67,18 +67,8 @@ probe_interval = 300
 probe_timeout  = 5
 xclient        = yes
 tlsa_file      = "$LAB_TMP/published.zone"
-
-host "$host" {
-  port     = 25
-  ttl      = 3600
-  rollover = "current+next"
-  probe    = { "127.0.0.1", "::1" }
-  cert "rsa"   { chain = "$disk/rsa-chain.pem"   key = "$disk/rsa.key"
-                 next_key = "$disk/rsa-next.key" }
-  cert "ecdsa" { chain = "$disk/ecdsa-chain.pem" key = "$disk/ecdsa.key"
-                 next_key = "$disk/ecdsa-next.key" }
-}
 EOF
+lab_dg_host "$host" "$disk" >> "$conf"
 # Private keys as deployed: root only. The daemon reads them before it
 # drops to nobody; its later sweeps reread the chains without them.
 chmod 600 "$disk"/*.key

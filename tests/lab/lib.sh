@@ -381,3 +381,23 @@ lab_dg_start()
 		sleep 0.1
 	done
 }
+
+# lab_dg_host HOST DIR - a daneguard.conf host section for HOST on port
+# 25, probed on 127.0.0.1 and ::1, with the RSA and ECDSA chains, keys
+# and next keys in DIR (rsa-chain.pem, rsa.key, rsa-next.key, ecdsa-...).
+lab_dg_host()
+{
+	cat <<EOF
+
+host "$1" {
+  port     = 25
+  ttl      = 3600
+  rollover = "current+next"
+  probe    = { "127.0.0.1", "::1" }
+  cert "rsa"   { chain = "$2/rsa-chain.pem"   key = "$2/rsa.key"
+                 next_key = "$2/rsa-next.key" }
+  cert "ecdsa" { chain = "$2/ecdsa-chain.pem" key = "$2/ecdsa.key"
+                 next_key = "$2/ecdsa-next.key" }
+}
+EOF
+}

@@ -74,18 +74,8 @@ probe_timeout   = 5
 xclient         = no
 tlsa_file       = "$LAB_TMP/published.zone"
 sendmail_access = "$smdir/access"
-
-host "$host" {
-  port     = 25
-  ttl      = 3600
-  rollover = "current+next"
-  probe    = { "127.0.0.1", "::1" }
-  cert "rsa"   { chain = "$disk/rsa-chain.pem"   key = "$disk/rsa.key"
-                 next_key = "$disk/rsa-next.key" }
-  cert "ecdsa" { chain = "$disk/ecdsa-chain.pem" key = "$disk/ecdsa.key"
-                 next_key = "$disk/ecdsa-next.key" }
-}
 EOF
+lab_dg_host "$host" "$disk" >> "$conf"
 "$TLSAGEN" -q -c "$conf" -o "$LAB_TMP/published.zone" ||
     lab_fail "tlsagen -c $conf failed"
 
