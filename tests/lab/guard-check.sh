@@ -308,18 +308,6 @@ wait_json()
 	echo $(( ($(date +%s%N) - wj_t0) / 1000000 ))
 }
 
-# result WHAT STATUS - count a check that passed when STATUS is 0.
-result()
-{
-	checks=$((checks + 1))
-	if [ "$2" -eq 0 ]; then
-		echo "ok    $1"
-		return 0
-	fi
-	fails=$((fails + 1))
-	echo "FAIL  $1"
-	return 1
-}
 
 dg_pid=
 if "$DANEGUARD" -V >/dev/null 2>&1; then
@@ -361,7 +349,7 @@ assert d["state"] == "OK", d["state"]
 assert len(d["checks"]) == 18, len(d["checks"])
 assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad=1
 	fi
-	result "status.json: 18 checks OK, sweep time, listeners" $bad
+	lab_result "status.json: 18 checks OK, sweep time, listeners" $bad
 	[ $bad -eq 0 ] || cat "$state/status.json"
 
 	bad=0
@@ -375,7 +363,7 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	    "$state/metrics.prom" || bad=1
 	grep -q '^daneguard_sweep_timestamp_seconds [0-9][0-9]*$' "$state/metrics.prom" || bad=1
 	[ "$(grep -c '^daneguard_check_state{' "$state/metrics.prom")" -eq 18 ] || bad=1
-	result "metrics.prom: HELP/TYPE, 18 check states 0" $bad
+	lab_result "metrics.prom: HELP/TYPE, 18 check states 0" $bad
 	[ $bad -eq 0 ] || cat "$state/metrics.prom"
 
 	# A new RSA chain deployed on disk, not reloaded: seen within 5 s
@@ -384,24 +372,24 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	cp "$CERTDIR/rsa-other.key" "$disk/rsa.key"
 	if ms=$(wait_json 5 G5 127.0.0.1 rsa CRITICAL) &&
 	    wait_json 5 G5 ::1 rsa CRITICAL >/dev/null; then
-		result "daemon: chain file replaced -> G5 CRITICAL after $ms ms" 0
+		lab_result "daemon: chain file replaced -> G5 CRITICAL after $ms ms" 0
 	else
 		echo "$ms"
-		result "daemon: chain file replaced -> G5 CRITICAL within 5 s" 1
+		lab_result "daemon: chain file replaced -> G5 CRITICAL within 5 s" 1
 	fi
 	[ "$(jstate G4 "" rsa)" = CRITICAL ] && [ "$(jstate G3 ::1 rsa)" = OK ]
-	result "daemon: G4 rsa CRITICAL, G3 OK (served = published)" $?
+	lab_result "daemon: G4 rsa CRITICAL, G3 OK (served = published)" $?
 	kill -USR2 $dg_pid
 	sleep 1.5
 	n=$(grep -c 'check=G5 host=mx1.example.test addr=127.0.0.1 alg=rsa state=CRITICAL was=OK reason="' "$LAB_TMP/dg.log")
 	[ "$n" -eq 1 ]
-	result "daemon: the G5 change logged once ($n), not again after SIGUSR2" $?
+	lab_result "daemon: the G5 change logged once ($n), not again after SIGUSR2" $?
 	grep 'check=G5 ' "$LAB_TMP/dg.log" | head -n 1
 
 	cp "$CERTDIR/rsa-chain.pem" "$disk/rsa-chain.pem"
 	cp "$CERTDIR/rsa.key" "$disk/rsa.key"
 	wait_json 5 G5 127.0.0.1 rsa OK >/dev/null && wait_json 5 G4 "" rsa OK >/dev/null
-	result "daemon: chain restored -> G5 and G4 OK again" $?
+	lab_result "daemon: chain restored -> G5 and G4 OK again" $?
 
 	# A renewal with a key that has no record, deployed as a deploy
 	# script does it (files in place, the MTA reloaded at once): G3 and
@@ -415,23 +403,23 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	cp "$CERTDIR/rsa-other.key" "$disk/rsa.key"
 	if ms=$(wait_json 5 G3 127.0.0.1 rsa CRITICAL) &&
 	    wait_json 5 G3 ::1 rsa CRITICAL >/dev/null; then
-		result "daemon: renewal reloaded -> G3 rsa CRITICAL after $ms ms" 0
+		lab_result "daemon: renewal reloaded -> G3 rsa CRITICAL after $ms ms" 0
 	else
 		echo "$ms"
-		result "daemon: renewal reloaded -> G3 rsa CRITICAL within 5 s" 1
+		lab_result "daemon: renewal reloaded -> G3 rsa CRITICAL within 5 s" 1
 	fi
 	[ "$(jstate G4 "" rsa)" = CRITICAL ] &&
 	    [ "$(jstate G3 127.0.0.1 ecdsa)" = OK ] &&
 	    [ "$(jstate G3 ::1 ecdsa)" = OK ] &&
 	    [ "$(jstate G4 "" ecdsa)" = OK ] &&
 	    [ "$(jstate G5 127.0.0.1 rsa)" = OK ]
-	result "daemon: G4 rsa CRITICAL; ecdsa G3/G4 OK; G5 OK (served = disk)" $? ||
+	lab_result "daemon: G4 rsa CRITICAL; ecdsa G3/G4 OK; G5 OK (served = disk)" $? ||
 	    sed 's/^/      | /' "$state/status.json"
 	kill -USR2 $dg_pid
 	sleep 1.5
 	n=$(grep -c 'check=G3 host=mx1.example.test addr=127.0.0.1 alg=rsa state=CRITICAL was=OK reason="' "$LAB_TMP/dg.log")
 	[ "$n" -eq 1 ]
-	result "daemon: the G3 change logged once ($n), not again after SIGUSR2" $?
+	lab_result "daemon: the G3 change logged once ($n), not again after SIGUSR2" $?
 	grep 'check=G3 .*state=CRITICAL' "$LAB_TMP/dg.log" | head -n 1
 	cp "$CERTDIR/rsa-chain.pem" "$disk/rsa-chain.pem"
 	cp "$CERTDIR/rsa.key" "$disk/rsa.key"
@@ -440,7 +428,7 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	wait_json 10 G3 127.0.0.1 rsa OK >/dev/null &&
 	    wait_json 10 G3 ::1 rsa OK >/dev/null &&
 	    wait_json 10 G4 "" rsa OK >/dev/null
-	result "daemon: renewal rolled back -> G3 and G4 OK again" $?
+	lab_result "daemon: renewal rolled back -> G3 and G4 OK again" $?
 
 	# Mail with and without TLS goes through the milter untouched: queued,
 	# and Postfix logs no milter action (reject, tempfail, hold, discard).
@@ -457,7 +445,7 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 		grep 'milter-' "$pfdir/maillog"
 		bad=1
 	fi
-	result "daemon: mail with and without TLS queued, no milter action" $bad
+	lab_result "daemon: mail with and without TLS queued, no milter action" $bad
 
 	# G6: plaintext mail from a client denied STARTTLS (sent through
 	# XCLIENT as that client) -> the guard impersonates it and names it;
@@ -481,11 +469,11 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	done
 	g6 192.0.2.66 CRITICAL >/dev/null && g6 192.0.2.77 OK >/dev/null &&
 	    grep -q 'check=G6 host=mx1.example.test addr=127.0.0.1:25 client=192.0.2.66 state=CRITICAL' "$LAB_TMP/dg.log"
-	result "daemon: G6 CRITICAL naming 192.0.2.66 (XCLIENT), 192.0.2.77 OK" $? ||
+	lab_result "daemon: G6 CRITICAL naming 192.0.2.66 (XCLIENT), 192.0.2.77 OK" $? ||
 	    sed 's/^/      | /' "$state/status.json" "$LAB_TMP/dg.log"
 	grep 'check=G6 ' "$LAB_TMP/dg.log" | head -n 1
 	grep -q '"addr": "127.0.0.1", "port": 25, "sessions": [1-9]' "$state/status.json"
-	result "daemon: the listener's sessions counted in status.json" $? ||
+	lab_result "daemon: the listener's sessions counted in status.json" $? ||
 	    grep -A3 '"listeners"' "$state/status.json"
 fi
 
@@ -511,22 +499,22 @@ if [ -n "$dg_pid" ]; then
 	kill -USR2 $dg_pid
 	wait_json 10 G1 127.0.0.1 rsa UNKNOWN >/dev/null &&
 	    ! grep -q '"check": "G3".*"state": "CRITICAL"' "$state/status.json"
-	result "daemon: Postfix stopped -> UNKNOWN, no G3 CRITICAL" $?
+	lab_result "daemon: Postfix stopped -> UNKNOWN, no G3 CRITICAL" $?
 	lab_pid_alive $dg_pid
-	result "daemon: still running" $? ||
+	lab_result "daemon: still running" $? ||
 	    sed 's/^/      | /' "$LAB_TMP/dg.log"
 	lab_postfix_start pf
 	kill -USR2 $dg_pid
 	wait_json 10 G3 ::1 rsa OK >/dev/null &&
 	    wait_json 10 G1 127.0.0.1 ecdsa OK >/dev/null
-	result "daemon: Postfix back -> OK" $?
+	lab_result "daemon: Postfix back -> OK" $?
 	grep 'state=OK was=UNKNOWN' "$LAB_TMP/dg.log" | head -n 1
 	lab_kill_pid $dg_pid
 	! lab_pid_alive $dg_pid
-	result "daemon: stops on SIGTERM" $?
+	lab_result "daemon: stops on SIGTERM" $?
 	# Under ASan/UBSan (configure CFLAGS=-fsanitize=...), a finding fails.
 	! grep -q 'Sanitizer\|runtime error' "$LAB_TMP/dg.log"
-	result "daemon: no sanitizer finding" $? ||
+	lab_result "daemon: no sanitizer finding" $? ||
 	    sed -n '/Sanitizer\|runtime error/,$p' "$LAB_TMP/dg.log" | head -n 60
 fi
 

@@ -335,6 +335,21 @@ lab_postfix_stop()
 
 # ------------------------------------------------------------ daneguard
 
+# lab_result WHAT STATUS - count a check ($checks) that passed when
+# STATUS is 0, else a failure ($fails); prints "ok" or "FAIL" and WHAT.
+lab_result()
+{
+	checks=$((checks + 1))
+	if [ "$2" -eq 0 ]; then
+		echo "ok    $1"
+		return 0
+	fi
+	fails=$((fails + 1))
+	echo "FAIL  $1"
+	return 1
+}
+
+
 # lab_dg_check CONF OUT ERR - "$DANEGUARD --check -c CONF" inside the
 # namespace: the table in OUT, stderr in ERR, the exit status in $rc. A
 # sanitizer report on stderr counts as a failure of its own ($fails).

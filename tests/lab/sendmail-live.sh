@@ -111,17 +111,6 @@ sm_start sm 127.0.0.1:25 "[::1]:25" 127.0.0.1:2525
 
 # ------------------------------------------------------------ helpers
 
-result()
-{
-	checks=$((checks + 1))
-	if [ "$2" -eq 0 ]; then
-		echo "ok    $1"
-		return 0
-	fi
-	fails=$((fails + 1))
-	echo "FAIL  $1"
-	return 1
-}
 
 # item CHECK HOST ADDR ALG CLIENT - the state of that item in status.json,
 # or "missing" (one item per line, see milter/report.c; "client" only
@@ -155,7 +144,7 @@ want()
 		done)
 		[ -z "$why" ] && break
 		if [ "$(date +%s)" -ge $end ]; then
-			result "$what: ${why#; }" 1
+			lab_result "$what: ${why#; }" 1
 			sed 's/^/      | /' "$state/status.json"
 			tail -n 20 "$LAB_TMP/dg.log" | sed 's/^/      | /'
 			return 1
@@ -163,7 +152,7 @@ want()
 		sleep 0.3
 		kill -USR2 $dg_pid
 	done
-	result "$what" 0
+	lab_result "$what" 0
 }
 
 # rows STATE CHECKS ADDRS ALGS - lines for want (host $host, no client).
@@ -216,7 +205,7 @@ for a in 127.0.0.1 ::1; do
 		grep -q 'Protocol version: TLSv1.3' "$LAB_TMP/s.out" || bad=1
 	done
 done
-result "sendmail serves STARTTLS with RSA and ECDSA on 127.0.0.1 and ::1" $bad ||
+lab_result "sendmail serves STARTTLS with RSA and ECDSA on 127.0.0.1 and ::1" $bad ||
     cat "$LAB_TMP/s.out"
 
 R=$(rows OK "G1 G2 G3 G5" "$addrs" "$algs"; rows OK G4 - "$algs"
@@ -224,7 +213,7 @@ R=$(rows OK "G1 G2 G3 G5" "$addrs" "$algs"; rows OK G4 - "$algs"
 want "healthy: G1-G5 OK for both addresses and algorithms, access map read" "$R"
 grep -q "\"check\": \"G6\", .*\"alg\": \"\", \"state\": \"OK\", \"reason\": \"no Srv_Features entry in $smdir/access withholds STARTTLS" \
     "$state/status.json"
-result "healthy: G6 says no Srv_Features entry withholds STARTTLS" $?
+lab_result "healthy: G6 says no Srv_Features entry withholds STARTTLS" $?
 
 # Mail with and without TLS, IPv4 and IPv6, through sendmail and the milter.
 bad=0
@@ -234,7 +223,7 @@ mail ::1:25 --tls || bad=1
 mail 127.0.0.1:25 || bad=1
 mail ::1:25 || bad=1
 grep -q 'TLS started' "$LAB_TMP/swaks.out" && bad=1
-result "healthy: mail with and without TLS accepted on 127.0.0.1 and ::1" $bad ||
+lab_result "healthy: mail with and without TLS accepted on 127.0.0.1 and ::1" $bad ||
     cat "$LAB_TMP/swaks.out"
 # sendmail talked to the milter and was never told to reject, tempfail or
 # wait: its log shows no milter trouble, and the guard counted the sessions.
@@ -242,7 +231,7 @@ n=$(grep -c 'from=<a@example.test>.*daemon=MTA' "$smdir/syslog")
 [ "$n" -ge 4 ] &&
     ! grep -Eiq 'Milter.*(reject|tempfail|error|timeout|discard|quarantine)|Milter: no active filter' \
     "$smdir/syslog"
-result "healthy: sendmail logged $n messages, no milter reject/tempfail/error/timeout" $? ||
+lab_result "healthy: sendmail logged $n messages, no milter reject/tempfail/error/timeout" $? ||
     grep -i milter "$smdir/syslog" | tail -n 20
 kill -USR2 $dg_pid
 n=0
@@ -256,7 +245,7 @@ done
     [ "$(listener 127.0.0.1 25 plaintext)" = 1 ] &&
     [ "$(listener ::1 25 tls)" = 1 ] && [ "$(listener ::1 25 plaintext)" = 1 ] &&
     [ "$(listener 127.0.0.1 25 TLSv1.3)" = 1 ]
-result "healthy: milter counted 1 TLS (1.3) + 1 plaintext session on each listener" $? ||
+lab_result "healthy: milter counted 1 TLS (1.3) + 1 plaintext session on each listener" $? ||
     sed -n '/"listeners"/,$p' "$state/status.json"
 
 # ------------------------------------------------------------ scenario 2
@@ -291,18 +280,18 @@ sm_makemap sm
 p0=$(listener 127.0.0.1 25 plaintext)
 mail 127.0.0.1:25 --local-interface 127.0.0.2 &&
     ! grep -q STARTTLS "$LAB_TMP/swaks.out"
-result "scenario 4: 127.0.0.2 is offered no STARTTLS, its mail accepted" $? ||
+lab_result "scenario 4: 127.0.0.2 is offered no STARTTLS, its mail accepted" $? ||
     cat "$LAB_TMP/swaks.out"
 lab_ns timeout 30 swaks --server 127.0.0.1:25 --local-interface 127.0.0.3 \
     --quit-after EHLO >"$LAB_TMP/swaks.out" 2>&1
 grep -q '250-STARTTLS' "$LAB_TMP/swaks.out"
-result "scenario 4: 127.0.0.3 is still offered STARTTLS" $?
+lab_result "scenario 4: 127.0.0.3 is still offered STARTTLS" $?
 want "scenario 4: G6 CRITICAL naming 127.0.0.2 (access map)" \
     "G6 - - - 127.0.0.2 CRITICAL"
 grep -q "\"client\": \"127.0.0.2\", \"state\": \"CRITICAL\", \"reason\": \"STARTTLS withheld from client 127.0.0.2 on every sendmail listener: $smdir/access:4 has" \
     "$state/status.json" &&
     grep -q 'check=G6 client=127.0.0.2 state=CRITICAL was=none' "$LAB_TMP/dg.log"
-result "scenario 4: the reason names the file and line; logged" $? ||
+lab_result "scenario 4: the reason names the file and line; logged" $? ||
     grep 'G6' "$state/status.json" "$LAB_TMP/dg.log"
 # A sweep may have begun before that session: wait for one after it.
 n=0
@@ -316,7 +305,7 @@ until [ "$(listener 127.0.0.1 25 plaintext)" = $((p0 + 1)) ] &&
 	sleep 0.2
 done
 [ $n -le 50 ]
-result "scenario 4: the plaintext session counted in the listener's share" $? ||
+lab_result "scenario 4: the plaintext session counted in the listener's share" $? ||
     grep '"G6"\|"addr": "127' "$state/status.json"
 
 # ------------------------------------------------------------ scenario 5
@@ -326,23 +315,23 @@ make_mc S
 sm_stop sm
 sm_start sm 127.0.0.1:25 "[::1]:25" 127.0.0.1:2525
 mail ::1:25 && mail 127.0.0.1:2525 && ! grep -q STARTTLS "$LAB_TMP/swaks.out"
-result "scenario 5: mail through the M=S daemons, no STARTTLS offered" $? ||
+lab_result "scenario 5: mail through the M=S daemons, no STARTTLS offered" $? ||
     cat "$LAB_TMP/swaks.out"
 R=$(rows CRITICAL G1 ::1 "$algs"; rows OK "G1 G2 G3 G5" 127.0.0.1 "$algs"
     echo "G1 $host [::1]:25 - - CRITICAL"
     echo "G1 - 127.0.0.1:2525 - - CRITICAL")
 want "scenario 5: M=S on [::1]:25 -> G1 CRITICAL on ::1 only; {daemon_flags} names [::1]:25 and 127.0.0.1:2525" "$R"
 [ "$(item G1 $host 127.0.0.1:25 "" "")" = missing ]
-result "scenario 5: no {daemon_flags} finding for 127.0.0.1:25" $?
+lab_result "scenario 5: no {daemon_flags} finding for 127.0.0.1:25" $?
 grep -q '"check": "G1", "host": "mx1.example.test", "addr": "\[::1\]:25", .*"reason": "sendmail daemon MTA-v6 on \[::1\]:25 offers no STARTTLS to anyone' \
     "$state/status.json"
-result "scenario 5: the reason names the daemon (MTA-v6, {daemon_name})" $? ||
+lab_result "scenario 5: the reason names the daemon (MTA-v6, {daemon_name})" $? ||
     grep '"G1"' "$state/status.json"
 make_mc ""
 sm_stop sm
 sm_start sm 127.0.0.1:25 "[::1]:25" 127.0.0.1:2525
 mail ::1:25 --tls
-result "scenario 5 undone: TLS mail on [::1]:25 again" $?
+lab_result "scenario 5 undone: TLS mail on [::1]:25 again" $?
 R=$(rows OK G1 ::1 "$algs"; echo "G1 $host [::1]:25 - - OK"
     echo "G1 - 127.0.0.1:2525 - - CRITICAL")
 want "scenario 5 undone: G1 OK on ::1 (probe and {daemon_flags}); 2525 still off" "$R"
@@ -350,12 +339,12 @@ want "scenario 5 undone: G1 OK on ::1 (probe and {daemon_flags}); 2525 still off
 # ------------------------------------------------------------ the end
 
 lab_pid_alive $dg_pid
-result "daneguard still running" $? || cat "$LAB_TMP/dg.log"
+lab_result "daneguard still running" $? || cat "$LAB_TMP/dg.log"
 ! grep -Eq 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$LAB_TMP/dg.log"
-result "daneguard: no sanitizer finding" $? ||
+lab_result "daneguard: no sanitizer finding" $? ||
     sed -n '/Sanitizer\|runtime error/,$p' "$LAB_TMP/dg.log" | head -n 60
 ! grep -Eiq 'Milter.*(reject|tempfail|timeout)' "$smdir/syslog"
-result "sendmail: no milter reject, tempfail or timeout in the whole run" $? ||
+lab_result "sendmail: no milter reject, tempfail or timeout in the whole run" $? ||
     grep -i milter "$smdir/syslog" | tail -n 20
 
 echo "$checks checks, $fails failed"
