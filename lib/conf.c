@@ -128,6 +128,7 @@ static const struct conf_range {
 	{ "issuer_depth", 1, 16, "" },
 	{ "probe_interval", 10, 86400, " seconds" },
 	{ "probe_timeout", 1, 300, " seconds" },
+	{ "tlsrpt_days", 1, 366, " days" },
 };
 
 static int
@@ -306,6 +307,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_INT_CB("probe_interval", 300, CFGF_NONE, conf_parse_number),
 	CFG_INT_CB("probe_timeout", 10, CFGF_NONE, conf_parse_number),
 	CFG_BOOL("xclient", cfg_false, CFGF_NONE),
+	CFG_INT_CB("tlsrpt_days", 14, CFGF_NONE, conf_parse_number),
 	CFG_STR("tlsa_file", NULL, CFGF_NODEFAULT),
 	CFG_STR("sendmail_access", NULL, CFGF_NODEFAULT),
 	CFG_SEC("dns", conf_dns_opts, CFGF_NONE),
@@ -317,7 +319,7 @@ static void
 conf_set_validators(cfg_t *cfg)
 {
 	static const char *const ranges[] = {
-		"probe_interval", "probe_timeout", "host|port", "host|ttl",
+		"probe_interval", "probe_timeout", "tlsrpt_days", "host|port", "host|ttl",
 		"host|issuer_depth"
 	};
 	static const char *const paths[] = {
@@ -457,6 +459,7 @@ conf_copy(struct conf_load *load, cfg_t *cfg)
 	conf->probe_interval = cfg_getint(cfg, "probe_interval");
 	conf->probe_timeout = cfg_getint(cfg, "probe_timeout");
 	conf->xclient = cfg_getbool(cfg, "xclient") ? 1 : 0;
+	conf->tlsrpt_days = cfg_getint(cfg, "tlsrpt_days");
 	conf->tlsa_file = conf_strdup_opt(cfg, "tlsa_file");
 	conf->sendmail_access = conf_strdup_opt(cfg, "sendmail_access");
 	if (dns != NULL) {

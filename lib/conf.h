@@ -59,6 +59,7 @@ struct conf {
 	long probe_interval;		/* seconds, default 300 */
 	long probe_timeout;		/* seconds, default 10 */
 	int xclient;			/* default 0 */
+	long tlsrpt_days;		/* TLS-RPT store window, default 14 */
 	char *tlsa_file;		/* or NULL */
 	char *sendmail_access;		/* access map source text, or NULL */
 	struct conf_dns dns;

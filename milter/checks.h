@@ -102,6 +102,17 @@ void checks_g6(const struct conf *conf, const struct dnscache *dns,
     const char *helo, const struct checks_g6_target *targets, size_t n,
     struct report *out);
 
+/*
+ * G10 (checks_g10.c): one item per host from the TLS-RPT store in
+ * state_dir/tlsrpt (none when there is no store): WARNING when reports
+ * of the last 24 h carry DANE or STARTTLS failures for the host's name
+ * or addresses (dns may be NULL), with the count in item->count, the top
+ * reporter and a sample receiving-ip, and said to contradict G3 when
+ * out's G3 items of the host are all OK (call it after checks_sweep).
+ */
+void checks_g10(const struct conf *conf, const struct dnscache *dns,
+    time_t now, struct report *out);
+
 /* The configured host that listens on addr and port, or NULL. */
 const struct conf_host *checks_host_of(const struct conf *conf,
     const char *addr, unsigned port);

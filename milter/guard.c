@@ -350,6 +350,7 @@ guard_sweep(void)
 	checks_sweep(guard.conf, guard.helo, guard.keep, guard.dns, &r);
 	r.nlisteners = stats_snapshot(&r.listeners);
 	g6sendmail_add(guard.conf, &r);	/* sendmail: {daemon_flags}, access map */
+	checks_g10(guard.conf, guard.dns, r.when, &r);
 	if (guard.conf->xclient) {
 		for (i = 0; i < guard.ng6; i++) {
 			t[i] = guard.g6[i].t;
@@ -684,6 +685,7 @@ guard_check_once(const struct conf *conf, FILE *out)
 	(void)checks_dns_new(conf, &dns, &err);
 	checks_sweep(conf, helo, NULL, dns, &r);
 	g6sendmail_add(conf, &r);	/* the access map; no listeners here */
+	checks_g10(conf, dns, r.when, &r);
 	dnscache_free(dns);
 	r.duration = (double)(now_ms() - t0) / 1000.0;
 	report_print(&r, out);

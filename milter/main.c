@@ -6,13 +6,15 @@
  *	daneguard [-fv] [-c FILE] [-p SOCKSPEC] [-u USER[:GROUP]] [-P PIDFILE]
  *	daneguard -n [-c FILE]
  *	daneguard --check [-c FILE]
+ *	daneguard --tlsrpt [-fv] [-c FILE] [FILE|DIR|-]...
  *
  * This file holds the options and the daemon chores, in the order they
  * must happen: configuration, milter socket (as root), fork, pidfile,
  * the guard (which reads the key files, as root), privilege drop, the
  * signal thread, smfi_main. The callbacks are in callbacks.c, the
  * probing in guard.c. Exit statuses: 0 done, 1 configuration or startup
- * failure, 2 usage; --check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+ * failure, 2 usage; --check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;
+ * --tlsrpt: sysexits (intake.h).
  * See daneguard(8).
  */
 #include "config.h"
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -45,6 +48,7 @@
 #include "dnscache.h"
 #include "errbuf.h"
 #include "guard.h"
+#include "intake.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -55,10 +59,11 @@
 #define EXIT_CONF	1	/* configuration or startup failure */
 #define EXIT_USAGE	2
 
-enum { OPT_CHECK = 256 };
+enum { OPT_CHECK = 256, OPT_TLSRPT };
 
 static const struct option long_options[] = {
 	{ "check",	no_argument,	NULL, OPT_CHECK },
+	{ "tlsrpt",	no_argument,	NULL, OPT_TLSRPT },
 	{ "help",	no_argument,	NULL, 'h' },
 	{ "version",	no_argument,	NULL, 'V' },
 	{ NULL,		0,		NULL, 0 }
@@ -72,6 +77,7 @@ struct options {
 	int foreground;
 	int check_conf;		/* -n */
 	int check_once;		/* --check */
+	int tlsrpt;		/* --tlsrpt */
 	int verbose;
 };
 
@@ -88,6 +94,8 @@ usage(FILE *fp)
 "                 [-P PIDFILE]\n"
 "       daneguard -n [-c FILE]          check the configuration\n"
 "       daneguard --check [-c FILE]     one sweep, monitoring-plugin exit\n"
+"       daneguard --tlsrpt [-fv] [-c FILE] [FILE|DIR|-]...\n"
+"                                       take in TLS-RPT reports\n"
 "options:\n"
 "  -c FILE          configuration, default " DANEGUARD_CONF "\n"
 "  -f               stay in the foreground, log to stderr\n"
@@ -98,7 +106,9 @@ usage(FILE *fp)
 "  -v               debug messages\n"
 "  -V, --version; -h, --help\n"
 "exit status: 0 done, 1 configuration or startup failure, 2 usage;\n"
-"--check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n");
+"--check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;\n"
+"--tlsrpt: 0 taken, 65 not a report, 66 no input, 75 store not writable,\n"
+"78 configuration errors\n");
 }
 
 /* conf_load's message holds one problem per line; log each. */
@@ -478,6 +488,25 @@ run_check_once(const char *path)
 	return (int)state;
 }
 
+/*
+ * --tlsrpt: from an MTA's pipe nobody reads stderr, so log to syslog
+ * unless in the foreground (-f) or on a terminal.
+ */
+static int
+run_tlsrpt(const struct options *o, char *const *paths, int n)
+{
+	struct conf *conf;
+	int rc;
+
+	if (!o->foreground && !isatty(STDERR_FILENO))
+		log_init("daneguard", 0, o->verbose);
+	if ((conf = load_conf(conf_path)) == NULL)
+		return INTAKE_CONFIG;
+	rc = intake_run(conf, paths, n, time(NULL));
+	conf_free(conf);
+	return rc;
+}
+
 static int
 run_milter(const struct options *o)
 {
@@ -615,6 +644,9 @@ main(int argc, char *argv[])
 		case OPT_CHECK:
 			o.check_once = 1;
 			break;
+		case OPT_TLSRPT:
+			o.tlsrpt = 1;
+			break;
 		case 'V':
 			smfi_version(&major, &minor, &patch);
 			printf("daneguard %s (libmilter %u.%u.%u)\n",
@@ -637,13 +669,13 @@ main(int argc, char *argv[])
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc && !o.tlsrpt) {
 		log_warnx("unexpected argument \"%s\"", argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (o.check_conf && o.check_once) {
-		log_warnx("-n and --check exclude each other");
+	if (o.check_conf + o.check_once + o.tlsrpt > 1) {
+		log_warnx("-n, --check and --tlsrpt exclude each other");
 		return EXIT_USAGE;
 	}
 	log_set_verbose(o.verbose);
@@ -652,5 +684,7 @@ main(int argc, char *argv[])
 		return run_check_conf(conf_path);
 	if (o.check_once)
 		return run_check_once(conf_path);
+	if (o.tlsrpt)
+		return run_tlsrpt(&o, argv + optind, argc - optind);
 	return run_milter(&o);
 }

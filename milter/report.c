@@ -145,6 +145,8 @@ report_add_item(struct report *r, const struct report_item *src)
 	it->state = src->state;
 	it->reason = xstrdup(src->reason);
 	it->since = src->since;
+	it->counted = src->counted;
+	it->count = src->count;
 }
 
 int
@@ -277,6 +279,8 @@ report_json(const struct report *r)
 		buf_printf(&b, ", \"state\": \"%s\", \"reason\": ",
 		    report_state_name(it->state));
 		json_str(&b, it->reason);
+		if (it->counted)
+			buf_printf(&b, ", \"count\": %lld", it->count);
 		buf_printf(&b, ", \"since\": %lld, \"since_utc\": \"%s\"}",
 		    (long long)it->since, iso);
 	}
@@ -411,6 +415,19 @@ report_prom(const struct report *r)
 		buf_puts(&b, "daneguard_check_since_timestamp_seconds");
 		prom_item_labels(&b, &r->items[i]);
 		buf_printf(&b, " %lld\n", (long long)r->items[i].since);
+	}
+	for (count = 0, i = 0; i < r->n; i++)
+		count += r->items[i].counted;
+	if (count > 0)
+		prom_head(&b, "daneguard_check_count", "gauge",
+		    "The count behind a check: G10, the sessions that senders' "
+		    "TLS reports of the last 24 h show failing.");
+	for (i = 0; count > 0 && i < r->n; i++) {
+		if (!r->items[i].counted)
+			continue;
+		buf_puts(&b, "daneguard_check_count");
+		prom_item_labels(&b, &r->items[i]);
+		buf_printf(&b, " %lld\n", r->items[i].count);
 	}
 
 	if (r->nlisteners > 0) {

@@ -21,7 +21,7 @@
 #include "stats.h"
 
 struct report_item {
-	char check[4];		/* "G1" ... "G7" */
+	char check[4];		/* "G1" ... "G10" */
 	char *host;		/* MX host name, or "" */
 	char *addr;		/* probe address or listener, or "" */
 	char *alg;		/* "rsa", "ecdsa", ..., or "" */
@@ -29,6 +29,8 @@ struct report_item {
 	enum guard_state state;
 	char *reason;		/* one line, never NULL */
 	time_t since;		/* when this state began (guard.c keeps it) */
+	int counted;		/* count applies (G10) */
+	long long count;	/* G10: failed sessions senders reported */
 };
 
 struct report {

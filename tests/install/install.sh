@@ -53,7 +53,8 @@ $mandir/man5/daneguard.conf.5
 $sysconfdir/daneguard/daneguard.conf
 $docdir/examples/postfix-main.cf
 $docdir/examples/sendmail.mc
-$docdir/examples/Makefile.zone"
+$docdir/examples/Makefile.zone
+$docdir/examples/postfix-tlsrpt.cf"
 [ -n "$unitdir" ] && expected="$expected
 $unitdir/daneguard.service"
 

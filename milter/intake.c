@@ -1,0 +1,217 @@
+/*
+ * intake - daneguard --tlsrpt (see intake.h).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "intake.h"
+#include "log.h"
+#include "tlsrpt.h"
+#include "tlsrpt_store.h"
+#include "xalloc.h"
+
+/* Read fd whole, at most TLSRPT_MAX_INPUT bytes (more: -2). */
+static int
+read_all(int fd, char **out, size_t *outlen)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = xmalloc(cap);
+	ssize_t n;
+
+	for (;;) {
+		if (len == cap) {
+			if (cap > TLSRPT_MAX_INPUT) {
+				free(buf);
+				return -2;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > TLSRPT_MAX_INPUT) {
+		free(buf);
+		return -2;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+static int
+worse(int a, int b)
+{
+	static const int rank[] = { INTAKE_OK, INTAKE_DATAERR,
+	    INTAKE_NOINPUT, INTAKE_CONFIG, INTAKE_TEMPFAIL };
+	int ra = 0, rb = 0, i;
+
+	for (i = 0; i < 5; i++) {
+		if (rank[i] == a)
+			ra = i;
+		if (rank[i] == b)
+			rb = i;
+	}
+	return ra >= rb ? a : b;
+}
+
+static long long
+failed_sessions(const struct tlsrpt_report *r)
+{
+	long long n = 0;
+	size_t i;
+
+	for (i = 0; i < r->npolicies; i++)
+		n += r->policies[i].failure;
+	return n;
+}
+
+/* One input (fd, named name in messages). */
+static int
+intake_one(const struct conf *conf, const char *store, int fd,
+    const char *name, time_t now)
+{
+	struct tlsrpt_report *r;
+	enum tlsrpt_store_status status;
+	struct errbuf err;
+	char *data;
+	size_t len;
+	int rc;
+
+	if ((rc = read_all(fd, &data, &len)) == -1) {
+		log_warn("tlsrpt: %s", name);
+		return INTAKE_NOINPUT;
+	}
+	if (rc == -2) {
+		log_warnx("tlsrpt: %s: larger than %u bytes: not a report; "
+		    "nothing stored", name, TLSRPT_MAX_INPUT);
+		return INTAKE_DATAERR;
+	}
+	err.msg[0] = '\0';
+	rc = tlsrpt_read(data, len, now, &r, NULL, &err);
+	free(data);
+	if (rc < 0) {
+		log_warnx("tlsrpt: %s: %s; nothing stored", name, err.msg);
+		return INTAKE_DATAERR;
+	}
+	if (tlsrpt_store_add(store, conf->tlsrpt_days, r, now, &status,
+	    &err) < 0) {
+		log_warnx("tlsrpt: %s: report-id \"%s\" not stored: %s", name,
+		    r->report_id, err.msg);
+		tlsrpt_free(r);
+		return INTAKE_TEMPFAIL;
+	}
+	switch (status) {
+	case TLSRPT_STORE_ADDED:
+		log_info("tlsrpt: %s: counted report-id=\"%s\" org=\"%s\" "
+		    "domain=%s policies=%zu failed=%lld", name, r->report_id,
+		    r->organization, r->policies[0].domain, r->npolicies,
+		    failed_sessions(r));
+		break;
+	case TLSRPT_STORE_DUPLICATE:
+		log_info("tlsrpt: %s: report-id=\"%s\" org=\"%s\" was "
+		    "counted before: not again", name, r->report_id,
+		    r->organization);
+		break;
+	case TLSRPT_STORE_TOO_OLD:
+		log_info("tlsrpt: %s: report-id=\"%s\" org=\"%s\" ended "
+		    "before the last %ld days (tlsrpt_days): not counted",
+		    name, r->report_id, r->organization, conf->tlsrpt_days);
+		break;
+	}
+	tlsrpt_free(r);
+	return INTAKE_OK;
+}
+
+static int
+intake_file(const struct conf *conf, const char *store, const char *path,
+    time_t now)
+{
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		log_warn("tlsrpt: %s", path);
+		return INTAKE_NOINPUT;
+	}
+	rc = intake_one(conf, store, fd, path, now);
+	close(fd);
+	return rc;
+}
+
+static int
+skip_entry(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+/* Every regular file of dir, in name order; a Maildir's new/ and cur/. */
+static int
+intake_dir(const struct conf *conf, const char *store, const char *dir,
+    time_t now)
+{
+	struct dirent **names;
+	struct stat st;
+	char *path;
+	int i, n, rc = INTAKE_OK;
+
+	if ((n = scandir(dir, &names, skip_entry, alphasort)) < 0) {
+		log_warn("tlsrpt: %s", dir);
+		return INTAKE_NOINPUT;
+	}
+	for (i = 0; i < n; i++) {
+		path = xasprintf("%s/%s", dir, names[i]->d_name);
+		if (stat(path, &st) < 0) {
+			log_warn("tlsrpt: %s", path);
+			rc = worse(rc, INTAKE_NOINPUT);
+		} else if (S_ISREG(st.st_mode))
+			rc = worse(rc, intake_file(conf, store, path, now));
+		else if (S_ISDIR(st.st_mode) &&
+		    (strcmp(names[i]->d_name, "new") == 0 ||
+		    strcmp(names[i]->d_name, "cur") == 0))
+			rc = worse(rc, intake_dir(conf, store, path, now));
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+int
+intake_run(const struct conf *conf, char *const *paths, int n, time_t now)
+{
+	char *store = xasprintf("%s/tlsrpt", conf->state_dir);
+	struct stat st;
+	int i, rc = INTAKE_OK;
+
+	if (n == 0)
+		rc = intake_one(conf, store, STDIN_FILENO, "stdin", now);
+	for (i = 0; i < n; i++) {
+		if (strcmp(paths[i], "-") == 0)
+			rc = worse(rc, intake_one(conf, store, STDIN_FILENO,
+			    "stdin", now));
+		else if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+			rc = worse(rc, intake_dir(conf, store, paths[i], now));
+		else
+			rc = worse(rc, intake_file(conf, store, paths[i], now));
+	}
+	free(store);
+	return rc;
+}
