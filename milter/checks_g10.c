@@ -69,7 +69,8 @@ tally_free(struct tally *t)
 struct g10_host {
 	long long failed;
 	struct tally orgs, results;
-	char ip[64];		/* a sample receiving-ip */
+	char ip[64];		/* receiving-ip of the largest count */
+	long long ipcount;
 };
 
 struct g10_scan {
@@ -111,8 +112,10 @@ g10_line(const struct tlsrpt_store_count *c, void *arg)
 		g->failed += c->count;
 		tally_add(&g->orgs, c->org, c->count);
 		tally_add(&g->results, c->result, c->count);
-		if (g->ip[0] == '\0' && *c->ip != '\0')
+		if (*c->ip != '\0' && c->count > g->ipcount) {
 			snprintf(g->ip, sizeof(g->ip), "%s", c->ip);
+			g->ipcount = c->count;
+		}
 	}
 	return 0;
 }
