@@ -90,6 +90,7 @@ if [ ! -s "$base" ]; then
 		rm -rf "$tmp"
 		die "debootstrap failed; see $cache/debootstrap.log"
 	fi
+	chmod 755 "$tmp"
 	tar -C "$tmp" -cf "$base.part" . && mv "$base.part" "$base"
 	rm -rf "$tmp"
 fi
@@ -119,6 +120,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 tar -C "$root" -xf "$base"
+chmod 755 "$root"	# the tarball's "." kept mktemp's 0700: _apt and postfix need to walk it
 # What a new machine has configured: the same apt sources and a resolver.
 rm -f "$root"/etc/apt/sources.list
 mkdir -p "$root/etc/apt/sources.list.d"
