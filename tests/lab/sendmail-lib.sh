@@ -2,8 +2,10 @@
 # (sourced after lib.sh; POSIX sh).
 #
 # sendmail-bin conflicts with postfix as a Debian package, so it is never
-# installed: "apt-get download" fetches sendmail-bin, sendmail-base,
-# sendmail-cf and the two libraries it needs, "dpkg -x" unpacks them into
+# installed: "apt-get download" fetches sendmail-bin, sendmail-base and
+# sendmail-cf (the shared libraries it links with are installed by
+# quickstart: libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2
+# libwrap0), "dpkg -x" unpacks them into
 # a cache directory kept across runs ($SENDMAIL_CACHE, default
 # $top_builddir/tests/tmp/sendmail), and the binary runs from there with
 # LD_LIBRARY_PATH (its set-group-ID bit is cleared: the loader ignores
@@ -49,7 +51,7 @@ sm_fetch()
 	rm -rf "$sm_tmp"
 	mkdir -p "$sm_tmp/debs" || lab_fail "cannot make $sm_tmp"
 	if ! (cd "$sm_tmp/debs" && apt-get download sendmail-bin \
-	    sendmail-base sendmail-cf liblockfile1 libwrap0) \
+	    sendmail-base sendmail-cf) \
 	    >"$sm_tmp/download.log" 2>&1; then
 		sm_why=$(grep -E '^(E|Err):' "$sm_tmp/download.log" | head -n 1)
 		rm -rf "$sm_tmp"
