@@ -39,12 +39,13 @@
 #include "conf.h"
 #include "conf_scan.h"
 #include "expect.h"
+#include "paths.h"
 #include "xalloc.h"
 
 #define CONF_FILE_MAX		(1024 * 1024)
 #define CONF_DEFAULT_SOCKET	"unix:/run/daneguard/daneguard.sock"
 #define CONF_DEFAULT_USER	"daneguard"
-#define CONF_DEFAULT_STATE_DIR	"/var/lib/daneguard"
+#define CONF_DEFAULT_STATE_DIR	PATHS_STATE_DIR
 #define CONF_DEFAULT_ANCHOR	"/usr/share/dns/root.key"
 
 /* A parse callback stores this for a number it could not read. */

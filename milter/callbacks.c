@@ -159,6 +159,7 @@ callbacks_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 	const void *a = NULL;
 
 	(void)hostname;
+	stats_connect();
 	/* A fresh session, also when SMFIC_QUIT_NC reuses the context. */
 	memset(s, 0, sizeof(*s));
 	if (hostaddr != NULL && hostaddr->sa_family == AF_INET)

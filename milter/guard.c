@@ -85,6 +85,7 @@ static struct {
 	struct g6_entry g6[GUARD_G6_MAX];
 	size_t ng6;
 	char write_err[ERRBUF_SIZE];	/* last report_write error logged */
+	unsigned reached;	/* sweeps whose probes reached the MTA (M1) */
 } guard = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -330,6 +331,41 @@ guard_g6_shares(struct report *r)
 	}
 }
 
+/*
+ * M1: the MTA calls the milter. Every SMTP connection, the guard's own
+ * probes included, makes the MTA open a milter session (xxfi_connect),
+ * so once a sweep's probes have reached the MTA (a G1 OK) the milter
+ * must have seen one; none is the MTA's milter setting pointing
+ * elsewhere, which default_action=accept hides. Judged from the second
+ * such sweep on (normally one probe_interval after start): by then the
+ * first sweep's sessions have long reached us. A quiet server is no
+ * false alarm: the probes are its sessions.
+ */
+static void
+guard_milter_seen(struct report *r)
+{
+	unsigned long n = stats_connections();
+	size_t i;
+
+	if (n > 0) {
+		report_add(r, "M1", NULL, NULL, NULL, NULL, GUARD_OK,
+		    "the MTA called the milter: %lu session(s) since start", n);
+		return;
+	}
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->items[i].check, "G1") == 0 &&
+		    r->items[i].state == GUARD_OK)
+			break;
+	if (i == r->n)
+		return;		/* the probes did not reach the MTA: G1 says why */
+	if (++guard.reached < 2)
+		return;
+	report_add(r, "M1", NULL, NULL, NULL, NULL, GUARD_WARNING,
+	    "no milter session since start: is the MTA's milter setting "
+	    "pointing here? (%u sweeps reached the MTA, which never "
+	    "connected to the milter socket)", guard.reached);
+}
+
 static void
 guard_run_g6(struct report *r, struct checks_g6_target *t, size_t n)
 {
@@ -359,6 +395,7 @@ guard_sweep(void)
 		guard_run_g6(&r, t, guard.ng6);
 	} else
 		guard_g6_shares(&r);
+	guard_milter_seen(&r);
 	r.duration = (double)(now_ms() - t0) / 1000.0;
 	guard_merge(&r, &guard.cur);
 	report_clear(&guard.cur);
@@ -599,6 +636,7 @@ guard_start(struct conf *conf)
 	guard.stop = 0;
 	guard.ng6 = 0;
 	guard.write_err[0] = '\0';
+	guard.reached = 0;
 	memset(&guard.cur, 0, sizeof(guard.cur));
 	watch_build(conf);
 	if ((e = pthread_create(&guard.tid, NULL, guard_main, NULL)) != 0) {

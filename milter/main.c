@@ -50,11 +50,8 @@
 #include "guard.h"
 #include "intake.h"
 #include "log.h"
+#include "paths.h"
 #include "xalloc.h"
-
-#ifndef DANEGUARD_CONF
-#define DANEGUARD_CONF	"/etc/daneguard/daneguard.conf"
-#endif
 
 #define EXIT_CONF	1	/* configuration or startup failure */
 #define EXIT_USAGE	2
@@ -97,7 +94,7 @@ usage(FILE *fp)
 "       daneguard --tlsrpt [-fv] [-c FILE] [FILE|DIR|-]...\n"
 "                                       take in TLS-RPT reports\n"
 "options:\n"
-"  -c FILE          configuration, default " DANEGUARD_CONF "\n"
+"  -c FILE          configuration, default " PATHS_CONF "\n"
 "  -f               stay in the foreground, log to stderr\n"
 "  -n               check the configuration, print \"configuration OK\"\n"
 "  -p SOCKSPEC      unix:/PATH, inet:PORT@HOST, inet6:PORT@HOST (or a path)\n"
@@ -614,7 +611,7 @@ main(int argc, char *argv[])
 	int ch;
 
 	memset(&o, 0, sizeof(o));
-	o.conf = DANEGUARD_CONF;
+	o.conf = PATHS_CONF;
 	log_init("daneguard", 1, 0);
 	log_set_fatal_status(EXIT_CONF);
 	while ((ch = getopt_long(argc, argv, ":c:fnp:u:P:vVh", long_options,

@@ -35,6 +35,7 @@ static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stats_queued;
 
 static char stats_probe_helo[STATS_HELO_MAX];
+static unsigned long stats_nconnects;	/* atomic, no lock */
 
 static struct stats_listener *stats_listeners;
 static size_t stats_nlisteners, stats_alisteners;
@@ -54,6 +55,18 @@ stats_setup(void)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&stats_queued, &attr);
 	pthread_condattr_destroy(&attr);
+}
+
+void
+stats_connect(void)
+{
+	__atomic_add_fetch(&stats_nconnects, 1, __ATOMIC_RELAXED);
+}
+
+unsigned long
+stats_connections(void)
+{
+	return __atomic_load_n(&stats_nconnects, __ATOMIC_RELAXED);
 }
 
 void

@@ -45,6 +45,16 @@ struct stats_plaintext {
 	char client[STATS_ADDR_MAX];	/* normalised client address */
 };
 
+/*
+ * A milter connection began (xxfi_connect, the guard's own probes
+ * included): proof that the MTA's milter setting reaches this socket.
+ * An atomic increment; never blocks.
+ */
+void stats_connect(void);
+
+/* How many milter connections began since the process started. */
+unsigned long stats_connections(void);
+
 /* Before the milter starts: the EHLO name the guard's probes use. */
 void stats_init(const char *probe_helo);
 

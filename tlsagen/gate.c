@@ -16,15 +16,13 @@
 #include "log.h"
 #include "match.h"
 #include "output.h"
+#include "paths.h"
 #include "tlsa.h"
 #include "xalloc.h"
 
 #define GATE_DEFAULT_TIMEOUT	5	/* seconds per query */
 
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
-#endif
-#define GATE_DEFAULT_STATE LOCALSTATEDIR "/lib/daneguard/firstseen"
+#define GATE_DEFAULT_STATE PATHS_STATE_DIR "/firstseen"
 
 /* Per-run totals for the verdict line. */
 struct tally {

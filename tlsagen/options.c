@@ -14,6 +14,7 @@
 #include "duration.h"
 #include "log.h"
 #include "options.h"
+#include "paths.h"
 #include "xalloc.h"
 
 enum {
@@ -90,7 +91,8 @@ usage(FILE *fp)
 "      --min-age DURATION     --dns: records count once that old (90, 15m,\n"
 "                             2h, 1d); default 2 x TTL\n"
 "      --state FILE           --dns: first-seen times, default\n"
-"                             STATE_DIR/firstseen\n"
+"                             STATE_DIR/firstseen, without -c\n"
+"                             " PATHS_STATE_DIR "/firstseen\n"
 "      --resolver-config FILE --dns: unbound.conf-style resolver settings\n"
 "      --timeout SECONDS      --dns: per query, default 5\n"
 "      --new-key ALG          make a next key (rsa or ecdsa); needs -o\n"

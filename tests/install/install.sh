@@ -77,6 +77,21 @@ cmp -s "$dest$sysconfdir/daneguard/daneguard.conf" \
     "$top_srcdir/conf/daneguard.conf" ||
 	bad "installed daneguard.conf is not the sample"
 
+# The programs' built-in paths are the configured ones (lib/paths.h).
+"$dest$sbindir/daneguard" -h 2>&1 |
+    grep -q "default $sysconfdir/daneguard/daneguard.conf\$" ||
+	bad "daneguard -h does not name $sysconfdir/daneguard/daneguard.conf"
+"$dest$bindir/tlsagen" -h 2>&1 | grep -q " $localstatedir/lib/daneguard/firstseen\$" ||
+	bad "tlsagen -h does not name $localstatedir/lib/daneguard/firstseen"
+# ... and a new configure rebuilds what uses them: their dependency files
+# name the header made from the Makefile.
+for po in milter/.deps/daneguard-main.Po tlsagen/.deps/gate.Po \
+    lib/.deps/conf.Po; do
+	[ -f "$top_builddir/$po" ] || continue	# no dependency tracking
+	grep -q 'lib/paths\.h' "$top_builddir/$po" ||
+		bad "$po does not depend on lib/paths.h"
+done
+
 # The unit carries the configured paths, not the ones the .in was written with.
 unit=$dest$unitdir/daneguard.service
 if [ -n "$unitdir" ] && [ -f "$unit" ]; then

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "paths.h"
 #include "xalloc.h"
 
 static char tmpdir[] = "/tmp/test_conf.XXXXXX";
@@ -112,10 +113,11 @@ test_sample(void **state)
 		fail_msg("%s", err.msg);
 	assert_non_null(conf);
 	assert_string_equal(conf->path, path);
-	assert_string_equal(conf->socket, "inet:8895@127.0.0.1");
+	assert_string_equal(conf->socket,
+	    "unix:/var/spool/postfix/daneguard/daneguard.sock");
 	assert_string_equal(conf->user, "daneguard");
 	assert_string_equal(conf->pidfile, "/run/daneguard/daneguard.pid");
-	assert_string_equal(conf->state_dir, "/var/lib/daneguard");
+	assert_string_equal(conf->state_dir, PATHS_STATE_DIR);
 	assert_int_equal(conf->probe_interval, 300);
 	assert_int_equal(conf->probe_timeout, 10);
 	assert_int_equal(conf->xclient, 1);
@@ -170,7 +172,7 @@ test_defaults(void **state)
 	assert_string_equal(conf->socket, "unix:/run/daneguard/daneguard.sock");
 	assert_string_equal(conf->user, "daneguard");
 	assert_null(conf->pidfile);
-	assert_string_equal(conf->state_dir, "/var/lib/daneguard");
+	assert_string_equal(conf->state_dir, PATHS_STATE_DIR);
 	assert_int_equal(conf->probe_interval, 300);
 	assert_int_equal(conf->probe_timeout, 10);
 	assert_int_equal(conf->xclient, 0);
