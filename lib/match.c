@@ -64,7 +64,125 @@ match_reset(struct match_result *res)
 {
 	res->depth = -1;
 	res->record = -1;
+	res->ignored = -1;
+	res->published = 0;
+	res->usable = 0;
 	res->reason[0] = '\0';
+}
+
+/* The strength of a matching type among digests; 0 for full data. */
+static int
+match_ordinal(uint8_t mtype)
+{
+	return mtype == TLSA_MATCH_SHA256 ? 1 : mtype == TLSA_MATCH_SHA512 ?
+	    2 : 0;
+}
+
+/*
+ * Add rec to ssl's DANE records as a sender would: 1 added, 0 unusable
+ * (why says why), -1 internal error.
+ */
+static int
+match_add(SSL *ssl, const struct tlsa_record *rec, char *why, size_t len)
+{
+	char type[16];
+	const char *r;
+	unsigned long e;
+	int ret;
+
+	if (rec->type.usage == TLSA_USAGE_PKIX_TA ||
+	    rec->type.usage == TLSA_USAGE_PKIX_EE) {
+		snprintf(why, len, "usage %u (%s)", rec->type.usage,
+		    rec->type.usage == TLSA_USAGE_PKIX_TA ? "PKIX-TA" :
+		    "PKIX-EE");
+		return 0;
+	}
+	ERR_clear_error();
+	ret = SSL_dane_tlsa_add(ssl, rec->type.usage, rec->type.selector,
+	    rec->type.mtype, rec->data, rec->len);
+	if (ret > 0)
+		return 1;
+	e = ERR_peek_last_error();
+	r = e != 0 ? ERR_reason_error_string(e) : NULL;
+	ERR_clear_error();
+	tlsa_type_str(rec->type, type, sizeof(type));
+	snprintf(why, len, "%s (%s)", type, r != NULL ? r :
+	    ret == 0 ? "not usable" : "cannot be added");
+	return ret == 0 ? 0 : -1;
+}
+
+/* A fresh SSL object with DANE enabled, for records only. */
+static SSL *
+match_ssl(const char *base)
+{
+	SSL *ssl;
+
+	pthread_once(&match_once, match_ctx_init);
+	if (match_ctx == NULL || (ssl = SSL_new(match_ctx)) == NULL)
+		return NULL;
+	if (SSL_dane_enable(ssl, base) <= 0) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+int
+match_usable(const struct tlsa_record *rec, char *why, size_t len)
+{
+	SSL *ssl;
+	int ret;
+
+	if ((ssl = match_ssl("invalid")) == NULL) {
+		snprintf(why, len, "cannot set up OpenSSL DANE");
+		ERR_clear_error();
+		return -1;
+	}
+	ret = match_add(ssl, rec, why, len);
+	SSL_free(ssl);
+	return ret;
+}
+
+int
+match_stronger(const struct tlsa_set *set, const char *owner,
+    const struct tlsa_record *rec)
+{
+	char why[128];
+	size_t i;
+	int best = -1;
+
+	if (match_ordinal(rec->type.mtype) == 0)
+		return -1;
+	/* Agility is per RRset: any owner means rec's own. */
+	if (owner == NULL)
+		owner = rec->owner;
+	for (i = 0; i < set->n; i++) {
+		const struct tlsa_record *o = &set->v[i];
+
+		if (!match_wanted(o, owner) ||
+		    o->type.usage != rec->type.usage ||
+		    o->type.selector != rec->type.selector ||
+		    match_ordinal(o->type.mtype) <=
+		    match_ordinal(rec->type.mtype))
+			continue;
+		if (best >= 0 && match_ordinal(o->type.mtype) <=
+		    match_ordinal((uint8_t)best))
+			continue;
+		if (match_usable(o, why, sizeof(why)) == 1)
+			best = o->type.mtype;
+	}
+	return best;
+}
+
+/* Append ", text" (or text) to buf, truncating. */
+static void
+match_append(char *buf, size_t len, const char *text)
+{
+	size_t n = strlen(buf);
+
+	if (n + 3 >= len)
+		return;
+	snprintf(buf + n, len - n, "%s%s", n > 0 ? ", " : "", text);
 }
 
 /* Index in set of the record at owner with this rdata, or -1. */
@@ -87,6 +205,46 @@ match_find(const struct tlsa_set *set, const char *owner, uint8_t usage,
 	return -1;
 }
 
+/*
+ * After a failed match: would a record that senders ignore for a
+ * stronger digest have matched on its own? Then say so in res.
+ */
+static void
+match_explain_ignored(const struct tlsa_set *set, const char *owner,
+    const char *host, STACK_OF(X509) *chain, struct match_result *res)
+{
+	struct match_result one_res;
+	struct tlsa_set one;
+	struct errbuf err;
+	char type[16], n[128];
+	size_t i, len;
+	int stronger, m;
+
+	for (i = 0; i < set->n; i++) {
+		const struct tlsa_record *rec = &set->v[i];
+
+		if (!match_wanted(rec, owner) ||
+		    (stronger = match_stronger(set, owner, rec)) < 0)
+			continue;
+		tlsa_set_init(&one);
+		tlsa_set_add(&one, rec);
+		m = match_chain(&one, NULL, host, chain, &one_res, &err);
+		tlsa_set_free(&one);
+		if (m != 1)
+			continue;
+		res->ignored = (long)i;
+		tlsa_type_str(rec->type, type, sizeof(type));
+		snprintf(n, sizeof(n), "%u %u %u", rec->type.usage,
+		    rec->type.selector, (unsigned)stronger);
+		len = strlen(res->reason);
+		snprintf(res->reason + len, sizeof(res->reason) - len,
+		    "; the %s record that matches is ignored by senders: the "
+		    "RRset also has %s records, and senders use only the "
+		    "strongest digest (RFC 7671 section 9)", type, n);
+		return;
+	}
+}
+
 int
 match_chain(const struct tlsa_set *set, const char *owner, const char *host,
     STACK_OF(X509) *chain, struct match_result *res, struct errbuf *err)
@@ -100,6 +258,7 @@ match_chain(const struct tlsa_set *set, const char *owner, const char *host,
 	uint8_t usage, selector, mtype;
 	const unsigned char *data;
 	size_t dlen;
+	char unusable[384] = "";
 
 	match_reset(res);
 	if (chain == NULL || sk_X509_num(chain) < 1) {
@@ -141,22 +300,37 @@ match_chain(const struct tlsa_set *set, const char *owner, const char *host,
 
 	for (i = 0; i < set->n; i++) {
 		const struct tlsa_record *rec = &set->v[i];
+		char why[128];
 
 		if (!match_wanted(rec, owner))
 			continue;
-		/* RFC 7672 section 3.1.3: PKIX usages are unusable for SMTP. */
-		if (rec->type.usage != TLSA_USAGE_DANE_TA &&
-		    rec->type.usage != TLSA_USAGE_DANE_EE)
-			continue;
-		/* A record OpenSSL cannot use is skipped, as a sender would. */
-		if (SSL_dane_tlsa_add(ssl, rec->type.usage, rec->type.selector,
-		    rec->type.mtype, rec->data, rec->len) > 0)
+		res->published++;
+		/* A record senders cannot use is skipped, as they skip it. */
+		switch (match_add(ssl, rec, why, sizeof(why))) {
+		case 1:
 			usable++;
+			break;
+		case 0:
+			match_append(unusable, sizeof(unusable), why);
+			break;
+		default:
+			errbuf_set(err, "match: %s", why);
+			goto done;
+		}
 	}
 	ERR_clear_error();
-	if (usable == 0) {
+	res->usable = usable;
+	if (res->published == 0) {
 		snprintf(res->reason, sizeof(res->reason),
 		    "no TLSA records for %s", owner != NULL ? owner : "any owner");
+		ret = 0;
+		goto done;
+	}
+	if (usable == 0) {
+		snprintf(res->reason, sizeof(res->reason), "%zu record%s "
+		    "published at %s, none usable by DANE SMTP senders: %s",
+		    res->published, res->published == 1 ? "" : "s",
+		    owner != NULL ? owner : "the owner", unusable);
 		ret = 0;
 		goto done;
 	}
@@ -197,6 +371,7 @@ match_chain(const struct tlsa_set *set, const char *owner, const char *host,
 			snprintf(res->reason, sizeof(res->reason),
 			    "%s (certificate at depth %d)",
 			    X509_verify_cert_error_string(verr), depth);
+		match_explain_ignored(set, owner, host, chain, res);
 		ret = 0;
 		goto done;
 	}
@@ -224,19 +399,25 @@ match_key(const struct tlsa_set *set, const char *owner, EVP_PKEY *key,
 	struct tlsa_record mine[TLSA_MATCH_SHA512 + 1];
 	int have[TLSA_MATCH_SHA512 + 1] = { 0 };
 	struct tlsa_type type = { TLSA_USAGE_DANE_EE, TLSA_SELECTOR_SPKI, 0 };
+	char why[128], t[16];
 	size_t i;
-	int ret = 0, any = 0;
+	int ret = 0, any = 0, stronger = -1;
 
 	match_reset(res);
 	for (i = 0; i < set->n && ret == 0; i++) {
 		const struct tlsa_record *rec = &set->v[i];
 		uint8_t m = rec->type.mtype;
+		int s;
 
-		if (!match_wanted(rec, owner) ||
-		    rec->type.usage != TLSA_USAGE_DANE_EE ||
-		    rec->type.selector != TLSA_SELECTOR_SPKI ||
-		    m > TLSA_MATCH_SHA512)
+		if (!match_wanted(rec, owner))
 			continue;
+		res->published++;
+		if (rec->type.usage != TLSA_USAGE_DANE_EE ||
+		    rec->type.selector != TLSA_SELECTOR_SPKI ||
+		    m > TLSA_MATCH_SHA512 || match_usable(rec, why,
+		    sizeof(why)) != 1)
+			continue;
+		res->usable++;
 		any = 1;
 		if (!have[m]) {
 			type.mtype = m;
@@ -247,19 +428,33 @@ match_key(const struct tlsa_set *set, const char *owner, EVP_PKEY *key,
 			}
 			have[m] = 1;
 		}
-		if (tlsa_rdata_cmp(&mine[m], rec) == 0) {
-			res->depth = 0;
-			res->record = (long)i;
-			ret = 1;
+		if (tlsa_rdata_cmp(&mine[m], rec) != 0)
+			continue;
+		/* Digest agility: senders ignore it for a stronger one. */
+		if ((s = match_stronger(set, owner, rec)) >= 0) {
+			if (res->ignored < 0) {
+				res->ignored = (long)i;
+				stronger = s;
+			}
+			continue;
 		}
+		res->depth = 0;
+		res->record = (long)i;
+		ret = 1;
 	}
 	for (i = 0; i <= TLSA_MATCH_SHA512; i++)
 		if (have[i])
 			tlsa_record_clear(&mine[i]);
-	if (ret == 0)
+	if (ret == 0 && res->ignored >= 0) {
+		tlsa_type_str(set->v[res->ignored].type, t, sizeof(t));
+		snprintf(res->reason, sizeof(res->reason), "the %s record "
+		    "that matches the key is ignored by senders: the RRset "
+		    "also has 3 1 %d records, and senders use only the "
+		    "strongest digest (RFC 7671 section 9)", t, stronger);
+	} else if (ret == 0)
 		snprintf(res->reason, sizeof(res->reason), any ?
 		    "no 3 1 x record at %s matches the key" :
-		    "no 3 1 x records for %s (only they can cover a bare key)",
-		    owner != NULL ? owner : "any owner");
+		    "no usable 3 1 x records at %s (only they can cover a "
+		    "bare key)", owner != NULL ? owner : "any owner");
 	return ret;
 }

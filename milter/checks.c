@@ -30,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -39,10 +38,10 @@
 #include "dnscache.h"
 #include "expected.h"
 #include "expect.h"
-#include "match.h"
 #include "probe.h"
 #include "probepool.h"
 #include "tlsa.h"
+#include "verdict.h"
 #include "xalloc.h"
 
 /* ------------------------------------------------------------ a sweep */
@@ -69,6 +68,9 @@ struct hostwork {
 	size_t naddrs;
 	struct alg algs[8];
 	size_t nalgs;
+	struct cover cov;		/* e against pub, when covered */
+	int covered;
+	char coverr[ERRBUF_SIZE];	/* why not covered */
 };
 
 static const char *const checks_families[] = {
@@ -151,47 +153,19 @@ family_is(const char *served, const char *family)
 	    (served[n] == '\0' || served[n] == '-');
 }
 
-/* First 8 bytes of the SHA-256 of cert's DER, in hex, for messages. */
 static void
-cert_fp(X509 *cert, char *out, size_t len)
+report_verdict(struct report *out, const char *check, const char *host,
+    const char *addr, const char *alg, const struct verdict *v)
 {
-	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	int n;
-
-	snprintf(out, len, "?");
-	if ((n = i2d_X509(cert, &der)) <= 0)
-		return;
-	if (EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) &&
-	    len >= 17)
-		for (i = 0; i < 8 && i < mdlen; i++)
-			snprintf(out + 2 * i, 3, "%02x", md[i]);
-	OPENSSL_free(der);
-}
-
-/* Leaf DER comparison: 1 equal, 0 not. */
-static int
-same_leaf(X509 *a, X509 *b)
-{
-	unsigned char *da = NULL, *db = NULL;
-	int na, nb, eq;
-
-	na = i2d_X509(a, &da);
-	nb = i2d_X509(b, &db);
-	eq = na > 0 && na == nb && memcmp(da, db, (size_t)na) == 0;
-	OPENSSL_free(da);
-	OPENSSL_free(db);
-	return eq;
+	report_add(out, check, host, addr, alg, NULL,
+	    (enum guard_state)v->state, "%s", v->reason);
 }
 
 static void
 eval_g3(struct report *out, struct hostwork *hw, const struct probe_job *j)
 {
 	const char *host = checks_host_name(hw->h);
-	struct match_result mr;
-	struct errbuf err;
-	char type[16];
-	int m;
+	struct verdict v;
 
 	if (hw->pub == NULL) {
 		report_add(out, "G3", host, j->params.addr, j->params.alg, NULL,
@@ -199,24 +173,9 @@ eval_g3(struct report *out, struct hostwork *hw, const struct probe_job *j)
 		    hw->puberr);
 		return;
 	}
-	m = match_chain(hw->pub, hw->owner, host, j->res.chain, &mr, &err);
-	if (m == 1) {
-		if (mr.record >= 0 && (size_t)mr.record < hw->pub->n)
-			tlsa_type_str(hw->pub->v[mr.record].type, type,
-			    sizeof(type));
-		else
-			snprintf(type, sizeof(type), "a");
-		report_add(out, "G3", host, j->params.addr, j->params.alg, NULL,
-		    GUARD_OK, "served chain matched by %s record of %s at "
-		    "depth %d", type, hw->pubname, mr.depth);
-	} else if (m == 0)
-		report_add(out, "G3", host, j->params.addr, j->params.alg, NULL,
-		    GUARD_CRITICAL, "no record of %s at %s matches the "
-		    "served %s chain (%s): DANE senders cannot deliver",
-		    hw->pubname, hw->owner, j->res.alg, mr.reason);
-	else
-		report_add(out, "G3", host, j->params.addr, j->params.alg, NULL,
-		    GUARD_UNKNOWN, "cannot match: %s", err.msg);
+	verdict_g3(hw->pub, hw->pubname, hw->owner, host, j->res.chain,
+	    j->res.alg, &v);
+	report_verdict(out, "G3", host, j->params.addr, j->params.alg, &v);
 }
 
 static void
@@ -224,8 +183,7 @@ eval_g5(struct report *out, struct hostwork *hw, const struct probe_job *j,
     const struct alg *a)
 {
 	const char *host = checks_host_name(hw->h);
-	char fs[20], fd[20];
-	X509 *served, *disk;
+	struct verdict v;
 
 	if (a->cert == NULL || a->cert->chain == NULL) {
 		report_add(out, "G5", host, j->params.addr, j->params.alg, NULL,
@@ -233,20 +191,8 @@ eval_g5(struct report *out, struct hostwork *hw, const struct probe_job *j,
 		    hw->experr[0] ? hw->experr : "no chain file");
 		return;
 	}
-	served = sk_X509_value(j->res.chain, 0);
-	disk = certkey_chain_leaf(a->cert->chain);
-	if (same_leaf(served, disk)) {
-		report_add(out, "G5", host, j->params.addr, j->params.alg, NULL,
-		    GUARD_OK, "served leaf is the one in %s",
-		    a->cert->chain->path);
-		return;
-	}
-	cert_fp(served, fs, sizeof(fs));
-	cert_fp(disk, fd, sizeof(fd));
-	report_add(out, "G5", host, j->params.addr, j->params.alg, NULL,
-	    GUARD_CRITICAL, "served leaf (sha256 %s...) differs from %s "
-	    "(sha256 %s...): deployed but not reloaded, or reloaded from a "
-	    "stale path", fs, a->cert->chain->path, fd);
+	verdict_g5(j->res.chain, a->cert->chain, &v);
+	report_verdict(out, "G5", host, j->params.addr, j->params.alg, &v);
 }
 
 /* G1, G2, G3, G5 of one probe. */
@@ -346,15 +292,13 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	eval_g5(out, hw, j, a);
 }
 
-/* G4: the published set covers the chain and next key on disk. */
+/* G4: the published set covers the chain, CA and next key on disk. */
 static void
 eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
 {
 	const char *host = checks_host_name(hw->h);
 	const struct expect_cert *c = a->cert;
-	struct match_result mr;
-	struct errbuf err;
-	int m;
+	struct verdict v;
 
 	if (c == NULL || c->chain == NULL) {
 		report_add(out, "G4", host, NULL, a->family, NULL,
@@ -367,43 +311,14 @@ eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
 		    GUARD_UNKNOWN, "no published set: %s", hw->puberr);
 		return;
 	}
-	m = match_chain(hw->pub, hw->owner, host, c->chain->certs, &mr,
-	    &err);
-	if (m < 0) {
+	if (!hw->covered) {
 		report_add(out, "G4", host, NULL, a->family, NULL,
-		    GUARD_UNKNOWN, "cannot match %s: %s", c->chain->path,
-		    err.msg);
+		    GUARD_UNKNOWN, "cannot match: %s", hw->coverr);
 		return;
 	}
-	if (m == 0) {
-		report_add(out, "G4", host, NULL, a->family, NULL,
-		    GUARD_CRITICAL, "%s has no record in %s at %s (%s): "
-		    "the next reload breaks DANE; publish its record first",
-		    c->chain->path, hw->pubname, hw->owner, mr.reason);
-		return;
-	}
-	if (hw->h->rollover == CONF_ROLLOVER_CURRENT_NEXT && c->next != NULL) {
-		m = match_key(hw->pub, hw->owner, c->next->pkey, &mr, &err);
-		if (m < 0) {
-			report_add(out, "G4", host, NULL, a->family, NULL,
-			    GUARD_UNKNOWN, "cannot match %s: %s",
-			    c->next->path, err.msg);
-			return;
-		}
-		if (m == 0) {
-			report_add(out, "G4", host, NULL, a->family, NULL,
-			    GUARD_WARNING, "next key %s has no 3 1 x record "
-			    "in %s at %s: publish it before the rollover",
-			    c->next->path, hw->pubname, hw->owner);
-			return;
-		}
-		report_add(out, "G4", host, NULL, a->family, NULL, GUARD_OK,
-		    "%s and next key %s have records in %s",
-		    c->chain->path, c->next->path, hw->pubname);
-		return;
-	}
-	report_add(out, "G4", host, NULL, a->family, NULL, GUARD_OK,
-	    "%s has a record in %s", c->chain->path, hw->pubname);
+	verdict_g4(hw->e, &hw->cov, (size_t)(c - hw->e->certs), hw->pubname,
+	    &v);
+	report_verdict(out, "G4", host, NULL, a->family, &v);
 }
 
 /* The addresses of an A or AAAA answer that may be probed. */
@@ -486,9 +401,24 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 		    dns_status_name(hw->tlsa->status));
 }
 
+/* The coverage items of the files against the published set (G4). */
+static void
+hostwork_cover(struct hostwork *hw)
+{
+	struct errbuf err;
+
+	if (hw->e == NULL || hw->pub == NULL)
+		return;
+	if (cover_check(hw->e, hw->pub, &hw->cov, &err) == 0)
+		hw->covered = 1;
+	else
+		snprintf(hw->coverr, sizeof(hw->coverr), "%s", err.msg);
+}
+
 static void
 hostwork_done(struct hostwork *hw)
 {
+	cover_free(&hw->cov);
 	expect_free(hw->own_e);
 	free(hw->addrs);
 	free(hw->owner);
@@ -517,66 +447,29 @@ eval_g7(struct report *out, struct hostwork *hw, const struct dnscache *dns)
 }
 
 /*
- * G4 (no algorithm): published records that match no chain and no next
- * key on disk any more. DNS source only: a tlsa_file may hold other
- * hosts' records, and it is not what senders see.
+ * G4 (no algorithm): published records that match no chain, CA or next
+ * key on disk any more, and records that match a file but that senders
+ * reject. DNS source only: a tlsa_file may hold other hosts' records,
+ * and it is not what senders see.
  */
 static void
 eval_stale(struct report *out, struct hostwork *hw)
 {
 	const char *host = checks_host_name(hw->h);
-	struct match_result mr;
+	struct verdict retire, fails;
 	struct errbuf err;
-	struct tlsa_set one;
-	char *list = NULL, *n, *hex, type[16];
-	size_t i, k, nstale = 0;
-	int used;
 
 	if (!hw->dnssrc || hw->pub == NULL || hw->e == NULL)
 		return;
-	for (i = 0; i < hw->pub->n; i++) {
-		const struct tlsa_record *r = &hw->pub->v[i];
-
-		tlsa_set_init(&one);
-		tlsa_set_add(&one, r);
-		used = 0;
-		for (k = 0; k < hw->e->ncerts && !used; k++) {
-			const struct expect_cert *c = &hw->e->certs[k];
-
-			if (c->chain != NULL && match_chain(&one, NULL, host,
-			    c->chain->certs, &mr, &err) != 0)
-				used = 1;	/* an error is not "stale" */
-			else if (c->next != NULL && match_key(&one, NULL,
-			    c->next->pkey, &mr, &err) != 0)
-				used = 1;
-		}
-		tlsa_set_free(&one);
-		if (used)
-			continue;
-		nstale++;
-		hex = tlsa_hex(r->data, r->len);
-		if (strlen(hex) > 16)
-			hex[16] = '\0';
-		tlsa_type_str(r->type, type, sizeof(type));
-		n = xasprintf("%s%s%s %s...", list ? list : "",
-		    list ? ", " : "", type, hex);
-		free(hex);
-		free(list);
-		list = n;
+	if (verdict_g4_records(hw->e, hw->pub, hw->tlsa != NULL ?
+	    hw->tlsa->ttl : hw->h->ttl, &retire, &fails, &err) < 0) {
+		report_add(out, "G4", host, NULL, NULL, NULL, GUARD_UNKNOWN,
+		    "cannot match: %s", err.msg);
+		return;
 	}
-	if (nstale == 0)
-		report_add(out, "G4", host, NULL, NULL, NULL, GUARD_OK,
-		    "every record published at %s matches a chain or next "
-		    "key on disk", hw->owner);
-	else
-		report_add(out, "G4", host, NULL, NULL, NULL, GUARD_WARNING,
-		    "%zu record%s published at %s match%s no chain or next "
-		    "key on disk any more (%s): candidates to retire 2 x TTL "
-		    "(2 x %ld s) after the chains that replaced them were "
-		    "deployed", nstale, nstale == 1 ? "" : "s", hw->owner,
-		    nstale == 1 ? "es" : "", list,
-		    hw->tlsa != NULL ? hw->tlsa->ttl : hw->h->ttl);
-	free(list);
+	report_verdict(out, "G4", host, NULL, NULL, &retire);
+	if (fails.state != VERDICT_OK)
+		report_verdict(out, "G4", host, "records", NULL, &fails);
 }
 
 int
@@ -613,6 +506,7 @@ checks_sweep(const struct conf *conf, const char *helo,
 	for (i = 0; i < conf->nhosts; i++) {
 		hostwork_init(&hws[i], &conf->hosts[i], conf,
 		    zone_ok ? &zone : NULL, err.msg, keep, dns, now);
+		hostwork_cover(&hws[i]);
 		n += hws[i].naddrs * hws[i].nalgs;
 	}
 	jobs = xcalloc(n ? n : 1, sizeof(*jobs));

@@ -1,5 +1,6 @@
 /*
- * check - see check.h.
+ * check - see check.h. The coverage rule is lib/cover's; this file only
+ * renders its items and the records to publish.
  */
 #include "config.h"
 
@@ -9,50 +10,86 @@
 
 #include "certkey.h"
 #include "check.h"
+#include "cover.h"
 #include "expect.h"
 #include "match.h"
 #include "output.h"
 #include "tlsa.h"
 
-/* The zone lines an item needs: its entries in e of the given roles. */
-static void
-check_publish(const struct expect *e, size_t cert, int chain,
+/*
+ * Print rec unless the zone has it. When the zone has a stronger digest
+ * for rec's usage and selector, senders would ignore rec: it is proposed
+ * with that digest instead, computed from the certificate at depth of
+ * cert c (or its next key for depth -1), so that the name never carries
+ * mixed matching types. Returns 1 if printed.
+ */
+static int
+check_propose(const struct expect *e, const struct tlsa_set *zone,
+    const struct tlsa_record *rec, const struct expect_cert *c, int depth,
     struct output *out)
 {
-	const struct expect_entry *ent;
+	struct tlsa_record strong;
+	struct tlsa_type t;
+	struct errbuf err;
 	char *line;
-	size_t i;
+	int s, ret = 0;
 
-	for (i = 0; i < e->nentries; i++) {
-		ent = &e->entries[i];
-		if (ent->cert != cert)
-			continue;
-		if (chain ? ent->role == EXPECT_NEXT : ent->role != EXPECT_NEXT)
-			continue;
-		if ((line = tlsa_record_format(&ent->rec,
-		    TLSA_FORM_ZONE)) == NULL)
-			continue;
+	if ((s = match_stronger(zone, e->owner, rec)) < 0) {
+		if (tlsa_set_find(zone, e->owner, rec) >= 0 ||
+		    (line = tlsa_record_format(rec, TLSA_FORM_ZONE)) == NULL)
+			return 0;
 		output_printf(out, "%s\n", line);
 		free(line);
+		return 1;
 	}
+	t = rec->type;
+	t.mtype = (uint8_t)s;
+	if (depth < 0 ? tlsa_record_from_pubkey(&strong, t, c->next->pkey,
+	    &err) < 0 : tlsa_record_from_cert(&strong, t,
+	    sk_X509_value(c->chain->certs, depth), &err) < 0)
+		return 0;
+	tlsa_record_set_owner(&strong, e->owner);
+	strong.ttl = rec->ttl;
+	if (tlsa_set_find(zone, e->owner, &strong) < 0 &&
+	    (line = tlsa_record_format(&strong, TLSA_FORM_ZONE)) != NULL) {
+		output_printf(out, "%s\n", line);
+		free(line);
+		ret = 1;
+	}
+	tlsa_record_clear(&strong);
+	return ret;
 }
 
+/* The zone lines an item needs that the zone does not have yet. */
 static void
-check_line(const struct expect *e, size_t cert, const char *alg,
-    const char *role, const char *file, int r,
-    const struct match_result *res, struct output *out)
+check_publish(const struct expect *e, const struct tlsa_set *zone,
+    const struct cover_item *it, struct output *out)
 {
-	const struct expect_cert *c = &e->certs[cert];
+	const struct expect_cert *c = &e->certs[it->cert];
+	enum expect_role want = it->role;
+	size_t i, n = 0;
+	int any = 0;
 
-	if (r == 1) {
-		output_printf(out, "ok      %s %s %s %s %s\n", e->host, c->name,
-		    alg, role, file);
-		return;
+	/* Only 2 x x types asked: the issuer records cover the chain. */
+	if (want == EXPECT_CURRENT) {
+		for (i = 0; i < e->nentries; i++)
+			if (e->entries[i].cert == it->cert &&
+			    e->entries[i].role == EXPECT_CURRENT)
+				any = 1;
+		if (!any)
+			want = EXPECT_ISSUER;
 	}
-	output_printf(out, "MISSING %s %s %s %s %s: %s; publish:\n", e->host,
-	    c->name, alg, role, file,
-	    res->reason[0] ? res->reason : "no matching record");
-	check_publish(e, cert, strcmp(role, "next") != 0, out);
+	for (i = 0; i < e->nentries; i++) {
+		const struct expect_entry *ent = &e->entries[i];
+
+		if (ent->cert != it->cert || ent->role != want)
+			continue;
+		n += check_propose(e, zone, &ent->rec, c, want == EXPECT_NEXT ?
+		    -1 : want == EXPECT_ISSUER ? e->issuer_depth : 0, out);
+	}
+	if (n == 0)
+		output_printf(out, "; nothing to add: the records it needs are "
+		    "published, see the reason\n");
 }
 
 int
@@ -60,36 +97,34 @@ check_expect(const struct expect *e, const struct tlsa_set *zone,
     struct output *out, size_t *missing, struct errbuf *err)
 {
 	const struct expect_cert *c;
-	struct match_result res;
+	struct cover cov;
 	char alg[64];
 	size_t i;
-	int r;
 
-	for (i = 0; i < e->ncerts; i++) {
-		c = &e->certs[i];
-		if (c->chain != NULL) {
-			memset(&res, 0, sizeof(res));
-			r = match_chain(zone, e->owner, e->host, c->chain->certs,
-			    &res, err);
-			if (r < 0)
-				return -1;
-			check_line(e, i, c->alg, "current", c->chain->path, r,
-			    &res, out);
-			if (r == 0)
-				(*missing)++;
-		}
-		if (c->next != NULL) {
-			memset(&res, 0, sizeof(res));
-			r = match_key(zone, e->owner, c->next->pkey, &res, err);
-			if (r < 0)
-				return -1;
-			if (certkey_alg_name(c->next->pkey, alg, sizeof(alg)) != 0)
-				snprintf(alg, sizeof(alg), "%s", c->alg);
-			check_line(e, i, alg, "next", c->next->path, r, &res,
-			    out);
-			if (r == 0)
-				(*missing)++;
-		}
+	if (cover_check(e, zone, &cov, err) < 0) {
+		cover_free(&cov);
+		return -1;
 	}
+	for (i = 0; i < cov.n; i++) {
+		const struct cover_item *it = &cov.items[i];
+
+		c = &e->certs[it->cert];
+		if (it->role != EXPECT_NEXT || certkey_alg_name(c->next->pkey,
+		    alg, sizeof(alg)) != 0)
+			snprintf(alg, sizeof(alg), "%s", c->alg);
+		if (it->state == COVER_OK) {
+			output_printf(out, "ok      %s %s %s %s %s\n", e->host,
+			    c->name, alg, expect_role_name(it->role),
+			    it->file);
+			continue;
+		}
+		output_printf(out, "MISSING %s %s %s %s %s: %s%s; publish:\n",
+		    e->host, c->name, alg, expect_role_name(it->role), it->file,
+		    it->reason, it->state == COVER_UNUSABLE ? " (senders "
+		    "deliver without authentication)" : "");
+		check_publish(e, zone, it, out);
+		(*missing)++;
+	}
+	cover_free(&cov);
 	return 0;
 }

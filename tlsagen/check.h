@@ -17,13 +17,13 @@
 #include "tlsa.h"
 
 /*
- * Check every cert of e against the records of zone at e->owner: the
- * current chain with OpenSSL's DANE verification (match_chain, with the
- * MX host name for 2 x x), the next key against 3 1 x records
- * (match_key). Appends one line per item to out:
+ * Check every cert of e against the records of zone at e->owner by the
+ * coverage rule of lib/cover.h (current chain, issuing CA under
+ * current+issuer, next key). Appends one line per item to out:
  *	ok      HOST CERT ALG ROLE FILE
  *	MISSING HOST CERT ALG ROLE FILE: REASON; publish:
- *	<zone line of each record the item needs>
+ *	<zone line of each record the item needs and the zone lacks; a
+ *	 record ignored for a stronger digest comes with that digest>
  * and adds the number of missing items to *missing. Returns 0, or -1 with
  * err set on an internal error.
  */

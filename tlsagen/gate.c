@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cover.h"
 #include "dns.h"
 #include "dnsauth.h"
 #include "duration.h"
@@ -14,7 +15,6 @@
 #include "firstseen.h"
 #include "gate.h"
 #include "log.h"
-#include "match.h"
 #include "output.h"
 #include "paths.h"
 #include "tlsa.h"
@@ -40,45 +40,28 @@ worse(struct tally *t, int status)
 }
 
 /*
- * The earliest first-seen time of the records of set that cover item
- * cert (its chain, or its next key when next is set), or -1 when none
- * does. Each record is matched on its own, so that an old 3 1 1 and a new
- * 2 1 1 covering the same chain count from the old one.
+ * The earliest first-seen time of the records that cover item (each
+ * covers it on its own; lib/cover), or -1 when none does, so that an old
+ * 3 1 1 and a new 2 1 1 covering the same chain count from the old one.
  */
-static int
-covered(const struct expect *e, const struct expect_cert *c, int next,
-    const struct tlsa_set *set, const struct firstseen *fs,
-    const char *server, time_t now, time_t *first)
+static time_t
+covered_since(const struct cover_item *it, const struct tlsa_set *set,
+    const struct firstseen *fs, const char *server, time_t now)
 {
-	struct tlsa_set one;
-	struct match_result res;
-	struct errbuf err;
-	time_t t;
+	time_t t, first = -1;
 	size_t k;
-	int r;
 
-	*first = -1;
-	for (k = 0; k < set->n; k++) {
-		tlsa_set_init(&one);
-		tlsa_set_add(&one, &set->v[k]);
-		memset(&res, 0, sizeof(res));
-		r = next ? match_key(&one, e->owner, c->next->pkey, &res, &err) :
-		    match_chain(&one, e->owner, e->host, c->chain->certs, &res,
-		    &err);
-		tlsa_set_free(&one);
-		if (r < 0) {
-			log_warnx("%s: %s", e->host, err.msg);
-			return -1;
-		}
-		if (r == 0)
-			continue;
-		t = fs != NULL ? firstseen_get(fs, server, &set->v[k]) : now;
+	if (it->state != COVER_OK)
+		return -1;
+	for (k = 0; k < it->nrecords; k++) {
+		t = fs != NULL ? firstseen_get(fs, server,
+		    &set->v[it->records[k]]) : now;
 		if (t < 0)
 			t = now;
-		if (*first < 0 || t < *first)
-			*first = t;
+		if (first < 0 || t < first)
+			first = t;
 	}
-	return 0;
+	return first < 0 ? now : first;
 }
 
 /*
@@ -93,40 +76,41 @@ judge(const struct options *o, const struct expect *e,
 {
 	struct output missing, young;
 	const struct expect_cert *c;
+	struct cover cov = { NULL, 0 };
+	struct errbuf err;
 	char d1[32], d2[32];
 	long min_age, ttl;
 	time_t first;
 	size_t i;
-	int role, pass = 1;
+	int pass = 1;
 
 	memset(&missing, 0, sizeof(missing));
 	memset(&young, 0, sizeof(young));
 	ttl = s->tlsa.ttl >= 0 ? s->tlsa.ttl : e->ttl;
 	min_age = o->min_age_set ? o->min_age : 2 * ttl;
-	for (i = 0; i < e->ncerts; i++) {
-		c = &e->certs[i];
-		for (role = 0; role < 2; role++) {
-			if (role == 0 ? c->chain == NULL : c->next == NULL)
-				continue;
-			if (covered(e, c, role, &s->tlsa.tlsa, fs, s->addr,
-			    now, &first) < 0) {
-				pass = -1;
-				goto out;
-			}
-			if (first < 0) {
-				output_printf(&missing, "%s%s %s %s",
-				    missing.len ? ", " : "", c->name,
-				    role ? "next" : "current",
-				    role ? c->next->path : c->chain->path);
-				pass = 0;
-			} else if (now - first < min_age) {
-				output_printf(&young, "%s%s %s counts in %s",
-				    young.len ? ", " : "", c->name,
-				    role ? "next" : "current",
-				    duration_format(min_age - (now - first),
-				    d1, sizeof(d1)));
-				pass = 0;
-			}
+	if (cover_check(e, &s->tlsa.tlsa, &cov, &err) < 0) {
+		log_warnx("%s: %s", e->host, err.msg);
+		pass = -1;
+		goto out;
+	}
+	for (i = 0; i < cov.n; i++) {
+		const struct cover_item *it = &cov.items[i];
+
+		c = &e->certs[it->cert];
+		first = covered_since(it, &s->tlsa.tlsa, fs, s->addr, now);
+		if (first < 0) {
+			output_printf(&missing, "%s%s %s %s%s%s",
+			    missing.len ? ", " : "", c->name,
+			    expect_role_name(it->role), it->file,
+			    it->reason[0] ? ": " : "", it->reason);
+			pass = 0;
+		} else if (now - first < min_age) {
+			output_printf(&young, "%s%s %s counts in %s",
+			    young.len ? ", " : "", c->name,
+			    expect_role_name(it->role),
+			    duration_format(min_age - (now - first),
+			    d1, sizeof(d1)));
+			pass = 0;
 		}
 	}
 	if (missing.len > 0)
@@ -139,6 +123,7 @@ judge(const struct options *o, const struct expect *e,
 	if (pass == 1)
 		output_printf(line, "present");
 out:
+	cover_free(&cov);
 	output_free(&missing);
 	output_free(&young);
 	return pass;

@@ -427,14 +427,20 @@ test_unusable_records(void **state)
 	add_cert_record(&set, OWNER, "int.pem", 0,
 	    (struct tlsa_type){ 0, 1, 1 });
 	assert_int_equal(verdict(&set, OWNER, HOST, "rsa-chain.pem", &res), 0);
-	assert_string_equal(res.reason, "no TLSA records for " OWNER);
+	assert_string_equal(res.reason, "2 records published at " OWNER
+	    ", none usable by DANE SMTP senders: usage 1 (PKIX-EE), "
+	    "usage 0 (PKIX-TA)");
+	assert_int_equal(res.published, 2);
+	assert_int_equal(res.usable, 0);
 	/* A digest of the wrong length is skipped, not fatal. */
 	bad.data = junk;
 	bad.len = sizeof(junk);
 	bad.owner = (char *)OWNER;
 	tlsa_set_add(&set, &bad);
 	assert_int_equal(verdict(&set, OWNER, HOST, "rsa-chain.pem", &res), 0);
-	assert_string_equal(res.reason, "no TLSA records for " OWNER);
+	assert_non_null(strstr(res.reason, "3 records published at " OWNER
+	    ", none usable by DANE SMTP senders: usage 1 (PKIX-EE), "
+	    "usage 0 (PKIX-TA), 3 1 1 ("));
 	add_cert_record(&set, OWNER, "rsa.pem", 0, t311);
 	assert_int_equal(verdict(&set, OWNER, HOST, "rsa-chain.pem", &res), 1);
 	assert_int_equal(res.record, 3);
@@ -469,15 +475,16 @@ test_match_key(void **state)
 	add_key_record(&set, "_25._tcp.mx2.example.test.", "rsa-next.key",
 	    t311);
 
+	/* Digest agility: senders use the 3 1 2, not the 3 1 1. */
 	assert_int_equal(match_key(&set, OWNER, next->pkey, &res, &err), 1);
-	assert_int_equal(res.record, 1);
+	assert_int_equal(res.record, 2);
 	assert_int_equal(res.depth, 0);
 	assert_int_equal(match_key(&set, OWNER, pub->pkey, &res, &err), 1);
-	assert_int_equal(res.record, 1);
+	assert_int_equal(res.record, 2);
 	/* A compressed EC point hashes as the certificate will carry it. */
 	assert_int_equal(match_key(&set, OWNER, compressed->pkey, &res, &err),
 	    1);
-	assert_int_equal(res.record, 1);
+	assert_int_equal(res.record, 2);
 	/* Owner filtering. */
 	assert_int_equal(match_key(&set, OWNER, other->pkey, &res, &err), 0);
 	assert_int_equal(res.record, -1);

@@ -1,0 +1,267 @@
+/*
+ * verdict - see verdict.h.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "match.h"
+#include "verdict.h"
+#include "xalloc.h"
+
+const char *
+verdict_state_name(enum verdict_state state)
+{
+	switch (state) {
+	case VERDICT_OK:
+		return "OK";
+	case VERDICT_WARNING:
+		return "WARNING";
+	case VERDICT_CRITICAL:
+		return "CRITICAL";
+	case VERDICT_UNKNOWN:
+		break;
+	}
+	return "UNKNOWN";
+}
+
+static void
+verdict_set(struct verdict *v, enum verdict_state state, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+verdict_set(struct verdict *v, enum verdict_state state, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->state = state;
+	va_start(ap, fmt);
+	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Append "; text" to v's reason and raise its state to state. */
+static void
+verdict_add(struct verdict *v, enum verdict_state state, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+verdict_add(struct verdict *v, enum verdict_state state, const char *fmt, ...)
+{
+	size_t n = strlen(v->reason);
+	va_list ap;
+
+	if (n > 0 && n + 2 < sizeof(v->reason)) {
+		memcpy(v->reason + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(v->reason + n, sizeof(v->reason) - n, fmt, ap);
+	va_end(ap);
+	if (state > v->state)
+		v->state = state;
+}
+
+void
+verdict_g3(const struct tlsa_set *pub, const char *pubname,
+    const char *owner, const char *host, STACK_OF(X509) *served,
+    const char *served_alg, struct verdict *v)
+{
+	struct match_result mr;
+	struct errbuf err;
+	char type[16];
+	int m;
+
+	m = match_chain(pub, owner, host, served, &mr, &err);
+	if (m < 0) {
+		verdict_set(v, VERDICT_UNKNOWN, "cannot match: %s", err.msg);
+		return;
+	}
+	if (m == 1) {
+		if (mr.record >= 0 && (size_t)mr.record < pub->n)
+			tlsa_type_str(pub->v[mr.record].type, type,
+			    sizeof(type));
+		else
+			snprintf(type, sizeof(type), "a");
+		verdict_set(v, VERDICT_OK, "served chain matched by %s record "
+		    "of %s at depth %d", type, pubname, mr.depth);
+		return;
+	}
+	if (mr.published > 0 && mr.usable == 0) {
+		verdict_set(v, VERDICT_WARNING, "%s: senders deliver without "
+		    "authentication (RFC 7672 section 2.2); publish a 3 1 1 "
+		    "record for the served %s chain", mr.reason, served_alg);
+		return;
+	}
+	verdict_set(v, VERDICT_CRITICAL, "no record of %s at %s matches the "
+	    "served %s chain (%s): DANE senders cannot deliver", pubname,
+	    owner != NULL ? owner : "any owner", served_alg, mr.reason);
+}
+
+void
+verdict_g4(const struct expect *e, const struct cover *cov, size_t ci,
+    const char *pubname, struct verdict *v)
+{
+	const char *owner = e->owner != NULL ? e->owner : "any owner";
+	char ok[1024] = "";
+	size_t i, n;
+
+	verdict_set(v, VERDICT_OK, "%s", "");
+	for (i = 0; i < cov->n; i++) {
+		const struct cover_item *it = &cov->items[i];
+
+		if (it->cert != ci)
+			continue;
+		switch (it->state) {
+		case COVER_OK:
+			n = strlen(ok);
+			snprintf(ok + n, sizeof(ok) - n, "%s%s%s", n ?
+			    ", " : "", it->role == EXPECT_NEXT ?
+			    "next key " : it->role == EXPECT_ISSUER ?
+			    "the issuing CA of " : "", it->file);
+			break;
+		case COVER_UNUSABLE:
+			verdict_add(v, VERDICT_WARNING, "%s: %s: senders "
+			    "deliver without authentication (RFC 7672 "
+			    "section 2.2)", it->file, it->reason);
+			break;
+		case COVER_MISSING:
+			if (it->role == EXPECT_CURRENT)
+				verdict_add(v, VERDICT_CRITICAL, "%s has no "
+				    "record in %s at %s (%s): the next reload "
+				    "breaks DANE; publish its record first",
+				    it->file, pubname, owner, it->reason);
+			else if (it->role == EXPECT_ISSUER)
+				verdict_add(v, VERDICT_WARNING, "the issuing "
+				    "CA of %s has no 2 x x record in %s at %s "
+				    "(%s): publish it before the renewal",
+				    it->file, pubname, owner, it->reason);
+			else
+				verdict_add(v, VERDICT_WARNING, "next key %s "
+				    "has no 3 1 x record in %s at %s (%s): "
+				    "publish it before the rollover", it->file,
+				    pubname, owner, it->reason);
+			break;
+		}
+	}
+	if (v->state == VERDICT_OK)
+		verdict_set(v, VERDICT_OK, "%s ha%s records in %s", ok,
+		    strchr(ok, ',') != NULL ? "ve" : "s", pubname);
+}
+
+/* "3 1 1 0123456789abcdef..." into buf. */
+static void
+verdict_rec(const struct tlsa_record *r, char *buf, size_t len)
+{
+	char type[16], *hex = tlsa_hex(r->data, r->len);
+
+	if (strlen(hex) > 16)
+		hex[16] = '\0';
+	snprintf(buf, len, "%s %s...", tlsa_type_str(r->type, type,
+	    sizeof(type)), hex);
+	free(hex);
+}
+
+int
+verdict_g4_records(const struct expect *e, const struct tlsa_set *pub,
+    long ttl, struct verdict *retire, struct verdict *fails,
+    struct errbuf *err)
+{
+	const char *owner = e->owner != NULL ? e->owner : "the owner";
+	struct cover_record *cr;
+	char list[1024] = "", rec[64];
+	size_t i, n, nstale = 0;
+
+	verdict_set(fails, VERDICT_OK, "every record published at %s that "
+	    "matches a file on disk is usable by senders", owner);
+	cr = xcalloc(pub->n ? pub->n : 1, sizeof(*cr));
+	if (cover_records(e, pub, cr, err) < 0) {
+		free(cr);
+		return -1;
+	}
+	for (i = 0; i < pub->n; i++) {
+		verdict_rec(&pub->v[i], rec, sizeof(rec));
+		if (cr[i].use == COVER_UNUSED) {
+			nstale++;
+			n = strlen(list);
+			snprintf(list + n, sizeof(list) - n, "%s%s",
+			    n ? ", " : "", rec);
+		} else if (cr[i].use == COVER_FAILS) {
+			if (fails->state == VERDICT_OK)
+				fails->reason[0] = '\0';
+			verdict_add(fails, VERDICT_WARNING, "%s at %s %s",
+			    rec, owner, cr[i].reason);
+		}
+	}
+	free(cr);
+	if (nstale == 0)
+		verdict_set(retire, VERDICT_OK, "every record published at %s "
+		    "matches a chain, CA or next key on disk", owner);
+	else
+		verdict_set(retire, VERDICT_WARNING, "%zu record%s published "
+		    "at %s match%s no chain, CA or next key on disk any more "
+		    "(%s): candidates to retire 2 x TTL (2 x %ld s) after the "
+		    "chains that replaced them were deployed", nstale,
+		    nstale == 1 ? "" : "s", owner, nstale == 1 ? "es" : "",
+		    list, ttl);
+	return 0;
+}
+
+/* First 8 bytes of the SHA-256 of cert's DER, in hex, for messages. */
+static void
+verdict_fp(X509 *cert, char *out, size_t len)
+{
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	int n;
+
+	snprintf(out, len, "?");
+	if ((n = i2d_X509(cert, &der)) <= 0)
+		return;
+	if (EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) &&
+	    len >= 17)
+		for (i = 0; i < 8 && i < mdlen; i++)
+			snprintf(out + 2 * i, 3, "%02x", md[i]);
+	OPENSSL_free(der);
+}
+
+/* Leaf DER comparison: 1 equal, 0 not. */
+static int
+verdict_same(X509 *a, X509 *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int na, nb, eq;
+
+	na = i2d_X509(a, &da);
+	nb = i2d_X509(b, &db);
+	eq = na > 0 && na == nb && memcmp(da, db, (size_t)na) == 0;
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return eq;
+}
+
+void
+verdict_g5(STACK_OF(X509) *served, const struct certkey_chain *disk,
+    struct verdict *v)
+{
+	char fs[20], fd[20];
+	X509 *s, *d;
+
+	s = sk_X509_value(served, 0);
+	d = certkey_chain_leaf(disk);
+	if (verdict_same(s, d)) {
+		verdict_set(v, VERDICT_OK, "served leaf is the one in %s",
+		    disk->path);
+		return;
+	}
+	verdict_fp(s, fs, sizeof(fs));
+	verdict_fp(d, fd, sizeof(fd));
+	verdict_set(v, VERDICT_CRITICAL, "served leaf (sha256 %s...) differs "
+	    "from %s (sha256 %s...): deployed but not reloaded, or reloaded "
+	    "from a stale path", fs, disk->path, fd);
+}

@@ -1,0 +1,80 @@
+/*
+ * verdict - the rules of G3, G4 and G5: from a captured chain, a
+ * published TLSA set and the files on disk to a state and a reason.
+ *
+ * Pure: no I/O, no clock, no DNS; the callers (the guard's checks,
+ * tests/unit/test_verdict over tests/data/verdict.in) hand everything
+ * in. What "published" means (tlsa_file or a secure RRset) and what to do
+ * without it is the caller's; these functions judge a set at hand.
+ *
+ * The rules, as a DANE SMTP sender (RFC 7672, OpenSSL, Postfix) sees it:
+ *  G3  OK when a record senders use matches the served chain (match.h);
+ *      WARNING when records are published but none is usable for SMTP
+ *      (senders deliver without authentication, RFC 7672 section 2.2);
+ *      CRITICAL otherwise (senders defer), with the reason, including
+ *      "a matching record is ignored for a stronger digest".
+ *  G4  per cert, the items of cover.h: the current chain not covered is
+ *      CRITICAL (the next reload breaks DANE) or WARNING when no record is
+ *      usable; an issuer or next key not covered is a WARNING (the next
+ *      rollover breaks DANE). Records: those whose data matches no file
+ *      on disk are candidates to retire (WARNING); those that match a
+ *      file but that senders reject are a WARNING with the reason.
+ *  G5  OK when the served leaf is the leaf of the chain file, else
+ *      CRITICAL (deployed but not reloaded, or a stale path).
+ */
+#ifndef DG_VERDICT_H
+#define DG_VERDICT_H
+
+#include <openssl/x509.h>
+
+#include "certkey.h"
+#include "cover.h"
+#include "expect.h"
+#include "tlsa.h"
+
+/* The monitoring-plugin order, as the guard's states. */
+enum verdict_state {
+	VERDICT_OK = 0,
+	VERDICT_WARNING = 1,
+	VERDICT_CRITICAL = 2,
+	VERDICT_UNKNOWN = 3
+};
+
+struct verdict {
+	enum verdict_state state;
+	char reason[1536];
+};
+
+/* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
+const char *verdict_state_name(enum verdict_state state);
+
+/*
+ * G3: served (leaf first, as captured; served_alg e.g. "rsa-2048") against
+ * the records of pub at owner; host is the MX host name for 2 x x name
+ * checks; pubname names the source in the reason ("the DNS").
+ */
+void verdict_g3(const struct tlsa_set *pub, const char *pubname,
+    const char *owner, const char *host, STACK_OF(X509) *served,
+    const char *served_alg, struct verdict *v);
+
+/*
+ * G4 of cert ci of e, from cov = cover_check(e, pub). pubname as for G3.
+ */
+void verdict_g4(const struct expect *e, const struct cover *cov, size_t ci,
+    const char *pubname, struct verdict *v);
+
+/*
+ * G4 of the published records of e's owner: retire (records whose data
+ * matches no chain, CA or key on disk; ttl for the advice) and fails
+ * (records whose data is a file's but that senders reject). Each is OK
+ * when there is none. Returns 0, or -1 with err set.
+ */
+int verdict_g4_records(const struct expect *e, const struct tlsa_set *pub,
+    long ttl, struct verdict *retire, struct verdict *fails,
+    struct errbuf *err);
+
+/* G5: the served leaf against the chain file's. */
+void verdict_g5(STACK_OF(X509) *served, const struct certkey_chain *disk,
+    struct verdict *v);
+
+#endif

@@ -1,0 +1,363 @@
+/*
+ * test_verdict - lib/verdict.c (G3, G4, G5) and lib/cover.c over the
+ * vectors of tests/data/verdict.in, in the style of OpenSSL's
+ * test/danetest.in: each vector is the files on disk, a captured chain,
+ * a published TLSA set and the verdicts a DANE sender's view implies.
+ * Records are computed from the certificates of gen-certs.sh at test
+ * time (they are signed afresh on every run), or given in hex.
+ *
+ * Usage: test_verdict [VECTORS] (default $top_srcdir/tests/data/verdict.in),
+ * with CERTDIR set. Prints one line per expectation; exit 1 on any
+ * failure, 77 (skip) without CERTDIR.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certkey.h"
+#include "conf.h"
+#include "cover.h"
+#include "expect.h"
+#include "tlsa.h"
+#include "verdict.h"
+#include "xalloc.h"
+
+#define MAXTOK	16
+
+static const char *certdir;
+static int failures, checks;
+
+struct vector {
+	char name[128];
+	int line;
+	struct conf_host host;
+	struct tlsa_set pub;
+	struct certkey_chain *served;
+	char served_alg[32];
+	struct expect *e;
+	char experr[ERRBUF_SIZE];
+	int computed;
+	time_t now;
+};
+
+static char *
+path_of(const char *name)
+{
+	return xasprintf("%s/%s", certdir, name);
+}
+
+/* Split line into tokens; a "quoted string" is one token. */
+static int
+tokens(char *line, char **tok)
+{
+	int n = 0;
+	char *p = line;
+
+	while (*p != '\0' && n < MAXTOK) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0' || *p == '#')
+			break;
+		if (*p == '"') {
+			tok[n++] = ++p;
+			while (*p != '\0' && *p != '"')
+				p++;
+		} else {
+			tok[n++] = p;
+			while (*p != '\0' && !isspace((unsigned char)*p))
+				p++;
+		}
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	return n;
+}
+
+/* Files joined by '+' (e.g. "rsa.pem+int.pem") as one chain. */
+static struct certkey_chain *
+load_chain(const char *spec, struct vector *v)
+{
+	struct certkey_chain *chain = NULL;
+	struct errbuf err;
+	char *copy = xstrdup(spec), *f, *save = NULL, *path;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	long n;
+
+	for (f = strtok_r(copy, "+", &save); f != NULL;
+	    f = strtok_r(NULL, "+", &save)) {
+		path = path_of(f);
+		if ((fp = fopen(path, "rb")) == NULL) {
+			fprintf(stderr, "verdict.in:%d: cannot read %s\n",
+			    v->line, path);
+			exit(2);
+		}
+		fseek(fp, 0, SEEK_END);
+		n = ftell(fp);
+		rewind(fp);
+		buf = xrealloc(buf, len + (size_t)n + 1);
+		if (fread(buf + len, 1, (size_t)n, fp) != (size_t)n)
+			exit(2);
+		len += (size_t)n;
+		fclose(fp);
+		free(path);
+	}
+	free(copy);
+	if (certkey_chain_parse(buf, len, spec, &chain, &err) < 0) {
+		fprintf(stderr, "verdict.in:%d: %s\n", v->line, err.msg);
+		exit(2);
+	}
+	free(buf);
+	return chain;
+}
+
+/* tlsa U S M cert FILE [DEPTH] | key FILE | hex HEX */
+static void
+add_record(struct vector *v, char **tok, int n)
+{
+	struct tlsa_record rec = { NULL, -1, { 0, 0, 0 }, 0, NULL };
+	struct tlsa_type t;
+	struct errbuf err;
+	char *text;
+	int ok = -1;
+
+	if (n < 6) {
+		fprintf(stderr, "verdict.in:%d: tlsa U S M cert|key|hex X\n",
+		    v->line);
+		exit(2);
+	}
+	t.usage = (uint8_t)atoi(tok[1]);
+	t.selector = (uint8_t)atoi(tok[2]);
+	t.mtype = (uint8_t)atoi(tok[3]);
+	if (strcmp(tok[4], "cert") == 0) {
+		struct certkey_chain *c = load_chain(tok[5], v);
+		int depth = n > 6 ? atoi(tok[6]) : 0;
+
+		ok = tlsa_record_from_cert(&rec, t,
+		    sk_X509_value(c->certs, depth), &err);
+		certkey_chain_free(c);
+	} else if (strcmp(tok[4], "key") == 0) {
+		struct certkey_key *k;
+		char *path = path_of(tok[5]);
+
+		if (certkey_key_load(path, NULL, &k, &err) == 0) {
+			ok = tlsa_record_from_pubkey(&rec, t, k->pkey, &err);
+			certkey_key_free(k);
+		}
+		free(path);
+	} else if (strcmp(tok[4], "hex") == 0) {
+		/* Raw: any numbers and any length, as DNS may carry. */
+		text = xasprintf("%s %s %s %s", tok[1], tok[2], tok[3],
+		    tok[5]);
+		rec.type = t;
+		rec.len = strlen(tok[5]) / 2;
+		rec.data = xmalloc(rec.len ? rec.len : 1);
+		for (size_t i = 0; i < rec.len; i++)
+			sscanf(tok[5] + 2 * i, "%2hhx", &rec.data[i]);
+		free(text);
+		ok = 0;
+	}
+	if (ok < 0) {
+		fprintf(stderr, "verdict.in:%d: %s\n", v->line, err.msg);
+		exit(2);
+	}
+	tlsa_record_set_owner(&rec, v->e != NULL ? v->e->owner :
+	    "_25._tcp.mx1.example.test.");
+	rec.ttl = 3600;
+	tlsa_set_take(&v->pub, &rec);
+}
+
+static void
+judge(struct vector *v, const char *what, const struct verdict *got,
+    const char *state, const char *substr)
+{
+	checks++;
+	if (strcmp(verdict_state_name(got->state), state) == 0 &&
+	    strstr(got->reason, substr) != NULL) {
+		printf("ok    %s: %s %s\n", v->name, what, state);
+		return;
+	}
+	failures++;
+	printf("FAIL  %s (verdict.in:%d): %s is %s \"%s\", want %s \"%s\"\n",
+	    v->name, v->line, what, verdict_state_name(got->state),
+	    got->reason, state, substr);
+}
+
+static void
+compute(struct vector *v)
+{
+	struct errbuf err;
+
+	if (v->computed++)
+		return;
+	if (expect_compute(v->e, v->now, &err) < 0) {
+		fprintf(stderr, "verdict.in:%d: %s\n", v->line, err.msg);
+		exit(2);
+	}
+}
+
+static void
+vector_free(struct vector *v)
+{
+	expect_free(v->e);
+	tlsa_set_free(&v->pub);
+	certkey_chain_free(v->served);
+	free(v->host.name);
+	memset(v, 0, sizeof(*v));
+}
+
+/* g4 CERT STATE SUBSTR, or g4 retire|records STATE SUBSTR */
+static void
+expect_g4(struct vector *v, char **tok)
+{
+	struct verdict got, retire, fails;
+	struct cover cov;
+	struct errbuf err;
+	char what[64];
+	size_t i;
+
+	compute(v);
+	snprintf(what, sizeof(what), "G4 %s", tok[1]);
+	if (strcmp(tok[1], "retire") == 0 || strcmp(tok[1], "records") == 0) {
+		if (verdict_g4_records(v->e, &v->pub, 3600, &retire, &fails,
+		    &err) < 0) {
+			fprintf(stderr, "verdict.in:%d: %s\n", v->line,
+			    err.msg);
+			exit(2);
+		}
+		judge(v, what, tok[1][0] == 'r' && tok[1][2] == 't' ?
+		    &retire : &fails, tok[2], tok[3]);
+		return;
+	}
+	for (i = 0; i < v->e->ncerts; i++)
+		if (strcmp(v->e->certs[i].name, tok[1]) == 0)
+			break;
+	if (i == v->e->ncerts) {
+		fprintf(stderr, "verdict.in:%d: no disk %s\n", v->line,
+		    tok[1]);
+		exit(2);
+	}
+	if (cover_check(v->e, &v->pub, &cov, &err) < 0) {
+		fprintf(stderr, "verdict.in:%d: %s\n", v->line, err.msg);
+		exit(2);
+	}
+	verdict_g4(v->e, &cov, i, "the DNS", &got);
+	cover_free(&cov);
+	judge(v, what, &got, tok[2], tok[3]);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *file, *top = getenv("top_srcdir");
+	char line[4096], *tok[MAXTOK], *vf = NULL;
+	struct vector v;
+	struct verdict got;
+	struct errbuf err;
+	FILE *fp;
+	int n, lineno = 0;
+
+	if ((certdir = getenv("CERTDIR")) == NULL) {
+		printf("SKIP: CERTDIR not set (run through make check)\n");
+		return 77;
+	}
+	if (argc > 1)
+		file = argv[1];
+	else
+		file = vf = xasprintf("%s/tests/data/verdict.in",
+		    top != NULL ? top : ".");
+	if ((fp = fopen(file, "r")) == NULL) {
+		perror(file);
+		return 2;
+	}
+	memset(&v, 0, sizeof(v));
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if ((n = tokens(line, tok)) == 0)
+			continue;
+		v.line = lineno;
+		if (strcmp(tok[0], "vector") == 0 && n == 2) {
+			vector_free(&v);
+			v.line = lineno;
+			snprintf(v.name, sizeof(v.name), "%s", tok[1]);
+			v.host.name = xstrdup("mx1.example.test");
+			v.host.port = 25;
+			v.host.ttl = 3600;
+			v.host.issuer_depth = 1;
+			v.now = time(NULL);
+			v.e = expect_new(&v.host);
+		} else if (strcmp(tok[0], "host") == 0 && n == 2) {
+			free(v.host.name);
+			v.host.name = xstrdup(tok[1]);
+			expect_free(v.e);
+			v.e = expect_new(&v.host);
+		} else if (strcmp(tok[0], "rollover") == 0 && n == 2) {
+			conf_rollover_parse(tok[1], &v.host.rollover);
+			v.e->rollover = v.host.rollover;
+		} else if (strcmp(tok[0], "disk") == 0 && n >= 3) {
+			struct conf_cert cc = { tok[1], NULL, NULL, NULL,
+			    NULL };
+			char *key = NULL, *next = NULL;
+
+			for (int i = 3; i < n; i++) {
+				if (strncmp(tok[i], "key=", 4) == 0)
+					key = cc.key = path_of(tok[i] + 4);
+				else if (strncmp(tok[i], "next=", 5) == 0)
+					next = cc.next_key =
+					    path_of(tok[i] + 5);
+			}
+			cc.chain = path_of(tok[2]);
+			if (strchr(tok[2], '+') != NULL) {
+				expect_add_cert(v.e, tok[1],
+				    load_chain(tok[2], &v), NULL, NULL);
+			} else if (expect_add_files(v.e, &cc, NULL,
+			    &err) < 0) {
+				fprintf(stderr, "verdict.in:%d: %s\n", lineno,
+				    err.msg);
+				return 2;
+			}
+			free(cc.chain);
+			free(key);
+			free(next);
+		} else if (strcmp(tok[0], "served") == 0 && n >= 2) {
+			v.served = load_chain(tok[1], &v);
+			certkey_cert_alg_name(certkey_chain_leaf(v.served),
+			    v.served_alg, sizeof(v.served_alg));
+		} else if (strcmp(tok[0], "tlsa") == 0) {
+			add_record(&v, tok, n);
+		} else if (strcmp(tok[0], "g3") == 0 && n == 3) {
+			verdict_g3(&v.pub, "the DNS", v.e->owner,
+			    v.host.name, v.served->certs, v.served_alg, &got);
+			judge(&v, "G3", &got, tok[1], tok[2]);
+		} else if (strcmp(tok[0], "g4") == 0 && n == 4) {
+			expect_g4(&v, tok);
+		} else if (strcmp(tok[0], "g5") == 0 && n == 4) {
+			size_t i;
+
+			for (i = 0; i < v.e->ncerts; i++)
+				if (strcmp(v.e->certs[i].name, tok[1]) == 0)
+					break;
+			if (i == v.e->ncerts || v.served == NULL) {
+				fprintf(stderr, "verdict.in:%d: g5 needs "
+				    "served and disk %s\n", lineno, tok[1]);
+				return 2;
+			}
+			verdict_g5(v.served->certs, v.e->certs[i].chain, &got);
+			judge(&v, "G5", &got, tok[2], tok[3]);
+		} else {
+			fprintf(stderr, "%s:%d: cannot parse this line\n",
+			    file, lineno);
+			return 2;
+		}
+	}
+	vector_free(&v);
+	fclose(fp);
+	free(vf);
+	printf("%d checks, %d failed\n", checks, failures);
+	return failures > 0 ? 1 : 0;
+}
