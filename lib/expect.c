@@ -163,7 +163,7 @@ expect_add_files(struct expect *e, const struct conf_cert *cc,
 {
 	struct certkey_chain *chain = NULL;
 	struct certkey_key *key = NULL, *next = NULL;
-	char *pass = NULL;
+	char *pass = NULL, *problem = NULL;
 	int ret = -1;
 
 	if (cc->chain == NULL) {
@@ -187,13 +187,17 @@ expect_add_files(struct expect *e, const struct conf_cert *cc,
 		    certkey_chain_leaf(chain))) {
 			errbuf_set(err, "%s does not match the certificate "
 			    "in %s", cc->key, cc->chain);
-			goto done;
+			if (!e->keep_mismatch)
+				goto done;
+			problem = xstrdup(err->msg);
 		}
 	}
 	if (cc->next_key != NULL &&
 	    certkey_key_load(cc->next_key, passphrase, &next, err) < 0)
 		goto done;
 	expect_add_cert(e, cc->name, chain, key, next);
+	e->certs[e->ncerts - 1].problem = problem;
+	problem = NULL;
 	chain = NULL;
 	key = next = NULL;
 	ret = 0;
@@ -203,6 +207,7 @@ done:
 		OPENSSL_cleanse(pass, strlen(pass));
 		free(pass);
 	}
+	free(problem);
 	certkey_chain_free(chain);
 	certkey_key_free(key);
 	certkey_key_free(next);
@@ -590,6 +595,55 @@ expect_load(const struct conf_host *host, const char *passphrase,
 	return 0;
 }
 
+static void
+expect_fail(struct expect *e, const struct conf_cert *cc, const char *error)
+{
+	struct expect_failed *f;
+
+	e->failed = xreallocarray(e->failed, e->nfailed + 1,
+	    sizeof(*e->failed));
+	f = &e->failed[e->nfailed++];
+	f->name = xstrdup(cc->name != NULL ? cc->name : "");
+	f->chain = cc->chain != NULL ? xstrdup(cc->chain) : NULL;
+	f->error = xstrdup(error);
+}
+
+int
+expect_load_each(const struct conf_host *host, const char *passphrase,
+    time_t now, struct expect **out, struct errbuf *err)
+{
+	struct expect *e, *one;
+	struct expect_cert *c;
+	size_t i;
+
+	e = expect_new(host);
+	for (i = 0; i < host->ncerts; i++) {
+		/* Each section on its own first: its own failure only. */
+		one = expect_new(host);
+		one->keep_mismatch = 1;
+		if (expect_add_files(one, &host->certs[i], passphrase,
+		    err) < 0 || expect_compute(one, now, err) < 0) {
+			expect_fail(e, &host->certs[i], err->msg);
+			expect_free(one);
+			continue;
+		}
+		c = &one->certs[0];
+		expect_add_cert(e, c->name, c->chain, c->key, c->next);
+		e->certs[e->ncerts - 1].problem = c->problem;
+		c->chain = NULL;
+		c->key = c->next = NULL;
+		c->problem = NULL;
+		expect_free(one);
+	}
+	if (expect_compute(e, now, err) < 0) {
+		expect_free(e);
+		*out = NULL;
+		return -1;
+	}
+	*out = e;
+	return 0;
+}
+
 void
 expect_free(struct expect *e)
 {
@@ -607,8 +661,15 @@ expect_free(struct expect *e)
 		certkey_chain_free(e->certs[i].chain);
 		certkey_key_free(e->certs[i].key);
 		certkey_key_free(e->certs[i].next);
+		free(e->certs[i].problem);
 	}
 	free(e->certs);
+	for (i = 0; i < e->nfailed; i++) {
+		free(e->failed[i].name);
+		free(e->failed[i].chain);
+		free(e->failed[i].error);
+	}
+	free(e->failed);
 	for (i = 0; i < e->nwarnings; i++)
 		free(e->warnings[i]);
 	free(e->warnings);

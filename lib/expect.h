@@ -45,6 +45,16 @@ struct expect_cert {
 	struct certkey_chain *chain;	/* NULL for a next key on its own */
 	struct certkey_key *key;	/* the leaf's private key, or NULL */
 	struct certkey_key *next;	/* the next key, or NULL */
+	char *problem;			/* expect_load_each: the key file does not
+					 * match the leaf ("KEY does not match the
+					 * certificate in CHAIN"), or NULL */
+};
+
+/* expect_load_each: a cert section that could not be used. */
+struct expect_failed {
+	char *name;			/* the section's name (or "") */
+	char *chain;			/* its chain file, or NULL */
+	char *error;			/* why, naming the file */
 };
 
 /* One expected record and where it came from. */
@@ -71,6 +81,10 @@ struct expect {
 	size_t nentries;
 	char **warnings;		/* one line each, e.g. the TTL warning */
 	size_t nwarnings;
+	int keep_mismatch;		/* expect_add_files: a key that does not
+					 * match is c->problem, not an error */
+	struct expect_failed *failed;	/* expect_load_each */
+	size_t nfailed;
 };
 
 /*
@@ -108,6 +122,18 @@ int expect_compute(struct expect *e, time_t now, struct errbuf *err);
 
 /* expect_new + expect_add_files for every cert + expect_compute. */
 int expect_load(const struct conf_host *host, const char *passphrase,
+    time_t now, struct expect **out, struct errbuf *err);
+
+/*
+ * For the guard, which must report a broken file rather than stop: like
+ * expect_load, but a cert section whose files do not load or whose
+ * records cannot be computed is left out of e->certs and listed in
+ * e->failed, so that the other sections are still checked; and a key
+ * that does not match its certificate is the cert's problem, its chain
+ * still checked. Returns 0 (*out set, maybe without certs), or -1 with
+ * err set when the whole set cannot be computed.
+ */
+int expect_load_each(const struct conf_host *host, const char *passphrase,
     time_t now, struct expect **out, struct errbuf *err);
 
 void expect_free(struct expect *e);

@@ -112,6 +112,11 @@ verdict_g4(const struct expect *e, const struct cover *cov, size_t ci,
 	size_t i, n;
 
 	verdict_set(v, VERDICT_OK, "%s", "");
+	if (ci < e->ncerts && e->certs[ci].problem != NULL)
+		verdict_add(v, VERDICT_CRITICAL, "%s: the MTA cannot use this "
+		    "pair (Postfix answers 454 to every STARTTLS once it loads "
+		    "them); install the key that belongs to the certificate",
+		    e->certs[ci].problem);
 	for (i = 0; i < cov->n; i++) {
 		const struct cover_item *it = &cov->items[i];
 

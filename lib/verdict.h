@@ -13,7 +13,9 @@
  *      (senders deliver without authentication, RFC 7672 section 2.2);
  *      CRITICAL otherwise (senders defer), with the reason, including
  *      "a matching record is ignored for a stronger digest".
- *  G4  per cert, the items of cover.h: the current chain not covered is
+ *  G4  per cert: a key file that does not match its certificate is
+ *      CRITICAL, naming both files (expect_load_each); the items of
+ *      cover.h: the current chain not covered is
  *      CRITICAL (the next reload breaks DANE) or WARNING when no record is
  *      usable; an issuer or next key not covered is a WARNING (the next
  *      rollover breaks DANE). Records: those whose data matches no file

@@ -50,6 +50,7 @@
 struct alg {
 	const char *family;		/* static string from certkey */
 	const struct expect_cert *cert;	/* NULL if the files did not load */
+	const char *error;		/* then this section's error, or NULL */
 };
 
 struct hostwork {
@@ -90,7 +91,7 @@ known_family(const char *name)
 
 static void
 add_alg(struct hostwork *hw, const char *family,
-    const struct expect_cert *cert)
+    const struct expect_cert *cert, const char *error)
 {
 	size_t i;
 
@@ -98,15 +99,34 @@ add_alg(struct hostwork *hw, const char *family,
 		return;
 	for (i = 0; i < hw->nalgs; i++)
 		if (strcmp(hw->algs[i].family, family) == 0) {
-			if (hw->algs[i].cert == NULL)
+			if (hw->algs[i].cert == NULL) {
 				hw->algs[i].cert = cert;
+				hw->algs[i].error = error;
+			}
 			return;
 		}
 	if (hw->nalgs == sizeof(hw->algs) / sizeof(hw->algs[0]))
 		return;
 	hw->algs[hw->nalgs].family = family;
 	hw->algs[hw->nalgs].cert = cert;
+	hw->algs[hw->nalgs].error = error;
 	hw->nalgs++;
+}
+
+/* The family of a cert section that did not load: its chain, its name. */
+static const char *
+section_family(const char *chainpath, const char *name)
+{
+	struct certkey_chain *chain;
+	struct errbuf err;
+	const char *family = NULL;
+
+	if (chainpath != NULL &&
+	    certkey_chain_load(chainpath, &chain, &err) == 0) {
+		family = certkey_cert_alg_family(certkey_chain_leaf(chain));
+		certkey_chain_free(chain);
+	}
+	return family != NULL ? family : known_family(name);
 }
 
 /*
@@ -117,8 +137,6 @@ add_alg(struct hostwork *hw, const char *family,
 static void
 hostwork_algs(struct hostwork *hw)
 {
-	struct certkey_chain *chain;
-	struct errbuf err;
 	size_t i;
 
 	if (hw->e != NULL) {
@@ -127,21 +145,18 @@ hostwork_algs(struct hostwork *hw)
 
 			if (c->chain != NULL)
 				add_alg(hw, certkey_cert_alg_family(
-				    certkey_chain_leaf(c->chain)), c);
+				    certkey_chain_leaf(c->chain)), c, NULL);
 		}
+		/* A section that did not load: its own error only. */
+		for (i = 0; i < hw->e->nfailed; i++)
+			add_alg(hw, section_family(hw->e->failed[i].chain,
+			    hw->e->failed[i].name), NULL,
+			    hw->e->failed[i].error);
 		return;
 	}
-	for (i = 0; i < hw->h->ncerts; i++) {
-		const struct conf_cert *cc = &hw->h->certs[i];
-
-		if (cc->chain != NULL &&
-		    certkey_chain_load(cc->chain, &chain, &err) == 0) {
-			add_alg(hw, certkey_cert_alg_family(
-			    certkey_chain_leaf(chain)), NULL);
-			certkey_chain_free(chain);
-		} else
-			add_alg(hw, known_family(cc->name), NULL);
-	}
+	for (i = 0; i < hw->h->ncerts; i++)
+		add_alg(hw, section_family(hw->h->certs[i].chain,
+		    hw->h->certs[i].name), NULL, NULL);
 }
 
 static int
@@ -188,7 +203,8 @@ eval_g5(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	if (a->cert == NULL || a->cert->chain == NULL) {
 		report_add(out, "G5", host, j->params.addr, j->params.alg, NULL,
 		    GUARD_UNKNOWN, "chain on disk not loaded: %s",
-		    hw->experr[0] ? hw->experr : "no chain file");
+		    a->error != NULL ? a->error : hw->experr[0] ? hw->experr :
+		    "no chain file");
 		return;
 	}
 	verdict_g5(j->res.chain, a->cert->chain, &v);
@@ -303,7 +319,8 @@ eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
 	if (c == NULL || c->chain == NULL) {
 		report_add(out, "G4", host, NULL, a->family, NULL,
 		    GUARD_UNKNOWN, "files on disk not loaded: %s",
-		    hw->experr[0] ? hw->experr : "no chain file");
+		    a->error != NULL ? a->error : hw->experr[0] ? hw->experr :
+		    "no chain file");
 		return;
 	}
 	if (hw->pub == NULL) {
@@ -461,6 +478,12 @@ eval_stale(struct report *out, struct hostwork *hw)
 
 	if (!hw->dnssrc || hw->pub == NULL || hw->e == NULL)
 		return;
+	/* A record may belong to the file that did not load. */
+	if (hw->e->nfailed > 0) {
+		report_add(out, "G4", host, NULL, NULL, NULL, GUARD_UNKNOWN,
+		    "records to retire not judged: %s", hw->e->failed[0].error);
+		return;
+	}
 	if (verdict_g4_records(hw->e, hw->pub, hw->tlsa != NULL ?
 	    hw->tlsa->ttl : hw->h->ttl, &retire, &fails, &err) < 0) {
 		report_add(out, "G4", host, NULL, NULL, NULL, GUARD_UNKNOWN,

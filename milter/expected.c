@@ -196,19 +196,24 @@ checks_expect(const struct conf_host *h, const struct expect *prev,
 	struct certkey_chain *chain;
 	struct certkey_key *key, *next;
 	struct expect *e;
+	char *problem = NULL;
 	size_t i, j;
 	int any = 0;
 
-	if (expect_load(h, NULL, now, out, err) == 0)
+	if (expect_load_each(h, NULL, now, out, err) < 0)
+		return -1;
+	if ((*out)->nfailed == 0)
 		return 0;
 	for (i = 0; i < h->ncerts; i++)
 		if (unreadable(h->certs[i].key) ||
 		    unreadable(h->certs[i].next_key) ||
 		    unreadable(h->certs[i].passphrase_file))
 			any = 1;
+	/* Broken files, not privileges: reported section by section. */
 	if (!any || prev == NULL)
-		return -1;
-
+		return 0;
+	expect_free(*out);
+	*out = NULL;
 	e = expect_new(h);
 	for (i = 0; i < h->ncerts; i++) {
 		const struct conf_cert *cc = &h->certs[i];
@@ -223,13 +228,9 @@ checks_expect(const struct conf_host *h, const struct expect *prev,
 				goto fail;
 			}
 			if (!certkey_key_matches_cert(key->pkey,
-			    certkey_chain_leaf(chain))) {
-				errbuf_set(err, "%s does not match the "
+			    certkey_chain_leaf(chain)))
+				problem = xasprintf("%s does not match the "
 				    "certificate in %s", cc->key, cc->chain);
-				certkey_key_free(key);
-				certkey_chain_free(chain);
-				goto fail;
-			}
 		}
 		if (cc->next_key != NULL && !unreadable(cc->next_key) &&
 		    cc->passphrase_file == NULL) {
@@ -261,6 +262,8 @@ checks_expect(const struct conf_host *h, const struct expect *prev,
 			next->is_private = prev->certs[j].next->is_private;
 		}
 		expect_add_cert(e, cc->name, chain, key, next);
+		e->certs[e->ncerts - 1].problem = problem;
+		problem = NULL;
 	}
 	if (expect_compute(e, now, err) < 0)
 		goto fail;
@@ -268,6 +271,7 @@ checks_expect(const struct conf_host *h, const struct expect *prev,
 	return 0;
 
 fail:
+	free(problem);
 	expect_free(e);
 	return -1;
 }
@@ -286,7 +290,7 @@ checks_preload(const struct conf *conf, struct checks_keep *keep,
 		/* Stamped before loading: a file that changes meanwhile
 		 * makes the first sweep load it again. */
 		stamp = host_stamp(h);
-		if (expect_load(h, NULL, time(NULL), &e, err) < 0) {
+		if (expect_load_each(h, NULL, time(NULL), &e, err) < 0) {
 			free(stamp);
 			errbuf_prefix(err, "host %s", checks_host_name(h));
 			return -1;

@@ -596,6 +596,42 @@ test_key_mismatch(void **state)
 	free(want);
 }
 
+/*
+ * The guard's loader: a key that does not match is the cert's problem
+ * (its chain is still there to check), and a section whose chain does
+ * not load is listed with its own error while the others load.
+ */
+static void
+test_load_each(void **state)
+{
+	struct conf_host *h = *state;
+	struct expect *e = NULL;
+	struct errbuf err;
+	char *want;
+
+	need_certs();
+	host_init(h, CONF_ROLLOVER_CURRENT_NEXT);
+	host_cert(h, "rsa", "rsa-chain.pem", "rsa-other.key", NULL);
+	host_cert(h, "ecdsa", "garbage.pem", "ecdsa.key", NULL);
+	host_cert(h, "ed25519", "ed25519-chain.pem", "ed25519.key", NULL);
+	assert_int_equal(expect_load_each(h, NULL, time(NULL), &e, &err), 0);
+	assert_int_equal(e->ncerts, 2);
+	assert_string_equal(e->certs[0].name, "rsa");
+	want = xasprintf("%s does not match the certificate in %s",
+	    P("rsa-other.key"), P("rsa-chain.pem"));
+	assert_non_null(e->certs[0].problem);
+	assert_string_equal(e->certs[0].problem, want);
+	free(want);
+	assert_string_equal(e->certs[1].name, "ed25519");
+	assert_null(e->certs[1].problem);
+	assert_int_equal(e->nfailed, 1);
+	assert_string_equal(e->failed[0].name, "ecdsa");
+	assert_non_null(strstr(e->failed[0].error, "garbage.pem"));
+	/* Both loaded sections have their records. */
+	assert_int_equal(e->nentries, 2);
+	expect_free(e);
+}
+
 static void
 test_passphrase(void **state)
 {
@@ -717,6 +753,7 @@ main(void)
 		T(test_no_host),
 		T(test_expired),
 		T(test_key_mismatch),
+		T(test_load_each),
 		T(test_passphrase),
 		T(test_next_only),
 		T(test_many),

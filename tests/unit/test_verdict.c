@@ -291,11 +291,13 @@ main(int argc, char **argv)
 			v.host.issuer_depth = 1;
 			v.now = time(NULL);
 			v.e = expect_new(&v.host);
+			v.e->keep_mismatch = 1;	/* as the guard loads */
 		} else if (strcmp(tok[0], "host") == 0 && n == 2) {
 			free(v.host.name);
 			v.host.name = xstrdup(tok[1]);
 			expect_free(v.e);
 			v.e = expect_new(&v.host);
+			v.e->keep_mismatch = 1;
 		} else if (strcmp(tok[0], "rollover") == 0 && n == 2) {
 			conf_rollover_parse(tok[1], &v.host.rollover);
 			v.e->rollover = v.host.rollover;
