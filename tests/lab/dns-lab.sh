@@ -39,13 +39,11 @@ d=$LAB_TMP
 
 # ------------------------------------------------------------ zones
 
+# rdata FILE - the leaf's 3 1 1 record by the openssl command line (never
+# by tlsagen, which shares lib/tlsa.c with the code under test)
 rdata()
 {
-	"$TLSAGEN" -f rdata "$CERTDIR/$1" 2>"$d/tlsagen.err" |
-	    grep '^3 1 1 ' || {
-		cat "$d/tlsagen.err" >&2
-		lab_fail "tlsagen -f rdata $CERTDIR/$1 gave no 3 1 1 record"
-	}
+	lab_oracle_311 "$CERTDIR/$1"
 }
 rsa_rec=$(rdata rsa-chain.pem) || exit 1
 ecdsa_rec=$(rdata ecdsa-chain.pem) || exit 1
@@ -171,12 +169,15 @@ lab_ns drill -Q @127.0.0.1 SOA example.test >/dev/null 2>&1 &&
 look good _25._tcp.mx1.example.test TLSA 2000
 expect "NSD stopped: servfail or timeout" '^status=\(servfail\|timeout\) '
 expect_not "NSD stopped: no records" '^tlsa='
+# The deadline is 2 s; no speed is asserted (bench/ measures speed), only
+# that the lookup ended long before libunbound's own retries would give
+# up on a dead server (17 s to 2 min): a deadline that is not applied.
 elapsed=$(sed -n 's/.*elapsed_ms=\([0-9]*\).*/\1/p' "$d/out")
 checks=$((checks + 1))
-if [ -n "$elapsed" ] && [ "$elapsed" -le 2500 ]; then
+if [ -n "$elapsed" ] && [ "$elapsed" -lt 15000 ]; then
 	lab_log "ok: dead server answered in $elapsed ms (deadline 2000)"
 else
-	lab_log "FAIL: dead server took ${elapsed:-?} ms (deadline 2000)"
+	lab_log "FAIL: dead server took ${elapsed:-?} ms: the 2000 ms deadline is not applied"
 	fails=$((fails + 1))
 fi
 

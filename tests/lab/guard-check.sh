@@ -13,10 +13,10 @@
 #                                      CRITICAL
 # Then the daemon (-f -u nobody:postfix, attached to Postfix as its milter,
 # xclient = yes): status.json and metrics.prom after the first sweep; a
-# chain file replaced on disk caught within 5 s without a signal (G5, G4;
-# logged once, not again after SIGUSR2); a renewal with a key that has no
-# record, reloaded at once -> G3 and G4 CRITICAL for rsa only within 5 s,
-# logged once; mail with and without TLS queued with no milter action;
+# chain file replaced on disk caught without a signal (G5, G4; logged
+# once, not again in the sweep after SIGUSR2); a renewal with a key that
+# has no record, reloaded at once -> G3 and G4 CRITICAL for rsa only
+# without a signal, logged once; mail with and without TLS queued with no milter action;
 # plaintext mail from a client
 # denied STARTTLS (smtpd_discard_ehlo_keyword_address_maps) -> G6
 # CRITICAL naming it, another client OK; Postfix stopped -> UNKNOWN with
@@ -28,7 +28,7 @@
 # exact: Postfix starts smtpd processes on demand and each reads its
 # chain files afresh, so replacing the very files it was configured with
 # would be seen by some connections and not others. The published records
-# (tlsa_file) are tlsagen's output for the original chains.
+# (tlsa_file) are the openssl command line's for the original chains.
 #
 # Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check).
 # Needs root and the Debian packages postfix, openssl, iproute2, bsdutils.
@@ -72,9 +72,13 @@ lab_dg_host "$host" "$disk" >> "$conf"
 # Private keys as deployed: root only. The daemon reads them before it
 # drops to nobody; its later sweeps reread the chains without them.
 chmod 600 "$disk"/*.key
-"$TLSAGEN" -q -c "$conf" -o "$LAB_TMP/published.zone" ||
-    lab_fail "tlsagen -c $conf failed"
-echo "published records (tlsagen):"
+# The published records: what the openssl command line computes for the
+# deployed files (lab_oracle_zone), not tlsagen's output, which shares
+# lib/tlsa.c with the guard (a bug there would agree with itself).
+lab_oracle_zone "$host" "$disk/rsa-chain.pem" "$disk/rsa-next.key" \
+    "$disk/ecdsa-chain.pem" "$disk/ecdsa-next.key" \
+    > "$LAB_TMP/published.zone" || exit 1
+echo "published records (openssl):"
 sed 's/^/  /' "$LAB_TMP/published.zone"
 
 # ------------------------------------------------------------ Postfix
@@ -148,34 +152,60 @@ state()
 
 # want WHAT RC ROWS - ROWS holds lines "CHECK ADDR ALG STATE"; every row
 # must be in the table with that state and the exit status must be RC.
-# Reload and restart races are absorbed by trying again for up to 10 s.
+# Reload and restart races are absorbed by trying again for up to 10 s,
+# but every state seen on the way counts: a row may show the state it had
+# at the last want (the change not yet seen by that probe), then the new
+# one, and nothing else (no third state, no going back once the new one
+# was seen): a wrong verdict in between fails even if the right one
+# follows.
+SEEN=
 want()
 {
 	what=$1 wrc=$2 wrows=$3
 	checks=$((checks + 1))
 	tries=0
+	: > "$LAB_TMP/want.seen"
 	while :; do
 		run_check
+		tries=$((tries + 1))
 		why=
 		[ "$rc" -eq "$wrc" ] || why="exit $rc, not $wrc"
 		why=$why$(echo "$wrows" | while read -r c a g st; do
 			[ -n "$c" ] || continue
 			got=$(state "$c" "$a" "$g")
+			echo "$c $a $g $got" >> "$LAB_TMP/want.seen"
 			[ "$got" = "$st" ] || printf '; %s %s %s is %s, not %s' \
 			    "$c" "$a" "$g" "$got" "$st"
 		done)
 		[ -z "$why" ] && break
-		tries=$((tries + 1))
 		[ $tries -ge 20 ] && break
 		sleep 0.5
 	done
 	why=${why#; }
-	if [ -z "$why" ]; then
-		echo "ok    $what"
+	# every row's states in the order seen: old* new+
+	wrong=$(echo "$wrows" | while read -r c a g st; do
+		[ -n "$c" ] || continue
+		old=$(printf '%s' "$SEEN" | awk -v k="$c $a $g" \
+		    '$1" "$2" "$3 == k { print $4 }')
+		seq=$(awk -v k="$c $a $g" '$1" "$2" "$3 == k { printf "%s ", $4 }' \
+		    "$LAB_TMP/want.seen")
+		echo "$seq" | awk -v o="${old:-none}" -v n="$st" '
+		    { for (i = 1; i <= NF; i++) {
+			if ($i == n) newseen = 1
+			else if ($i != o || newseen) bad = 1 } }
+		    END { exit bad }' ||
+		    printf '; %s %s %s went %s(was %s, wanted %s)' "$c" "$a" "$g" \
+		    "$seq" "${old:-none}" "$st"
+	done)
+	wrong=${wrong#; }
+	if [ -z "$why" ] && [ -z "$wrong" ]; then
+		echo "ok    $what ($tries run(s))"
 		head -n 1 "$LAB_TMP/check.out" | sed 's/^/      | /'
+		# what every row of this table showed: the next want's "old"
+		SEEN=$(awk 'NR > 2 { print $1, $3, $4, $5 }' "$LAB_TMP/check.out")
 	else
 		fails=$((fails + 1))
-		echo "FAIL  $what: $why"
+		echo "FAIL  $what: ${why:+$why; }${wrong:+wrong state seen: $wrong}"
 		sed 's/^/      | /' "$LAB_TMP/check.out" "$LAB_TMP/check.err"
 	fi
 }
@@ -291,16 +321,24 @@ jstate()
 	    sed -n 's/.*"state": "\([A-Z]*\)".*/\1/p' | grep . || echo missing
 }
 
-# wait_json SECONDS CHECK ADDR ALG STATE - poll status.json; prints the
-# seconds it took, fails after SECONDS.
+# wait_json SECONDS CHECK ADDR ALG FROM TO - poll status.json until that
+# item shows TO; prints the milliseconds it took (information only). It
+# fails after SECONDS (a hang: the bound is generous), and at once when
+# the item shows anything but FROM (not changed yet) or TO: every state
+# seen on the way counts, a wrong one is not hidden by a later right one.
 wait_json()
 {
 	wj_t0=$(date +%s%N)
 	wj_end=$(( $(date +%s) + $1 ))
-	while [ "$(jstate "$2" "$3" "$4")" != "$5" ]; do
-		if [ "$(date +%s)" -ge $wj_end ]; then
-			echo "FAIL  status.json: $2 $3 $4 is not $5 after $1 s"
-			sed 's/^/      | /' "$state/status.json" "$LAB_TMP/dg.log"
+	wj_seen=
+	while :; do
+		wj_s=$(jstate "$2" "$3" "$4")
+		case "$wj_seen" in *" $wj_s") ;; *) wj_seen="$wj_seen $wj_s" ;; esac
+		[ "$wj_s" = "$6" ] && break
+		if [ "$wj_s" != "$5" ] || [ "$(date +%s)" -ge $wj_end ]; then
+			echo "FAIL  status.json: $2 $3 $4 went$wj_seen" \
+			    "(from $5 to $6 within $1 s wanted)" >&2
+			sed 's/^/      | /' "$state/status.json" "$LAB_TMP/dg.log" >&2
 			return 1
 		fi
 		sleep 0.1
@@ -308,9 +346,28 @@ wait_json()
 	echo $(( ($(date +%s%N) - wj_t0) / 1000000 ))
 }
 
+# sweep_after LINE - wait until a sweep that started after line LINE of
+# the daemon's log (-v: "sweep start" ... "sweep done") has finished: the
+# event to wait for before asserting what a later sweep did not log.
+sweep_after()
+{
+	sa_n=0
+	until tail -n +$(( $1 + 1 )) "$LAB_TMP/dg.log" |
+	    awk '/sweep start/ { s = 1 } s && /sweep done/ { f = 1 }
+		END { exit !f }'; do
+		sa_n=$((sa_n + 1))
+		if [ $sa_n -gt 600 ]; then
+			echo "FAIL  no sweep after line $1 of the log in 60 s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
 
 dg_pid=
-if "$DANEGUARD" -V >/dev/null 2>&1; then
+# The daemon's checks run whenever the daemon can: a daneguard that
+# cannot even print its version fails them all, it does not skip them.
+if "$DANEGUARD" -V >"$LAB_TMP/dg-V.out" 2>&1; then
 	state=$LAB_TMP/state
 	mkdir -p "$state" && chown nobody "$state" || lab_fail "state dir"
 	# The milter attached: Postfix reaches the socket through its group.
@@ -325,7 +382,7 @@ if "$DANEGUARD" -V >/dev/null 2>&1; then
 	# chains (and the unreadable keys' stand-ins) at every sweep after.
 	# status.json is written before metrics.prom: wait for the second.
 	lab_dg_start nobody:postfix "$conf" "$LAB_TMP/dg.sock" \
-	    "$LAB_TMP/dg.log" "$state/metrics.prom"
+	    "$LAB_TMP/dg.log" "$state/metrics.prom" -v
 	[ "$(cat /proc/$dg_pid/comm 2>/dev/null)" = daneguard ] ||
 	    lab_fail "PID $dg_pid is not daneguard"
 	[ -s "$state/status.json" ] || lab_fail "metrics.prom but no status.json"
@@ -366,21 +423,22 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	lab_result "metrics.prom: HELP/TYPE, 18 check states 0" $bad
 	[ $bad -eq 0 ] || cat "$state/metrics.prom"
 
-	# A new RSA chain deployed on disk, not reloaded: seen within 5 s
-	# of the change, without a signal, and logged once per address.
+	# A new RSA chain deployed on disk, not reloaded: seen without a
+	# signal (long before the 300 s probe_interval; the milliseconds
+	# are shown, not asserted: speed is bench/'s), and logged once.
 	cp "$CERTDIR/rsa-other-chain.pem" "$disk/rsa-chain.pem"
 	cp "$CERTDIR/rsa-other.key" "$disk/rsa.key"
-	if ms=$(wait_json 5 G5 127.0.0.1 rsa CRITICAL) &&
-	    wait_json 5 G5 ::1 rsa CRITICAL >/dev/null; then
+	if ms=$(wait_json 30 G5 127.0.0.1 rsa OK CRITICAL) &&
+	    wait_json 30 G5 ::1 rsa OK CRITICAL >/dev/null; then
 		lab_result "daemon: chain file replaced -> G5 CRITICAL after $ms ms" 0
 	else
-		echo "$ms"
-		lab_result "daemon: chain file replaced -> G5 CRITICAL within 5 s" 1
+		lab_result "daemon: chain file replaced -> G5 CRITICAL (probe_interval is 300 s)" 1
 	fi
 	[ "$(jstate G4 "" rsa)" = CRITICAL ] && [ "$(jstate G3 ::1 rsa)" = OK ]
 	lab_result "daemon: G4 rsa CRITICAL, G3 OK (served = published)" $?
+	lines=$(wc -l < "$LAB_TMP/dg.log")
 	kill -USR2 $dg_pid
-	sleep 1.5
+	sweep_after "$lines"
 	n=$(grep -c 'check=G5 host=mx1.example.test addr=127.0.0.1 alg=rsa state=CRITICAL was=OK reason="' "$LAB_TMP/dg.log")
 	[ "$n" -eq 1 ]
 	lab_result "daemon: the G5 change logged once ($n), not again after SIGUSR2" $?
@@ -388,12 +446,13 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 
 	cp "$CERTDIR/rsa-chain.pem" "$disk/rsa-chain.pem"
 	cp "$CERTDIR/rsa.key" "$disk/rsa.key"
-	wait_json 5 G5 127.0.0.1 rsa OK >/dev/null && wait_json 5 G4 "" rsa OK >/dev/null
+	wait_json 30 G5 127.0.0.1 rsa CRITICAL OK >/dev/null &&
+	    wait_json 30 G4 "" rsa CRITICAL OK >/dev/null
 	lab_result "daemon: chain restored -> G5 and G4 OK again" $?
 
 	# A renewal with a key that has no record, deployed as a deploy
 	# script does it (files in place, the MTA reloaded at once): G3 and
-	# G4 CRITICAL for rsa only, within 5 s of the file change, logged
+	# G4 CRITICAL for rsa only, without a signal, logged
 	# once. The served copy changes first so that the sweep the file
 	# change starts already sees the reloaded Postfix.
 	cp "$CERTDIR/rsa-other-chain.pem" "$served/rsa-chain.pem"
@@ -401,12 +460,11 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	postfix_reload_wait
 	cp "$CERTDIR/rsa-other-chain.pem" "$disk/rsa-chain.pem"
 	cp "$CERTDIR/rsa-other.key" "$disk/rsa.key"
-	if ms=$(wait_json 5 G3 127.0.0.1 rsa CRITICAL) &&
-	    wait_json 5 G3 ::1 rsa CRITICAL >/dev/null; then
+	if ms=$(wait_json 30 G3 127.0.0.1 rsa OK CRITICAL) &&
+	    wait_json 30 G3 ::1 rsa OK CRITICAL >/dev/null; then
 		lab_result "daemon: renewal reloaded -> G3 rsa CRITICAL after $ms ms" 0
 	else
-		echo "$ms"
-		lab_result "daemon: renewal reloaded -> G3 rsa CRITICAL within 5 s" 1
+		lab_result "daemon: renewal reloaded -> G3 rsa CRITICAL (probe_interval is 300 s)" 1
 	fi
 	[ "$(jstate G4 "" rsa)" = CRITICAL ] &&
 	    [ "$(jstate G3 127.0.0.1 ecdsa)" = OK ] &&
@@ -415,8 +473,9 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	    [ "$(jstate G5 127.0.0.1 rsa)" = OK ]
 	lab_result "daemon: G4 rsa CRITICAL; ecdsa G3/G4 OK; G5 OK (served = disk)" $? ||
 	    sed 's/^/      | /' "$state/status.json"
+	lines=$(wc -l < "$LAB_TMP/dg.log")
 	kill -USR2 $dg_pid
-	sleep 1.5
+	sweep_after "$lines"
 	n=$(grep -c 'check=G3 host=mx1.example.test addr=127.0.0.1 alg=rsa state=CRITICAL was=OK reason="' "$LAB_TMP/dg.log")
 	[ "$n" -eq 1 ]
 	lab_result "daemon: the G3 change logged once ($n), not again after SIGUSR2" $?
@@ -425,9 +484,9 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	cp "$CERTDIR/rsa.key" "$disk/rsa.key"
 	reload
 	kill -USR2 $dg_pid
-	wait_json 10 G3 127.0.0.1 rsa OK >/dev/null &&
-	    wait_json 10 G3 ::1 rsa OK >/dev/null &&
-	    wait_json 10 G4 "" rsa OK >/dev/null
+	wait_json 30 G3 127.0.0.1 rsa CRITICAL OK >/dev/null &&
+	    wait_json 30 G3 ::1 rsa CRITICAL OK >/dev/null &&
+	    wait_json 30 G4 "" rsa CRITICAL OK >/dev/null
 	lab_result "daemon: renewal rolled back -> G3 and G4 OK again" $?
 
 	# Mail with and without TLS goes through the milter untouched: queued,
@@ -456,18 +515,32 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 		    >"$LAB_TMP/swaks.out" 2>&1 ||
 		    { cat "$LAB_TMP/swaks.out"; lab_fail "swaks as $c failed"; }
 	done
+	# g6 CLIENT - that client's G6 state in status.json, or "missing"
 	g6()
 	{
-		grep "\"check\": \"G6\", \"host\": \"$host\", \"addr\": \"127.0.0.1:25\", \"alg\": \"\", \"client\": \"$1\", \"state\": \"$2\"" \
-		    "$state/status.json" 2>/dev/null
+		grep "\"check\": \"G6\", \"host\": \"$host\", \"addr\": \"127.0.0.1:25\", \"alg\": \"\", \"client\": \"$1\"" \
+		    "$state/status.json" 2>/dev/null |
+		    sed -n 's/.*"state": "\([A-Z]*\)".*/\1/p' | grep . || echo missing
 	}
-	n=0
-	until g6 192.0.2.66 CRITICAL >/dev/null && g6 192.0.2.77 OK >/dev/null; do
+	# Until both show up (30 s: a hang), every state seen is recorded:
+	# each client is missing (not probed yet), then its state; anything
+	# else on the way fails.
+	n=0 seen66= seen77=
+	while :; do
+		s66=$(g6 192.0.2.66) s77=$(g6 192.0.2.77)
+		case "$seen66" in *" $s66") ;; *) seen66="$seen66 $s66" ;; esac
+		case "$seen77" in *" $s77") ;; *) seen77="$seen77 $s77" ;; esac
+		[ "$s66" = CRITICAL ] && [ "$s77" = OK ] && break
 		n=$((n + 1))
-		[ $n -gt 100 ] && break
+		[ $n -gt 300 ] && break
 		sleep 0.1
 	done
-	g6 192.0.2.66 CRITICAL >/dev/null && g6 192.0.2.77 OK >/dev/null &&
+	echo "      192.0.2.66 went$seen66; 192.0.2.77 went$seen77"
+	case "$seen66 /$seen77" in
+	" CRITICAL / OK" | " missing CRITICAL / OK" | " CRITICAL / missing OK" | \
+	" missing CRITICAL / missing OK") ;;
+	*) false ;;
+	esac &&
 	    grep -q 'check=G6 host=mx1.example.test addr=127.0.0.1:25 client=192.0.2.66 state=CRITICAL' "$LAB_TMP/dg.log"
 	lab_result "daemon: G6 CRITICAL naming 192.0.2.66 (XCLIENT), 192.0.2.77 OK" $? ||
 	    sed 's/^/      | /' "$state/status.json" "$LAB_TMP/dg.log"
@@ -475,6 +548,9 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	grep -q '"addr": "127.0.0.1", "port": 25, "sessions": [1-9]' "$state/status.json"
 	lab_result "daemon: the listener's sessions counted in status.json" $? ||
 	    grep -A3 '"listeners"' "$state/status.json"
+else
+	lab_result "daemon: daneguard -V runs, so the daemon's checks can" 1
+	sed 's/^/      | /' "$LAB_TMP/dg-V.out"
 fi
 
 # 6. Postfix stopped: UNKNOWN, exit 3 (the guard could not look; that is
@@ -497,7 +573,7 @@ fi
 if [ -n "$dg_pid" ]; then
 	# The daemon saw the same, kept running, and sees Postfix come back.
 	kill -USR2 $dg_pid
-	wait_json 10 G1 127.0.0.1 rsa UNKNOWN >/dev/null &&
+	wait_json 30 G1 127.0.0.1 rsa OK UNKNOWN >/dev/null &&
 	    ! grep -q '"check": "G3".*"state": "CRITICAL"' "$state/status.json"
 	lab_result "daemon: Postfix stopped -> UNKNOWN, no G3 CRITICAL" $?
 	lab_pid_alive $dg_pid
@@ -505,8 +581,8 @@ if [ -n "$dg_pid" ]; then
 	    sed 's/^/      | /' "$LAB_TMP/dg.log"
 	lab_postfix_start pf
 	kill -USR2 $dg_pid
-	wait_json 10 G3 ::1 rsa OK >/dev/null &&
-	    wait_json 10 G1 127.0.0.1 ecdsa OK >/dev/null
+	wait_json 30 G3 ::1 rsa UNKNOWN OK >/dev/null &&
+	    wait_json 30 G1 127.0.0.1 ecdsa UNKNOWN OK >/dev/null
 	lab_result "daemon: Postfix back -> OK" $?
 	grep 'state=OK was=UNKNOWN' "$LAB_TMP/dg.log" | head -n 1
 	lab_kill_pid $dg_pid

@@ -40,8 +40,15 @@ lab_fail()
 }
 
 # Skip only when a tool or a privilege is really missing: CI has them all.
+# Under "./quickstart test" (DANEGUARD_TEST_STRICT set) a skip is a
+# failure: there every test is expected to run.
 lab_skip()
 {
+	if [ -n "${DANEGUARD_TEST_STRICT:-}" ]; then
+		echo "$LAB_NAME: FAIL: would skip: $* (DANEGUARD_TEST_STRICT" \
+		    "is set: every test must run here)" >&2
+		exit 1
+	fi
 	echo "$LAB_NAME: SKIP: $*" >&2
 	exit 77
 }
@@ -331,6 +338,32 @@ lab_postfix_stop()
 	lab_ns postfix -c "$lab_d/etc" stop >/dev/null 2>&1
 	[ -n "$lab_mpid" ] && lab_kill_pid "$lab_mpid"
 	LAB_POSTFIX=$(echo "$LAB_POSTFIX" | sed "s/ $1\$//; s/ $1 / /")
+}
+
+# ------------------------------------------------------------ records
+
+# lab_oracle_311 FILE - "3 1 1 HEX" for the leaf (or the key) in FILE, by
+# the openssl command line (tests/tlsagen/oracle.sh), never by tlsagen:
+# tlsagen, the probe and the guard share lib/tlsa.c, so an expectation
+# computed by it would pass a bug in it.
+lab_oracle_311()
+{
+	lab_h=$(sh "$top_srcdir/tests/tlsagen/oracle.sh" "$1" |
+	    awk '$1 == 1 && $2 == 1 && $4 == 0 { print $3; exit }')
+	[ -n "$lab_h" ] || lab_fail "tests/tlsagen/oracle.sh: no 3 1 1 data for $1"
+	echo "3 1 1 $lab_h"
+}
+
+# lab_oracle_zone HOST FILE... - the zone lines a deployment publishes
+# for these files: "_25._tcp.HOST. 3600 IN TLSA 3 1 1 HEX", by the oracle.
+lab_oracle_zone()
+{
+	lab_zh=$1
+	shift
+	for lab_zf in "$@"; do
+		lab_r=$(lab_oracle_311 "$lab_zf") || return 1
+		echo "_25._tcp.$lab_zh. 3600 IN TLSA $lab_r"
+	done
 }
 
 # ------------------------------------------------------------ daneguard

@@ -36,7 +36,8 @@ SM_BIN=
 SM_RUNNING=
 
 # sm_fetch - make $SM_ROOT hold an unpacked sendmail; skip the test with
-# the reason when it cannot be downloaded or unpacked.
+# the reason when it cannot be downloaded or unpacked (a failure under
+# ./quickstart test, where lab_skip fails: see DANEGUARD_TEST_STRICT).
 sm_fetch()
 {
 	SM_CACHE=${SENDMAIL_CACHE:-${top_builddir:-.}/tests/tmp/sendmail}

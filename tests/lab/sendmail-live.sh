@@ -26,7 +26,8 @@
 #
 # Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check);
 # SENDMAIL_CACHE (default $top_builddir/tests/tmp/sendmail). Needs root,
-# network access to the Debian mirror once (else SKIP, exit 77), and the
+# network access to the Debian mirror once (else SKIP, exit 77; FAIL
+# under ./quickstart test, which sets DANEGUARD_TEST_STRICT), and the
 # Debian packages m4, openssl, swaks, iproute2, util-linux, perl.
 
 : "${top_srcdir:=$(dirname "$0")/../..}"
@@ -76,8 +77,11 @@ tlsa_file       = "$LAB_TMP/published.zone"
 sendmail_access = "$smdir/access"
 EOF
 lab_dg_host "$host" "$disk" >> "$conf"
-"$TLSAGEN" -q -c "$conf" -o "$LAB_TMP/published.zone" ||
-    lab_fail "tlsagen -c $conf failed"
+# published: the openssl command line's records, not tlsagen's (which
+# shares lib/tlsa.c with the guard)
+lab_oracle_zone "$host" "$disk/rsa-chain.pem" "$disk/rsa-next.key" \
+    "$disk/ecdsa-chain.pem" "$disk/ecdsa-next.key" \
+    > "$LAB_TMP/published.zone" || exit 1
 
 # make_mc V6FLAGS - the test .mc: two daemons on port 25 (the [::1] one
 # with M=V6FLAGS when given), one more on 127.0.0.1:2525 with M=S that the
@@ -125,12 +129,15 @@ item()
 
 # want WHAT ROWS - after a sweep asked for with SIGUSR2, every row
 # "CHECK HOST ADDR ALG CLIENT STATE" ("-" for "") must hold; retried for
-# up to 15 s (restarts, the sweep's own time).
+# up to 30 s (restarts, the sweep's own time: a hang). Every state seen on
+# the way counts: a row may show what it showed when want began (the
+# change not seen yet), then the new state, nothing else and never back.
 want()
 {
 	what=$1 wrows=$2
-	kill -USR2 $dg_pid
-	end=$(( $(date +%s) + 15 ))
+	: > "$LAB_TMP/want.seen"
+	first=1
+	end=$(( $(date +%s) + 30 ))
 	while :; do
 		why=$(echo "$wrows" | while read -r c h a g cl st; do
 			[ -n "$c" ] || continue
@@ -139,9 +146,18 @@ want()
 			[ "$g" = - ] && g=
 			[ "$cl" = - ] && cl=
 			got=$(item "$c" "$h" "$a" "$g" "$cl")
+			echo "$c ${h:--} ${a:--} ${g:--} ${cl:--} $got" \
+			    >> "$LAB_TMP/want.seen"
 			[ "$got" = "$st" ] || printf '; %s %s %s %s %s is %s, not %s' \
 			    "$c" "${h:--}" "${a:--}" "${g:--}" "${cl:--}" "$got" "$st"
 		done)
+		if [ $first = 1 ]; then
+			# what the rows showed before this want's sweep
+			cp "$LAB_TMP/want.seen" "$LAB_TMP/want.before"
+			first=0
+			kill -USR2 $dg_pid
+			continue
+		fi
 		[ -z "$why" ] && break
 		if [ "$(date +%s)" -ge $end ]; then
 			lab_result "$what: ${why#; }" 1
@@ -152,6 +168,24 @@ want()
 		sleep 0.3
 		kill -USR2 $dg_pid
 	done
+	wrong=$(echo "$wrows" | while read -r c h a g cl st; do
+		[ -n "$c" ] || continue
+		k="$c $h $a $g $cl"
+		old=$(awk -v k="$k" '$1" "$2" "$3" "$4" "$5 == k { print $6 }' \
+		    "$LAB_TMP/want.before")
+		seq=$(awk -v k="$k" 'NR > 0 && $1" "$2" "$3" "$4" "$5 == k \
+		    { printf "%s ", $6 }' "$LAB_TMP/want.seen")
+		echo "$seq" | awk -v o="$old" -v n="$st" '
+		    { for (i = 1; i <= NF; i++) {
+			if ($i == n) newseen = 1
+			else if ($i != o || newseen) bad = 1 } }
+		    END { exit bad }' ||
+		    printf '; %s went %s(wanted %s)' "$k" "$seq" "$st"
+	done)
+	if [ -n "$wrong" ]; then
+		lab_result "$what: wrong state seen: ${wrong#; }" 1
+		return 1
+	fi
 	lab_result "$what" 0
 }
 

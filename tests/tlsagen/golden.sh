@@ -8,7 +8,9 @@
 # a public key (selector 1) are fixed; certificates are signed anew each
 # run, so the golden files hold @PLACEHOLDERS@ for records over a whole
 # certificate (selector 0), filled in here with values that the openssl
-# command line computes independently of tlsagen.
+# command line computes independently of tlsagen. Then every record of
+# every golden file is checked against the openssl command line
+# (oracle.sh), since the golden files themselves came from tlsagen.
 #
 # GOLDEN_UPDATE=1 rewrites the golden files from the current tool (check
 # the diff by eye before committing it).
@@ -180,5 +182,93 @@ if [ -n "$GOLDEN_UPDATE" ]; then
 	echo "golden.sh: $ncase golden files written to $golden"
 	exit 0
 fi
+
+# ------------------------------------------------------------ the oracle
+# The golden files were written by tlsagen itself: a digest it got wrong
+# when they were made would pass the comparison above for ever. So every
+# record of every golden file, in every form, is checked against what
+# the openssl command line computes from the inputs (oracle.sh): the
+# data must be openssl's value for that selector and matching type, of
+# the very file the record names as its source where the form names one
+# (zone and generic comments, JSON "source"), of the leaf (or a key) for
+# usage 3, of a CA certificate of the file for usage 2.
+inputs="rsa-chain.pem rsa.key ecdsa-chain.pem ecdsa.key rsa-next.key
+ ecdsa-next.key rsa.pem ecdsa.pem ed25519-chain.pem ed448.pem p384.pem
+ p521.pem rsa-full.pem rsa.pem.der ecdsa-next.pub ecdsa-next-compressed.pub
+ ecdsa-next.pub.der combined.pem rsa-trad.key ecdsa-trad.key rsa.key.der
+ rsa-enc.key expired.pem"
+# shellcheck disable=SC2086
+sh "$top_srcdir/tests/tlsagen/oracle.sh" -p pass.txt $inputs >"$tmp/oracle" ||
+    { echo "FAIL oracle.sh"; fail=1; }
+for f in $inputs; do
+	grep -q " $f\$" "$tmp/oracle" ||
+	    { echo "FAIL oracle: nothing from $f"; fail=1; }
+done
+
+# records FILE - "USAGE SELECTOR MTYPE HEX SOURCE" for every record in a
+# tlsagen output of any form (SOURCE "-" where the form names none).
+records()
+{
+	awk -v cd="$CERTDIR/" '
+	function out(u, s, m, h) {
+		if (src != "" && index(src, cd) == 1)
+			src = substr(src, length(cd) + 1)
+		print u, s, m, tolower(h), (src == "" ? "-" : src); src = ""
+	}
+	/^; / { if ($2 ~ /\.$/ && NF == 6) src = $NF; next }
+	/ TLSA / { for (i = 1; $i != "TLSA"; i++) ; h = ""
+		for (j = i + 4; j <= NF; j++) h = h $j
+		out($(i + 1), $(i + 2), $(i + 3), h); next }
+	/ TYPE52 / { for (i = 1; $i != "\\#"; i++) ; h = ""
+		for (j = i + 2; j <= NF; j++) h = h $j
+		if (length(h) != 2 * $(i + 1)) print "bad-length", $0
+		out(substr(h, 2, 1) + 0, substr(h, 4, 1) + 0, substr(h, 6, 1) + 0,
+		    substr(h, 7)); next }
+	/"usage":/ { split($0, kv, /[,{}]/); u = s = m = h = ""
+		for (k in kv) {
+			split(kv[k], p, ":"); gsub(/"/, "", p[1]); gsub(/"/, "", p[2])
+			if (p[1] == "usage") u = p[2]; if (p[1] == "selector") s = p[2]
+			if (p[1] == "mtype") m = p[2]; if (p[1] == "data") h = p[2]
+			if (p[1] == "source") src = p[2]
+		}
+		out(u, s, m, h); next }
+	/^[0-3] [01] [0-2] [0-9a-fA-F]/ { h = ""
+		for (j = 4; j <= NF; j++) h = h $j
+		out($1, $2, $3, h) }' "$1"
+}
+
+nrec=0
+for g in "$golden"/*.out; do
+	name=$(basename "$g" .out)
+	fill <"$g" >"$tmp/oracle.golden"
+	records "$tmp/oracle.golden" >"$tmp/oracle.records"
+	if grep -q '^bad-length' "$tmp/oracle.records"; then
+		echo "FAIL golden $name: a generic record whose length is wrong"
+		fail=1
+	fi
+	n=$(wc -l <"$tmp/oracle.records")
+	nrec=$((nrec + n))
+	awk 'NR == FNR { ok[$1 " " $2 " " $3] = ok[$1 " " $2 " " $3] " " $5 ":" $4; next }
+	    { u = $1; key = $2 " " $3 " " $4; src = $5; good = 0
+	      n = split(ok[key], c, " ")
+	      for (i = 1; i <= n; i++) {
+		split(c[i], fi, ":")
+		if (src != "-" && fi[1] != src) continue
+		if (u == 3 && fi[2] != 0) continue
+		if (u == 2 && fi[2] == 0) continue
+		good = 1
+	      }
+	      if (!good) { print "FAIL golden " name ": " u " " $2 " " $3 " " \
+		substr($4, 1, 16) "... (source " src ") is not what openssl" \
+		" computes from that input"; bad = 1 } }
+	    END { exit bad }' name="$name" "$tmp/oracle" "$tmp/oracle.records" ||
+	    fail=1
+	# every golden output with records shows them (none lost in parsing)
+	if [ "$n" -eq 0 ] && grep -q '[0-9a-f]\{40\}' "$tmp/oracle.golden"; then
+		echo "FAIL golden $name: records not recognised for the oracle check"
+		fail=1
+	fi
+done
+echo "golden.sh: $nrec golden records agree with the openssl command line"
 [ "$fail" -eq 0 ] && echo "golden.sh: $ncase cases passed"
 exit "$fail"

@@ -1,6 +1,8 @@
 #!/bin/sh
 #
-# make.sh - tlsagen is make-friendly: -o writes atomically and leaves an
+# make.sh - tlsagen is make-friendly: -o writes atomically (a new inode;
+# a hard link or an open descriptor keeps the old records; a write killed
+# or failing midway leaves the old file whole) and leaves an
 # unchanged file (and its mtime) alone, --depfile names every input, and
 # conf/Makefile.zone rebuilds the zone include file exactly when an input
 # changes (driven by a real make run).
@@ -66,6 +68,50 @@ cmp -s want.zone out.zone && bad "-o: content did not change"
 [ "$(stat -c %a out.zone)" = 640 ] || bad "-o: existing mode not kept"
 cp "$CERTDIR/rsa-chain.pem" rsa-chain.pem
 ls -a | grep -q '^out\.zone.' && bad "-o: temporary file left: $(ls -a)"
+
+# -o replaces by rename, never in place: out.zone gets a new inode, and
+# whoever holds the old file (a hard link; a name server with it open)
+# still reads the old records, whole.
+ncase=$((ncase + 1))
+"$TLSAGEN" $H -o out.zone rsa-chain.pem || bad "-o (atomic) first run"
+cp out.zone old.zone
+ln out.zone old-link.zone
+ino=$(stat -c %i out.zone)
+exec 3<out.zone
+cp rsa-other-chain.pem rsa-chain.pem
+"$TLSAGEN" $H -o out.zone rsa-chain.pem || bad "-o (atomic) second run"
+[ "$(stat -c %i out.zone)" != "$ino" ] ||
+    bad "-o: out.zone rewritten in place (same inode $ino)"
+cmp -s want2.zone out.zone || bad "-o (atomic): new content not written"
+cmp -s old.zone old-link.zone ||
+    bad "-o: a hard link to the old out.zone sees other content"
+cat <&3 | cmp -s old.zone - ||
+    bad "-o: a descriptor open on the old out.zone reads other content"
+exec 3<&-
+rm -f old-link.zone
+
+# A tlsagen stopped in the middle of writing (the file size limit kills
+# it with SIGXFSZ at its first byte, or makes the write fail when the
+# signal is ignored) leaves the old out.zone whole; the failed write says
+# so, names out.zone and leaves no temporary file.
+ncase=$((ncase + 1))
+cp "$CERTDIR/rsa-chain.pem" rsa-chain.pem
+cp out.zone old.zone
+( (ulimit -f 0; exec "$TLSAGEN" $H -o out.zone rsa-chain.pem)
+  echo $? >rc.txt ) 2>&1 | cat >err.txt
+[ "$(cat rc.txt)" -gt 128 ] ||
+    bad "-o under a 0 file size limit: exit $(cat rc.txt), not killed"
+cmp -s old.zone out.zone || bad "-o killed mid-write: out.zone changed"
+rm -f .out.zone.*
+( (trap '' XFSZ; ulimit -f 0; exec "$TLSAGEN" $H -o out.zone rsa-chain.pem)
+  echo $? >rc.txt ) 2>&1 | cat >err.txt
+[ "$(cat rc.txt)" = 2 ] ||
+    bad "-o with a failing write: exit $(cat rc.txt), not 2"
+grep -q 'out\.zone.*File too large' err.txt ||
+    bad "-o with a failing write: no error naming out.zone: $(cat err.txt)"
+cmp -s old.zone out.zone || bad "-o with a failing write: out.zone changed"
+ls -a | grep -q '^\.out\.zone\.' &&
+    bad "-o with a failing write: temporary file left: $(ls -a)"
 
 # ---------------------------------------------------------------- --depfile
 ncase=$((ncase + 1))

@@ -1,16 +1,22 @@
 /*
  * test_atomicfile - lib/atomicfile.c in a fresh temporary directory:
  * creation with the mode asked for, unchanged content left alone (mtime
- * too), replacement keeping the old mode, and failures that leave the
- * original and no temporary file behind.
+ * too), replacement keeping the old mode, replacement by rename (a new
+ * inode; a hard link or an open descriptor keeps the old content; a
+ * writer killed or failing mid-write leaves the old file whole), and
+ * failures that leave the original and no temporary file behind.
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -314,23 +320,107 @@ test_target_is_dir(void **state)
 	free(path);
 }
 
-/* A directory we may not write to (meaningless as root, who may). */
+/*
+ * What a child running atomicfile_replace reports through a pipe: the
+ * tests below run the writer in a child that drops privileges or is
+ * stopped mid-write, and cmocka's assertions belong in the parent.
+ */
+struct child_result {
+	int rc;
+	int changed;
+	char msg[sizeof(((struct errbuf *)0)->msg)];
+};
+
+enum child_mode {
+	CHILD_AS_NOBODY,	/* drop to nobody, then write */
+	CHILD_KILLED,		/* killed by SIGXFSZ in the middle of the write */
+	CHILD_WRITE_FAILS,	/* a write fails (EFBIG) in the middle */
+};
+
+/*
+ * Run atomicfile_replace(path, data) in a child; for CHILD_KILLED the
+ * child's end (a signal) is in *sig and *res is not filled.
+ */
+static void
+replace_in_child(enum child_mode mode, const char *path, const char *data,
+    size_t len, struct child_result *res, int *sig)
+{
+	struct rlimit rl = { .rlim_cur = 10, .rlim_max = 10 };
+	struct errbuf err = { "" };
+	int p[2], status;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	*sig = 0;
+	assert_int_equal(pipe(p), 0);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		if (mode == CHILD_AS_NOBODY && (setgroups(0, NULL) == -1 ||
+		    setgid(65534) == -1 || setuid(65534) == -1))
+			_exit(3);
+		if (mode != CHILD_AS_NOBODY) {
+			/* SIGXFSZ (default: terminate) or EFBIG past 10 bytes */
+			signal(SIGXFSZ, mode == CHILD_KILLED ? SIG_DFL : SIG_IGN);
+			if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
+				_exit(4);
+		}
+		res->rc = atomicfile_replace(path, data, len, 0644,
+		    &res->changed, &err);
+		snprintf(res->msg, sizeof(res->msg), "%s", err.msg);
+		_exit(write(p[1], res, sizeof(*res)) == (ssize_t)sizeof(*res) ?
+		    0 : 5);
+	}
+	close(p[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status)) {
+		*sig = WTERMSIG(status);
+		close(p[0]);
+		return;
+	}
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 3)
+		fail_msg("cannot drop privileges to uid/gid 65534 in the child");
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(read(p[0], res, sizeof(*res)), (ssize_t)sizeof(*res));
+	close(p[0]);
+}
+
+/*
+ * A directory we may not write to. Root may write anywhere, so as root
+ * the attempt runs in a child that has dropped to nobody (as
+ * test_certkey's test_unreadable does): the test runs either way.
+ */
 static void
 test_unwritable_dir(void **state)
 {
 	char *dir, *path, *text, *ls, *expect;
-	struct errbuf err;
-	int changed = -1, rc;
+	struct child_result res;
+	struct errbuf err = { "" };
+	int changed = -1, rc, sig;
 
 	(void)state;
-	if (geteuid() == 0)
-		skip();
 	dir = in_tmp("ro");
 	path = in_tmp("ro/out.zone");
 	assert_int_equal(mkdir(dir, 0755), 0);
 	put(path, "original", 0644);
 	assert_int_equal(chmod(dir, 0555), 0);
-	rc = atomicfile_replace(path, "new", 3, 0644, &changed, &err);
+	if (geteuid() == 0) {
+		/*
+		 * nobody must reach the directory, not write to it; the file
+		 * itself is nobody's, so only the directory stands in the
+		 * way (no writing in place instead)
+		 */
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(chmod(tmpdir, 0755), 0);
+		replace_in_child(CHILD_AS_NOBODY, path, "new", 3, &res, &sig);
+		assert_int_equal(chmod(tmpdir, 0700), 0);
+		assert_int_equal(sig, 0);
+		rc = res.rc;
+		changed = res.changed;
+		memcpy(err.msg, res.msg, sizeof(err.msg));
+	} else
+		rc = atomicfile_replace(path, "new", 3, 0644, &changed, &err);
 	assert_int_equal(chmod(dir, 0755), 0);
 	assert_int_equal(rc, -1);
 	assert_int_equal(changed, 0);
@@ -350,6 +440,97 @@ test_unwritable_dir(void **state)
 	free(dir);
 }
 
+/*
+ * Atomic means a new file renamed over the old one, never the old one
+ * rewritten in place: the name gets a new inode, and whoever holds the
+ * old file (a hard link, an open descriptor: a name server reading the
+ * zone include) still sees the old content, whole.
+ */
+static void
+test_new_inode(void **state)
+{
+	char *path = in_tmp("out.zone"), *linked = in_tmp("old-link"), *text;
+	char buf[64];
+	struct errbuf err;
+	struct stat before, after;
+	ssize_t n;
+	int changed = -1, fd;
+
+	(void)state;
+	put(path, "old records\n", 0644);
+	assert_int_equal(stat(path, &before), 0);
+	assert_int_equal(link(path, linked), 0);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(atomicfile_replace(path, "new\n", 4, 0644, &changed,
+	    &err), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(stat(path, &after), 0);
+	assert_true(after.st_ino != before.st_ino);
+	text = slurp(path);
+	assert_string_equal(text, "new\n");
+	free(text);
+	text = slurp(linked);
+	assert_string_equal(text, "old records\n");
+	free(text);
+	n = read(fd, buf, sizeof(buf) - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "old records\n");
+	close(fd);
+	free(linked);
+	free(path);
+}
+
+/*
+ * A writer stopped in the middle of writing the new content (killed, or
+ * its write failing: the file size limit does both on demand) leaves the
+ * old file whole. Killed, it cannot clean up: at most its hidden
+ * temporary file (".out.zone.XXXXXX") is left beside. A failed write
+ * removes it.
+ */
+static void
+test_interrupted(void **state)
+{
+	char *path = in_tmp("out.zone"), *text, *ls, *big;
+	struct child_result res;
+	size_t len = 100000;
+	int sig;
+
+	(void)state;
+	big = xmalloc(len);
+	memset(big, 'x', len);
+	put(path, "old records\n", 0644);
+
+	replace_in_child(CHILD_KILLED, path, big, len, &res, &sig);
+	assert_int_equal(sig, SIGXFSZ);
+	text = slurp(path);
+	assert_string_equal(text, "old records\n");
+	free(text);
+	ls = listing(tmpdir);
+	assert_int_equal(strncmp(ls, ".out.zone.", 10), 0);
+	assert_non_null(strstr(ls, " out.zone"));
+	assert_null(strchr(strchr(ls, ' ') + 1, ' '));	/* two names */
+	free(ls);
+	clean(NULL);
+
+	put(path, "old records\n", 0644);
+	replace_in_child(CHILD_WRITE_FAILS, path, big, len, &res, &sig);
+	assert_int_equal(sig, 0);
+	assert_int_equal(res.rc, -1);
+	assert_int_equal(res.changed, 0);
+	assert_non_null(strstr(res.msg, "File too large"));
+	assert_int_equal(strncmp(res.msg, path, strlen(path)), 0);
+	text = slurp(path);
+	assert_string_equal(text, "old records\n");
+	free(text);
+	ls = listing(tmpdir);
+	assert_string_equal(ls, "out.zone");
+	free(ls);
+	free(big);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -361,6 +542,8 @@ main(void)
 		cmocka_unit_test_teardown(test_missing_dir, clean),
 		cmocka_unit_test_teardown(test_target_is_dir, clean),
 		cmocka_unit_test_teardown(test_unwritable_dir, clean),
+		cmocka_unit_test_teardown(test_new_inode, clean),
+		cmocka_unit_test_teardown(test_interrupted, clean),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -6,10 +6,13 @@
  * EHLO 502, no STARTTLS, 454 to STARTTLS, garbage instead of a
  * handshake, silence, an immediate close, bytes smuggled after the 220)
  * or good (STARTTLS and a real OpenSSL server holding the RSA and the
- * ECDSA chain of CERTDIR at once). Every case checks the status, the step
- * the probe ended in, and that it ended within its deadline: the
- * timeout is short (300 ms) so that a probe that waits too long fails
- * the test rather than merely slowing it.
+ * ECDSA chain of CERTDIR at once). Every case checks the status and the
+ * step the probe ended in: a probe that ignored its deadline would meet
+ * the fake server's own limit (SERVER_WAIT_MS) and end with another
+ * status. No assertion is timed (speed belongs in bench/): the only
+ * bounds on wall time are a generous one that catches a hang, and a
+ * lower one (a timeout ended no earlier than its deadline). The step
+ * timeout is short (300 ms) only to keep the test quick.
  */
 #include "config.h"
 
@@ -45,6 +48,8 @@
 #define TIMEOUT_MS	300
 /* The server side never waits longer than this for the probe. */
 #define SERVER_WAIT_MS	5000
+/* A probe still running after this long hangs (not a speed limit). */
+#define HANG_MS		60000
 
 enum script {
 	S_OVERLONG,		/* a 3000-byte banner line */
@@ -348,8 +353,7 @@ now_ms(void)
 
 /*
  * Probe the fake server and check status and step; the probe must end
- * within steps x timeout (steps = how many steps may run to their
- * deadline, plus slack).
+ * (HANG_MS) and report at most the time it really took.
  */
 static void
 probe_fake(struct fake *f, const char *addr, const char *alg,
@@ -377,7 +381,7 @@ probe_fake(struct fake *f, const char *addr, const char *alg,
 		    probe_status_name(status), probe_step_name(step),
 		    probe_status_name(res->status), probe_step_name(res->step),
 		    res->detail);
-	assert_true(wall < 3 * TIMEOUT_MS);
+	assert_true(wall < HANG_MS);
 	assert_true(res->elapsed_ms <= wall + 1);
 	assert_true(res->detail[0] != '\0');
 }
@@ -523,8 +527,8 @@ test_refused(void **state)
 	    res.elapsed_ms, res.detail);
 	assert_int_equal(res.status, PROBE_UNREACHABLE);
 	assert_int_equal(res.step, PROBE_STEP_CONNECT);
+	/* refused, not timed out: the status and detail say so */
 	assert_non_null(strstr(res.detail, "Connection refused"));
-	assert_true(res.elapsed_ms < TIMEOUT_MS);
 	probe_result_clear(&res);
 }
 
@@ -678,7 +682,7 @@ tls_case(const char *addr, int min, int max, const char *alg,
 	f.sctx = server_ctx(min, max);
 	if (fake_start(&f, S_TLS, addr) < 0) {
 		SSL_CTX_free(f.sctx);
-		print_message("  no %s here, skipped\n", addr);
+		print_message("  SKIP no %s here\n", addr);
 		return;
 	}
 	probe_fake(&f, addr, alg, NULL, status,

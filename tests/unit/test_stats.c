@@ -363,23 +363,28 @@ test_wait(void **state)
 	stats_wait_plaintext(200);
 	dt = now_ms() - t0;
 	assert_true(dt >= 190);
-	assert_true(dt < 2000);
+	assert_true(dt < 25000);	/* a hang, not a speed limit */
 
-	/* not empty: returns at once */
+	/*
+	 * not empty: returns without waiting for the timeout (30 s: a wait
+	 * that ran out would show; no bound on how quick "at once" is)
+	 */
 	stats_session("127.0.0.8", "25", "192.0.2.87", NULL, NULL);
 	t0 = now_ms();
-	stats_wait_plaintext(5000);
-	assert_true(now_ms() - t0 < 100);
+	stats_wait_plaintext(30000);
+	assert_true(now_ms() - t0 < 25000);
 	assert_int_equal(drain(), 1);
 
-	/* woken by a session queued while waiting */
+	/*
+	 * woken by a session queued while waiting (or queued just before,
+	 * on a busy machine): either way long before the 30 s timeout
+	 */
 	assert_int_equal(pthread_create(&tid, NULL, push_later, NULL), 0);
 	t0 = now_ms();
-	stats_wait_plaintext(10000);
+	stats_wait_plaintext(30000);
 	dt = now_ms() - t0;
 	pthread_join(tid, NULL);
-	assert_true(dt >= 100);
-	assert_true(dt < 5000);
+	assert_true(dt < 25000);
 	assert_int_equal(drain(), 1);
 
 	/* a TLS session wakes nobody */
