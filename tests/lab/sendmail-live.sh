@@ -272,7 +272,7 @@ n=0
 until [ "$(listener 127.0.0.1 25 sessions)" = 2 ] &&
     [ "$(listener ::1 25 sessions)" = 2 ]; do
 	n=$((n + 1))
-	[ $n -gt 50 ] && break
+	[ $n -gt 300 ] && break		# 30 s: a hang, not a speed limit
 	sleep 0.1
 done
 [ "$(listener 127.0.0.1 25 tls)" = 1 ] &&
@@ -334,11 +334,11 @@ until [ "$(listener 127.0.0.1 25 plaintext)" = $((p0 + 1)) ] &&
     grep -q "\"addr\": \"127.0.0.1:25\", .*\"reason\": \"$((p0 + 1)) of [0-9]* sessions in plaintext" \
     "$state/status.json"; do
 	n=$((n + 1))
-	[ $n -gt 50 ] && break
+	[ $n -gt 150 ] && break		# 30 s: a hang, not a speed limit
 	kill -USR2 $dg_pid
 	sleep 0.2
 done
-[ $n -le 50 ]
+[ $n -le 150 ]
 lab_result "scenario 4: the plaintext session counted in the listener's share" $? ||
     grep '"G6"\|"addr": "127' "$state/status.json"
 

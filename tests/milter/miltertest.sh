@@ -93,7 +93,7 @@ grep -q 'is not a socket' "$tmp/err" || bad "socket path is a file: message"
 # wait_socket PATH: until PATH is a socket (a started daneguard).
 wait_socket() {
 	i=0
-	while [ ! -S "$1" ] && [ $i -lt 100 ]; do
+	while [ ! -S "$1" ] && [ $i -lt 600 ]; do	# 30 s: a hang
 		sleep 0.05
 		i=$((i + 1))
 	done
@@ -118,7 +118,7 @@ wait $pid 2>/dev/null
     2>"$tmp/d2.err" &
 pid=$!
 i=0
-until grep -q 'started on' "$tmp/d2.err" || [ $i -ge 100 ]; do
+until grep -q 'started on' "$tmp/d2.err" || [ $i -ge 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
