@@ -256,18 +256,67 @@ conf_parse_record(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return 0;
 }
 
-/* probe = { "192.0.2.10", "2001:db8::10" } */
+/*
+ * One probe entry, "ADDR" or "ADDR = LOCAL" (a published address and the
+ * local listener it reaches, for NAT), into malloc'd *addr and *local
+ * (NULL without "="). Returns 0, or -1 with what is wrong in why.
+ */
+static int
+conf_probe_split(const char *value, char **addr, char **local,
+    char *why, size_t len)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	const char *eq = strchr(value, '=');
+	char *part[2] = { NULL, NULL };
+	size_t i, n = eq != NULL ? 2 : 1;
+
+	*addr = *local = NULL;
+	part[0] = eq != NULL ? xstrndup(value, (size_t)(eq - value)) :
+	    xstrdup(value);
+	if (eq != NULL)
+		part[1] = xstrdup(eq + 1);
+	for (i = 0; i < n; i++) {
+		char *s = part[i], *e;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strlen(s);
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		*e = '\0';
+		memmove(part[i], s, strlen(s) + 1);
+		if (inet_pton(AF_INET, part[i], a) != 1 &&
+		    inet_pton(AF_INET6, part[i], a) != 1) {
+			if (eq == NULL)
+				snprintf(why, len, "probe \"%s\" is not an "
+				    "IPv4 or IPv6 address", value);
+			else
+				snprintf(why, len, "probe \"%s\": \"%s\" is "
+				    "not an IPv4 or IPv6 address (write "
+				    "\"PUBLISHED = LOCAL\", e.g. \"192.0.2.10 "
+				    "= 10.0.0.5\")", value, part[i]);
+			free(part[0]);
+			free(part[1]);
+			return -1;
+		}
+	}
+	*addr = part[0];
+	*local = part[1];
+	return 0;
+}
+
+/* probe = { "192.0.2.10", "2001:db8::10", "192.0.2.11 = 10.0.0.5" } */
 static int
 conf_parse_probe(cfg_t *cfg, cfg_opt_t *opt, const char *value,
     void *result)
 {
-	unsigned char addr[sizeof(struct in6_addr)];
+	char why[256], *addr, *local;
 
 	(void)opt;
-	if (inet_pton(AF_INET, value, addr) != 1 &&
-	    inet_pton(AF_INET6, value, addr) != 1)
-		conf_report(cfg, "probe \"%s\" is not an IPv4 or IPv6 "
-		    "address", value);
+	if (conf_probe_split(value, &addr, &local, why, sizeof(why)) < 0)
+		conf_report(cfg, "%s", why);
+	free(addr);
+	free(local);
 	*(const char **)result = value;
 	return 0;
 }
@@ -427,10 +476,16 @@ conf_copy_host(struct conf_load *load, cfg_t *sec, struct conf_host *host)
 
 	n = cfg_size(sec, "probe");
 	if (n > 0) {
+		char why[256];
+
 		host->probe = xcalloc(n, sizeof(*host->probe));
+		host->probe_local = xcalloc(n, sizeof(*host->probe_local));
 		for (i = 0; i < n; i++)
-			host->probe[i] = xstrdup(cfg_getnstr(sec, "probe", i));
-		host->nprobe = n;
+			if (conf_probe_split(cfg_getnstr(sec, "probe", i),
+			    &host->probe[host->nprobe],
+			    &host->probe_local[host->nprobe], why,
+			    sizeof(why)) == 0)
+				host->nprobe++;	/* a bad one is reported */
 	}
 
 	n = cfg_size(sec, "cert");
@@ -666,9 +721,12 @@ conf_free(struct conf *conf)
 			free(h->certs[j].passphrase_file);
 		}
 		free(h->certs);
-		for (j = 0; j < h->nprobe; j++)
+		for (j = 0; j < h->nprobe; j++) {
 			free(h->probe[j]);
+			free(h->probe_local[j]);
+		}
 		free(h->probe);
+		free(h->probe_local);
 		free(h->records);
 		free(h->name);
 	}

@@ -38,6 +38,7 @@ struct conf_host {
 	struct tlsa_type *records;	/* record types, default { 3 1 1 } */
 	size_t nrecords;
 	char **probe;		/* probe addresses; NULL/0: the host's A/AAAA */
+	char **probe_local;	/* per entry "ADDR = LOCAL": LOCAL, else NULL */
 	size_t nprobe;
 	struct conf_cert *certs;
 	size_t ncerts;

@@ -73,6 +73,7 @@ dns_answer_clear(struct dns_answer *ans)
 	size_t i;
 
 	free(ans->why);
+	free(ans->canon);
 	tlsa_set_free(&ans->tlsa);
 	for (i = 0; i < ans->naddr; i++)
 		free(ans->addr[i]);
@@ -327,6 +328,10 @@ dns_classify(struct dns_answer *out, const struct ub_result *r,
 		return;
 	} else
 		out->status = DNS_INSECURE;
+	if (r->canonname != NULL && !tlsa_name_equal(r->canonname, owner)) {
+		out->canon = tlsa_name_normalise(r->canonname);
+		out->canon[strlen(out->canon) - 1] = '\0';
+	}
 	if (r->havedata)
 		dns_copy_data(out, r, owner, rrtype);
 }

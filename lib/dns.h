@@ -57,6 +57,11 @@ struct dns_answer {
 	int nxdomain;		/* libunbound's nxdomain, for DNS_INSECURE */
 	long ttl;		/* seconds; of the RRset or denial; -1 if none */
 	char *why;		/* why_bogus, or the error; NULL otherwise */
+	/* DNS_SECURE, DNS_INSECURE, DNS_NXDOMAIN, DNS_NODATA: the name the
+	 * query name's CNAME chain ends at, without the final dot, when it
+	 * is another name (libunbound's canonname); NULL otherwise. Secure
+	 * only when status is: the chain is validated with the answer. */
+	char *canon;
 	/* TLSA lookups, DNS_SECURE or DNS_INSECURE only: */
 	struct tlsa_set tlsa;	/* owner = queried name, ttl = ttl */
 	size_t skipped;		/* malformed TLSA rdata left out of tlsa */

@@ -329,6 +329,12 @@ step_handshake(struct probe_conn *c)
 		    "%s: %s", p->alg, why);
 		return -1;
 	}
+	if (p->sni != NULL && !SSL_set_tlsext_host_name(c->ssl, p->sni)) {
+		probe_ssl_reason(why, sizeof(why), 0, 0);
+		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake: cannot "
+		    "send SNI %s: %s", p->sni, why);
+		return -1;
+	}
 	if (!SSL_set_fd(c->ssl, c->fd)) {
 		probe_ssl_reason(why, sizeof(why), 0, 0);
 		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake: %s", why);
@@ -495,6 +501,15 @@ params_check(const struct probe_params *p, struct probe_result *res)
 	if (p->alg != NULL && force_of(p->alg) == NULL) {
 		snprintf(res->detail, sizeof(res->detail), "unknown algorithm "
 		    "\"%.32s\" (rsa, ecdsa, ed25519, ed448)", p->alg);
+		return -1;
+	}
+	/* SNI is a host name (RFC 6066: no literal, no final dot). */
+	if (p->sni != NULL && (*p->sni == '\0' || strlen(p->sni) > 253 ||
+	    p->sni[strlen(p->sni) - 1] == '.' ||
+	    strspn(p->sni, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-._") != strlen(p->sni))) {
+		snprintf(res->detail, sizeof(res->detail), "SNI name \"%.64s\" "
+		    "is not a host name", p->sni);
 		return -1;
 	}
 	/* Only a literal can go into XCLIENT: no command injection. */

@@ -8,7 +8,9 @@
  * the timeout on a non-blocking socket, so a dead, slow or hostile server
  * ends in a clear status, never a hang. TLS versions below 1.2 are
  * allowed in the handshake so that they can be reported (check G2), not
- * mistaken for "no TLS". Matching the chain against TLSA records is not
+ * mistaken for "no TLS". The ClientHello carries SNI when the caller
+ * names the TLSA base domain (RFC 7672 section 8.1: DANE senders send it,
+ * and a server may choose its chain by it). Matching the chain against TLSA records is not
  * done here but by match_chain (lib/match.h), so one probe can be held
  * against several record sets (configuration, zone file, DNS).
  * Thread-safe: the guard runs probes in parallel.
@@ -47,6 +49,7 @@ struct probe_params {
 	const char *helo;	/* our EHLO name; the milter recognises probes by it */
 	const char *alg;	/* "rsa", "ecdsa", "ed25519", "ed448"; NULL: no forcing */
 	const char *xclient;	/* client address to impersonate, or NULL */
+	const char *sni;	/* TLS SNI: the TLSA base domain, or NULL: none */
 	int timeout_ms;		/* per step */
 };
 

@@ -64,11 +64,19 @@ struct hostwork {
 	int dnssrc;			/* pub comes from DNS */
 	char pubname[512];		/* "tlsa_file FILE" or "DNS" */
 	char puberr[ERRBUF_SIZE];	/* why pub is NULL */
-	const struct dns_answer *a4, *a6;	/* no probe list: A, AAAA */
-	const char **addrs;		/* probe addresses (borrowed) */
+	struct checks_base base;	/* TLSA base domain: SNI, owner */
+	int wantaddrs;			/* A/AAAA looked up (G7 items) */
+	const struct dns_answer *a4, *a6;	/* A, AAAA, or NULL */
+	const char **addrs;		/* probe addresses, reported (borrowed) */
+	const char **dials;		/* where each is reached (NAT), or NULL */
 	size_t naddrs;
+	const char **unpub;		/* listed, no longer published */
+	size_t nunpub;
 	struct alg algs[8];
 	size_t nalgs;
+	struct expect eb;		/* *e with the TLSA base domain's owner
+					 * and name, for coverage and G4 */
+	char *ebhost;			/* eb.host */
 	struct cover cov;		/* e against pub, when covered */
 	int covered;
 	char coverr[ERRBUF_SIZE];	/* why not covered */
@@ -188,7 +196,7 @@ eval_g3(struct report *out, struct hostwork *hw, const struct probe_job *j)
 		    hw->puberr);
 		return;
 	}
-	verdict_g3(hw->pub, hw->pubname, hw->owner, host, j->res.chain,
+	verdict_g3(hw->pub, hw->pubname, hw->owner, hw->base.name, j->res.chain,
 	    j->res.alg, &v);
 	report_verdict(out, "G3", host, j->params.addr, j->params.alg, &v);
 }
@@ -235,9 +243,19 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_UNKNOWN, "%s at %s: %s", st, step,
 			    r->detail);
+		} else if (r->step == PROBE_STEP_CONNECT && j->dial == NULL) {
+			report_add(out, "G1", host, addr, j->params.alg, NULL,
+			    GUARD_UNKNOWN, "%s cannot be reached from here "
+			    "(%s at %s: %s); senders connect there: if it is "
+			    "NATed to a local listener, map it in the probe "
+			    "list (probe = { \"%s = LOCAL\" })", addr, st,
+			    step, r->detail, addr);
+			report_add(out, "G2", host, addr, j->params.alg, NULL,
+			    GUARD_UNKNOWN, "not tested: %s at %s", st, step);
 		} else {
 			report_add(out, "G1", host, addr, j->params.alg, NULL,
-			    GUARD_UNKNOWN, "%s at %s: %s", st, step,
+			    GUARD_UNKNOWN, "%s at %s%s%s: %s", st, step,
+			    j->dial ? " of " : "", j->dial ? j->dial : "",
 			    r->detail);
 			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_UNKNOWN, "not tested: %s at %s", st, step);
@@ -278,7 +296,9 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 		break;
 	case PROBE_OK:
 		report_add(out, "G1", host, addr, j->params.alg, NULL, GUARD_OK,
-		    "STARTTLS offered and accepted");
+		    "STARTTLS offered and accepted%s%s%s", j->dial ?
+		    " (probed at " : "", j->dial ? j->dial : "",
+		    j->dial ? ")" : "");
 		if (j->params.alg != NULL && !family_is(r->alg, j->params.alg)) {
 			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_CRITICAL, "asked for %s, the server "
@@ -333,24 +353,92 @@ eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
 		    GUARD_UNKNOWN, "cannot match: %s", hw->coverr);
 		return;
 	}
-	verdict_g4(hw->e, &hw->cov, (size_t)(c - hw->e->certs), hw->pubname,
+	verdict_g4(&hw->eb, &hw->cov, (size_t)(c - hw->e->certs), hw->pubname,
 	    &v);
 	report_verdict(out, "G4", host, NULL, a->family, &v);
 }
 
-/* The addresses of an A or AAAA answer that may be probed. */
-static void
-add_addrs(struct hostwork *hw, const struct dns_answer *a)
+static int
+answered(const struct dns_answer *a)
 {
-	size_t i;
+	return a != NULL && (a->status == DNS_SECURE ||
+	    a->status == DNS_INSECURE || a->status == DNS_NXDOMAIN ||
+	    a->status == DNS_NODATA);
+}
 
-	if (a == NULL || (a->status != DNS_SECURE &&
-	    a->status != DNS_INSECURE))
-		return;
-	for (i = 0; i < a->naddr; i++) {
-		hw->addrs = xreallocarray(hw->addrs, hw->naddrs + 1,
-		    sizeof(*hw->addrs));
-		hw->addrs[hw->naddrs++] = a->addr[i];
+static void
+add_target(struct hostwork *hw, const char *addr, const char *dial)
+{
+	hw->addrs = xreallocarray(hw->addrs, hw->naddrs + 1,
+	    sizeof(*hw->addrs));
+	hw->dials = xreallocarray(hw->dials, hw->naddrs + 1,
+	    sizeof(*hw->dials));
+	hw->addrs[hw->naddrs] = addr;
+	hw->dials[hw->naddrs++] = dial;
+}
+
+/* The probe list entry for addr, or -1. */
+static long
+listed(const struct conf_host *h, const char *addr)
+{
+	size_t k;
+
+	for (k = 0; k < h->nprobe; k++)
+		if (checks_same_addr(h->probe[k], addr))
+			return (long)k;
+	return -1;
+}
+
+/*
+ * The addresses to probe. DNS mode: every published address (A and
+ * AAAA, secure or insecure: senders connect there; G7 judges the
+ * lookups), through its local listener when the probe list maps it;
+ * listed addresses no longer published are not probed but reported -
+ * unless the lookups failed: then the probe list is all there is.
+ * tlsa_file mode: the probe list, else the published addresses.
+ */
+static void
+hostwork_addrs(struct hostwork *hw, const struct conf *conf,
+    const struct dnscache *dns)
+{
+	const struct conf_host *h = hw->h;
+	const struct dns_answer *a;
+	size_t i, k;
+	long e;
+	int t;
+
+	hw->wantaddrs = conf->tlsa_file == NULL || h->nprobe == 0;
+	if (hw->wantaddrs && dns != NULL) {
+		hw->a4 = dnscache_get(dns, checks_host_name(h), DNS_TYPE_A);
+		hw->a6 = dnscache_get(dns, checks_host_name(h),
+		    DNS_TYPE_AAAA);
+	}
+	if (!hw->wantaddrs || !answered(hw->a4) || !answered(hw->a6)) {
+		for (k = 0; k < h->nprobe; k++)
+			add_target(hw, h->probe[k], h->probe_local[k]);
+		if (h->nprobe > 0)
+			return;
+	}
+	for (t = 0; t < 2; t++) {
+		a = t == 0 ? hw->a4 : hw->a6;
+		if (a == NULL || (a->status != DNS_SECURE &&
+		    a->status != DNS_INSECURE))
+			continue;
+		for (i = 0; i < a->naddr; i++) {
+			e = listed(h, a->addr[i]);
+			add_target(hw, a->addr[i], e >= 0 ?
+			    h->probe_local[e] : NULL);
+		}
+	}
+	for (k = 0; k < h->nprobe; k++) {
+		for (i = 0; i < hw->naddrs; i++)
+			if (checks_same_addr(hw->addrs[i], h->probe[k]))
+				break;
+		if (i < hw->naddrs)
+			continue;
+		hw->unpub = xreallocarray(hw->unpub, hw->nunpub + 1,
+		    sizeof(*hw->unpub));
+		hw->unpub[hw->nunpub++] = h->probe[k];
 	}
 }
 
@@ -361,11 +449,11 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
     const struct dnscache *dns, time_t now)
 {
 	struct errbuf err;
-	size_t i;
 
 	memset(hw, 0, sizeof(*hw));
 	hw->h = h;
-	hw->owner = tlsa_owner_name(checks_host_name(h), h->port);
+	checks_base_domain(conf, h, dns, &hw->base);
+	hw->owner = tlsa_owner_name(hw->base.name, h->port);
 	if (keep != NULL) {
 		if (checks_expect_kept(keep, h, now, &hw->e, &err) < 0)
 			hw->e = NULL;
@@ -374,19 +462,7 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 	if (hw->e == NULL)
 		snprintf(hw->experr, sizeof(hw->experr), "%s", err.msg);
 	hostwork_algs(hw);
-
-	if (h->nprobe > 0) {
-		hw->addrs = xcalloc(h->nprobe, sizeof(*hw->addrs));
-		for (i = 0; i < h->nprobe; i++)
-			hw->addrs[i] = h->probe[i];
-		hw->naddrs = h->nprobe;
-	} else if (dns != NULL) {
-		hw->a4 = dnscache_get(dns, checks_host_name(h), DNS_TYPE_A);
-		hw->a6 = dnscache_get(dns, checks_host_name(h),
-		    DNS_TYPE_AAAA);
-		add_addrs(hw, hw->a4);
-		add_addrs(hw, hw->a6);
-	}
+	hostwork_addrs(hw, conf, dns);
 
 	if (conf->tlsa_file != NULL) {
 		snprintf(hw->pubname, sizeof(hw->pubname), "tlsa_file %s",
@@ -426,7 +502,12 @@ hostwork_cover(struct hostwork *hw)
 
 	if (hw->e == NULL || hw->pub == NULL)
 		return;
-	if (cover_check(hw->e, hw->pub, &hw->cov, &err) == 0)
+	/* Senders look for the records at the TLSA base domain. */
+	hw->eb = *hw->e;
+	hw->ebhost = tlsa_name_normalise(hw->base.name);
+	hw->eb.host = hw->ebhost;
+	hw->eb.owner = hw->owner;
+	if (cover_check(&hw->eb, hw->pub, &hw->cov, &err) == 0)
 		hw->covered = 1;
 	else
 		snprintf(hw->coverr, sizeof(hw->coverr), "%s", err.msg);
@@ -438,7 +519,27 @@ hostwork_done(struct hostwork *hw)
 	cover_free(&hw->cov);
 	expect_free(hw->own_e);
 	free(hw->addrs);
+	free(hw->dials);
+	free(hw->unpub);
+	free(hw->ebhost);
 	free(hw->owner);
+}
+
+/* "mx.customer.example -> mail.provider.example: " or "". */
+static void
+cname_prefix(const struct hostwork *hw, char *buf, size_t len)
+{
+	if (hw->base.expanded[0] == '\0')
+		snprintf(buf, len, "%s", "");
+	else if (hw->base.fallback)
+		snprintf(buf, len, "%s \u2192 %s (secure CNAME; no TLSA "
+		    "records at _%u._tcp.%s, so senders use the original "
+		    "name): ", checks_host_name(hw->h), hw->base.expanded,
+		    hw->h->port, hw->base.expanded);
+	else
+		snprintf(buf, len, "%s \u2192 %s (secure CNAME: the TLSA "
+		    "base domain is the expanded name): ",
+		    checks_host_name(hw->h), hw->base.expanded);
 }
 
 /* G7 of a host: its TLSA lookup (DNS source), its A/AAAA lookups. */
@@ -446,21 +547,30 @@ static void
 eval_g7(struct report *out, struct hostwork *hw, const struct dnscache *dns)
 {
 	const char *host = checks_host_name(hw->h);
-	char msg[1024];
+	char msg[1024], pre[600];
 	enum guard_state st;
+	size_t i;
 
 	if (hw->dnssrc) {
 		st = dnscache_g7_tlsa(hw->tlsa, hw->owner, msg, sizeof(msg));
 		if (dns == NULL)
 			st = GUARD_UNKNOWN;
-		report_add(out, "G7", host, "TLSA", NULL, NULL, st, "%s", msg);
+		cname_prefix(hw, pre, sizeof(pre));
+		report_add(out, "G7", host, "TLSA", NULL, NULL, st, "%s%s",
+		    pre, msg);
 	}
-	if (hw->h->nprobe > 0)
+	if (!hw->wantaddrs)
 		return;
 	st = dnscache_g7_addr(hw->a4, hw->a6, host, "A", msg, sizeof(msg));
 	report_add(out, "G7", host, "A", NULL, NULL, st, "%s", msg);
 	st = dnscache_g7_addr(hw->a6, hw->a4, host, "AAAA", msg, sizeof(msg));
 	report_add(out, "G7", host, "AAAA", NULL, NULL, st, "%s", msg);
+	for (i = 0; i < hw->nunpub; i++)
+		report_add(out, "G7", host, hw->unpub[i], NULL, NULL,
+		    GUARD_WARNING, "%s is in the probe list but not among "
+		    "the published A/AAAA records of %s: senders do not "
+		    "connect there, so it is not probed; remove it, or fix "
+		    "the records", hw->unpub[i], host);
 }
 
 /*
@@ -484,7 +594,7 @@ eval_stale(struct report *out, struct hostwork *hw)
 		    "records to retire not judged: %s", hw->e->failed[0].error);
 		return;
 	}
-	if (verdict_g4_records(hw->e, hw->pub, hw->tlsa != NULL ?
+	if (verdict_g4_records(&hw->eb, hw->pub, hw->tlsa != NULL ?
 	    hw->tlsa->ttl : hw->h->ttl, &retire, &fails, &err) < 0) {
 		report_add(out, "G4", host, NULL, NULL, NULL, GUARD_UNKNOWN,
 		    "cannot match: %s", err.msg);
@@ -540,6 +650,8 @@ checks_sweep(const struct conf *conf, const char *helo,
 				struct probe_job *j = &jobs[nj++];
 
 				j->params.addr = hws[i].addrs[k];
+				j->dial = hws[i].dials[k];
+				j->params.sni = hws[i].base.name;
 				j->params.port = conf->hosts[i].port;
 				j->params.helo = helo;
 				j->params.alg = hws[i].algs[a].family;

@@ -113,6 +113,26 @@ void checks_g6(const struct conf *conf, const struct dnscache *dns,
 void checks_g10(const struct conf *conf, const struct dnscache *dns,
     time_t now, struct report *out);
 
+/*
+ * The TLSA base domain of a host (RFC 7672 section 2.2.3), as DANE
+ * senders find it: the secure CNAME expansion of the host name when its
+ * address lookups show one (dns holds them), unless the expansion has no
+ * TLSA records (a denial, or an insecure answer): then the host name.
+ * Without DNS (tlsa_file, or dns NULL) the host name. Probes send it as
+ * SNI; the TLSA owner is _PORT._tcp.NAME.
+ */
+struct checks_base {
+	char name[256];		/* the TLSA base domain, no final dot */
+	char expanded[256];	/* the host name's secure expansion, or "" */
+	int fallback;		/* expanded has no TLSA: name is the host name */
+};
+
+void checks_base_domain(const struct conf *conf, const struct conf_host *h,
+    const struct dnscache *dns, struct checks_base *out);
+
+/* 1 when two address literals are the same address (or strings). */
+int checks_same_addr(const char *a, const char *b);
+
 /* The configured host that listens on addr and port, or NULL. */
 const struct conf_host *checks_host_of(const struct conf *conf,
     const char *addr, unsigned port);

@@ -46,28 +46,88 @@ checks_dns_new(const struct conf *conf, struct dnscache **out,
 	return 0;
 }
 
+/* 1 when conf takes the published set from DNS (no tlsa_file). */
+static int
+dns_mode(const struct conf *conf)
+{
+	return conf->tlsa_file == NULL;
+}
+
+/* 1 when the A/AAAA records of h are looked up. */
+static int
+wants_addrs(const struct conf *conf, const struct conf_host *h)
+{
+	return dns_mode(conf) || h->nprobe == 0;
+}
+
+/* The secure CNAME expansion of h's name in dns, or NULL. */
+static const char *
+expansion(const struct conf_host *h, const struct dnscache *dns)
+{
+	const struct dns_answer *a;
+	int t;
+
+	for (t = 0; t < 2; t++) {
+		a = dnscache_get(dns, checks_host_name(h), t == 0 ?
+		    DNS_TYPE_A : DNS_TYPE_AAAA);
+		if (a != NULL && (a->status == DNS_SECURE ||
+		    a->status == DNS_NXDOMAIN || a->status == DNS_NODATA) &&
+		    a->canon != NULL)
+			return a->canon;
+	}
+	return NULL;
+}
+
+void
+checks_base_domain(const struct conf *conf, const struct conf_host *h,
+    const struct dnscache *dns, struct checks_base *out)
+{
+	const struct dns_answer *t;
+	const char *x;
+	char *owner;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", checks_host_name(h));
+	if (!dns_mode(conf) || dns == NULL || (x = expansion(h, dns)) == NULL)
+		return;
+	snprintf(out->expanded, sizeof(out->expanded), "%s", x);
+	owner = tlsa_owner_name(x, h->port);
+	t = dnscache_get(dns, owner, DNS_TYPE_TLSA);
+	free(owner);
+	/* No TLSA records at the expanded name (a denial, or records that
+	 * do not count): senders try the original name. A failure is not
+	 * an absence: they defer, and so does the verdict. */
+	if (t != NULL && (t->status == DNS_NXDOMAIN ||
+	    t->status == DNS_NODATA || t->status == DNS_INSECURE)) {
+		out->fallback = 1;
+		return;
+	}
+	snprintf(out->name, sizeof(out->name), "%s", x);
+}
+
 size_t
 checks_dns_refresh(const struct conf *conf, struct dnscache *dns,
     time_t now)
 {
 	struct dnscache_query *q;
 	char **owners;
+	const char *x;
 	size_t i, n = 0, changed;
 
 	if (dns == NULL || conf->nhosts == 0)
 		return 0;
 	q = xcalloc(conf->nhosts * 3, sizeof(*q));
-	owners = xcalloc(conf->nhosts, sizeof(*owners));
+	owners = xcalloc(conf->nhosts * 2, sizeof(*owners));
 	for (i = 0; i < conf->nhosts; i++) {
 		const struct conf_host *h = &conf->hosts[i];
 
-		if (conf->tlsa_file == NULL) {
+		if (dns_mode(conf)) {
 			owners[i] = tlsa_owner_name(checks_host_name(h),
 			    h->port);
 			q[n].name = owners[i];
 			q[n++].rrtype = DNS_TYPE_TLSA;
 		}
-		if (h->nprobe == 0) {
+		if (wants_addrs(conf, h)) {
 			q[n].name = checks_host_name(h);
 			q[n++].rrtype = DNS_TYPE_A;
 			q[n].name = checks_host_name(h);
@@ -75,15 +135,30 @@ checks_dns_refresh(const struct conf *conf, struct dnscache *dns,
 		}
 	}
 	changed = dnscache_refresh(dns, q, n, checks_timeout_ms(conf), now);
-	for (i = 0; i < conf->nhosts; i++)
+	/* Second round: the TLSA RRsets at the secure CNAME expansions that
+	 * the address answers revealed (RFC 7672 section 2.2.3). */
+	n = 0;
+	for (i = 0; dns_mode(conf) && i < conf->nhosts; i++) {
+		const struct conf_host *h = &conf->hosts[i];
+
+		if ((x = expansion(h, dns)) == NULL)
+			continue;
+		owners[conf->nhosts + i] = tlsa_owner_name(x, h->port);
+		q[n].name = owners[conf->nhosts + i];
+		q[n++].rrtype = DNS_TYPE_TLSA;
+	}
+	if (n > 0)
+		changed += dnscache_refresh(dns, q, n,
+		    checks_timeout_ms(conf), now);
+	for (i = 0; i < conf->nhosts * 2; i++)
 		free(owners[i]);
 	free(owners);
 	free(q);
 	return changed;
 }
 
-static int
-same_addr(const char *a, const char *b)
+int
+checks_same_addr(const char *a, const char *b)
 {
 	unsigned char x[16], y[16];
 
@@ -102,7 +177,7 @@ answer_has(const struct dns_answer *a, const char *addr)
 	size_t k;
 
 	for (k = 0; a != NULL && k < a->naddr; k++)
-		if (same_addr(a->addr[k], addr))
+		if (checks_same_addr(a->addr[k], addr))
 			return 1;
 	return 0;
 }
@@ -125,9 +200,11 @@ checks_host_dns(const struct conf *conf, const struct dnscache *dns,
 		if (h->port != port)
 			continue;
 		for (k = 0; k < h->nprobe; k++)
-			if (same_addr(h->probe[k], addr))
+			if (checks_same_addr(h->probe[k], addr) ||
+			    (h->probe_local[k] != NULL &&
+			    checks_same_addr(h->probe_local[k], addr)))
 				return h;
-		if (h->nprobe == 0 && dns != NULL &&
+		if (dns != NULL &&
 		    (answer_has(dnscache_get(dns, checks_host_name(h),
 		    DNS_TYPE_A), addr) || answer_has(dnscache_get(dns,
 		    checks_host_name(h), DNS_TYPE_AAAA), addr)))

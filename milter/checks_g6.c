@@ -20,12 +20,21 @@ checks_g6(const struct conf *conf, const struct dnscache *dns,
     struct report *out)
 {
 	struct probe_job *jobs;
+	struct checks_base *base;
+	const struct conf_host *hb;
 	size_t i;
 
 	if (n == 0)
 		return;
 	jobs = xcalloc(n, sizeof(*jobs));
+	base = xcalloc(n, sizeof(*base));
 	for (i = 0; i < n; i++) {
+		/* The SNI a sender sends to this listener's host. */
+		if ((hb = checks_host_dns(conf, dns, t[i].listener,
+		    t[i].port)) != NULL) {
+			checks_base_domain(conf, hb, dns, &base[i]);
+			jobs[i].params.sni = base[i].name;
+		}
 		jobs[i].params.addr = t[i].listener;
 		jobs[i].params.port = t[i].port;
 		jobs[i].params.helo = helo;
@@ -81,5 +90,6 @@ checks_g6(const struct conf *conf, const struct dnscache *dns,
 		}
 		probe_result_clear(&jobs[i].res);
 	}
+	free(base);
 	free(jobs);
 }

@@ -171,7 +171,8 @@ digest(const struct dns_answer *a)
 	for (i = 0; i < a->naddr; i++)
 		items[k++] = xstrdup(a->addr[i]);
 	qsort(items, k, sizeof(*items), strp_cmp);
-	s = xasprintf("%s;", dns_status_name(a->status));
+	s = xasprintf("%s;%s;", dns_status_name(a->status),
+	    a->canon != NULL ? a->canon : "");
 	for (i = 0; i < k; i++) {
 		n = xasprintf("%s%s;", s, items[i]);
 		free(s);

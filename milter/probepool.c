@@ -18,6 +18,7 @@ static void *
 pool_worker(void *arg)
 {
 	struct pool *p = arg;
+	struct probe_params pp;
 	size_t i;
 
 	for (;;) {
@@ -26,7 +27,10 @@ pool_worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (i >= p->n)
 			break;
-		if (probe_run(&p->jobs[i].params, &p->jobs[i].res) < 0 &&
+		pp = p->jobs[i].params;
+		if (p->jobs[i].dial != NULL)
+			pp.addr = p->jobs[i].dial;
+		if (probe_run(&pp, &p->jobs[i].res) < 0 &&
 		    p->jobs[i].res.detail[0] == '\0')
 			snprintf(p->jobs[i].res.detail,
 			    sizeof(p->jobs[i].res.detail), "bad probe "

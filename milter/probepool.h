@@ -15,6 +15,8 @@
 
 struct probe_job {
 	struct probe_params params;	/* in */
+	const char *dial;	/* connect here instead of params.addr, which
+				 * names the probe in reports (NAT), or NULL */
 	struct probe_result res;	/* out; probe_result_clear after */
 };
 

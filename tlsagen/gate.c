@@ -129,8 +129,90 @@ out:
 	return pass;
 }
 
+/*
+ * The TLSA base domain of e's host as senders find it (RFC 7672 section
+ * 2.2.3), asked through ctx: the secure CNAME expansion of the host name
+ * when its A or AAAA lookup shows one, unless the expansion has no TLSA
+ * records (a denial, or an insecure answer); else the host name. Returns
+ * the expanded name (malloc'd, trailing dot) when it is the base domain,
+ * else NULL; *fallback is set when an expansion was found but has no
+ * TLSA records.
+ */
+static char *
+gate_expansion(struct dns_ctx *ctx, const struct expect *e, int timeout_ms,
+    int *fallback)
+{
+	struct dns_req req[2];
+	struct dns_answer t;
+	char *canon = NULL, *owner;
+	size_t i;
+
+	*fallback = 0;
+	memset(req, 0, sizeof(req));
+	req[0].name = req[1].name = e->host;
+	req[0].rrtype = DNS_TYPE_A;
+	req[1].rrtype = DNS_TYPE_AAAA;
+	(void)dns_lookup_many(ctx, req, 2, timeout_ms);
+	for (i = 0; i < 2; i++) {
+		if (canon == NULL && req[i].ans.canon != NULL &&
+		    (req[i].ans.status == DNS_SECURE ||
+		    req[i].ans.status == DNS_NXDOMAIN ||
+		    req[i].ans.status == DNS_NODATA))
+			canon = tlsa_name_normalise(req[i].ans.canon);
+		dns_answer_clear(&req[i].ans);
+	}
+	if (canon == NULL)
+		return NULL;
+	owner = tlsa_owner_name(canon, e->port);
+	(void)dns_lookup(ctx, owner, DNS_TYPE_TLSA, timeout_ms, &t);
+	free(owner);
+	if (t.status == DNS_NXDOMAIN || t.status == DNS_NODATA ||
+	    t.status == DNS_INSECURE) {
+		*fallback = 1;
+		log_warnx("%s \u2192 %s (secure CNAME): no TLSA records at the "
+		    "expanded name, senders use the original name", e->host,
+		    canon);
+		free(canon);
+		canon = NULL;
+	}
+	dns_answer_clear(&t);
+	return canon;
+}
+
+static void gate_host_at(const struct options *o, const struct expect *e,
+    const struct dnsauth_settings *settings, struct dns_ctx *ctx,
+    struct firstseen *fs, time_t now, int many, struct output *out,
+    struct tally *t);
+
 static void
 gate_host(const struct options *o, const struct expect *e,
+    const struct dnsauth_settings *settings, struct dns_ctx *ctx,
+    struct firstseen *fs, time_t now, int many, struct output *out,
+    struct tally *t)
+{
+	struct expect eb;
+	char *x;
+	int fallback;
+
+	/* Senders look for the records at the TLSA base domain: ask the
+	 * nameservers of the zone that holds it. */
+	eb = *e;
+	if (e->host != NULL && (x = gate_expansion(ctx, e,
+	    settings->timeout_ms, &fallback)) != NULL) {
+		eb.host = x;
+		eb.owner = tlsa_owner_name(x, e->port);
+		log_warnx("%s \u2192 %s (secure CNAME): the records must be "
+		    "at %s", e->host, x, eb.owner);
+	}
+	gate_host_at(o, &eb, settings, ctx, fs, now, many, out, t);
+	if (eb.owner != e->owner) {
+		free(eb.owner);
+		free(eb.host);
+	}
+}
+
+static void
+gate_host_at(const struct options *o, const struct expect *e,
     const struct dnsauth_settings *settings, struct dns_ctx *ctx,
     struct firstseen *fs, time_t now, int many, struct output *out,
     struct tally *t)

@@ -158,3 +158,94 @@ EOF
 	shift 2
 	for lab_a in "$@"; do echo "	stub-addr: $lab_a@53"; done
 }
+
+# ------------------------------------------------------------ the reference
+
+# The reference DANE client: Postfix's posttls-finger through a validating
+# unbound daemon. lab_finger_available is true when both are installed.
+LAB_UB_PID=
+lab_finger_available()
+{
+	command -v unbound >/dev/null 2>&1 &&
+	    command -v posttls-finger >/dev/null 2>&1
+}
+
+# lab_unbound_start ANCHOR ZONE ADDR... - a validating unbound on
+# 127.0.0.1:53 in $LAB_NETNS: a stub for ZONE at each ADDR@53, ANCHOR as
+# its trust anchor, nothing kept in its cache (each scenario sees the zone
+# NSD serves now). Also writes posttls-finger's main.cf (DNSSEC through
+# it) and resolv.conf for lab_finger. Once per test: a second call
+# returns at once. Stopped at cleanup.
+lab_unbound_start()
+{
+	[ -n "$LAB_UB_PID" ] && return 0
+	lab_ud=$LAB_TMP/unbound
+	mkdir -p "$lab_ud" "$LAB_TMP/ptf" || lab_fail "mkdir $lab_ud"
+	cat > "$lab_ud/unbound.conf" <<EOF
+server:
+	interface: 127.0.0.1
+	port: 53
+	username: ""
+	chroot: ""
+	directory: "$lab_ud"
+	pidfile: "$lab_ud/unbound.pid"
+	use-syslog: no
+	logfile: "$lab_ud/unbound.log"
+	verbosity: 1
+	val-log-level: 2
+	do-not-query-localhost: no
+	local-zone: "test." nodefault
+	trust-anchor-file: "$1"
+	access-control: 127.0.0.0/8 allow
+	cache-max-ttl: 0
+	cache-max-negative-ttl: 0
+	val-bogus-ttl: 0
+remote-control:
+	control-enable: no
+stub-zone:
+	name: "$2."
+EOF
+	lab_uz=$2
+	shift 2
+	for lab_a in "$@"; do
+		echo "	stub-addr: $lab_a@53" >> "$lab_ud/unbound.conf"
+	done
+	ip netns exec "$LAB_NETNS" setsid unbound -d -c "$lab_ud/unbound.conf" \
+	    >"$lab_ud/unbound.out" 2>&1 &
+	LAB_UB_PID=$!
+	lab_tries=0
+	until lab_ns drill -Q @127.0.0.1 SOA "$lab_uz" >/dev/null 2>&1; do
+		lab_tries=$((lab_tries + 1))
+		if [ $lab_tries -gt 50 ]; then
+			cat "$lab_ud/unbound.out" "$lab_ud/unbound.log" >&2 \
+			    2>/dev/null
+			lab_fail "unbound does not answer on 127.0.0.1:53"
+		fi
+		sleep 0.1
+	done
+	cat > "$LAB_TMP/ptf/main.cf" <<EOF
+compatibility_level = 3.6
+smtp_dns_support_level = dnssec
+dnssec_probe = ns:$lab_uz
+inet_protocols = all
+EOF
+	# trust-ad: glibc passes the resolver's AD bit on only when told to.
+	printf 'nameserver 127.0.0.1\noptions trust-ad\n' \
+	    > "$LAB_TMP/ptf/resolv.conf"
+}
+lab_at_exit '[ -n "$LAB_UB_PID" ] && lab_kill_pid $LAB_UB_PID'
+
+# lab_finger OUT DEST [OPTION...] - "posttls-finger -c -l dane OPTION...
+# DEST" in $LAB_NETNS through lab_unbound_start's resolver (its
+# resolv.conf bound over /etc/resolv.conf for posttls-finger only, in a
+# mount namespace of its own); output in OUT.
+lab_finger()
+{
+	lab_fo=$1 lab_fd=$2
+	shift 2
+	lab_ns unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
+	    conf=$2 dest=$3 && shift 3 &&
+	    MAIL_CONFIG=$conf exec timeout 60 posttls-finger -c -l dane \
+	    "$@" "$dest"' sh "$LAB_TMP/ptf/resolv.conf" "$LAB_TMP/ptf" \
+	    "$lab_fd" "$@" >"$lab_fo" 2>&1
+}

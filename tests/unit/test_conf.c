@@ -234,6 +234,8 @@ test_all_options(void **state)
 	    "  issuer_depth = 2\n"
 	    "  records = { \"3 1 1\", \"2 0 2\" }\n"
 	    "  records += { \"3 1 2\" }\n"
+	    "  probe = { \"192.0.2.10\", \" 192.0.2.11 = 10.0.0.5 \",\n"
+	    "    \"2001:db8::11=fd00::5\" }\n"
 	    "  cert \"ed\" { chain = \"/c\" passphrase_file = \"/p\" }\n"
 	    "}\n"
 	    "host b.example. { ttl = 2147483647 cert x { chain = /d } }\n",
@@ -260,6 +262,14 @@ test_all_options(void **state)
 	assert_int_equal(h->nrecords, 3);
 	assert_int_equal(h->records[1].usage, 2);
 	assert_int_equal(h->records[1].selector, 0);
+	/* "PUBLISHED = LOCAL": the published address, and where to probe */
+	assert_int_equal(h->nprobe, 3);
+	assert_string_equal(h->probe[0], "192.0.2.10");
+	assert_null(h->probe_local[0]);
+	assert_string_equal(h->probe[1], "192.0.2.11");
+	assert_string_equal(h->probe_local[1], "10.0.0.5");
+	assert_string_equal(h->probe[2], "2001:db8::11");
+	assert_string_equal(h->probe_local[2], "fd00::5");
 	assert_int_equal(h->records[1].mtype, 2);
 	assert_int_equal(h->records[2].mtype, 2);
 	assert_string_equal(h->certs[0].passphrase_file, "/p");
@@ -380,6 +390,11 @@ static const struct {
 	  "    \"mx1.example.com\" }\n  cert \"c\" { chain = \"/c\" }\n}\n",
 	  "t.conf:3: host \"h\": probe \"mx1.example.com\" is not an IPv4 or "
 	  "IPv6 address" },
+	{ "host \"h\" {\n  probe = { \"192.0.2.1 = mx\" }\n"
+	  "  cert \"c\" { chain = \"/c\" }\n}\n",
+	  "t.conf:2: host \"h\": probe \"192.0.2.1 = mx\": \"mx\" is not an "
+	  "IPv4 or IPv6 address (write \"PUBLISHED = LOCAL\", e.g. "
+	  "\"192.0.2.10 = 10.0.0.5\")" },
 	{ "host \"h\" {\n  probe = \"192.0.2.256\"\n  cert \"c\" { chain = \"/c\" }\n}\n",
 	  "t.conf:2: host \"h\": probe \"192.0.2.256\" is not an IPv4 or IPv6 "
 	  "address" },

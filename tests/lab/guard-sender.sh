@@ -1,0 +1,335 @@
+#!/bin/sh
+# tests/lab/guard-sender.sh - the guard's verdict is what a DANE sender
+# sees (issue 9, sections 1-3): SNI, MX host names that are CNAMEs, and
+# every published address.
+#
+# In a network namespace of its own: a private Postfix whose default chain
+# (rsa-other) differs from the chain its tls_server_sni_maps give the MX
+# names (rsa), on 127.0.0.1:25, and a second listener on 127.0.0.5:25
+# without the SNI map (it serves the default chain whatever the client
+# asks). example.test is signed at test time and served by NSD on
+# 127.0.0.2; the guard's libunbound and a validating unbound daemon (for
+# posttls-finger, the reference) both take the zone's DS as trust anchor.
+#
+# "daneguard --check" and posttls-finger must agree (G3 OK exactly when
+# posttls-finger verifies), one scenario per row:
+#   SNI chain published, default chain not     OK (probes without SNI
+#                                               would see the default
+#                                               chain: false CRITICAL)
+#   default chain published, SNI chain not     CRITICAL (false OK
+#                                               without SNI)
+#   MX name a CNAME, records only at target    OK, "mx1 -> mail" named
+#   wrong records at target, right at alias    CRITICAL (the target wins)
+#   records only at the alias                  OK (senders fall back; SNI
+#                                               is the alias then)
+#   probe list 127.0.0.1, A record 127.0.0.5   127.0.0.5 probed: CRITICAL;
+#                                               127.0.0.1 reported as not
+#                                               published
+#   published address nobody listens on        UNKNOWN naming it (never a
+#                                               silent OK); mapped to the
+#                                               local listener
+#                                               ("127.0.0.6 = 127.0.0.1"):
+#                                               OK, probed there
+#
+# Environment: CERTDIR, top_srcdir, top_builddir (make check). Needs root
+# and the Debian packages postfix, nsd, ldnsutils, unbound, iproute2,
+# util-linux.
+
+: "${top_srcdir:=$(dirname "$0")/../..}"
+: "${top_builddir:=.}"
+. "$top_srcdir/tests/lab/lib.sh"
+. "$top_srcdir/tests/lab/dnslib.sh"
+
+lab_init
+DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
+[ -x "$DANEGUARD" ] || lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
+lab_require_make_env
+lab_require_root
+lab_require postfix:postfix postconf:postfix postmap:postfix nsd:nsd \
+    ldns-keygen:ldnsutils ldns-signzone:ldnsutils drill:ldnsutils \
+    unshare:util-linux timeout:coreutils unbound:unbound \
+    posttls-finger:postfix
+
+d=$LAB_TMP
+fails=0
+checks=0
+disk=$d/disk
+mkdir -p "$disk" || lab_fail "mkdir $disk"
+for f in rsa.key rsa-chain.pem rsa-other.key rsa-other-chain.pem; do
+	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
+done
+anchor=$LAB_TMP/keys/example.test/anchor.ds
+
+# conf FILE HOST CHAIN KEY [PROBE-LINE] - a guard configuration for HOST
+# (one RSA chain on disk), published set from DNS.
+conf()
+{
+	cat > "$1" <<EOF
+state_dir      = "$d/state"
+probe_timeout  = 2
+dns {
+  trust_anchor_file = "$anchor"
+  resolver_config   = "$d/ub.conf"
+}
+host "$2" {
+  $5
+  cert "rsa" { chain = "$disk/$3" key = "$disk/$4" }
+}
+EOF
+}
+
+# The 3 1 1 records of the SNI chain and of the default chain.
+good=$(openssl x509 -in "$disk/rsa-chain.pem" -noout -pubkey |
+    openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -c1-64)
+other=$(openssl x509 -in "$disk/rsa-other-chain.pem" -noout -pubkey |
+    openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -c1-64)
+[ ${#good} -eq 64 ] && [ ${#other} -eq 64 ] && [ "$good" != "$other" ] ||
+    lab_fail "cannot compute the two 3 1 1 records"
+
+# ------------------------------------------------------------ DNS
+
+serial=0
+# zone "NAME RECORD"... - sign example.test with these TLSA records (NAME
+# relative, "good" or "other") and make NSD serve it.
+zone()
+{
+	serial=$((serial + 1))
+	{
+		cat <<EOF
+\$ORIGIN example.test.
+\$TTL 3600
+@	IN SOA ns1 hostmaster $serial 3600 900 604800 300
+	IN NS ns1
+ns1	IN A 127.0.0.2
+sni	IN A 127.0.0.1
+mx1	IN CNAME mail
+mail	IN A 127.0.0.1
+mx2	IN A 127.0.0.5
+mx3	IN A 127.0.0.6
+EOF
+		for r in "$@"; do
+			case ${r#* } in
+			good)	rd=$good ;;
+			other)	rd=$other ;;
+			*)	lab_fail "zone: record ${r#* }" ;;
+			esac
+			echo "_25._tcp.${r% *} IN TLSA 3 1 1 $rd"
+		done
+	} > "$d/zone.$serial"
+	lab_dns_sign example.test "$d/zone.$serial" "$d/zone.$serial.signed"
+	cp "$d/zone.$serial.signed" "$d/served.zone" || lab_fail "cp zone"
+	if [ $serial -eq 1 ]; then
+		lab_nsd_start ns "example.test=$d/served.zone" 127.0.0.2
+	else
+		lab_nsd_reload ns example.test 127.0.0.2
+	fi
+}
+
+lab_netns_create
+zone "sni good"
+lab_ubconf "$anchor" example.test 127.0.0.2 > "$d/ub.conf"
+lab_unbound_start "$anchor" example.test 127.0.0.2
+
+# ------------------------------------------------------------ Postfix
+
+lab_postfix_init pf
+pfdir=$(lab_postfix_dir pf)
+# The SNI table holds the PEM data itself (postmap -F).
+for n in sni mail mx2 mx3; do
+	echo "$n.example.test $disk/rsa.key $disk/rsa-chain.pem"
+done > "$pfdir/etc/sni"
+postmap -F -c "$pfdir/etc" "hash:$pfdir/etc/sni" ||
+    lab_fail "postmap -F $pfdir/etc/sni"
+lab_postfix_conf pf \
+    "smtpd_tls_security_level = may" \
+    "smtpd_tls_chain_files = $disk/rsa-other.key $disk/rsa-other-chain.pem" \
+    "tls_server_sni_maps = hash:$pfdir/etc/sni"
+lab_postfix_listen pf "127.0.0.1:25"
+lab_postfix_listen pf "127.0.0.5:25" -o tls_server_sni_maps=
+lab_postfix_start pf
+
+# ------------------------------------------------------------ checks
+
+run_check()
+{
+	lab_dg_check "$1" "$d/check.out" "$d/check.err"
+}
+
+# expect WHAT RC HOST ROWS - exit RC and every row of ROWS ("CHECK ADDR
+# ALG STATE") in the table with that state.
+expect()
+{
+	why=
+	[ "$rc" -eq "$2" ] || why="exit $rc, not $2"
+	why=$why$(echo "$4" | while read -r c a g st; do
+		[ -n "$c" ] || continue
+		got=$(lab_dg_state "$d/check.out" "$c" "$3" "$a" "$g")
+		[ "$got" = "$st" ] || printf '; %s %s %s is %s, not %s' \
+		    "$c" "$a" "$g" "$got" "$st"
+	done)
+	why=${why#; }
+	if [ -z "$why" ]; then
+		lab_result "$1" 0
+		head -n 1 "$d/check.out" | sed 's/^/      | /'
+	else
+		lab_result "$1: $why" 1
+		sed 's/^/      | /' "$d/check.out" "$d/check.err"
+	fi
+}
+
+# has WHAT REGEX / hasnt WHAT REGEX - a table row matches (or none does).
+has()
+{
+	if grep -Eq "$2" "$d/check.out"; then
+		lab_result "$1" 0
+		grep -E "$2" "$d/check.out" | head -n 1 | sed 's/^/      | /'
+	else
+		lab_result "$1: no row matches '$2'" 1
+		sed 's/^/      | /' "$d/check.out"
+	fi
+}
+hasnt()
+{
+	if grep -Eq "$2" "$d/check.out"; then
+		lab_result "$1: a row matches '$2'" 1
+		grep -E "$2" "$d/check.out" | sed 's/^/      | /'
+	else
+		lab_result "$1" 0
+	fi
+}
+
+# agree WHAT HOST ADDR - posttls-finger to [HOST]:25 verifies exactly when
+# the guard's G3 for HOST, ADDR, rsa is OK; where G3 is CRITICAL it says
+# "no matching DANE TLSA records", where G1 is UNKNOWN it did not connect.
+agree()
+{
+	lab_finger "$d/finger.out" "[$2]:25" -a ipv4
+	g3=$(lab_dg_state "$d/check.out" G3 "$2" "$3" rsa)
+	g1=$(lab_dg_state "$d/check.out" G1 "$2" "$3" rsa)
+	pv=no
+	grep -q '^posttls-finger: Verified TLS connection established' \
+	    "$d/finger.out" && pv=yes
+	case $g1/$g3 in
+	UNKNOWN/*) why="Connection refused|connect to" ;;
+	*/CRITICAL) why="no matching DANE TLSA records" ;;
+	*) why=. ;;
+	esac
+	if [ "$g3" = missing ]; then
+		lab_result "$1: the guard has no G3 row for $3" 1
+		sed 's/^/      | /' "$d/check.out"
+	elif { [ "$g3" = OK ] && [ $pv = yes ]; } ||
+	    { [ "$g3" != OK ] && [ $pv = no ] &&
+	    grep -Eq "$why" "$d/finger.out"; }; then
+		lab_result "$1: guard G1 $g1 G3 $g3, posttls-finger verified: $pv" 0
+		grep -m1 -E 'Verified|Untrusted|TLSA|connect' "$d/finger.out" |
+		    sed 's/^/      | /'
+	else
+		lab_result "$1: guard G1 $g1 G3 $g3, posttls-finger verified: $pv" 1
+		sed 's/^/      | /' "$d/finger.out"
+	fi
+}
+
+# ------------------------------------------------------------ 1. SNI
+
+conf "$d/sni.conf" sni.example.test rsa-chain.pem rsa.key
+run_check "$d/sni.conf"
+expect "SNI chain published: OK" 0 sni.example.test \
+"G1 127.0.0.1 rsa OK
+G3 127.0.0.1 rsa OK
+G5 127.0.0.1 rsa OK
+G4 - rsa OK
+G7 TLSA - OK"
+agree "SNI chain published" sni.example.test 127.0.0.1
+
+zone "sni other"
+run_check "$d/sni.conf"
+expect "default chain published, SNI chain not: CRITICAL" 2 \
+    sni.example.test \
+"G3 127.0.0.1 rsa CRITICAL
+G5 127.0.0.1 rsa OK"
+agree "default chain published, SNI chain not" sni.example.test 127.0.0.1
+
+# ------------------------------------------------------------ 2. CNAME
+
+conf "$d/cname.conf" mx1.example.test rsa-chain.pem rsa.key
+zone "mail good"
+run_check "$d/cname.conf"
+expect "CNAME, records only at the target: OK" 0 mx1.example.test \
+"G3 127.0.0.1 rsa OK
+G5 127.0.0.1 rsa OK
+G4 - rsa OK
+G7 TLSA - OK
+G7 A - OK"
+has "CNAME: G7 shows both names" \
+    '^G7 +mx1\.example\.test +TLSA .*mx1\.example\.test → mail\.example\.test .*_25\._tcp\.mail\.example\.test'
+agree "CNAME, records only at the target" mx1.example.test 127.0.0.1
+
+zone "mail other" "mx1 good"
+run_check "$d/cname.conf"
+expect "CNAME, wrong records at the target, right at the alias: CRITICAL" \
+    2 mx1.example.test \
+"G3 127.0.0.1 rsa CRITICAL
+G4 - rsa CRITICAL
+G7 TLSA - OK"
+has "CNAME: G3 names the target's owner" \
+    '^G3 .* CRITICAL .*_25\._tcp\.mail\.example\.test'
+agree "CNAME, wrong records at the target" mx1.example.test 127.0.0.1
+
+# Only the alias has records: senders fall back to it, and send it as
+# SNI, so the server answers with its default chain.
+conf "$d/fallback.conf" mx1.example.test rsa-other-chain.pem rsa-other.key
+zone "mx1 other"
+run_check "$d/fallback.conf"
+expect "CNAME, records only at the alias: OK (fallback)" 0 \
+    mx1.example.test \
+"G3 127.0.0.1 rsa OK
+G5 127.0.0.1 rsa OK
+G7 TLSA - OK"
+has "CNAME fallback: G7 says why the alias counts" \
+    '^G7 .* TLSA .*no TLSA records at _25\._tcp\.mail\.example\.test'
+agree "CNAME, records only at the alias" mx1.example.test 127.0.0.1
+
+# ------------------------------------------------------------ 3. addresses
+
+# The probe list says 127.0.0.1, DNS publishes 127.0.0.5 (no SNI map
+# there: the default chain).
+conf "$d/moved.conf" mx2.example.test rsa-chain.pem rsa.key \
+    'probe = { "127.0.0.1" }'
+zone "mx2 good" "mx3 good"
+run_check "$d/moved.conf"
+expect "published address not in the probe list: probed, CRITICAL" 2 \
+    mx2.example.test \
+"G3 127.0.0.5 rsa CRITICAL
+G7 127.0.0.1 - WARNING
+G7 A - OK"
+hasnt "the listed address no longer published is not probed" \
+    '^G[1-5] +mx2\.example\.test +127\.0\.0\.1 '
+has "the listed address no longer published is named" \
+    '^G7 .* 127\.0\.0\.1 .*WARNING .*not among the published'
+agree "published address not in the probe list" mx2.example.test 127.0.0.5
+
+# 127.0.0.6 is published, nothing listens there.
+conf "$d/dead.conf" mx3.example.test rsa-chain.pem rsa.key
+run_check "$d/dead.conf"
+expect "published address unreachable: UNKNOWN" 3 mx3.example.test \
+"G1 127.0.0.6 rsa UNKNOWN
+G3 127.0.0.6 rsa UNKNOWN"
+has "unreachable address named, mapping suggested" \
+    '^G1 .* UNKNOWN .*127\.0\.0\.6 cannot be reached from here.*127\.0\.0\.6 = LOCAL'
+agree "published address unreachable" mx3.example.test 127.0.0.6
+
+# NAT: the published address reaches the local listener.
+conf "$d/nat.conf" mx3.example.test rsa-chain.pem rsa.key \
+    'probe = { "127.0.0.6 = 127.0.0.1" }'
+run_check "$d/nat.conf"
+expect "published address mapped to a local listener: OK" 0 \
+    mx3.example.test \
+"G1 127.0.0.6 rsa OK
+G3 127.0.0.6 rsa OK
+G5 127.0.0.6 rsa OK"
+has "mapped address: G1 says where it was probed" \
+    '^G1 .* 127\.0\.0\.6 .*OK .*probed at 127\.0\.0\.1'
+
+echo "$checks checks, $fails failed"
+[ $fails -eq 0 ] || exit 1
+exit 0
