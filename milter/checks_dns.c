@@ -85,9 +85,14 @@ checks_base_domain(const struct conf *conf, const struct conf_host *h,
 	const struct dns_answer *t;
 	const char *x;
 	char *owner;
+	size_t n;
 
 	memset(out, 0, sizeof(*out));
+	/* SNI carries no final dot (RFC 6066). */
 	snprintf(out->name, sizeof(out->name), "%s", checks_host_name(h));
+	n = strlen(out->name);
+	if (n > 1 && out->name[n - 1] == '.')
+		out->name[n - 1] = '\0';
 	if (!dns_mode(conf) || dns == NULL || (x = expansion(h, dns)) == NULL)
 		return;
 	snprintf(out->expanded, sizeof(out->expanded), "%s", x);

@@ -22,6 +22,13 @@
 #   wrong records at target, right at alias    CRITICAL (the target wins)
 #   records only at the alias                  OK (senders fall back; SNI
 #                                               is the alias then)
+#   CNAME into another signed zone on its      OK, then CRITICAL (wrong at
+#   own nameserver (the hoster's)               the target, right at the
+#                                               alias); tlsagen --check
+#                                               --dns asks the hoster's
+#                                               nameserver, and the
+#                                               alias's when the target
+#                                               has no records
 #   probe list 127.0.0.1, A record 127.0.0.5   127.0.0.5 probed: CRITICAL;
 #                                               127.0.0.1 reported as not
 #                                               published
@@ -31,7 +38,7 @@
 #                                               ("127.0.0.6 = 127.0.0.1"):
 #                                               OK, probed there
 #
-# Environment: CERTDIR, top_srcdir, top_builddir (make check). Needs root
+# Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check). Needs root
 # and the Debian packages postfix, nsd, ldnsutils, unbound, iproute2,
 # util-linux.
 
@@ -88,9 +95,24 @@ other=$(openssl x509 -in "$disk/rsa-other-chain.pem" -noout -pubkey |
 
 # ------------------------------------------------------------ DNS
 
+# tlsa "NAME RECORD"... - TLSA lines (NAME relative, RECORD "good" or
+# "other").
+tlsa()
+{
+	for r in "$@"; do
+		case ${r#* } in
+		good)	rd=$good ;;
+		other)	rd=$other ;;
+		*)	lab_fail "zone: record ${r#* }" ;;
+		esac
+		echo "_25._tcp.${r% *} IN TLSA 3 1 1 $rd"
+	done
+}
+
 serial=0
-# zone "NAME RECORD"... - sign example.test with these TLSA records (NAME
-# relative, "good" or "other") and make NSD serve it.
+# zone "NAME RECORD"... - sign example.test with these TLSA records and
+# make NSD serve it. provider.example.test is a signed child zone on its
+# own nameserver (127.0.0.3), the hoster of mx4's CNAME target.
 zone()
 {
 	serial=$((serial + 1))
@@ -101,20 +123,17 @@ zone()
 @	IN SOA ns1 hostmaster $serial 3600 900 604800 300
 	IN NS ns1
 ns1	IN A 127.0.0.2
+ns3	IN A 127.0.0.3
 sni	IN A 127.0.0.1
 mx1	IN CNAME mail
 mail	IN A 127.0.0.1
 mx2	IN A 127.0.0.5
 mx3	IN A 127.0.0.6
+mx4	IN CNAME mail.provider
+provider IN NS ns3
 EOF
-		for r in "$@"; do
-			case ${r#* } in
-			good)	rd=$good ;;
-			other)	rd=$other ;;
-			*)	lab_fail "zone: record ${r#* }" ;;
-			esac
-			echo "_25._tcp.${r% *} IN TLSA 3 1 1 $rd"
-		done
+		cat "$LAB_TMP/keys/provider.example.test/anchor.ds"
+		tlsa "$@"
 	} > "$d/zone.$serial"
 	lab_dns_sign example.test "$d/zone.$serial" "$d/zone.$serial.signed"
 	cp "$d/zone.$serial.signed" "$d/served.zone" || lab_fail "cp zone"
@@ -125,7 +144,34 @@ EOF
 	fi
 }
 
+pserial=0
+# pzone "NAME RECORD"... - the same for provider.example.test.
+pzone()
+{
+	pserial=$((pserial + 1))
+	{
+		cat <<EOF
+\$ORIGIN provider.example.test.
+\$TTL 3600
+@	IN SOA ns3.example.test. hostmaster $pserial 3600 900 604800 300
+	IN NS ns3.example.test.
+mail	IN A 127.0.0.1
+EOF
+		tlsa "$@"
+	} > "$d/pzone.$pserial"
+	lab_dns_sign provider.example.test "$d/pzone.$pserial" \
+	    "$d/pzone.$pserial.signed"
+	cp "$d/pzone.$pserial.signed" "$d/pserved.zone" || lab_fail "cp pzone"
+	if [ $pserial -eq 1 ]; then
+		lab_nsd_start pns "provider.example.test=$d/pserved.zone" \
+		    127.0.0.3
+	else
+		lab_nsd_reload pns provider.example.test 127.0.0.3
+	fi
+}
+
 lab_netns_create
+pzone "mail good"
 zone "sni good"
 lab_ubconf "$anchor" example.test 127.0.0.2 > "$d/ub.conf"
 lab_unbound_start "$anchor" example.test 127.0.0.2
@@ -135,7 +181,7 @@ lab_unbound_start "$anchor" example.test 127.0.0.2
 lab_postfix_init pf
 pfdir=$(lab_postfix_dir pf)
 # The SNI table holds the PEM data itself (postmap -F).
-for n in sni mail mx2 mx3; do
+for n in sni mail mx2 mx3 mail.provider; do
 	echo "$n.example.test $disk/rsa.key $disk/rsa-chain.pem"
 done > "$pfdir/etc/sni"
 postmap -F -c "$pfdir/etc" "hash:$pfdir/etc/sni" ||
@@ -288,6 +334,60 @@ G7 TLSA - OK"
 has "CNAME fallback: G7 says why the alias counts" \
     '^G7 .* TLSA .*no TLSA records at _25\._tcp\.mail\.example\.test'
 agree "CNAME, records only at the alias" mx1.example.test 127.0.0.1
+
+# The alias in the customer's zone, the target in the hoster's zone on
+# its own nameserver: the guard, and the pre-deploy gate, which must ask
+# the nameservers of the zone that holds the expanded name.
+
+# gate WHAT RC ERE - tlsagen --check --dns for mx4 and the chain on disk
+# exits RC with an output line matching ERE.
+gate()
+{
+	lab_ns "$TLSAGEN" --check --dns --resolver-config "$d/ub.conf" \
+	    --timeout 2 --min-age 0 --state "$d/firstseen" \
+	    -H mx4.example.test "$disk/rsa-chain.pem" >"$d/gate.out" \
+	    2>"$d/gate.err"
+	grc=$?
+	if [ $grc -eq "$2" ] && grep -Eq "$3" "$d/gate.out"; then
+		lab_result "$1" 0
+		sed 's/^/      | /' "$d/gate.out" "$d/gate.err"
+	else
+		lab_result "$1: exit $grc, not $2, or no line '$3'" 1
+		sed 's/^/      | /' "$d/gate.out" "$d/gate.err"
+	fi
+}
+
+conf "$d/cname4.conf" mx4.example.test rsa-chain.pem rsa.key
+zone
+run_check "$d/cname4.conf"
+expect "CNAME into another zone, records at the target: OK" 0 \
+    mx4.example.test \
+"G3 127.0.0.1 rsa OK
+G5 127.0.0.1 rsa OK
+G7 TLSA - OK"
+agree "CNAME into another zone, records at the target" mx4.example.test \
+    127.0.0.1
+gate "gate: asks the hoster's nameserver for the target's records" 0 \
+    '^mail\.provider\.example\.test\. ns3\.example\.test\. 127\.0\.0\.3 serial [0-9]+ present$'
+grep -q 'mx4\.example\.test\. → mail\.provider\.example\.test\.' \
+    "$d/gate.err"
+lab_result "gate: says which name it follows" $?
+
+pzone "mail other"
+zone "mx4 good"
+run_check "$d/cname4.conf"
+expect "CNAME into another zone, wrong at the target, right at the alias: CRITICAL" \
+    2 mx4.example.test \
+"G3 127.0.0.1 rsa CRITICAL
+G7 TLSA - OK"
+agree "CNAME into another zone, wrong at the target" mx4.example.test \
+    127.0.0.1
+gate "gate: the target's records are missing on the hoster's nameserver" 1 \
+    '^mail\.provider\.example\.test\. ns3\.example\.test\. 127\.0\.0\.3 serial [0-9]+ missing: '
+
+pzone
+gate "gate: no records at the target, the alias's count (fallback)" 0 \
+    '^mx4\.example\.test\. ns1\.example\.test\. 127\.0\.0\.2 serial [0-9]+ present$'
 
 # ------------------------------------------------------------ 3. addresses
 

@@ -594,6 +594,15 @@ test_bad_params(void **state)
 	assert_int_equal(probe_run(&p, &res), -1);
 	assert_non_null(strstr(res.detail, "XCLIENT address"));
 	p.xclient = NULL;
+	/* SNI goes into the ClientHello: a host name, nothing else. */
+	p.sni = "mx1.example.test\r\nQUIT";
+	assert_int_equal(probe_run(&p, &res), -1);
+	assert_non_null(strstr(res.detail, "SNI name"));
+	p.sni = "mx1.example.test.";
+	assert_int_equal(probe_run(&p, &res), -1);
+	p.sni = "";
+	assert_int_equal(probe_run(&p, &res), -1);
+	p.sni = NULL;
 	p.helo = "a b";
 	assert_int_equal(probe_run(&p, &res), -1);
 	p.helo = "probe.daneguard.test";
