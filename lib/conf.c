@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -321,6 +322,35 @@ conf_parse_probe(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return 0;
 }
 
+/*
+ * include("PATTERN"): remembered here, read after the main file
+ * (conf_load), so that every file is scanned and reported on its own.
+ */
+static int
+conf_func_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
+{
+	struct conf_load *load = conf_current;
+
+	(void)opt;
+	if (argc != 1 || argv[0] == NULL || argv[0][0] == '\0') {
+		conf_report(cfg, "include takes one file name or pattern, e.g. "
+		    "include(\"hosts.d/*.conf\")");
+		return 0;
+	}
+	if (load->included) {
+		conf_report(cfg, "include(\"%s\"): only the main "
+		    "configuration file includes files", argv[0]);
+		return 0;
+	}
+	load->incl = xreallocarray(load->incl, load->nincl + 1,
+	    sizeof(*load->incl));
+	load->incl_line = xreallocarray(load->incl_line, load->nincl + 1,
+	    sizeof(*load->incl_line));
+	load->incl[load->nincl] = xstrdup(argv[0]);
+	load->incl_line[load->nincl++] = cfg->line;
+	return 0;
+}
+
 /* ------------------------------------------------------------- schema */
 
 static cfg_opt_t conf_cert_opts[] = {
@@ -362,6 +392,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_STR("sendmail_access", NULL, CFGF_NODEFAULT),
 	CFG_SEC("dns", conf_dns_opts, CFGF_NONE),
 	CFG_SEC("host", conf_host_opts, CFGF_MULTI | CFGF_TITLE),
+	CFG_FUNC("include", conf_func_include),
 	CFG_END()
 };
 
@@ -527,8 +558,13 @@ conf_copy(struct conf_load *load, cfg_t *cfg)
 	} else
 		conf->dns.trust_anchor_file = xstrdup(CONF_DEFAULT_ANCHOR);
 
+	for (i = 0; load->included && i < load->nset; i++)
+		if (load->set[i].sect < 0)
+			conf_problem(load, load->set[i].line, "%s: only host "
+			    "sections belong in an included file; set it in "
+			    "the main configuration file", load->set[i].name);
 	n = cfg_size(cfg, "host");
-	if (n == 0)
+	if (n == 0 && !load->included && load->nincl == 0)
 		conf_problem(load, load->nlines, "no host section; describe "
 		    "each MX host this machine serves with host \"NAME\" "
 		    "{ cert \"NAME\" { chain = \"/PATH\" } }");
@@ -627,8 +663,13 @@ fail:
 	return NULL;
 }
 
-int
-conf_load(const char *path, struct conf **out, struct errbuf *err)
+/*
+ * Parse one file: the main one (included 0; its include() patterns go to
+ * *incl, *incl_line, *nincl, owned by the caller) or one it includes.
+ */
+static int
+conf_load_file(const char *path, int included, struct conf **out,
+    char ***incl, int **incl_line, size_t *nincl, struct errbuf *err)
 {
 	struct conf_load load;
 	struct conf *conf = NULL;
@@ -642,6 +683,7 @@ conf_load(const char *path, struct conf **out, struct errbuf *err)
 		return -1;
 	memset(&load, 0, sizeof(load));
 	load.path = path;
+	load.included = included;
 	if ((nul = memchr(text, '\0', len)) != NULL) {
 		int line = 1;
 		char *p;
@@ -700,7 +742,141 @@ done:
 		free(load.set[i].name);
 	free(load.set);
 	free(text);
+	if (incl != NULL) {
+		*incl = load.incl;
+		*incl_line = load.incl_line;
+		*nincl = load.nincl;
+	} else {
+		for (i = 0; i < load.nincl; i++)
+			free(load.incl[i]);
+		free(load.incl);
+		free(load.incl_line);
+	}
 	return rc;
+}
+
+/* Add msg to err, one problem per line, as room allows. */
+static void
+conf_err_add(struct errbuf *err, const char *msg)
+{
+	size_t used = strlen(err->msg);
+
+	if (used == 0)
+		snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	else if (used + 1 < sizeof(err->msg))
+		snprintf(err->msg + used, sizeof(err->msg) - used, "\n%s",
+		    msg);
+}
+
+/* A directory that is missing matches nothing; one that cannot be read
+ * is an error. */
+static int
+conf_glob_err(const char *epath, int eerrno)
+{
+	(void)epath;
+	return eerrno != ENOENT && eerrno != ENOTDIR;
+}
+
+/* Move the hosts of sub (a file included by conf) into conf. */
+static int
+conf_merge(struct conf *conf, struct conf *sub, struct errbuf *err)
+{
+	char msg[600];
+	size_t i, k;
+	int bad = 0;
+
+	for (i = 0; i < sub->nhosts; i++)
+		for (k = 0; k < conf->nhosts; k++)
+			if (strcasecmp(sub->hosts[i].name,
+			    conf->hosts[k].name) == 0) {
+				snprintf(msg, sizeof(msg), "%s: host \"%s\" is "
+				    "described twice (again in another file "
+				    "the configuration includes); keep one",
+				    sub->path, sub->hosts[i].name);
+				conf_err_add(err, msg);
+				bad = 1;
+			}
+	if (bad)
+		return -1;
+	conf->hosts = xreallocarray(conf->hosts, conf->nhosts + sub->nhosts,
+	    sizeof(*conf->hosts));
+	memcpy(conf->hosts + conf->nhosts, sub->hosts,
+	    sub->nhosts * sizeof(*sub->hosts));
+	conf->nhosts += sub->nhosts;
+	sub->nhosts = 0;
+	return 0;
+}
+
+int
+conf_load(const char *path, struct conf **out, struct errbuf *err)
+{
+	struct conf *conf = NULL, *sub;
+	struct errbuf suberr;
+	char **incl = NULL, *pat, *slash, msg[600];
+	int *incl_line = NULL, bad = 0, g;
+	size_t nincl = 0, i, k;
+	glob_t gl;
+
+	*out = NULL;
+	if (conf_load_file(path, 0, &conf, &incl, &incl_line, &nincl,
+	    err) < 0)
+		goto done;
+	err->msg[0] = '\0';
+	for (i = 0; i < nincl; i++) {
+		/* Relative to the directory of the main file. */
+		slash = strrchr(path, '/');
+		pat = incl[i][0] == '/' || slash == NULL ? xstrdup(incl[i]) :
+		    xasprintf("%.*s/%s", (int)(slash - path), path, incl[i]);
+		memset(&gl, 0, sizeof(gl));
+		g = glob(pat, 0, conf_glob_err, &gl);
+		if (g == GLOB_NOMATCH && strpbrk(incl[i], "*?[") == NULL) {
+			snprintf(msg, sizeof(msg), "%s:%d: include(\"%s\"): "
+			    "%s: no such file", path, incl_line[i], incl[i],
+			    pat);
+			conf_err_add(err, msg);
+			bad = 1;
+		} else if (g != 0 && g != GLOB_NOMATCH) {
+			snprintf(msg, sizeof(msg), "%s:%d: include(\"%s\"): "
+			    "cannot read %s: %s", path, incl_line[i], incl[i],
+			    pat, strerror(errno));
+			conf_err_add(err, msg);
+			bad = 1;
+		}
+		for (k = 0; g == 0 && k < gl.gl_pathc; k++) {
+			if (conf_load_file(gl.gl_pathv[k], 1, &sub, NULL,
+			    NULL, NULL, &suberr) < 0) {
+				conf_err_add(err, suberr.msg);
+				bad = 1;
+				continue;
+			}
+			if (conf_merge(conf, sub, err) < 0)
+				bad = 1;
+			conf_free(sub);
+		}
+		globfree(&gl);
+		free(pat);
+	}
+	if (!bad && conf->nhosts == 0) {
+		snprintf(msg, sizeof(msg), "%s: no host section in it or in the "
+		    "files it includes; describe each MX host this machine "
+		    "serves with host \"NAME\" { cert \"NAME\" { chain = "
+		    "\"/PATH\" } }", path);
+		conf_err_add(err, msg);
+		bad = 1;
+	}
+	if (bad) {
+		conf_free(conf);
+		conf = NULL;
+	}
+done:
+	for (i = 0; i < nincl; i++)
+		free(incl[i]);
+	free(incl);
+	free(incl_line);
+	if (conf == NULL)
+		return -1;
+	*out = conf;
+	return 0;
 }
 
 void

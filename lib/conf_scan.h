@@ -34,6 +34,10 @@ struct conf_problem {
 /* Everything one conf_load needs while libconfuse calls back. */
 struct conf_load {
 	const char *path;
+	int included;		/* a file include() named: host sections only */
+	char **incl;		/* include() patterns of the main file */
+	int *incl_line;
+	size_t nincl;
 	int nlines;
 	struct conf_sect *sect;
 	size_t nsect, asect;

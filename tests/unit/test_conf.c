@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cmocka.h>
 
 #include "conf.h"
@@ -46,6 +48,12 @@ write_file(const char *name, const char *text, size_t len)
 	assert_non_null(fp);
 	assert_int_equal(fwrite(text, 1, len, fp), len);
 	assert_int_equal(fclose(fp), 0);
+}
+
+static void
+write_str(const char *name, const char *text)
+{
+	write_file(name, text, strlen(text));
 }
 
 /* Write text to t.conf and load it; returns conf_load's result. */
@@ -597,6 +605,84 @@ test_missing_file(void **state)
 	assert_string_equal(err.msg, ".: Is a directory");
 }
 
+/*
+ * include("PATTERN"): host sections from other files, relative to the
+ * main file's directory, in name order; each file's problems name it.
+ */
+static void
+test_include(void **state)
+{
+	struct conf *conf = NULL;
+	struct errbuf err;
+	static const char host_b[] =
+	    "# provisioned\nhost \"b.example\" { cert rsa { chain = /b } }\n";
+
+	(void)state;
+	assert_int_equal(mkdir("etc", 0700), 0);
+	assert_int_equal(mkdir("etc/hosts.d", 0700), 0);
+	write_str("etc/hosts.d/b.conf", host_b);
+	write_str("etc/hosts.d/c.conf",
+	    "host \"c.example\" {\n  probe = { \"192.0.2.1 = 10.0.0.1\" }\n"
+	    "  cert rsa { chain = /c }\n}\n");
+	write_str("etc/main.conf",
+	    "state_dir = \"/srv\"\ninclude(\"hosts.d/*.conf\")\n"
+	    "host \"a.example\" { cert rsa { chain = /a } }\n");
+	if (conf_load("etc/main.conf", &conf, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(conf->nhosts, 3);
+	assert_string_equal(conf->hosts[0].name, "a.example");
+	assert_string_equal(conf->hosts[1].name, "b.example");
+	assert_string_equal(conf->hosts[2].name, "c.example");
+	assert_string_equal(conf->hosts[2].probe_local[0], "10.0.0.1");
+	assert_string_equal(conf->state_dir, "/srv");
+	conf_free(conf);
+
+	/* Only includes, and nothing matches: no host at all. */
+	write_str("etc/none.conf", "include(\"none.d/*.conf\")\n");
+	assert_int_equal(conf_load("etc/none.conf", &conf, &err), -1);
+	assert_non_null(strstr(err.msg, "etc/none.conf: no host section in it "
+	    "or in the files it includes"));
+
+	/* A named file that is missing; a host twice; an option that
+	 * belongs in the main file; a bad value, named by its own file. */
+	write_str("etc/hosts.d/d.conf",
+	    "user = \"x\"\nhost \"B.example\" { cert rsa { chain = /d } }\n"
+	    "host \"e.example\" { port = 0 cert rsa { chain = /e } }\n");
+	write_str("etc/bad.conf",
+	    "include(\"hosts.d/*.conf\")\ninclude(\"missing.conf\")\n");
+	assert_int_equal(conf_load("etc/bad.conf", &conf, &err), -1);
+	assert_null(conf);
+	assert_string_equal(err.msg,
+	    "etc/hosts.d/d.conf:1: user: only host sections belong in an "
+	    "included file; set it in the main configuration file\n"
+	    "etc/hosts.d/d.conf:3: host \"e.example\": port 0 is out of range "
+	    "(1-65535)\n"
+	    "etc/bad.conf:2: include(\"missing.conf\"): etc/missing.conf: "
+	    "no such file");
+	assert_int_equal(unlink("etc/hosts.d/d.conf"), 0);
+	write_str("etc/hosts.d/d.conf",
+	    "host \"B.example\" { cert rsa { chain = /d } }\n");
+	assert_int_equal(conf_load("etc/main.conf", &conf, &err), -1);
+	assert_string_equal(err.msg, "etc/hosts.d/d.conf: host \"B.example\" "
+	    "is described twice (again in another file the configuration "
+	    "includes); keep one");
+
+	/* Only the main file includes. */
+	write_str("etc/hosts.d/d.conf", "include(\"b.conf\")\n");
+	assert_int_equal(conf_load("etc/main.conf", &conf, &err), -1);
+	assert_string_equal(err.msg, "etc/hosts.d/d.conf:1: include(\"b.conf\"): "
+	    "only the main configuration file includes files");
+
+	unlink("etc/hosts.d/b.conf");
+	unlink("etc/hosts.d/c.conf");
+	unlink("etc/hosts.d/d.conf");
+	unlink("etc/main.conf");
+	unlink("etc/none.conf");
+	unlink("etc/bad.conf");
+	assert_int_equal(rmdir("etc/hosts.d"), 0);
+	assert_int_equal(rmdir("etc"), 0);
+}
+
 static void
 test_nul_byte(void **state)
 {
@@ -626,6 +712,7 @@ main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_include),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
