@@ -19,7 +19,14 @@
  *    not be seen.
  *  - Addresses from DNS: all A and AAAA records, secure or insecure (an
  *    insecure address is still where senders connect; G7 says it is
- *    insecure); bogus or failed lookups give no address.
+ *    insecure); bogus or failed lookups give no address. Without
+ *    tlsa_file they are looked up even with a probe list: what DNS
+ *    publishes is what senders use, the list only maps addresses to
+ *    local listeners (NAT) and is reported where it lists an address no
+ *    longer published.
+ *  - Every probe sends SNI and every match uses the TLSA base domain
+ *    (checks_base_domain: the secure CNAME expansion of the host name
+ *    unless it has no TLSA records), as DANE senders do.
  */
 #include "config.h"
 
@@ -243,7 +250,8 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_UNKNOWN, "%s at %s: %s", st, step,
 			    r->detail);
-		} else if (r->step == PROBE_STEP_CONNECT && j->dial == NULL) {
+		} else if (r->step == PROBE_STEP_CONNECT && j->dial == NULL &&
+		    hw->wantaddrs) {
 			report_add(out, "G1", host, addr, j->params.alg, NULL,
 			    GUARD_UNKNOWN, "%s cannot be reached from here "
 			    "(%s at %s: %s); senders connect there: if it is "

@@ -9,9 +9,12 @@
  * lib/dns with the configuration's dns section, kept for its TTL); the
  * G3/G4 reasons say which. Only a secure RRset is "published": while the
  * TLSA lookup is bogus, insecure, denied or failing, G7 says so and G3/G4
- * are UNKNOWN (a failure is never taken for an absence). Hosts without a
- * probe list are probed on all their A and AAAA records (secure or not;
- * G7 judges those lookups too).
+ * are UNKNOWN (a failure is never taken for an absence). Hosts are probed
+ * on all their published A and AAAA records (secure or not; G7 judges
+ * those lookups too), through the local listener a probe entry
+ * "PUBLISHED = LOCAL" maps one to; a host's probe list is all that is
+ * probed only with tlsa_file, or while its address lookups fail. Probes
+ * send the TLSA base domain as SNI (checks_base_domain).
  *
  * The expected set is recomputed at every sweep, so a chain renewed on
  * disk is seen. Private key files may have become unreadable once the
