@@ -27,6 +27,9 @@
 # namespace and vanish with it. Every process left in the root when the
 # steps end is killed.
 #
+# "./quickstart test" runs this script after make distcheck; inside the
+# root DANEGUARD_FRESH_ROOT=1 keeps it from running itself again.
+#
 # Exit status: that of the first failing step, 0 when all pass, 2 for a
 # usage error or a root that cannot be made. Needs root; takes about five
 # minutes for the bootstrap (once), then as long as the steps.
@@ -144,7 +147,7 @@ unshare -m --propagation private sh -eu -c '
 	mkdir -p "$root/run/lock"
 	for step in "$@"; do
 		echo "fresh-root: ./quickstart $step"
-		chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb \
+		chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb DANEGUARD_FRESH_ROOT=1 \
 		    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		    sh -c "cd /root/daneguard && ./quickstart $step" || {
 			st=$?; echo "fresh-root: ./quickstart $step failed (exit $st)"; exit $st; }
