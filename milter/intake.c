@@ -162,35 +162,70 @@ skip_entry(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-/* Every regular file of dir, in name order; a Maildir's new/ and cur/. */
+/*
+ * A Maildir message taken in (counted, counted before, too old, or not a
+ * report: nothing to try again) moves from new/ to cur/ as seen, so the
+ * next run does not read it again; one the store could not take stays.
+ */
+static void
+maildir_seen(const char *maildir, const char *name, int rc)
+{
+	char *from, *to;
+
+	if (rc != INTAKE_OK && rc != INTAKE_DATAERR)
+		return;
+	from = xasprintf("%s/new/%s", maildir, name);
+	to = xasprintf("%s/cur/%s%s", maildir, name,
+	    strchr(name, ':') != NULL ? "" : ":2,S");
+	if (rename(from, to) < 0)
+		log_warn("tlsrpt: cannot move %s to %s", from, to);
+	free(from);
+	free(to);
+}
+
+/*
+ * Every regular file of dir, in name order; of a Maildir (a directory
+ * with new/ and cur/) the messages in new/, moved to cur/ once taken in.
+ */
 static int
 intake_dir(const struct conf *conf, const char *store, const char *dir,
     time_t now)
 {
 	struct dirent **names;
 	struct stat st;
-	char *path;
-	int i, n, rc = INTAKE_OK;
+	char *path, *scan, *cur;
+	int i, n, rc = INTAKE_OK, one, maildir;
 
-	if ((n = scandir(dir, &names, skip_entry, alphasort)) < 0) {
-		log_warn("tlsrpt: %s", dir);
+	scan = xasprintf("%s/new", dir);
+	cur = xasprintf("%s/cur", dir);
+	maildir = stat(scan, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    stat(cur, &st) == 0 && S_ISDIR(st.st_mode);
+	free(cur);
+	if (!maildir) {
+		free(scan);
+		scan = xstrdup(dir);
+	}
+	if ((n = scandir(scan, &names, skip_entry, alphasort)) < 0) {
+		log_warn("tlsrpt: %s", scan);
+		free(scan);
 		return INTAKE_NOINPUT;
 	}
 	for (i = 0; i < n; i++) {
-		path = xasprintf("%s/%s", dir, names[i]->d_name);
+		path = xasprintf("%s/%s", scan, names[i]->d_name);
 		if (stat(path, &st) < 0) {
 			log_warn("tlsrpt: %s", path);
 			rc = worse(rc, INTAKE_NOINPUT);
-		} else if (S_ISREG(st.st_mode))
-			rc = worse(rc, intake_file(conf, store, path, now));
-		else if (S_ISDIR(st.st_mode) &&
-		    (strcmp(names[i]->d_name, "new") == 0 ||
-		    strcmp(names[i]->d_name, "cur") == 0))
-			rc = worse(rc, intake_dir(conf, store, path, now));
+		} else if (S_ISREG(st.st_mode)) {
+			one = intake_file(conf, store, path, now);
+			if (maildir)
+				maildir_seen(dir, names[i]->d_name, one);
+			rc = worse(rc, one);
+		}
 		free(path);
 		free(names[i]);
 	}
 	free(names);
+	free(scan);
 	return rc;
 }
 

@@ -1,8 +1,8 @@
 /*
  * intake - daneguard --tlsrpt: TLS-RPT reports (lib/tlsrpt) into the
  * store in state_dir/tlsrpt (lib/tlsrpt_store), from an MTA's pipe
- * (standard input), files, or directories of them (a Maildir: its new/
- * and cur/). Each input gets one log line: counted, already counted
+ * (standard input), files, or directories of them (of a Maildir: the
+ * messages in new/, moved to cur/ once taken in). Each input gets one log line: counted, already counted
  * (same report-id), too old, or why it is not a report (nothing of it
  * stored).
  */

@@ -4,7 +4,8 @@
 #
 #   intake   daneguard --tlsrpt takes bare JSON, a gzip'd report, mails
 #            (multipart/report, application/tlsrpt+gzip and +json) from a
-#            file, standard input and a directory; a report-id counts once;
+#            file, standard input, a directory and a Maildir (new/ moved to
+#            cur/); a report-id counts once;
 #            hostile input (truncated gzip, a gzip expanding to 64 MiB,
 #            deep JSON, wrong types, wrong dates, a mail without a report
 #            part) exits 65 with one line and leaves the store untouched;
@@ -137,6 +138,24 @@ intake "$LAB_TMP/cli.conf" "$LAB_TMP/in/dir"
     [ "$(grep -c 'counted report-id' "$LAB_TMP/intake.err")" = 2 ]
 lab_result "a directory: gzip and tlsrpt+json mail counted, the duplicate not" $? ||
     cat "$LAB_TMP/intake.err"
+
+# A Maildir: the messages in new/ are taken in and moved to cur/.
+mkdir -p "$LAB_TMP/in/md/new" "$LAB_TMP/in/md/cur" "$LAB_TMP/in/md/tmp"
+report "$LAB_TMP/in/r4.json" r4
+sh "$fixtures/mkmail.sh" "$LAB_TMP/in/r4.json" > "$LAB_TMP/in/md/new/1.host"
+cp "$LAB_TMP/in/r1.eml" "$LAB_TMP/in/md/new/2.host"
+intake "$LAB_TMP/cli.conf" "$LAB_TMP/in/md"
+first=$rc
+before=$(store_digest "$cli")
+intake "$LAB_TMP/cli.conf" "$LAB_TMP/in/md"
+[ $first -eq 0 ] && [ $rc -eq 0 ] &&
+    [ "$(store_sum "$cli" tlsa-invalid)" = 120 ] &&
+    [ -f "$LAB_TMP/in/md/cur/1.host:2,S" ] &&
+    [ -f "$LAB_TMP/in/md/cur/2.host:2,S" ] &&
+    [ -z "$(ls "$LAB_TMP/in/md/new")" ] &&
+    [ ! -s "$LAB_TMP/intake.err" ] && [ "$(store_digest "$cli")" = "$before" ]
+lab_result "a Maildir: new/ taken in and moved to cur/, nothing read twice" $? ||
+    { ls -R "$LAB_TMP/in/md"; cat "$LAB_TMP/intake.err"; }
 
 # hostile NAME FILE WANT - exit 65, one line containing WANT, store as is.
 hostile()
