@@ -20,7 +20,8 @@
 #   dir    bare JSON files, one "daneguard --tlsrpt DIR" (one process)
 #   pipe   gzip'd multipart/report mails, one "daneguard --tlsrpt < MAIL"
 #          process per mail, as an MTA pipe runs it
-# Both pinned to CPU 0 (taskset); reports/s by wall clock and per CPU
+#   maildir the same mails in a Maildir, one "daneguard --tlsrpt MAILDIR"
+# All pinned to CPU 0 (taskset); reports/s by wall clock and per CPU
 # second (user + system). Then the store after BENCH_BIG policy domains
 # (taken in as a directory): its size on disk, a policy-domain lookup,
 # and G10's full scan (bench/tlsrpt-scan.c).
@@ -123,6 +124,16 @@ pipe_wall=$wall pipe_cpu=$cpu
 n=$(cat "$out"/pipe/tlsrpt/[0-9a-f][0-9a-f] | grep -c '^i')
 [ "$n" = "$BENCH_N" ] || die "pipe: $n reports stored, not $BENCH_N"
 
+# ------------------------------------------------------------ maildir
+# The same mails in a Maildir's new/, one process for all.
+conf maildir
+mkdir -p "$out/md/new" "$out/md/cur" "$out/md/tmp"
+cp "$out"/mail/*.eml "$out/md/new/" || die "cp"
+timed maildir "$DANEGUARD" --tlsrpt -c "$out/maildir.conf" "$out/md" 2>/dev/null
+md_wall=$wall md_cpu=$cpu
+n=$(cat "$out"/maildir/tlsrpt/[0-9a-f][0-9a-f] | grep -c '^i')
+[ "$n" = "$BENCH_N" ] || die "maildir: $n reports stored, not $BENCH_N"
+
 # ------------------------------------------------------------ big store
 conf big
 i=1
@@ -147,6 +158,7 @@ echo "| measure | value |"
 echo "|---|---|"
 echo "| dir: $BENCH_N bare JSON reports, one process | $(rate "$BENCH_N" "$dir_wall")/s wall, $(rate "$BENCH_N" "$dir_cpu")/s per CPU second |"
 echo "| pipe: $BENCH_N gzip'd mails, one process each | $(rate "$BENCH_N" "$pipe_wall")/s wall, $(rate "$BENCH_N" "$pipe_cpu")/s per CPU second |"
+echo "| maildir: the same $BENCH_N mails in new/, one process | $(rate "$BENCH_N" "$md_wall")/s wall, $(rate "$BENCH_N" "$md_cpu")/s per CPU second |"
 echo "| big: $BENCH_BIG policy domains taken in (dirs of 10000) | $(rate "$BENCH_BIG" "$big_wall")/s wall, $(rate "$BENCH_BIG" "$big_cpu")/s per CPU second |"
 echo "| store size, $BENCH_BIG policy domains | $size KiB on disk, largest shard $largest bytes, $(awk '/^lines/ { print $2 }' "$out/scan") lines |"
 echo "| one policy domain's lookup (one shard) | $(awk '/^lookup_ms/ { print $2 " ms (found " $4 ")" }' "$out/scan") |"

@@ -400,8 +400,8 @@ static void
 conf_set_validators(cfg_t *cfg)
 {
 	static const char *const ranges[] = {
-		"probe_interval", "probe_timeout", "tlsrpt_days", "host|port", "host|ttl",
-		"host|issuer_depth"
+		"probe_interval", "probe_timeout", "tlsrpt_days", "host|port",
+		"host|ttl", "host|issuer_depth"
 	};
 	static const char *const paths[] = {
 		"user", "pidfile", "state_dir", "tlsa_file",

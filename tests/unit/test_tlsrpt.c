@@ -328,7 +328,8 @@ test_json_hostile(void **state)
 	refused_variant("\"failed-session-count\": 30",
 	    "\"failed-session-count\": 99999999999999999999", "not JSON");
 	refused_variant("\"total-failure-session-count\": 42",
-	    "\"x-total\": 42", "policies[0].summary.total-failure-session-count: missing");
+	    "\"x-total\": 42",
+	    "policies[0].summary.total-failure-session-count: missing");
 	refused_variant("\"policy-type\": \"tlsa\"",
 	    "\"policy-type\": \"dane\"", "policies[0].policy.policy-type");
 	refused_variant("\"policy-domain\": \"other.example\"",
