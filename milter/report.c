@@ -483,7 +483,7 @@ report_print(const struct report *r, FILE *out)
 	};
 	size_t w[5], i, k, counts[4] = { 0, 0, 0, 0 }, shown = 0;
 	enum guard_state worst = report_worst(r);
-	const char *col[5];
+	const char *col[5], *p;
 
 	for (i = 0; i < r->n; i++)
 		counts[r->items[i].state]++;
@@ -508,7 +508,17 @@ report_print(const struct report *r, FILE *out)
 		    *it->client ? " client " : "", it->client);
 		shown++;
 	}
-	fputs(shown ? ")\n" : "\n", out);
+	if (shown)
+		fputc(')', out);
+	/*
+	 * Performance data after "|", as the monitoring-plugins guidelines
+	 * write it ('label'=value[UOM];warn;crit;min;max): the checks per
+	 * state and the sweep's duration, for graphs.
+	 */
+	fprintf(out, " | critical=%zu;;;0 warning=%zu;;;0 unknown=%zu;;;0 "
+	    "ok=%zu;;;0 sweep_duration=%.3fs;;;0\n", counts[GUARD_CRITICAL],
+	    counts[GUARD_WARNING], counts[GUARD_UNKNOWN], counts[GUARD_OK],
+	    r->duration);
 
 	for (k = 0; k < 5; k++)
 		w[k] = strlen(head[k]);
@@ -536,7 +546,10 @@ report_print(const struct report *r, FILE *out)
 		    (int)w[4], report_state_name(it->state));
 		if (*it->client != '\0')
 			fprintf(out, "client %s: ", it->client);
-		fprintf(out, "%s\n", it->reason);
+		/* A "|" would start performance data on this line. */
+		for (p = it->reason; *p != '\0'; p++)
+			fputc(*p == '|' ? '/' : *p, out);
+		fputc('\n', out);
 	}
 }
 

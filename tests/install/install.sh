@@ -54,7 +54,10 @@ $sysconfdir/daneguard/daneguard.conf
 $docdir/examples/postfix-main.cf
 $docdir/examples/sendmail.mc
 $docdir/examples/Makefile.zone
-$docdir/examples/postfix-tlsrpt.cf"
+$docdir/examples/postfix-tlsrpt.cf
+$docdir/examples/prometheus-daneguard.rules.yml
+$docdir/examples/nagios-daneguard.cfg
+$docdir/examples/icinga2-daneguard.conf"
 [ -n "$unitdir" ] && expected="$expected
 $unitdir/daneguard.service"
 

@@ -167,13 +167,27 @@ test_print(void **state)
 	report_print(&r, f);
 	fclose(f);
 	assert_true(strncmp(text, "DANEGUARD CRITICAL - 3 checks: 1 critical, "
-	    "1 warning, 0 unknown, 1 ok (G3 mx1.example.test 127.0.0.1 rsa)\n"
+	    "1 warning, 0 unknown, 1 ok (G3 mx1.example.test 127.0.0.1 rsa) "
+	    "| critical=1;;;0 warning=1;;;0 unknown=0;;;0 ok=1;;;0 "
+	    "sweep_duration=0.250s;;;0\n"
 	    "CHECK  HOST              ADDR       ALG    STATE     REASON\n",
 	    strlen("DANEGUARD CRITICAL - 3 checks: 1 critical, 1 warning, 0 "
-	    "unknown, 1 ok (G3 mx1.example.test 127.0.0.1 rsa)\nCHECK  HOST"
-	    "              ADDR       ALG    STATE     REASON\n")) == 0);
+	    "unknown, 1 ok (G3 mx1.example.test 127.0.0.1 rsa) | critical=1;;;0 "
+	    "warning=1;;;0 unknown=0;;;0 ok=1;;;0 sweep_duration=0.250s;;;0\n"
+	    "CHECK  HOST              ADDR       ALG    STATE     REASON\n")) == 0);
 	assert_non_null(strstr(text, "\nG4     mx1.example.test  -          "
 	    "ecdsa  WARNING   next key has no record\n"));
+	free(text);
+	/* A "|" in a reason would start performance data in the long
+	 * output: it is shown as "/". */
+	report_add(&r, "G2", "mx1.example.test", "::1", "rsa", NULL,
+	    GUARD_OK, "a|b");
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	report_print(&r, f);
+	fclose(f);
+	assert_non_null(strstr(text, "  a/b\n"));
+	assert_null(strchr(strchr(text, '\n'), '|'));
 	free(text);
 	report_clear(&r);
 }
