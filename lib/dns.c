@@ -465,6 +465,9 @@ dns_finish(struct dns_req *rq, struct dns_query *q, const char *owner)
 	}
 }
 
+/* Lookups of one dns_lookup_many call in flight at once. */
+#define DNS_MANY_WINDOW	256
+
 int
 dns_lookup_many(struct dns_ctx *ctx, struct dns_req *req, size_t n,
     int timeout_ms)
@@ -473,7 +476,7 @@ dns_lookup_many(struct dns_ctx *ctx, struct dns_req *req, size_t n,
 	struct pollfd pfd;
 	char **owner;
 	long deadline, left;
-	size_t i, pending = 0;
+	size_t i, pending = 0, next = 0;
 	int rc, *id, failed = 0, np;
 
 	q = xcalloc(n > 0 ? n : 1, sizeof(*q));
@@ -488,21 +491,29 @@ dns_lookup_many(struct dns_ctx *ctx, struct dns_req *req, size_t n,
 		dns_answer_init(&req[i].ans);
 		req[i].rc = 0;
 		owner[i] = tlsa_name_normalise(req[i].name);
-		q[i] = xcalloc(1, sizeof(*q[i]));
-		rc = ub_resolve_async(ctx->ub, owner[i], req[i].rrtype, 1,
-		    q[i], dns_callback, &id[i]);
-		if (rc != 0) {
-			req[i].ans.why = xasprintf("%s type %d: cannot start "
-			    "lookup: %s", owner[i], req[i].rrtype,
-			    ub_strerror(rc));
-			req[i].rc = -1;
-			free(q[i]);
-			q[i] = NULL;
-		} else
-			pending++;
 	}
 	pfd.fd = ub_fd(ctx->ub);
-	while (pending > 0) {
+	for (;;) {
+		/* At most DNS_MANY_WINDOW in flight: libunbound drops what
+		 * exceeds its num-queries-per-thread, and a dropped query
+		 * would only time out. */
+		for (; next < n && pending < DNS_MANY_WINDOW; next++) {
+			q[next] = xcalloc(1, sizeof(*q[next]));
+			rc = ub_resolve_async(ctx->ub, owner[next],
+			    req[next].rrtype, 1, q[next], dns_callback,
+			    &id[next]);
+			if (rc != 0) {
+				req[next].ans.why = xasprintf("%s type %d: "
+				    "cannot start lookup: %s", owner[next],
+				    req[next].rrtype, ub_strerror(rc));
+				req[next].rc = -1;
+				free(q[next]);
+				q[next] = NULL;
+			} else
+				pending++;
+		}
+		if (pending == 0)
+			break;
 		if ((left = deadline - dns_now_ms()) <= 0)
 			break;
 		pfd.events = POLLIN;
@@ -527,14 +538,19 @@ dns_lookup_many(struct dns_ctx *ctx, struct dns_req *req, size_t n,
 				}
 			break;
 		}
-		for (pending = 0, i = 0; i < n; i++)
+		for (pending = 0, i = 0; i < next; i++)
 			if (q[i] != NULL && !q[i]->done)
 				pending++;
 	}
 	for (i = 0; i < n; i++) {
-		if (q[i] == NULL)
-			;
-		else if (!q[i]->done) {
+		if (q[i] == NULL) {
+			if (i >= next && req[i].rc == 0) {
+				req[i].ans.status = DNS_TIMEOUT;
+				req[i].ans.why = xasprintf("%s type %d: not "
+				    "asked within %d ms", owner[i],
+				    req[i].rrtype, timeout_ms);
+			}
+		} else if (!q[i]->done) {
 			if (ub_cancel(ctx->ub, id[i]) == 0)
 				free(q[i]);
 			else {
