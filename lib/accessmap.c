@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "accessmap.h"
+#include "fileio.h"
 #include "errbuf.h"
 #include "xalloc.h"
 
@@ -119,54 +120,19 @@ accessmap_parse(const char *text, size_t len, const char *name,
 int
 accessmap_load(const char *path, struct accessmap *out, struct errbuf *err)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0, alloc = 0;
-	ssize_t r;
-	int fd, rc;
+	struct errbuf why;
+	size_t len;
+	char *buf;
+	int rc;
 
 	out->v = NULL;
 	out->n = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		errbuf_set(err, "%s: %s (sendmail_access names the access "
-		    "map's text source)", path, strerror(errno));
+	if (fileio_read(path, ACCESSMAP_MAX_BYTES, 0, &buf, &len, &why) < 0) {
+		errbuf_set(err, "%s (sendmail_access names the access map's "
+		    "text source)", why.msg);
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		errbuf_set(err, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	/* The file may grow while we read: read to EOF, within the cap. */
-	for (;;) {
-		if (got == alloc) {
-			if (alloc > ACCESSMAP_MAX_BYTES)
-				break;
-			alloc = alloc ? 2 * alloc : 65536;
-			buf = xrealloc(buf, alloc);
-		}
-		r = read(fd, buf + got, alloc - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			errbuf_set(err, "%s: read: %s", path, strerror(errno));
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got > ACCESSMAP_MAX_BYTES) {
-		errbuf_set(err, "%s: larger than %d bytes; is it the access "
-		    "map's source?", path, ACCESSMAP_MAX_BYTES);
-		free(buf);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	rc = accessmap_parse(buf, got, path, out, err);
+	rc = accessmap_parse(buf, len, path, out, err);
 	free(buf);
 	return rc;
 }

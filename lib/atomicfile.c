@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "fileio.h"
 #include "xalloc.h"
 
 /*
@@ -81,8 +82,9 @@ atomicfile_replace(const char *path, const void *data, size_t len,
 	if (changed != NULL)
 		*changed = 0;
 
-	/* Unchanged content: leave the file, and its mtime, alone. */
-	if (stat(path, &st) == 0)
+	/* lstat: a symbolic link is not followed, neither for the mode and
+	 * owner nor by the rename, which would replace the link itself. */
+	if (lstat(path, &st) == 0)
 		exists = 1;
 	else if (errno == ENOENT)
 		exists = 0;
@@ -90,8 +92,19 @@ atomicfile_replace(const char *path, const void *data, size_t len,
 		errbuf_set(err, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (exists && S_ISREG(st.st_mode)) {
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* A device, FIFO or link renamed over would be gone (-o /dev/null
+	 * as root made /dev/null a regular file). */
+	if (exists && !S_ISREG(st.st_mode)) {
+		errbuf_set(err, "%s: %s, not a regular file; only regular "
+		    "files are replaced: name the file itself", path,
+		    fileio_kind(st.st_mode));
+		errno = EEXIST;
+		return -1;
+	}
+	/* Unchanged content: leave the file, and its mtime, alone. */
+	if (exists) {
+		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC)) < 0) {
 			errbuf_set(err, "%s: cannot read: %s", path,
 			    strerror(errno));
 			return -1;
@@ -126,28 +139,29 @@ atomicfile_replace(const char *path, const void *data, size_t len,
 		return -1;
 	}
 	if (atomicfile_write_all(fd, data, len) < 0) {
-		errbuf_set(err, "%s: cannot write %s: %s", path, tmp,
-		    strerror(errno));
+		/* No temporary name in the message: the guard logs each
+		 * distinct problem once (a full state_dir). */
+		errbuf_set(err, "%s: cannot write a temporary copy in %s: %s",
+		    path, dir, strerror(errno));
 		goto fail;
 	}
 	if (fchmod(fd, mode) < 0) {
-		errbuf_set(err, "%s: cannot set mode %04o on %s: %s", path,
-		    (unsigned)mode, tmp, strerror(errno));
+		errbuf_set(err, "%s: cannot set mode %04o on a temporary "
+		    "copy: %s", path, (unsigned)mode, strerror(errno));
 		goto fail;
 	}
 	/* Keep the owner too where we may; only root may give files away. */
-	if (exists && S_ISREG(st.st_mode) &&
-	    (st.st_uid != geteuid() || st.st_gid != getegid()))
+	if (exists && (st.st_uid != geteuid() || st.st_gid != getegid()))
 		(void)!fchown(fd, st.st_uid, st.st_gid);
 	if (fsync(fd) < 0) {
-		errbuf_set(err, "%s: cannot sync %s: %s", path, tmp,
+		errbuf_set(err, "%s: cannot sync a temporary copy: %s", path,
 		    strerror(errno));
 		goto fail;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		errbuf_set(err, "%s: cannot write %s: %s", path, tmp,
-		    strerror(errno));
+		errbuf_set(err, "%s: cannot write a temporary copy in %s: %s",
+		    path, dir, strerror(errno));
 		goto fail;
 	}
 	fd = -1;

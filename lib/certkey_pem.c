@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 
 #include "certkey_pem.h"
+#include "fileio.h"
 #include "errbuf.h"
 #include "xalloc.h"
 
@@ -276,62 +277,17 @@ int
 certkey_read_file(const char *path, unsigned char **bufp, size_t *lenp,
     struct errbuf *err)
 {
-	struct stat st;
-	unsigned char *buf;
-	size_t len = 0, cap;
-	ssize_t n;
-	int fd, saved;
+	char *buf;
+	size_t len;
 
 	*bufp = NULL;
 	*lenp = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		goto syserr;
-	if (fstat(fd, &st) == -1)
-		goto syserr;
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		errbuf_set(err, "%s: is a directory", path);
-		return -1;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size > CERTKEY_MAX_FILE)
-		goto toolarge;
-	/* One read for a regular file, the extra byte for one that grew. */
-	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 8192;
-	buf = xmalloc(cap);
-	for (;;) {
-		if (len == cap) {
-			if (cap > CERTKEY_MAX_FILE) {
-				OPENSSL_clear_free(buf, len);
-				goto toolarge;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			saved = errno;
-			OPENSSL_cleanse(buf, len);
-			free(buf);
-			errno = saved;
-			goto syserr;
-		}
-		if (n == 0)
-			break;
-		len += n;
-		/* A short read at the size fstat gave is the end: spare
-		 * the read that would return 0 (one syscall per file). */
-		if (S_ISREG(st.st_mode) && len == (size_t)st.st_size &&
-		    len < cap)
-			break;
-	}
-	close(fd);
-	if (len > CERTKEY_MAX_FILE) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-		errbuf_set(err, "%s: file too large (over %d bytes); not a "
-		    "certificate or key file", path, CERTKEY_MAX_FILE);
+	if (fileio_read(path, CERTKEY_MAX_FILE, FILEIO_SECRET, &buf, &len,
+	    err) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			errbuf_set(err, "%s: no such file", path);
+		else if (errno == EACCES || errno == EPERM)
+			errbuf_set(err, "%s: permission denied", path);
 		return -1;
 	}
 	if (len == 0) {
@@ -339,37 +295,9 @@ certkey_read_file(const char *path, unsigned char **bufp, size_t *lenp,
 		errbuf_set(err, "%s: empty file", path);
 		return -1;
 	}
-	*bufp = buf;
+	*bufp = (unsigned char *)buf;
 	*lenp = len;
 	return 0;
-
-toolarge:
-	close(fd);
-	errbuf_set(err, "%s: file too large (over %d bytes); not a "
-	    "certificate or key file", path, CERTKEY_MAX_FILE);
-	return -1;
-
-syserr:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	switch (saved) {
-	case ENOENT:
-	case ENOTDIR:
-		errbuf_set(err, "%s: no such file", path);
-		break;
-	case EACCES:
-	case EPERM:
-		errbuf_set(err, "%s: permission denied", path);
-		break;
-	case EISDIR:
-		errbuf_set(err, "%s: is a directory", path);
-		break;
-	default:
-		errbuf_set(err, "%s: %s", path, strerror(saved));
-		break;
-	}
-	return -1;
 }
 
 /* Key material may be in the buffer. */

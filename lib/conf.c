@@ -38,6 +38,7 @@
 #include <confuse.h>
 
 #include "conf.h"
+#include "fileio.h"
 #include "conf_scan.h"
 #include "expect.h"
 #include "paths.h"
@@ -634,33 +635,11 @@ conf_report_all(struct conf_load *load, struct errbuf *err)
 static char *
 conf_read(const char *path, size_t *lenp, struct errbuf *err)
 {
-	FILE *fp;
 	char *buf;
-	size_t len;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		errbuf_set(err, "%s: %s", path, strerror(errno));
+	if (fileio_read(path, CONF_FILE_MAX, 0, &buf, lenp, err) < 0)
 		return NULL;
-	}
-	buf = xmalloc(CONF_FILE_MAX + 1);
-	len = fread(buf, 1, CONF_FILE_MAX + 1, fp);
-	if (ferror(fp)) {
-		errbuf_set(err, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (len > CONF_FILE_MAX) {
-		errbuf_set(err, "%s: larger than %d bytes; is this the "
-		    "configuration file?", path, CONF_FILE_MAX);
-		goto fail;
-	}
-	fclose(fp);
-	buf[len] = '\0';
-	*lenp = len;
 	return buf;
-fail:
-	fclose(fp);
-	free(buf);
-	return NULL;
 }
 
 /*

@@ -23,6 +23,7 @@
 #include <unbound.h>
 
 #include "dns.h"
+#include "fileio.h"
 #include "xalloc.h"
 
 struct dns_query {
@@ -81,23 +82,12 @@ dns_answer_clear(struct dns_answer *ans)
 	dns_answer_init(ans);
 }
 
-/* 0 if path opens for reading, else -1 with errno set. */
-static int
-readable(const char *path)
-{
-	int fd;
-
-	if ((fd = open(path, O_RDONLY)) < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
 struct dns_ctx *
 dns_ctx_new(const char *anchor, const char *resolver, const char *config,
     struct errbuf *err)
 {
 	struct dns_ctx *ctx;
+	struct errbuf why;
 	int rc;
 
 	ctx = xcalloc(1, sizeof(*ctx));
@@ -119,10 +109,14 @@ dns_ctx_new(const char *anchor, const char *resolver, const char *config,
 		    ub_strerror(rc));
 		goto fail;
 	}
-	/* libunbound says "syntax error" for a file it cannot open. */
-	if (config != NULL && readable(config) < 0) {
-		errbuf_set(err, "%s: cannot read: %s", config,
-		    strerror(errno));
+	/* libunbound says "syntax error" for a file it cannot open, and
+	 * would block on a FIFO: fileio's checks first. */
+	if (config != NULL && fileio_check(config, &why) < 0) {
+		if (errno == ENOENT || errno == EACCES || errno == ENOTDIR)
+			errbuf_set(err, "%s: cannot read: %s", config,
+			    strerror(errno));
+		else
+			errbuf_set(err, "resolver_config %s", why.msg);
 		goto fail;
 	}
 	if (config != NULL && (rc = ub_ctx_config(ctx->ub, config)) != 0) {
@@ -133,10 +127,14 @@ dns_ctx_new(const char *anchor, const char *resolver, const char *config,
 	if (anchor == NULL && config == NULL)
 		anchor = DNS_DEFAULT_ANCHOR;
 	/* libunbound reads the file only at the first lookup: say it now. */
-	if (anchor != NULL && readable(anchor) < 0) {
-		errbuf_set(err, "%s: cannot read trust anchor: %s%s", anchor,
-		    strerror(errno), strcmp(anchor, DNS_DEFAULT_ANCHOR) == 0 ?
-		    " (Debian package dns-root-data)" : "");
+	if (anchor != NULL && fileio_check(anchor, &why) < 0) {
+		if (errno == ENOENT || errno == EACCES || errno == ENOTDIR)
+			errbuf_set(err, "%s: cannot read trust anchor: %s%s",
+			    anchor, strerror(errno),
+			    strcmp(anchor, DNS_DEFAULT_ANCHOR) == 0 ?
+			    " (Debian package dns-root-data)" : "");
+		else
+			errbuf_set(err, "trust anchor %s", why.msg);
 		goto fail;
 	}
 	if (anchor != NULL && (rc = ub_ctx_add_ta_file(ctx->ub, anchor)) != 0) {

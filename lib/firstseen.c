@@ -11,8 +11,12 @@
 #include <string.h>
 
 #include "atomicfile.h"
+#include "fileio.h"
 #include "firstseen.h"
 #include "xalloc.h"
+
+/* A record per line, about 150 bytes: room for 400,000 of them. */
+#define FIRSTSEEN_MAX_FILE	((size_t)64 * 1024 * 1024)
 
 #define FIRSTSEEN_HEADER \
 "# tlsagen --check --dns: when each TLSA record was first seen on each\n" \
@@ -154,24 +158,24 @@ firstseen_load(struct firstseen *fs, time_t now, struct errbuf *err)
 {
 	struct firstseen_entry e;
 	struct errbuf why;
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
-	FILE *fp;
+	char *buf, *line, *end, *nl;
+	size_t len, lineno = 0;
 	int rc;
 
-	if ((fp = fopen(fs->path, "r")) == NULL) {
+	if (fileio_read(fs->path, FIRSTSEEN_MAX_FILE, 0, &buf, &len,
+	    &why) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		errbuf_set(err, "%s: cannot read the first-seen state: %s",
-		    fs->path, strerror(errno));
+		errbuf_set(err, "%s (the first-seen state)", why.msg);
 		return -1;
 	}
-	while ((len = getline(&line, &cap, fp)) >= 0) {
+	end = buf + len;
+	for (line = buf; line < end; line = nl + 1) {
 		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if ((size_t)len != strlen(line)) {
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		*nl = '\0';
+		if ((size_t)(nl - line) != strlen(line)) {
 			errbuf_set(&why, "NUL byte in line");
 			rc = -1;
 		} else
@@ -185,14 +189,7 @@ firstseen_load(struct firstseen *fs, time_t now, struct errbuf *err)
 			    "%s:%zu: ignored: %s", fs->path, lineno, why.msg);
 		}
 	}
-	free(line);
-	if (ferror(fp)) {
-		errbuf_set(err, "%s: cannot read the first-seen state: %s",
-		    fs->path, strerror(errno));
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
+	free(buf);
 	return 0;
 }
 

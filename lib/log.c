@@ -16,6 +16,7 @@ static const char *log_ident = "daneguard";
 static int log_to_stderr = 1;
 static int log_verbose;
 static int log_fatal_status = 2;
+static volatile int log_stderr_copy;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
@@ -41,6 +42,12 @@ log_get_verbose(void)
 }
 
 void
+log_set_stderr_copy(int on)
+{
+	log_stderr_copy = on;
+}
+
+void
 log_set_fatal_status(int status)
 {
 	log_fatal_status = status;
@@ -52,7 +59,7 @@ log_vemit(int pri, const char *fmt, va_list ap, const char *suffix)
 	char line[2048];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (log_to_stderr) {
+	if (log_to_stderr || (log_stderr_copy && pri <= LOG_WARNING)) {
 		/* One write per line, so threads never interleave mid-line. */
 		pthread_mutex_lock(&log_lock);
 		if (suffix != NULL)
@@ -61,7 +68,10 @@ log_vemit(int pri, const char *fmt, va_list ap, const char *suffix)
 			fprintf(stderr, "%s: %s\n", log_ident, line);
 		fflush(stderr);
 		pthread_mutex_unlock(&log_lock);
-	} else if (suffix != NULL)
+	}
+	if (log_to_stderr)
+		return;
+	if (suffix != NULL)
 		syslog(pri, "%s: %s", line, suffix);
 	else
 		syslog(pri, "%s", line);

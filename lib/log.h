@@ -21,6 +21,13 @@ void log_init(const char *ident, int to_stderr, int verbose);
 void log_set_verbose(int verbose);
 int log_get_verbose(void);
 
+/*
+ * A daemon that has not finished starting: warnings (and fatal errors)
+ * go to stderr as well as to syslog, so that "daneguard" started from a
+ * terminal or a script says why it did not start. Off once it is ready.
+ */
+void log_set_stderr_copy(int on);
+
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

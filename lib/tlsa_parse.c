@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "fileio.h"
 #include "tlsa.h"
 #include "xalloc.h"
 
@@ -724,56 +725,12 @@ int
 tlsa_zone_load(const char *path, const char *origin, long default_ttl,
     struct tlsa_set *out, struct errbuf *err)
 {
-	struct stat st;
-	size_t len = 0, alloc;
-	ssize_t r;
+	size_t len;
 	char *buf;
-	int fd, rc;
+	int rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		errbuf_set(err, "%s: %s", path, strerror(errno));
+	if (fileio_read(path, TLSA_ZONE_MAX, 0, &buf, &len, err) < 0)
 		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		errbuf_set(err, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		errbuf_set(err, "%s: is a directory, not a zone file", path);
-		close(fd);
-		return -1;
-	}
-	/* st_size is a hint only: pipes say 0, files may grow. */
-	alloc = S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (size_t)st.st_size < TLSA_ZONE_MAX ? (size_t)st.st_size + 1 : 65536;
-	buf = xmalloc(alloc);
-	for (;;) {
-		if (len == alloc) {
-			if (alloc >= TLSA_ZONE_MAX) {
-				errbuf_set(err, "%s: larger than %zu MB; not "
-				    "read", path, TLSA_ZONE_MAX >> 20);
-				free(buf);
-				close(fd);
-				return -1;
-			}
-			alloc *= 2;
-			buf = xrealloc(buf, alloc);
-		}
-		r = read(fd, buf + len, alloc - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			errbuf_set(err, "%s: %s", path, strerror(errno));
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		len += r;
-	}
-	close(fd);
 	rc = tlsa_zone_parse(buf, len, path, origin, default_ttl, out, err);
 	free(buf);
 	return rc;

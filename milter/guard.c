@@ -592,7 +592,7 @@ guard_main(void *arg)
 }
 
 int
-guard_start(struct conf *conf)
+guard_start(struct conf *conf, int resume)
 {
 	pthread_condattr_t ca;
 	struct tlsa_set zone;
@@ -638,6 +638,14 @@ guard_start(struct conf *conf)
 	guard.write_err[0] = '\0';
 	guard.reached = 0;
 	memset(&guard.cur, 0, sizeof(guard.cur));
+	/* The states before a crash: the first sweep then logs only what
+	 * changed, and keeps "since". */
+	if (resume && report_state_load(conf->state_dir, &guard.cur,
+	    &err) < 0 && errno != ENOENT)
+		log_warnx("%s; every state is logged again", err.msg);
+	else if (resume)
+		log_info("guard: %zu state(s) read back from %s/%s",
+		    guard.cur.n, conf->state_dir, REPORT_STATE_FILE);
 	watch_build(conf);
 	if ((e = pthread_create(&guard.tid, NULL, guard_main, NULL)) != 0) {
 		errno = e;

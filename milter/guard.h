@@ -35,9 +35,11 @@ enum guard_state {
 
 /*
  * Start the guard thread over conf (the guard keeps its own reference
- * until guard_reload or guard_stop). Returns 0, or -1 after logging.
+ * until guard_reload or guard_stop). resume: a restart after a crash;
+ * the states and their "since" times are read back from state_dir
+ * first. Returns 0, or -1 after logging.
  */
-int guard_start(struct conf *conf);
+int guard_start(struct conf *conf, int resume);
 
 /* Swap in a new configuration (SIGUSR1, after conf_load succeeded). */
 void guard_reload(struct conf *conf);

@@ -10,11 +10,13 @@
  *
  * This file holds the options and the daemon chores, in the order they
  * must happen: configuration, milter socket (as root), fork, pidfile,
- * the guard (which reads the key files, as root), privilege drop, the
- * signal thread, smfi_main. The callbacks are in callbacks.c, the
- * probing in guard.c. Exit statuses: 0 done, 1 configuration or startup
- * failure, 2 usage; --check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;
- * --tlsrpt: sysexits (intake.h).
+ * then the supervisor, which forks the milter process and starts it
+ * again when it dies (a hostile peer can crash libmilter: daneguard(8));
+ * that process starts the guard (which reads the key files, as root),
+ * drops privileges, starts the signal thread and runs smfi_main. The
+ * callbacks are in callbacks.c, the probing in guard.c. Exit statuses: 0
+ * done, 1 configuration or startup failure, 2 usage; --check: 0 OK,
+ * 1 WARNING, 2 CRITICAL, 3 UNKNOWN; --tlsrpt: sysexits (intake.h).
  * See daneguard(8).
  */
 #include "config.h"
@@ -25,6 +27,9 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +61,13 @@
 #define EXIT_CONF	1	/* configuration or startup failure */
 #define EXIT_USAGE	2
 
+/* The supervisor starts a milter process that died again after
+ * RESTART_DELAY seconds, and gives up (exit 1) after RESTART_MAX
+ * restarts within RESTART_WINDOW seconds. */
+#define RESTART_DELAY	1
+#define RESTART_MAX	10
+#define RESTART_WINDOW	600
+
 enum { OPT_CHECK = 256, OPT_TLSRPT };
 
 static const struct option long_options[] = {
@@ -82,6 +94,7 @@ struct options {
 static char *conf_path;
 static char *pidfile;
 static int ready_fd = -1;	/* write end of the pipe to the parent */
+static int detached;		/* daemonise() ran: stderr until ready */
 
 static void
 usage(FILE *fp)
@@ -149,6 +162,48 @@ socket_path(const char *spec)
 	if (spec[0] == '/')
 		return spec;
 	return NULL;
+}
+
+/* 1 if host (of inet:PORT@HOST) is a loopback address or "localhost". */
+static int
+host_loopback(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+/*
+ * A TCP milter socket can be reached by every local user (on loopback)
+ * or by the network; any peer that reaches it can crash libmilter
+ * (daneguard(8), BUGS). Loopback: a warning. Else: -1, an error.
+ */
+static int
+socket_check(const char *spec)
+{
+	const char *at;
+
+	if (strncmp(spec, "inet:", 5) != 0 && strncmp(spec, "inet6:", 6) != 0)
+		return 0;
+	at = strchr(spec, '@');
+	if (at == NULL || !host_loopback(at + 1)) {
+		log_warnx("socket %s: not on loopback; anyone who reaches it "
+		    "can crash libmilter (daneguard(8), BUGS): use a unix "
+		    "socket, or inet:PORT@127.0.0.1", spec);
+		return -1;
+	}
+	log_warnx("socket %s: every local user can connect; a unix socket "
+	    "in a directory of the MTA's group keeps them out (daneguard(8), "
+	    "BUGS)", spec);
+	return 0;
 }
 
 /*
@@ -294,7 +349,9 @@ privileges_drop(const struct user *u)
 /*
  * Fork into the background. The parent waits until the child says it is
  * ready (or dies), so a start that fails after the fork still fails with
- * exit status 1; the child's messages are in the mail log by then.
+ * exit status 1. Until then the child keeps stderr and copies its
+ * warnings there, so the reason is on the terminal, not only in the mail
+ * log.
  */
 static void
 daemonise(void)
@@ -315,11 +372,13 @@ daemonise(void)
 		while (n < 0 && errno == EINTR);
 		if (n == 1 && c == 'R')
 			_exit(0);
-		fprintf(stderr, "daneguard: start failed; see the mail log\n");
+		fprintf(stderr, "daneguard: start failed (the reason is above "
+		    "and in the mail log)\n");
 		_exit(EXIT_CONF);
 	}
 	close(fds[0]);
 	ready_fd = fds[1];
+	detached = 1;
 	if (setsid() < 0)
 		fatal("setsid");
 	if (chdir("/") < 0)
@@ -328,8 +387,21 @@ daemonise(void)
 		fatal("/dev/null");
 	dup2(null, STDIN_FILENO);
 	dup2(null, STDOUT_FILENO);
-	dup2(null, STDERR_FILENO);
 	if (null > STDERR_FILENO)
+		close(null);
+}
+
+/* Started: stderr goes to /dev/null from now on (after daemonise). */
+static void
+stderr_detach(void)
+{
+	int null;
+
+	log_set_stderr_copy(0);
+	if (!detached || (null = open("/dev/null", O_WRONLY)) < 0)
+		return;
+	dup2(null, STDERR_FILENO);
+	if (null != STDERR_FILENO)
 		close(null);
 }
 
@@ -342,16 +414,29 @@ daemon_ready(void)
 		log_warn("telling the parent process we started");
 	close(ready_fd);
 	ready_fd = -1;
+	stderr_detach();
 }
 
+/* The pidfile's directory is made (one level, like /run/daneguard). */
 static void
 pidfile_write(const char *path)
 {
-	char buf[32];
+	char buf[32], *dir, *slash;
 	int fd, n;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    0644);
+	if (fd < 0 && errno == ENOENT && (slash = strrchr(path, '/')) != NULL &&
+	    slash != path) {
+		dir = xstrndup(path, (size_t)(slash - path));
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			fatal("pidfile %s: cannot make its directory %s", path,
+			    dir);
+		log_info("made the pidfile directory %s", dir);
+		free(dir);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
+	}
 	if (fd < 0)
 		fatal("pidfile %s", path);
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
@@ -421,7 +506,7 @@ signal_thread(void *arg)
  * Block the signals that threads must not take: USR1/USR2 go to the
  * signal thread, HUP/TERM/INT to libmilter's own (it blocks them too,
  * but only in the thread that calls smfi_main, after the guard's
- * threads exist), PIPE nowhere. Done before any thread starts, so every
+ * threads exist), PIPE nowhere, CHLD to the supervisor's sigwaitinfo. Done before any thread starts, so every
  * thread inherits the mask.
  */
 static void
@@ -437,6 +522,7 @@ signals_block(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGPIPE);
+	sigaddset(&set, SIGCHLD);	/* the supervisor waits for it */
 	if ((rc = pthread_sigmask(SIG_BLOCK, &set, NULL)) != 0) {
 		errno = rc;
 		fatal("pthread_sigmask");
@@ -444,7 +530,7 @@ signals_block(void)
 }
 
 static int
-run_check_conf(const char *path)
+run_check_conf(const char *path, const char *socket)
 {
 	struct conf *conf;
 
@@ -454,6 +540,10 @@ run_check_conf(const char *path)
 
 	if ((conf = load_conf(path)) == NULL)
 		return EXIT_CONF;
+	if (socket_check(socket != NULL ? socket : conf->socket) < 0) {
+		conf_free(conf);
+		return EXIT_CONF;
+	}
 	/* The resolver settings are part of the configuration. */
 	rc = checks_dns_new(conf, &dns, &err);
 	dnscache_free(dns);
@@ -504,37 +594,255 @@ run_tlsrpt(const struct options *o, char *const *paths, int n)
 	return rc;
 }
 
+/* What the milter process needs from the start-up (main's stack). */
+struct milter_run {
+	struct conf *conf;	/* read at start; the supervisor keeps it */
+	const char *spec;	/* the socket */
+	struct user user;
+	int drop;		/* drop privileges to user */
+	pid_t supervisor;
+};
+
+/*
+ * The milter process: the guard, the privilege drop, the signal thread,
+ * smfi_main (the socket is open already: libmilter keeps it across the
+ * fork). resume: a restart after a crash; the guard then reads its
+ * states back from state_dir, and the configuration is read again (a
+ * SIGUSR1 may have changed it since the start; if it now has errors,
+ * the one read at start is used). Writes "R" to ready once started.
+ * Returns the exit status.
+ */
+static int
+milter_process(struct milter_run *run, int resume, int ready)
+{
+	struct conf *conf = run->conf, *fresh;
+	sigset_t set;
+	pthread_t tid;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (resume) {
+		if ((fresh = load_conf(conf_path)) != NULL)
+			conf = fresh;
+		else
+			log_warnx("%s has errors; restarting with the "
+			    "configuration read at start", conf_path);
+	}
+	/* guard_start reads the key files before returning: still root. */
+	if (guard_start(conf, resume) < 0)
+		return EXIT_CONF;
+	if (run->drop) {
+		privileges_drop(&run->user);
+		/* setuid cleared the parent-death signal (milter_fork) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+		    getppid() != run->supervisor)
+			fatalx("the supervisor is gone");
+	}
+	if ((rc = pthread_create(&tid, NULL, signal_thread, NULL)) != 0) {
+		errno = rc;
+		fatal("pthread_create");
+	}
+	log_info("%s on %s", resume ? "restarted" : "started", run->spec);
+	if (write(ready, "R", 1) != 1)
+		log_warn("telling the supervisor we started");
+	close(ready);
+	stderr_detach();
+
+	rc = smfi_main();
+	log_info("stopping");
+	guard_stop();
+	return rc == MI_SUCCESS ? 0 : EXIT_CONF;
+}
+
+/* "exited with status 1", "killed by signal 11 (Segmentation fault)". */
+static void
+child_status(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)%s",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+}
+
+/* Fork the milter process; its pid, with *ready the read end of its
+ * "started" pipe. */
+static pid_t
+milter_fork(struct milter_run *run, int resume, int *ready)
+{
+	pid_t pid, parent = getpid();
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		fatal("pipe");
+	if ((pid = fork()) < 0)
+		fatal("fork");
+	if (pid == 0) {
+		/* A supervisor killed outright takes the milter along. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(EXIT_CONF);
+		close(fds[0]);
+		if (ready_fd >= 0)
+			close(ready_fd);	/* the supervisor answers */
+		exit(milter_process(run, resume, fds[1]));
+	}
+	close(fds[1]);
+	*ready = fds[0];
+	return pid;
+}
+
+/* 1 once the milter process said "R", 0 if it ended before. */
+static int
+milter_started(int ready)
+{
+	ssize_t n;
+	char c;
+
+	do
+		n = read(ready, &c, 1);
+	while (n < 0 && errno == EINTR);
+	close(ready);
+	return n == 1 && c == 'R';
+}
+
+/*
+ * Wait for the milter process to end, passing on the signals sent to
+ * the supervisor (pidfile, systemd's MainPID): HUP, TERM and INT stop
+ * it, USR1 and USR2 go to its signal thread. *stopping is set once a
+ * stop was passed on. Returns its wait status.
+ */
+static int
+milter_wait(pid_t pid, int *stopping)
+{
+	sigset_t set;
+	int sig, status;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	for (;;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		if ((sig = sigwaitinfo(&set, NULL)) < 0)
+			continue;
+		if (sig == SIGCHLD)
+			continue;
+		if (sig == SIGHUP || sig == SIGTERM || sig == SIGINT)
+			*stopping = 1;
+		kill(pid, sig);
+	}
+}
+
+/* Sleep seconds unless a stop signal comes; 1 if one came. */
+static int
+supervisor_pause(int seconds)
+{
+	struct timespec ts = { seconds, 0 };
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sig = sigtimedwait(&set, NULL, &ts);
+	return sig == SIGHUP || sig == SIGTERM || sig == SIGINT;
+}
+
+/*
+ * The supervisor: runs the milter process and starts it again when it
+ * dies (OpenDKIM's AutoRestart): at most RESTART_MAX times within
+ * RESTART_WINDOW seconds, each logged with the signal. It stays root
+ * (when started as root) so that a restart reads the key files as the
+ * first start did. Returns the exit status.
+ */
+static int
+supervise(struct milter_run *run)
+{
+	struct timespec now;
+	time_t restarts[RESTART_MAX];
+	char how[128];
+	size_t nrestarts = 0, i;
+	int resume = 0, stopping = 0, status, ready;
+	pid_t pid;
+
+	for (;;) {
+		pid = milter_fork(run, resume, &ready);
+		if (milter_started(ready)) {
+			daemon_ready();		/* the first time: the parent */
+			status = milter_wait(pid, &stopping);
+		} else {
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			if (!resume)
+				return EXIT_CONF;	/* the start failed */
+		}
+		if (stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+
+		child_status(status, how, sizeof(how));
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		for (i = 0; i < nrestarts; )
+			if (now.tv_sec - restarts[i] >= RESTART_WINDOW)
+				restarts[i] = restarts[--nrestarts];
+			else
+				i++;
+		if (nrestarts == RESTART_MAX) {
+			log_warnx("milter process %ld %s; %d restarts within "
+			    "%d s: giving up", (long)pid, how, RESTART_MAX,
+			    RESTART_WINDOW);
+			return EXIT_CONF;
+		}
+		restarts[nrestarts++] = now.tv_sec;
+		log_warnx("milter process %ld %s; restarting it in %d s "
+		    "(restart %zu of at most %d within %d s)", (long)pid, how,
+		    RESTART_DELAY, nrestarts, RESTART_MAX, RESTART_WINDOW);
+		if (supervisor_pause(RESTART_DELAY))
+			return 0;
+		resume = 1;
+	}
+}
+
 static int
 run_milter(const struct options *o)
 {
-	struct user user = { NULL, 0, 0 };
-	struct conf *conf;
+	struct milter_run run;
 	const char *path, *user_spec;
 	char *spec;
-	pthread_t tid;
 	mode_t old;
-	int rc, drop;
+	int rc;
 
-	if ((conf = load_conf(conf_path)) == NULL)
+	memset(&run, 0, sizeof(run));
+	if ((run.conf = load_conf(conf_path)) == NULL)
 		return EXIT_CONF;
-	/* A copy: after guard_start the configuration is the guard's. */
-	spec = xstrdup(o->socket != NULL ? o->socket : conf->socket);
-	user_spec = o->user != NULL ? o->user : conf->user;
+	spec = xstrdup(o->socket != NULL ? o->socket : run.conf->socket);
+	run.spec = spec;
+	user_spec = o->user != NULL ? o->user : run.conf->user;
 	if (o->pidfile != NULL)
 		pidfile = path_absolute(o->pidfile);
-	else if (conf->pidfile != NULL)
-		pidfile = path_absolute(conf->pidfile);
+	else if (run.conf->pidfile != NULL)
+		pidfile = path_absolute(run.conf->pidfile);
+	if (socket_check(spec) < 0)
+		goto fail;
 
 	/* Only root can switch users; anyone else runs as itself. */
-	drop = geteuid() == 0 && user_spec != NULL && *user_spec != '\0';
-	if (drop && user_resolve(user_spec, &user) < 0)
+	run.drop = geteuid() == 0 && user_spec != NULL && *user_spec != '\0';
+	if (run.drop && user_resolve(user_spec, &run.user) < 0)
 		goto fail;
-	if (drop && user.uid == 0) {
+	if (run.drop && run.user.uid == 0) {
 		log_warnx("user %s is root: privileges are not dropped",
-		    user.name);
-		drop = 0;
+		    run.user.name);
+		run.drop = 0;
 	}
-	if (!drop && geteuid() != 0 && o->user != NULL)
+	if (!run.drop && geteuid() != 0 && o->user != NULL)
 		log_warnx("-u %s ignored: not started as root", o->user);
 
 	if (callbacks_register() < 0) {
@@ -558,7 +866,8 @@ run_milter(const struct options *o)
 		    "directory is missing or not writable)", spec);
 		goto fail;
 	}
-	if (path != NULL && drop && chown(path, user.uid, user.gid) < 0) {
+	if (path != NULL && run.drop &&
+	    chown(path, run.user.uid, run.user.gid) < 0) {
 		log_warn("chown %s", path);
 		goto fail;
 	}
@@ -569,36 +878,22 @@ run_milter(const struct options *o)
 	if (!o->foreground) {
 		daemonise();
 		log_init("daneguard", 0, o->verbose);
+		log_set_stderr_copy(1);
 	}
 	if (pidfile != NULL)
 		pidfile_write(pidfile);
 
-	/* guard_start reads the key files before returning: still root. */
-	if (guard_start(conf) < 0) {
-		pidfile_remove();
-		goto fail;		/* it takes conf only when it starts */
-	}
-	conf = NULL;		/* the guard's now */
-	if (drop)
-		privileges_drop(&user);
-	if ((rc = pthread_create(&tid, NULL, signal_thread, NULL)) != 0) {
-		errno = rc;
-		fatal("pthread_create");
-	}
-	log_info("started on %s", spec);
-	daemon_ready();
-
-	rc = smfi_main();
-	log_info("stopping");
-	guard_stop();
+	run.supervisor = getpid();
+	rc = supervise(&run);
 	pidfile_remove();
-	free(user.name);
+	conf_free(run.conf);
+	free(run.user.name);
 	free(spec);
-	return rc == MI_SUCCESS ? 0 : EXIT_CONF;
+	return rc;
 
 fail:
-	conf_free(conf);
-	free(user.name);
+	conf_free(run.conf);
+	free(run.user.name);
 	free(spec);
 	return EXIT_CONF;
 }
@@ -678,7 +973,7 @@ main(int argc, char *argv[])
 	log_set_verbose(o.verbose);
 	conf_path = path_absolute(o.conf);
 	if (o.check_conf)
-		return run_check_conf(conf_path);
+		return run_check_conf(conf_path, o.socket);
 	if (o.check_once)
 		return run_check_once(conf_path);
 	if (o.tlsrpt)

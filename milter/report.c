@@ -19,6 +19,7 @@
 
 #include "atomicfile.h"
 #include "errbuf.h"
+#include "fileio.h"
 #include "report.h"
 #include "xalloc.h"
 
@@ -553,6 +554,105 @@ report_print(const struct report *r, FILE *out)
 	}
 }
 
+/* ------------------------------------------------------------ state */
+
+#define REPORT_STATE_HEADER \
+	"# daneguard: the guard's states, read back after a restart " \
+	"(daneguard(8))\n" \
+	"# check host addr alg client state since, tab-separated\n"
+/* Far more than any configuration makes: a larger file is not ours. */
+#define REPORT_STATE_MAX	((size_t)16 * 1024 * 1024)
+
+static int
+state_field_ok(const char *s)
+{
+	return strpbrk(s, "\t\n\r") == NULL;
+}
+
+char *
+report_state(const struct report *r)
+{
+	struct buf b = { NULL, 0, 0 };
+	const struct report_item *it;
+	size_t i;
+
+	buf_puts(&b, REPORT_STATE_HEADER);
+	for (i = 0; i < r->n; i++) {
+		it = &r->items[i];
+		/* A client name comes from the MTA's macros: skip one that
+		 * would break the format rather than escape it. */
+		if (!state_field_ok(it->host) || !state_field_ok(it->addr) ||
+		    !state_field_ok(it->alg) || !state_field_ok(it->client))
+			continue;
+		buf_printf(&b, "%s\t%s\t%s\t%s\t%s\t%s\t%lld\n", it->check,
+		    it->host, it->addr, it->alg, it->client,
+		    report_state_name(it->state), (long long)it->since);
+	}
+	return buf_take(&b);
+}
+
+/* One line of the state file into r; 0 if it does not parse. */
+static int
+state_line(char *line, struct report *r)
+{
+	char *f[7], *end;
+	struct report_item *it;
+	enum guard_state st;
+	long long since;
+	size_t n = 0;
+
+	f[n++] = line;
+	while (n < 7 && (line = strchr(line, '\t')) != NULL) {
+		*line++ = '\0';
+		f[n++] = line;
+	}
+	if (n != 7 || strchr(f[6], '\t') != NULL || strlen(f[0]) != 2 ||
+	    f[0][0] != 'G')
+		return 0;
+	if (strcmp(f[5], "OK") == 0)
+		st = GUARD_OK;
+	else if (strcmp(f[5], "WARNING") == 0)
+		st = GUARD_WARNING;
+	else if (strcmp(f[5], "CRITICAL") == 0)
+		st = GUARD_CRITICAL;
+	else if (strcmp(f[5], "UNKNOWN") == 0)
+		st = GUARD_UNKNOWN;
+	else
+		return 0;
+	errno = 0;
+	since = strtoll(f[6], &end, 10);
+	if (errno != 0 || end == f[6] || *end != '\0' || since < 0)
+		return 0;
+	it = report_add(r, f[0], f[1], f[2], f[3], f[4], st, "%s",
+	    "(state before the restart)");
+	it->since = (time_t)since;
+	return 1;
+}
+
+int
+report_state_load(const char *dir, struct report *r, struct errbuf *err)
+{
+	char *path = xasprintf("%s/%s", dir, REPORT_STATE_FILE), *buf, *line,
+	    *nl;
+	size_t len;
+	int rc;
+
+	rc = fileio_read(path, REPORT_STATE_MAX, 0, &buf, &len, err);
+	free(path);
+	if (rc < 0)
+		return -1;
+	for (line = buf; line < buf + len; line = nl + 1) {
+		if ((nl = memchr(line, '\n', (size_t)(buf + len - line))) ==
+		    NULL)
+			nl = buf + len;
+		*nl = '\0';
+		if (*line != '#' && strlen(line) == (size_t)(nl - line))
+			(void)state_line(line, r);
+	}
+	free(buf);
+	return 0;
+}
+
 /* ------------------------------------------------------------ files */
 
 static int
@@ -584,7 +684,8 @@ report_write(const struct report *r, const char *dir, struct errbuf *err)
 		return -1;
 	}
 	if (report_file(dir, "status.json", report_json(r), err) < 0 ||
-	    report_file(dir, "metrics.prom", report_prom(r), err) < 0)
+	    report_file(dir, "metrics.prom", report_prom(r), err) < 0 ||
+	    report_file(dir, REPORT_STATE_FILE, report_state(r), err) < 0)
 		return -1;
 	return 0;
 }

@@ -89,7 +89,23 @@ char *report_prom(const struct report *r);
 void report_print(const struct report *r, FILE *out);
 
 /*
- * Write status.json and metrics.prom into dir (made, mode 0755, if
+ * The states alone (check, host, addr, alg, client, state, since; no
+ * reasons), one item a line, malloc'd: REPORT_STATE_FILE in state_dir,
+ * which a restarted guard reads back so that "since" survives a crash.
+ */
+#define REPORT_STATE_FILE	"guard.state"
+char *report_state(const struct report *r);
+
+/*
+ * Append the items of dir/REPORT_STATE_FILE to r (lines that do not
+ * parse are skipped: the file only saves re-logging). Returns 0, or -1
+ * with err (errno ENOENT: no file).
+ */
+int report_state_load(const char *dir, struct report *r,
+    struct errbuf *err);
+
+/*
+ * Write status.json, metrics.prom and REPORT_STATE_FILE into dir (made, mode 0755, if
  * missing) with atomicfile_replace. Returns 0, or -1 with err set.
  */
 int report_write(const struct report *r, const char *dir, struct errbuf *err);

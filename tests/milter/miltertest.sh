@@ -111,8 +111,21 @@ rc=$?
 [ $rc -eq 1 ] || bad "second daneguard on a live socket: exit $rc, want 1"
 grep -q 'another milter answers' "$tmp/err" ||
 	{ bad "second daneguard: message"; cat "$tmp/err"; }
+# The milter process dies with its supervisor, asynchronously: wait.
+i=0
+until grep -q 'started on' "$tmp/d1.err" || [ $i -ge 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+child=$(pgrep -P $pid)
 kill -KILL $pid
 wait $pid 2>/dev/null
+i=0
+while [ -n "$child" ] && [ -r /proc/$child/status ] &&
+    ! grep -q '^State:[[:space:]]*Z' /proc/$child/status && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
 [ -S "$tmp/d.sock" ] || bad "no stale socket after SIGKILL (test broken)"
 "$DANEGUARD" -f -c "$tmp/daneguard.conf" -p "unix:$tmp/d.sock" \
     2>"$tmp/d2.err" &

@@ -113,7 +113,8 @@ test_errors(void **state)
 	assert_null(m.v);
 
 	assert_int_equal(accessmap_load("/nonexistent/access", &m, &err), -1);
-	assert_non_null(strstr(err.msg, "/nonexistent/access: No such file"));
+	assert_non_null(strstr(err.msg, "/nonexistent/access: No such file or directory "
+	    "(sendmail_access names"));
 	assert_int_equal(accessmap_load("/tmp", &m, &err), -1);
 	assert_non_null(strstr(err.msg, "not a regular file"));
 

@@ -283,7 +283,7 @@ test_missing_dir(void **state)
 	free(path);
 }
 
-/* The target is a directory: rename fails after the temporary exists. */
+/* The target is a directory: refused before a temporary exists. */
 static void
 test_target_is_dir(void **state)
 {
@@ -302,7 +302,8 @@ test_target_is_dir(void **state)
 	/* (built by hand: gcc -O1 -fsanitize=undefined misreads a %s here) */
 	expect = xmalloc(strlen(path) + 64);
 	strcpy(expect, path);
-	strcat(expect, ": cannot replace: Is a directory");
+	strcat(expect, ": is a directory, not a regular file; only regular "
+	    "files are replaced: name the file itself");
 	assert_string_equal(err.msg, expect);
 	/* the original is untouched and no temporary file is left */
 	assert_int_equal(stat(path, &st), 0);
@@ -318,6 +319,51 @@ test_target_is_dir(void **state)
 	free(expect);
 	free(inner);
 	free(path);
+}
+
+/*
+ * A symbolic link and a FIFO are refused, and left as they were: the
+ * link is not replaced, its target neither written nor its mode or owner
+ * taken, and the FIFO (with no writer) does not block the comparison.
+ */
+static void
+test_target_special(void **state)
+{
+	char *link = in_tmp("link.zone"), *target = in_tmp("target");
+	char *fifo = in_tmp("fifo.zone"), *text, *ls;
+	struct errbuf err;
+	struct stat st;
+	int changed = -1;
+
+	(void)state;
+	put(target, "original", 0600);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(atomicfile_replace(link, "x", 1, 0644, &changed,
+	    &err), -1);
+	assert_int_equal(changed, 0);
+	assert_non_null(strstr(err.msg, ": is a symbolic link, not a regular "
+	    "file"));
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	text = slurp(target);
+	assert_string_equal(text, "original");
+	free(text);
+
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(atomicfile_replace(fifo, "x", 1, 0644, &changed,
+	    &err), -1);
+	assert_non_null(strstr(err.msg, ": is a FIFO, not a regular file"));
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	ls = listing(tmpdir);
+	assert_string_equal(ls, "fifo.zone link.zone target");
+	assert_int_equal(unlink(fifo), 0);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(unlink(target), 0);
+	free(ls);
+	free(fifo);
+	free(target);
+	free(link);
 }
 
 /*
@@ -541,6 +587,7 @@ main(void)
 		cmocka_unit_test_teardown(test_relative, clean),
 		cmocka_unit_test_teardown(test_missing_dir, clean),
 		cmocka_unit_test_teardown(test_target_is_dir, clean),
+		cmocka_unit_test_teardown(test_target_special, clean),
 		cmocka_unit_test_teardown(test_unwritable_dir, clean),
 		cmocka_unit_test_teardown(test_new_inode, clean),
 		cmocka_unit_test_teardown(test_interrupted, clean),

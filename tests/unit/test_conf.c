@@ -602,7 +602,8 @@ test_missing_file(void **state)
 	assert_null(conf);
 	assert_string_equal(err.msg, "no-such.conf: No such file or directory");
 	assert_int_equal(conf_load(".", &conf, &err), -1);
-	assert_string_equal(err.msg, ".: Is a directory");
+	assert_string_equal(err.msg, ".: is a directory, not a regular file; "
+	    "name the file itself");
 }
 
 /*

@@ -1,0 +1,161 @@
+#!/bin/sh
+# tests/lab/milter-hostile.sh - a hostile local peer on the milter socket.
+#
+# A private Postfix in a namespace uses daneguard as its milter. A local
+# process that reaches the socket (tests/milter/hostile.pl) sends what
+# Postfix never sends: truncated lengths, a 2 GiB length, a zero length,
+# commands out of order, garbage, and macro packets with an odd number of
+# strings, which make libmilter's smfi_getsymval read past its list and
+# crash the milter process (daneguard(8), BUGS). After each kind:
+#   - the milter answers a well-formed session on its socket;
+#   - mail through Postfix is seen by the milter: the listener's session
+#     count in status.json grows after a sweep (status.json advances);
+# and after the crash:
+#   - the supervisor logged the signal and started the milter again;
+#   - the check states came back from state_dir: no state is logged
+#     again as new (was=none), and the "since" times in guard.state are
+#     those from before the crash.
+#
+# Environment: CERTDIR, top_srcdir, top_builddir (make check).
+# Needs root and the Debian packages postfix, swaks, perl, iproute2.
+
+: "${top_srcdir:=$(dirname "$0")/../..}"
+: "${top_builddir:=.}"
+. "$top_srcdir/tests/lab/lib.sh"
+
+lab_init
+DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
+[ -x "$DANEGUARD" ] || lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
+[ -n "$CERTDIR" ] && [ -r "$CERTDIR/rsa-chain.pem" ] ||
+    lab_fail "CERTDIR='$CERTDIR' has no rsa-chain.pem"
+lab_require_root
+lab_require postfix:postfix postconf:postfix swaks:swaks perl:perl-base
+HOSTILE="perl $top_srcdir/tests/milter/hostile.pl"
+
+fails=0
+checks=0
+state=$LAB_TMP/state
+sock=$LAB_TMP/dg.sock
+log=$LAB_TMP/dg.log
+mkdir -p "$state" && chown nobody "$state" || lab_fail "state dir"
+
+# The probes reach Postfix in plaintext (G1 CRITICAL): a state with a
+# "since" to carry across the crash. DNS fails at once in the namespace.
+cat > "$LAB_TMP/dg.conf" <<CONF
+state_dir      = "$state"
+probe_interval = 300
+probe_timeout  = 5
+host "mx1.example.test" {
+	port  = 25
+	probe = { "127.0.0.1" }
+	cert "rsa" { chain = "$CERTDIR/rsa-chain.pem" key = "$CERTDIR/rsa.key" }
+}
+CONF
+
+lab_netns_create
+lab_postfix_init pf
+pfdir=$(lab_postfix_dir pf)
+lab_postfix_conf pf \
+    "smtpd_milters = { unix:$sock, default_action=accept }" \
+    "milter_connect_macros = j {daemon_name} {daemon_addr} {daemon_port} v"
+lab_postfix_listen pf "127.0.0.1:25"
+lab_postfix_start pf
+lab_dg_start nobody:postfix "$LAB_TMP/dg.conf" "$sock" "$log" \
+    "$state/guard.state"
+
+# sessions - the listener's session count in status.json (0 if none).
+sessions()
+{
+	n=$(sed -n 's/.*"addr": "127.0.0.1", "port": 25, "sessions": \([0-9]*\).*/\1/p' \
+	    "$state/status.json" 2>/dev/null | head -n 1)
+	echo "${n:-0}"
+}
+
+# milter_counts WHAT - mail through Postfix, a sweep (SIGUSR2), and wait
+# until status.json shows one session more than before; 0 if it did.
+milter_counts()
+{
+	mc_before=$(sessions)
+	lab_ns swaks --server 127.0.0.1:25 --from a@example.test \
+	    --to b@example.test >"$LAB_TMP/swaks.out" 2>&1 &&
+	    grep -q 'queued as' "$LAB_TMP/swaks.out" ||
+	    { cat "$LAB_TMP/swaks.out"; return 1; }
+	kill -USR2 "$dg_pid"
+	mc_n=0
+	while [ "$(sessions)" -le "$mc_before" ]; do
+		mc_n=$((mc_n + 1))
+		if [ $mc_n -gt 300 ]; then
+			echo "      sessions stayed at $mc_before ($1)"
+			tail -n 20 "$log" | sed 's/^/      | /'
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 0
+}
+
+# wait_log PATTERN - until the daemon's log has PATTERN (30 s at most).
+wait_log()
+{
+	wl_n=0
+	until grep -q "$1" "$log"; do
+		wl_n=$((wl_n + 1))
+		[ $wl_n -gt 300 ] && return 1
+		sleep 0.1
+	done
+}
+
+milter_counts "before" || lab_fail "the milter counts no Postfix session at all"
+echo "ok    Postfix's sessions are counted before the hostile peer"
+
+for kind in truncated oversized zerolength outoforder garbage; do
+	$HOSTILE "$sock" $kind 20
+	$HOSTILE "$sock" session
+	lab_result "$kind packets: the milter answers a session after them" $?
+	milter_counts "$kind"
+	lab_result "$kind packets: Postfix's mail counted in status.json" $?
+done
+
+# The odd macro packet: libmilter crashes, the supervisor restarts.
+was_none=$(grep -c 'was=none' "$log")
+since_before=$(grep '^G1	' "$state/guard.state")
+[ -n "$since_before" ] || lab_fail "no G1 line in guard.state"
+$HOSTILE "$sock" oddmacro 3
+wait_log 'milter process [0-9]* killed by signal' &&
+    wait_log 'restarted on'
+lab_result "odd macro count: the milter process died, the supervisor logged the signal and restarted it" $?
+grep 'killed by signal' "$log" | head -n 1
+$HOSTILE "$sock" session
+lab_result "odd macro count: the restarted milter answers a session" $?
+milter_counts "after the restart"
+lab_result "odd macro count: Postfix's mail counted after the restart (status.json advances)" $?
+[ "$(grep -c 'was=none' "$log")" -eq "$was_none" ]
+lab_result "after the restart no state is logged again as new" $? ||
+    grep 'was=none' "$log" | sed 's/^/      | /'
+[ "$(grep '^G1	' "$state/guard.state")" = "$since_before" ]
+lab_result "after the restart G1 keeps its state and since ($since_before)" $? ||
+    sed 's/^/      | /' "$state/guard.state"
+lab_pid_alive "$dg_pid"
+lab_result "the supervisor (PID $dg_pid) still runs" $?
+
+# Stopped by its pid: the milter process goes too (libmilter takes a
+# few seconds to notice).
+child=$(pgrep -P "$dg_pid" | head -n 1)
+kill -TERM "$dg_pid"
+n=0
+while lab_pid_alive "$dg_pid" || { [ -n "$child" ] && lab_pid_alive "$child"; }
+do
+	n=$((n + 1))
+	[ $n -gt 300 ] && break
+	sleep 0.1
+done
+[ -n "$child" ] && ! lab_pid_alive "$dg_pid" && ! lab_pid_alive "$child"
+lab_result "SIGTERM to the supervisor stops the milter process ($child) too" $?
+
+if grep -q 'Sanitizer\|runtime error' "$log"; then
+	fails=$((fails + 1))
+	echo "FAIL  sanitizer finding:"
+	grep -A20 'Sanitizer\|runtime error' "$log" | head -n 40
+fi
+echo "$checks checks, $fails failed"
+[ $fails -eq 0 ]
