@@ -97,6 +97,15 @@ certkey_pem_next(struct certkey_pem_scan *scan, struct certkey_pem_block *blk,
 		    PEM_BEGIN_LEN);
 		if (b == NULL) {
 			scan->pos = end;
+			/* Text may surround the blocks, NUL bytes may not:
+			 * they are what a crash leaves of a half-written
+			 * file (its size set, its data not). */
+			if (memchr(scan->buf, '\0', end - scan->buf) != NULL) {
+				errbuf_set(err, "%s: NUL bytes in a PEM file: "
+				    "damaged or half-written; copy the whole "
+				    "file again", scan->name);
+				return -1;
+			}
 			return 0;
 		}
 		if (b == scan->buf || b[-1] == '\n')

@@ -423,8 +423,7 @@ conf_set_validators(cfg_t *cfg)
 
 /* ------------------------------------------------------ tree -> struct */
 
-/* An MX host name: dot-separated labels of letters, digits and hyphens. */
-static int
+int
 conf_hostname_ok(const char *name)
 {
 	const char *p = name, *label;

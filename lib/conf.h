@@ -79,6 +79,13 @@ int conf_load(const char *path, struct conf **out, struct errbuf *err);
 void conf_free(struct conf *conf);
 
 /* Rollover name <-> value. conf_rollover_parse returns 0 or -1. */
+/*
+ * 1 if name is an MX host name: dot-separated labels of letters, digits
+ * and hyphens (not first or last), at most 63 bytes each and 253 in all
+ * (a trailing dot allowed); 0 if not. host sections and tlsagen -H.
+ */
+int conf_hostname_ok(const char *name);
+
 int conf_rollover_parse(const char *name, enum conf_rollover *out);
 const char *conf_rollover_name(enum conf_rollover rollover);
 

@@ -471,6 +471,36 @@ path_absolute(const char *path)
 	return xasprintf("%s/%s", cwd, path);
 }
 
+/*
+ * SIGUSR2: a sweep, which coalesces any number of requests. A storm of
+ * them logs one line, then at most one per SIGUSR2_LOG_INTERVAL seconds
+ * that says how many came in between.
+ */
+#define SIGUSR2_LOG_INTERVAL	10
+static void
+sweep_requested(void)
+{
+	static struct timespec last;
+	static unsigned long more;
+	static int logged;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (logged && now.tv_sec - last.tv_sec < SIGUSR2_LOG_INTERVAL)
+		more++;
+	else {
+		if (more > 0)
+			log_info("SIGUSR2: sweep requested (%lu more "
+			    "requests before, coalesced)", more);
+		else
+			log_info("SIGUSR2: sweep requested");
+		more = 0;
+		last = now;
+		logged = 1;
+	}
+	guard_sweep_now();
+}
+
 /* SIGUSR1 reloads the configuration, SIGUSR2 asks for a sweep. */
 static void *
 signal_thread(void *arg)
@@ -487,8 +517,7 @@ signal_thread(void *arg)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGUSR2) {
-			log_info("SIGUSR2: sweep requested");
-			guard_sweep_now();
+			sweep_requested();
 			continue;
 		}
 		if ((conf = load_conf(conf_path)) == NULL) {

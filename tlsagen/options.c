@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "conf.h"
 #include "duration.h"
 #include "log.h"
 #include "options.h"
@@ -172,9 +173,12 @@ parse_options(int argc, char **argv, struct options *o)
 			o->config = optarg;
 			break;
 		case 'H':
-			if (optarg[0] == '\0' || optarg[0] == '.' ||
-			    strchr(optarg, ' ') != NULL) {
-				log_warnx("-H '%s': not a host name", optarg);
+			/* the same rule as a host section of -c */
+			if (!conf_hostname_ok(optarg)) {
+				log_warnx("-H '%.80s%s': not a host name "
+				    "(letters, digits, hyphens, dots; labels "
+				    "of at most 63, 253 in all)", optarg,
+				    strlen(optarg) > 80 ? "..." : "");
 				return -1;
 			}
 			for (i = 0, dup = 0; i < o->nhosts; i++)

@@ -15,6 +15,8 @@
 #   - the check states came back from state_dir: no state is logged
 #     again as new (was=none), and the "since" times in guard.state are
 #     those from before the crash.
+# Then 1000 SIGUSR2 in a row: the guard still sweeps, and the log has a
+# line or two about them, not a thousand.
 #
 # Environment: CERTDIR, top_srcdir, top_builddir (make check).
 # Needs root and the Debian packages postfix, swaks, perl, iproute2.
@@ -109,7 +111,7 @@ milter_counts "before" || lab_fail "the milter counts no Postfix session at all"
 echo "ok    Postfix's sessions are counted before the hostile peer"
 
 for kind in truncated oversized zerolength outoforder garbage; do
-	$HOSTILE "$sock" $kind 20
+	$HOSTILE "$sock" $kind 5
 	$HOSTILE "$sock" session
 	lab_result "$kind packets: the milter answers a session after them" $?
 	milter_counts "$kind"
@@ -137,6 +139,20 @@ lab_result "after the restart G1 keeps its state and since ($since_before)" $? |
     sed 's/^/      | /' "$state/guard.state"
 lab_pid_alive "$dg_pid"
 lab_result "the supervisor (PID $dg_pid) still runs" $?
+
+# A SIGUSR2 storm: sweeps coalesce, and the log says so in a line or two
+# (it wrote one line per signal).
+n0=$(grep -c 'sweep requested' "$log")
+i=0
+while [ $i -lt 1000 ]; do
+	kill -USR2 "$dg_pid"
+	i=$((i + 1))
+done
+milter_counts "after 1000 SIGUSR2"
+lab_result "1000 SIGUSR2: the guard still sweeps and counts Postfix's mail" $?
+n1=$(grep -c 'sweep requested' "$log")
+[ $((n1 - n0)) -le 3 ]
+lab_result "1000 SIGUSR2 (and one more): $((n1 - n0)) 'sweep requested' lines, at most 3" $?
 
 # Stopped by its pid: the milter process goes too (libmilter takes a
 # few seconds to notice).

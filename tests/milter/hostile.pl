@@ -37,10 +37,12 @@ sub connect_milter {
 
 sub pkt { my ($cmd, $data) = @_; pack('N', 1 + length $data) . $cmd . $data }
 
+# The reply's command byte, or undef: none within $wait seconds (20 for a
+# session; 2 after hostile bytes, which libmilter may simply wait on).
 sub reply {
-	my ($s) = @_;
+	my ($s, $wait) = @_;
 	my ($hdr, $body) = ('', '');
-	alarm 20;
+	alarm($wait || 20);
 	while (length $hdr < 4) {
 		my $n = sysread($s, $hdr, 4 - length $hdr, length $hdr);
 		alarm 0, return undef unless $n;
@@ -90,24 +92,24 @@ sub hostile {
 	$s->autoflush(1);
 	if ($kind eq 'oddmacro') {
 		print $s $optneg;
-		reply($s);
+		reply($s, 2);
 		print $s pkt('D', 'C' . ('A' x $_) . "\0") for 8 .. 64;
 		print $s $connect;
-		reply($s);
+		reply($s, 2);
 	} elsif ($kind eq 'truncated') {
 		print $s $optneg;
-		reply($s);
+		reply($s, 2);
 		print $s pack('N', 100) . 'C' . "short\0";
 	} elsif ($kind eq 'oversized') {
 		print $s pack('N', 0x7fffffff) . 'D' . ('x' x 4096);
-		reply($s);
+		reply($s, 2);
 	} elsif ($kind eq 'zerolength') {
-		print $s pack('N', 0);
-		reply($s);
+		print $s pack('N', 0) . 'C';
+		reply($s, 2);
 	} elsif ($kind eq 'outoforder') {
 		print $s pkt('E', '') . pkt('B', 'body') . pkt('R', "<r\@b>\0") .
 		    pkt('M', "<a\@b>\0") . pkt('D', "M{tls_version}\0");
-		reply($s);
+		reply($s, 2);
 	} elsif ($kind eq 'garbage') {
 		my $junk = '';
 		my $x = 12345;
@@ -116,7 +118,7 @@ sub hostile {
 			$junk .= chr(($x >> 16) & 0xff);
 		}
 		print $s $junk;
-		reply($s);
+		reply($s, 2);
 	} else {
 		die "hostile.pl: unknown kind $kind\n";
 	}

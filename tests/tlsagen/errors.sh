@@ -102,6 +102,9 @@ grep -qi 'dsa' "$tmp/err" || bad "dsa: algorithm not named"
 err dsa-key 'dsa.key' $H rsa.pem --next dsa.key
 err secp256k1 'k256.pem' $H k256.pem
 grep -q 'secp256k1' "$tmp/err" || bad "secp256k1: curve not named"
+# A chain followed by NUL bytes: what a crash leaves of a half-written copy.
+{ cat rsa.pem; head -c 4096 /dev/zero; } >"$tmp/nul.pem"
+err nul-bytes 'nul.pem: NUL bytes in a PEM file' $H "$tmp/nul.pem"
 # Unreadable: root reads anything, so as root read as nobody.
 cp rsa.pem "$tmp/unreadable.pem"
 chmod 000 "$tmp/unreadable.pem"
@@ -120,6 +123,11 @@ fi
 
 # ------------------------------------------------------------------ options
 err no-host 'no host' rsa.pem
+# -H follows the rule of a host section of -c
+label64=$(printf '%064d' 0 | tr 0 a)
+err host-label64 "not a host name" -H "$label64.example.test" rsa.pem
+err host-5000 "not a host name" -H "$(printf '%05000d' 0 | tr 0 a)" rsa.pem
+err host-underscore "not a host name" -H "mx_1.example.test" rsa.pem
 err no-host-generic 'no host' -f generic rsa.pem
 err no-host-nsupdate 'no host' -f nsupdate rsa.pem
 err usage-1 'usage 1 (PKIX-EE)' $H -r "1 1 1" rsa.pem
