@@ -54,16 +54,19 @@ ok() {
 	echo "ok   $*"
 }
 
-# 1. A chain that does not exist: the guard fails after the fork. The
-# reason is on stderr of the command that was started.
-conf "$tmp/nochain.conf" "$tmp/missing-chain.pem"
-"$DANEGUARD" -c "$tmp/nochain.conf" -p "unix:$tmp/a.sock" \
+# 1. A tlsa_file that does not exist: the guard fails after the fork.
+# The reason is on stderr of the command that was started.
+conf "$tmp/nozone.conf" "$CERTDIR/rsa-chain.pem"
+echo "tlsa_file = \"$tmp/missing.zone\"" >>"$tmp/nozone.conf"
+"$DANEGUARD" -c "$tmp/nozone.conf" -p "unix:$tmp/a.sock" -P "$tmp/a.pid" \
     >"$tmp/out" 2>"$tmp/err"
 rc=$?
-if [ $rc -eq 1 ] && grep -q "missing-chain.pem: no such file" "$tmp/err"; then
-	ok "daemon start with a missing chain: exit 1, the reason on stderr"
+[ -s "$tmp/a.pid" ] && pids="$pids $(cat "$tmp/a.pid")"	# started after all
+if [ $rc -eq 1 ] && grep -q "tlsa_file: $tmp/missing.zone: No such file" "$tmp/err"
+then
+	ok "daemon start with a missing tlsa_file: exit 1, the reason on stderr"
 else
-	bad "daemon start with a missing chain: exit $rc, stderr:"
+	bad "daemon start with a missing tlsa_file: exit $rc, stderr:"
 	sed 's/^/  | /' "$tmp/err"
 fi
 
