@@ -15,7 +15,8 @@
 #   - the check states came back from state_dir: no state is logged
 #     again as new (was=none), and the "since" times in guard.state are
 #     those from before the crash.
-# Then 1000 SIGUSR2 in a row: the guard still sweeps, and the log has a
+# Then 500 idle connections held open while Postfix sends mail, and
+# 1000 SIGUSR2 in a row: the guard still sweeps, and the log has a
 # line or two about them, not a thousand.
 #
 # Environment: CERTDIR, top_srcdir, top_builddir (make check).
@@ -139,6 +140,23 @@ lab_result "after the restart G1 keeps its state and since ($since_before)" $? |
     sed 's/^/      | /' "$state/guard.state"
 lab_pid_alive "$dg_pid"
 lab_result "the supervisor (PID $dg_pid) still runs" $?
+
+# 500 idle connections held open while Postfix keeps sending.
+$HOSTILE "$sock" idle 500 >"$LAB_TMP/idle.out" 2>&1 &
+idle_pid=$!
+lab_at_exit "kill $idle_pid 2>/dev/null"
+n=0
+until grep -q ready "$LAB_TMP/idle.out" || [ $n -gt 300 ]; do
+	n=$((n + 1))
+	sleep 0.1
+done
+grep -q ready "$LAB_TMP/idle.out"
+lab_result "500 idle connections to the milter socket held open" $? ||
+    cat "$LAB_TMP/idle.out"
+milter_counts "with 500 idle connections" && milter_counts "again" &&
+    $HOSTILE "$sock" session
+lab_result "500 idle connections: Postfix's mail still counted, sessions answered" $?
+kill "$idle_pid"
 
 # A SIGUSR2 storm: sweeps coalesce, and the log says so in a line or two
 # (it wrote one line per signal).

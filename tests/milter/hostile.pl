@@ -16,6 +16,8 @@
 #   zerolength   a packet of length 0
 #   outoforder   end of message, body and recipient before negotiation
 #   garbage      4 KiB of pseudo-random bytes
+#   idle         open COUNT connections, print "ready", and hold them
+#                open, silent, until killed
 # COUNT repeats KIND that many times (default 1), one connection each.
 # The hostile kinds never fail: the milter may drop them or die; what
 # counts is the session that follows.
@@ -128,6 +130,12 @@ sub hostile {
 
 if ($kind eq 'session') {
 	exit session();
+}
+if ($kind eq 'idle') {
+	my @held = map { connect_milter() } 1 .. $count;
+	$| = 1;
+	print "ready\n";
+	sleep 3600 while 1;
 }
 for (1 .. $count) {
 	eval { hostile(); };

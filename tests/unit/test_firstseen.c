@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <sys/wait.h>
+
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -271,6 +273,95 @@ test_save_roundtrip(void **state)
 	free(path);
 }
 
+/*
+ * Hostile state files for the gate: a huge one (refused from its size,
+ * not read), a FIFO (refused at once, no hang), a symbolic link (read
+ * through, but never replaced by a save), and two writers while a reader
+ * loads: every load sees one whole state, never a mix or a half.
+ */
+static void
+test_hostile_files(void **state)
+{
+	struct firstseen fs, w;
+	struct tlsa_set set;
+	struct tlsa_record r1;
+	struct errbuf err;
+	char *huge = in_tmp("huge"), *fifo = in_tmp("fifo");
+	char *real = in_tmp("real"), *link = in_tmp("link");
+	struct stat st;
+	pid_t pid[2];
+	int fd, i, k, status;
+
+	(void)state;
+	fd = open(huge, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)65 * 1024 * 1024), 0);
+	close(fd);
+	firstseen_init(&fs, huge);
+	assert_int_equal(firstseen_load(&fs, NOW, &err), -1);
+	assert_non_null(strstr(err.msg, "huge: larger than"));
+	firstseen_free(&fs);
+
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	firstseen_init(&fs, fifo);
+	assert_int_equal(firstseen_load(&fs, NOW, &err), -1);
+	assert_non_null(strstr(err.msg, "fifo: is a FIFO, not a regular file"));
+	firstseen_free(&fs);
+
+	record(&r1, H1);
+	tlsa_set_init(&set);
+	tlsa_set_add(&set, &r1);
+	firstseen_init(&w, real);
+	firstseen_observe(&w, "192.0.2.1", OWNER, &set, 1600);
+	assert_int_equal(firstseen_save(&w, &err), 0);
+	firstseen_free(&w);
+
+	/* Two writers, each its own state, 300 saves each. */
+	for (i = 0; i < 2; i++) {
+		assert_true((pid[i] = fork()) >= 0);
+		if (pid[i] != 0)
+			continue;
+		firstseen_init(&w, real);
+		firstseen_observe(&w, i ? "192.0.2.2" : "192.0.2.1", OWNER,
+		    &set, 1600 + i);
+		if (i)
+			firstseen_observe(&w, "192.0.2.3", OWNER, &set, 1700);
+		for (k = 0; k < 300; k++)
+			if (firstseen_save(&w, &err) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	for (k = 0; k < 300; k++) {
+		firstseen_init(&fs, real);
+		assert_int_equal(firstseen_load(&fs, NOW, &err), 0);
+		assert_int_equal(fs.nwarnings, 0);
+		assert_true(fs.n == 1 || fs.n == 2);
+		firstseen_free(&fs);
+	}
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+
+	/* Through a symbolic link: read, but a save leaves the link. */
+	assert_int_equal(symlink(real, link), 0);
+	firstseen_init(&fs, link);
+	assert_int_equal(firstseen_load(&fs, NOW, &err), 0);
+	assert_true(fs.n == 1 || fs.n == 2);
+	assert_int_equal(firstseen_save(&fs, &err), -1);
+	assert_non_null(strstr(err.msg, "link: is a symbolic link"));
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	firstseen_free(&fs);
+
+	tlsa_set_free(&set);
+	tlsa_record_clear(&r1);
+	free(huge);
+	free(fifo);
+	free(real);
+	free(link);
+}
+
 static int
 setup(void **state)
 {
@@ -300,6 +391,7 @@ main(void)
 		cmocka_unit_test(test_load_garbage),
 		cmocka_unit_test(test_observe),
 		cmocka_unit_test(test_save_roundtrip),
+		cmocka_unit_test(test_hostile_files),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
