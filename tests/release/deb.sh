@@ -15,7 +15,9 @@
 #     tlsagen --version, daneguard -V, daneguard -n on the shipped sample
 #     and on a configuration with a certificate made for it (both
 #     "configuration OK"),
-#     the system user, /var/lib/daneguard, the conffile, the unit, the man
+#     the system user, /var/lib/daneguard, the socket directory in
+#     Postfix's chroot (Postfix is installed first, as on an MX) and
+#     postfix in the group daneguard, the conffile, the unit, the man
 #     pages.
 #  3. "apt-get purge" both: nothing of theirs is left (every path dpkg
 #     listed, /etc/daneguard, /var/lib/daneguard).
@@ -152,6 +154,12 @@ set -u
 check() { if [ "\$2" -eq 0 ]; then echo "ok    \$1"; else echo "FAIL  \$1"; fi; }
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/tmp/apt.log 2>&1
+# Postfix first, as on an MX: the postinst then makes the socket directory
+# in its chroot and puts postfix in the group daneguard.
+echo "postfix postfix/main_mailer_type select No configuration" |
+    debconf-set-selections
+apt-get install -y -q --no-install-recommends postfix >>/tmp/apt.log 2>&1 </dev/null
+check "apt-get install postfix" \$?
 apt-get install -y -q --no-install-recommends ./${tdeb#/} ./${ddeb#/} \
     >>/tmp/apt.log 2>&1 </dev/null
 st=\$?
@@ -183,6 +191,10 @@ tlsagen -c /tmp/k/dg.conf -o /tmp/k/published.zone; check "tlsagen -c: records" 
 daneguard -n -c /tmp/k/dg.conf; check "daneguard -n: configuration OK" \$?
 
 getent passwd daneguard >/dev/null; check "system user daneguard" \$?
+[ "\$(stat -c '%U %G %a' /var/spool/postfix/daneguard)" = "daneguard postfix 750" ]
+check "/var/spool/postfix/daneguard (the sample's socket directory): daneguard postfix 0750" \$?
+id -nG postfix | tr ' ' '\n' | grep -qx daneguard
+check "postfix is in the group daneguard" \$?
 [ "\$(stat -c '%U %a' /var/lib/daneguard)" = "daneguard 750" ]
 check "/var/lib/daneguard owned by daneguard, 0750" \$?
 dpkg-query -W -f '\${Conffiles}\n' daneguard | grep -q '/etc/daneguard/daneguard.conf'
@@ -204,7 +216,7 @@ while IFS= read -r f; do
 	[ -e "\$f" ] && [ ! -d "\$f" ] && left="\$left \$f"
 done </tmp/listed
 for d in /etc/daneguard /var/lib/daneguard /usr/share/doc/daneguard \
-    /usr/share/doc/tlsagen; do
+    /usr/share/doc/tlsagen /var/spool/postfix/daneguard; do
 	[ -e "\$d" ] && left="\$left \$d"
 done
 [ -z "\$left" ]; check "purge: nothing of the packages left\${left:+:\$left}" \$?
@@ -236,7 +248,7 @@ n=$(grep -c '^ok    ' "$tmp/steps.out")
 f=$(grep -c '^FAIL  ' "$tmp/steps.out")
 checks=$((checks + n + f))
 fails=$((fails + f))
-[ "$n" -eq 17 ] || { fails=$((fails + 1)); echo "FAIL  the root's steps stopped early ($n ok)"; }
+[ "$n" -eq 20 ] || { fails=$((fails + 1)); echo "FAIL  the root's steps stopped early ($n ok)"; }
 
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ] || exit 1
