@@ -439,7 +439,8 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	lines=$(wc -l < "$LAB_TMP/dg.log")
 	kill -USR2 $dg_pid
 	sweep_after "$lines"
-	n=$(grep -c 'check=G5 host=mx1.example.test addr=127.0.0.1 alg=rsa state=CRITICAL was=OK reason="' "$LAB_TMP/dg.log")
+	# every line for that item in that state counts, whatever its was=
+	n=$(grep -c 'check=G5 host=mx1.example.test addr=127.0.0.1 alg=rsa state=CRITICAL ' "$LAB_TMP/dg.log")
 	[ "$n" -eq 1 ]
 	lab_result "daemon: the G5 change logged once ($n), not again after SIGUSR2" $?
 	grep 'check=G5 ' "$LAB_TMP/dg.log" | head -n 1
@@ -476,7 +477,7 @@ assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad
 	lines=$(wc -l < "$LAB_TMP/dg.log")
 	kill -USR2 $dg_pid
 	sweep_after "$lines"
-	n=$(grep -c 'check=G3 host=mx1.example.test addr=127.0.0.1 alg=rsa state=CRITICAL was=OK reason="' "$LAB_TMP/dg.log")
+	n=$(grep -c 'check=G3 host=mx1.example.test addr=127.0.0.1 alg=rsa state=CRITICAL ' "$LAB_TMP/dg.log")
 	[ "$n" -eq 1 ]
 	lab_result "daemon: the G3 change logged once ($n), not again after SIGUSR2" $?
 	grep 'check=G3 .*state=CRITICAL' "$LAB_TMP/dg.log" | head -n 1
