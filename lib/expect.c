@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -409,6 +410,63 @@ expect_check_types(struct expect *e, struct errbuf *err)
 	return 0;
 }
 
+/*
+ * Under 2 x x records, the chain file must be a chain: each certificate
+ * above the leaf must issue the one below it (names and key identifiers,
+ * and the signature verified), or senders never build a chain through
+ * it. The CA at depth must issue the chain down to the leaf (an error: a
+ * 2 x x record for it would match nothing); any other certificate that
+ * issues nothing below it is a warning naming it. Returns 0, or -1 with
+ * err set.
+ */
+static int
+expect_check_issuers(struct expect *e, const struct expect_cert *c, int depth,
+    struct errbuf *err)
+{
+	STACK_OF(X509) *full;
+	X509 *sub, *iss;
+	EVP_PKEY *pk;
+	char name[256], subname[256];
+	int i, n, below = 0, ret = 0;
+
+	if ((full = certkey_certs_complete(c->chain->certs)) == NULL) {
+		errbuf_ssl(err, "%s: cannot decode the certificates",
+		    c->chain->path);
+		return -1;
+	}
+	n = sk_X509_num(full);
+	for (i = 1; i < n; i++) {
+		sub = sk_X509_value(full, below);
+		iss = sk_X509_value(full, i);
+		pk = X509_get0_pubkey(iss);
+		if (X509_check_issued(iss, sub) == X509_V_OK && pk != NULL &&
+		    X509_verify(sub, pk) == 1) {
+			below = i;
+			continue;
+		}
+		X509_NAME_oneline(X509_get_subject_name(iss), name,
+		    sizeof(name));
+		X509_NAME_oneline(X509_get_subject_name(sub), subname,
+		    sizeof(subname));
+		if (i == depth) {
+			errbuf_set(err, "%s: the certificate at depth %d (%s) "
+			    "did not issue the certificate at depth %d (%s): "
+			    "a 2 x x record for it matches no chain senders "
+			    "build; fix the chain file or the issuer depth",
+			    c->chain->path, i, name, below, subname);
+			ret = -1;
+			break;
+		}
+		expect_warn(e, "%s: the certificate at depth %d (%s) did not "
+		    "issue the certificate at depth %d (%s): senders ignore "
+		    "it; remove it from the chain file", c->chain->path, i,
+		    name, below, subname);
+	}
+	ERR_clear_error();
+	sk_X509_pop_free(full, X509_free);
+	return ret;
+}
+
 /* Records for one cert section, in the order current, issuer, next. */
 static int
 expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
@@ -478,6 +536,8 @@ expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
 			    "file or use 3 1 1", c->chain->path, depth);
 			return -1;
 		}
+		if (expect_check_issuers(e, c, depth, err) < 0)
+			return -1;
 		/* DANE-TA is name-checked (RFC 7672 section 3.2.2). */
 		if (e->host != NULL)
 			expect_check_name(e, leaf, c->chain->path);

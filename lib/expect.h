@@ -17,7 +17,10 @@
  *  - current+issuer (or any 2 x x type asked for): 2 S M for the CA
  *    certificate at issuer_depth of the chain file; a chain that does not
  *    contain it (or where it is not a CA) is an error - the server must
- *    send the CA a 2 x x record names;
+ *    send the CA a 2 x x record names; and it must really issue the
+ *    chain down to the leaf (names, key identifiers and signature
+ *    verified), while any other certificate of the file that issues
+ *    nothing below it is a warning naming it;
  *  - TTL outside 1800-3600 warns; an expired leaf is fine for 3 x x
  *    (RFC 7672 section 3.1) and is noted, not refused.
  */

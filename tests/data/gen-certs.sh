@@ -34,6 +34,11 @@ basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[ca_noskid_ext]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = none
+authorityKeyIdentifier = none
 [leaf_ext]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
@@ -85,6 +90,15 @@ for k in rsa ecdsa ed25519 rsa-other; do
 	cat "$out/$k.pem" "$out/int.pem" >"$out/$k-chain.pem"
 done
 cat "$out/rsa.pem" "$out/int.pem" "$out/ca.pem" >"$out/rsa-full.pem"
+# A CA that did not issue the leaf; a stray certificate above the chain.
+cat "$out/rsa.pem" "$out/ca.pem" >"$out/rsa-notissuer.pem"
+cat "$out/rsa.pem" "$out/int.pem" "$out/rsa-other.pem" >"$out/rsa-stray.pem"
+# A CA with the intermediate's name but another key (and no key
+# identifier): only the signature tells that it did not issue the leaf.
+openssl req $cnf -x509 -new -key "$out/p384.key" \
+    -subj "/CN=daneguard test intermediate CA" -set_serial 102 -days 60 \
+    -sha256 -extensions ca_noskid_ext -out "$out/fakeint.pem"
+cat "$out/rsa.pem" "$out/fakeint.pem" >"$out/rsa-fakeint.pem"
 
 # Self-signed leaf, and a DSA certificate (unsupported algorithm).
 openssl req $cnf -x509 -new -key "$out/selfsigned.key" \

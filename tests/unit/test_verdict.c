@@ -332,6 +332,48 @@ main(int argc, char **argv)
 			    v.served_alg, sizeof(v.served_alg));
 		} else if (strcmp(tok[0], "tlsa") == 0) {
 			add_record(&v, tok, n);
+		} else if (strcmp(tok[0], "compute-error") == 0 && n == 2) {
+			checks++;
+			v.computed = 1;
+			if (expect_compute(v.e, v.now, &err) == 0 ||
+			    strstr(err.msg, tok[1]) == NULL) {
+				failures++;
+				printf("FAIL  %s (verdict.in:%d): expected set "
+				    "computed, or not with \"%s\": %s\n",
+				    v.name, lineno, tok[1], err.msg);
+			} else
+				printf("ok    %s: expected set refused\n",
+				    v.name);
+		} else if (strcmp(tok[0], "warning") == 0 && n == 2) {
+			size_t i;
+
+			compute(&v);
+			checks++;
+			for (i = 0; i < v.e->nwarnings; i++)
+				if (strstr(v.e->warnings[i], tok[1]) != NULL)
+					break;
+			if (i == v.e->nwarnings) {
+				failures++;
+				printf("FAIL  %s (verdict.in:%d): no warning "
+				    "with \"%s\"\n", v.name, lineno, tok[1]);
+				for (i = 0; i < v.e->nwarnings; i++)
+					printf("      | %s\n", v.e->warnings[i]);
+			} else
+				printf("ok    %s: warning\n", v.name);
+		} else if (strcmp(tok[0], "nowarning") == 0 && n == 2) {
+			size_t i;
+
+			compute(&v);
+			checks++;
+			for (i = 0; i < v.e->nwarnings; i++)
+				if (strstr(v.e->warnings[i], tok[1]) != NULL)
+					break;
+			if (i < v.e->nwarnings) {
+				failures++;
+				printf("FAIL  %s (verdict.in:%d): warning %s\n",
+				    v.name, lineno, v.e->warnings[i]);
+			} else
+				printf("ok    %s: no such warning\n", v.name);
 		} else if (strcmp(tok[0], "g3") == 0 && n == 3) {
 			verdict_g3(&v.pub, "the DNS", v.e->owner,
 			    v.host.name, v.served->certs, v.served_alg, &got);

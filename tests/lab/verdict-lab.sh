@@ -1,0 +1,266 @@
+#!/bin/sh
+# tests/lab/verdict-lab.sh - the guard's verdict against Postfix's own DANE
+# client (posttls-finger through a validating resolver) for the records
+# senders cannot use and for digest agility, both directions each; and
+# files on disk that are wrong (a key that does not match its
+# certificate, a chain file that does not load) reported without
+# stopping the daemon or the other algorithms' checks.
+#
+# In a network namespace of its own: a private Postfix serves an RSA and
+# an ECDSA chain on 127.0.0.1:25, the address of mx1.example.test in a
+# zone signed at test time and served by NSD on 127.0.0.2; the guard's
+# libunbound and a validating unbound daemon (for posttls-finger) use it
+# with the zone's DS as trust anchor. For each published set:
+#   usage 1 records and a 3 1 7 only    G3 WARNING "none usable ... senders
+#                                       deliver without authentication";
+#                                       posttls-finger: TLS, not verified
+#   the same plus usable 3 1 1 records  G3 OK; posttls-finger: verified
+#   3 1 1 for the keys, 3 1 2 for       G3 CRITICAL "ignored by senders";
+#   another key                         posttls-finger: no match
+#   3 1 1 for another key, 3 1 2 for    G3 OK; posttls-finger: verified
+#   the keys
+# and, for the files: key that does not match -> G4 CRITICAL naming both
+# files, the daemon runs on; a chain file that does not load -> that
+# algorithm's G4 UNKNOWN with its error, the other algorithm OK.
+#
+# Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check).
+# Needs root and the Debian packages postfix, nsd, ldnsutils, unbound,
+# iproute2, util-linux.
+
+: "${top_srcdir:=$(dirname "$0")/../..}"
+: "${top_builddir:=.}"
+. "$top_srcdir/tests/lab/lib.sh"
+. "$top_srcdir/tests/lab/dnslib.sh"
+
+lab_init
+DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
+[ -x "$DANEGUARD" ] || lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
+lab_require_make_env
+lab_require_root
+lab_require postfix:postfix posttls-finger:postfix nsd:nsd unbound:unbound \
+    ldns-keygen:ldnsutils ldns-signzone:ldnsutils drill:ldnsutils \
+    unshare:util-linux timeout:coreutils
+
+d=$LAB_TMP
+host=mx1.example.test
+fails=0
+checks=0
+disk=$d/disk
+mkdir -p "$disk" "$d/state" || lab_fail "mkdir"
+for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
+    ecdsa-next.key rsa-other.key garbage.pem; do
+	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
+done
+anchor=$LAB_TMP/keys/example.test/anchor.ds
+
+# conf FILE RSAKEY ECDSACHAIN - a guard configuration, records from DNS.
+conf()
+{
+	cat > "$1" <<EOF
+state_dir      = "$d/state"
+probe_interval = 300
+probe_timeout  = 5
+dns {
+  trust_anchor_file = "$anchor"
+  resolver_config   = "$d/ub.conf"
+}
+host "$host" {
+  port     = 25
+  ttl      = 3600
+  rollover = "current+next"
+  cert "rsa"   { chain = "$disk/rsa-chain.pem"   key = "$disk/$2" }
+  cert "ecdsa" { chain = "$disk/$3" key = "$disk/ecdsa.key" }
+}
+EOF
+}
+conf "$d/dg.conf" rsa.key ecdsa-chain.pem
+conf "$d/dg-mismatch.conf" rsa-other.key ecdsa-chain.pem
+conf "$d/dg-broken.conf" rsa.key garbage.pem
+
+# rec U S M FILE - the rdata of that type for FILE (tlsagen, 3 x x).
+rec()
+{
+	"$TLSAGEN" -q -f rdata -r "$1 $2 $3" "$CERTDIR/$4" | head -n 1 |
+	    cut -d' ' -f4
+}
+rsa1=$(rec 3 1 1 rsa-chain.pem)
+ec1=$(rec 3 1 1 ecdsa-chain.pem)
+other1=$(rec 3 1 1 rsa-other-chain.pem)
+rsa2=$(rec 3 1 2 rsa-chain.pem)
+ec2=$(rec 3 1 2 ecdsa-chain.pem)
+other2=$(rec 3 1 2 rsa-other-chain.pem)
+for v in "$rsa1" "$ec1" "$other1" "$rsa2" "$ec2" "$other2"; do
+	[ -n "$v" ] || lab_fail "tlsagen -f rdata gave no record"
+done
+
+# zone NAME SERIAL "RDATA" ... - example.test with these TLSA rdata at
+# _25._tcp.mx1, signed into $d/NAME.signed.
+zone()
+{
+	n=$1 s=$2
+	shift 2
+	{
+		cat <<EOF
+\$ORIGIN example.test.
+\$TTL 3600
+@	IN SOA ns1 hostmaster $s 3600 900 604800 300
+	IN NS ns1
+ns1	IN A 127.0.0.2
+mx1	IN A 127.0.0.1
+EOF
+		for r in "$@"; do echo "_25._tcp.mx1 IN TLSA $r"; done
+	} > "$d/$n.zone"
+	lab_dns_sign example.test "$d/$n.zone" "$d/$n.signed"
+}
+zone healthy 1 "3 1 1 $rsa1" "3 1 1 $ec1"
+zone unusable 2 "1 1 1 $rsa1" "1 1 1 $ec1" "3 1 7 $rsa1"
+zone unusable-plus 3 "1 1 1 $rsa1" "3 1 7 $rsa1" "3 1 1 $rsa1" "3 1 1 $ec1"
+zone agility-hides 4 "3 1 1 $rsa1" "3 1 1 $ec1" "3 1 2 $other2"
+zone agility-ok 5 "3 1 1 $other1" "3 1 2 $rsa2" "3 1 2 $ec2"
+
+cp "$d/healthy.signed" "$d/served.zone"
+lab_netns_create
+lab_ubconf "$anchor" example.test 127.0.0.2 > "$d/ub.conf"
+lab_nsd_start ns "example.test=$d/served.zone" 127.0.0.2
+
+serve()
+{
+	cp "$d/$1.signed" "$d/served.zone" || lab_fail "cp $1"
+	lab_nsd_reload ns example.test 127.0.0.2
+}
+
+lab_postfix_init pf
+lab_postfix_conf pf \
+    "smtpd_tls_security_level = may" \
+    "smtpd_tls_chain_files = $disk/ecdsa.key $disk/ecdsa-chain.pem $disk/rsa.key $disk/rsa-chain.pem"
+lab_postfix_listen pf "127.0.0.1:25"
+lab_postfix_start pf
+lab_unbound_start "$anchor" example.test 127.0.0.2
+
+state()
+{
+	lab_dg_state "$d/check.out" "$@"
+}
+
+# has WHAT REGEX - a row of the last --check table matches REGEX.
+has()
+{
+	grep -Eq "$2" "$d/check.out"
+	lab_result "$1" $? || sed 's/^/      | /' "$d/check.out" "$d/check.err"
+}
+hasnt()
+{
+	! grep -Eq "$2" "$d/check.out"
+	lab_result "$1" $? || grep -E "$2" "$d/check.out" | sed 's/^/      | /'
+}
+
+# agree WHAT - for rsa and ecdsa on 127.0.0.1: G3 OK exactly when
+# posttls-finger verifies the connection; G3 WARNING (no usable record)
+# exactly when it establishes TLS without verifying; G3 CRITICAL exactly
+# when it finds no matching record.
+agree()
+{
+	for alg in rsa ecdsa; do
+		if [ $alg = rsa ]; then
+			lab_finger "$d/finger.out" "[$host]:25" -a ipv4 \
+			    -p '<=TLSv1.2' -o 'tls_medium_cipherlist=ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384'
+		else
+			lab_finger "$d/finger.out" "[$host]:25" -a ipv4
+		fi
+		g3=$(state G3 "$host" 127.0.0.1 $alg)
+		[ $alg = rsa ] && sig='(server-signature RSA|ECDHE-RSA-)' ||
+		    sig='(server-signature ECDSA|ECDHE-ECDSA-)'
+		if grep -Eq "Verified TLS connection established to $host\[127\.0\.0\.1\]:25: .*$sig" "$d/finger.out"; then
+			ref=verified
+		elif grep -Eq "no matching DANE TLSA records" "$d/finger.out"; then
+			ref="no match"
+		elif grep -Eq "(Untrusted|Anonymous) TLS connection established to $host\[127\.0\.0\.1\]:25: .*$sig" "$d/finger.out"; then
+			ref="TLS, not authenticated"
+		else
+			ref=other
+		fi
+		case "$g3/$ref" in
+		"OK/verified"|"CRITICAL/no match"|"WARNING/TLS, not authenticated")
+			st=0 ;;
+		*)	st=1 ;;
+		esac
+		lab_result "$1: $alg: guard G3 $g3, posttls-finger: $ref" $st ||
+		    sed 's/^/      | /' "$d/finger.out" "$d/check.out"
+	done
+}
+
+# 0. healthy: the reference agrees with the guard at all.
+lab_dg_check "$d/dg.conf" "$d/check.out" "$d/check.err"
+lab_result "healthy: exit 0" $rc || cat "$d/check.out" "$d/check.err"
+agree healthy
+
+# 1. every record unusable for SMTP: senders deliver without
+# authentication; never "cannot deliver", never "no TLSA records".
+serve unusable
+lab_dg_check "$d/dg.conf" "$d/check.out" "$d/check.err"
+has "unusable: G3 WARNING names the unusable records" \
+    '^G3 .* WARNING .*3 records published at _25\._tcp\.mx1\.example\.test\., none usable by DANE SMTP senders: .*usage 1 \(PKIX-EE\)'
+has "unusable: G3 names the unknown matching type" \
+    '^G3 .* WARNING .*none usable by DANE SMTP senders: .*3 1 7 \('
+has "unusable: G3 says senders deliver without authentication" \
+    '^G3 .* WARNING .*senders deliver without authentication'
+hasnt "unusable: nothing says senders cannot deliver" 'cannot deliver|no TLSA records'
+agree "unusable (false alarm direction)"
+
+# 2. unusable records beside usable ones do not matter.
+serve unusable-plus
+lab_dg_check "$d/dg.conf" "$d/check.out" "$d/check.err"
+has "unusable beside usable: G3 OK" '^G3 .* rsa +OK '
+agree "unusable beside usable (false OK direction)"
+
+# 3. digest agility: a 3 1 2 record makes senders ignore the 3 1 1 ones.
+serve agility-hides
+lab_dg_check "$d/dg.conf" "$d/check.out" "$d/check.err"
+has "agility: G3 CRITICAL says why" \
+    '^G3 .* CRITICAL .*the 3 1 1 record that matches is ignored by senders: the RRset also has 3 1 2 records'
+has "agility: G4 names the ignored record, not a retirement" \
+    '^G4 .* records .* WARNING .*ignored by senders'
+agree "agility hides the match (false OK direction)"
+"$TLSAGEN" --check --zone "$d/agility-hides.zone" -c "$d/dg.conf" \
+    > "$d/tlsagen.out" 2>&1
+grep -q "^_25._tcp.mx1.example.test. 3600 IN TLSA 3 1 2 $rsa2\$" \
+    "$d/tlsagen.out" && ! grep -q "IN TLSA 3 1 1 " "$d/tlsagen.out"
+lab_result "agility: tlsagen --check proposes the 3 1 2 record, no 3 1 1" $? ||
+    sed 's/^/      | /' "$d/tlsagen.out"
+
+serve agility-ok
+lab_dg_check "$d/dg.conf" "$d/check.out" "$d/check.err"
+has "agility: a stronger digest that matches: G3 OK" '^G3 .* rsa +OK .*3 1 2'
+agree "agility, stronger digest matches (false alarm direction)"
+
+# 4. files on disk: a key that does not match its certificate (a renewal
+# that paired the new certificate with the old key) is reported, naming
+# both files, and the daemon starts and keeps running.
+serve healthy
+lab_dg_check "$d/dg-mismatch.conf" "$d/check.out" "$d/check.err"
+has "key mismatch: G4 rsa CRITICAL naming both files" \
+    "^G4 .* rsa +CRITICAL .*$disk/rsa-other.key does not match the certificate in $disk/rsa-chain.pem"
+[ "$(state G4 "$host" - ecdsa)" = OK ] && [ "$(state G3 "$host" 127.0.0.1 rsa)" = OK ]
+lab_result "key mismatch: ecdsa G4 and rsa G3 still OK" $? || cat "$d/check.out"
+chown nobody "$d/state" || lab_fail "chown"
+lab_dg_start nobody "$d/dg-mismatch.conf" "$d/dg.sock" "$d/dg.log" \
+    "$d/state/status.json"
+grep -q '"check": "G4", "host": "mx1.example.test", "addr": "", "alg": "rsa", "state": "CRITICAL"' \
+    "$d/state/status.json" && lab_pid_alive $dg_pid
+lab_result "key mismatch: the daemon runs and reports G4 rsa CRITICAL" $? ||
+    sed 's/^/      | /' "$d/state/status.json" "$d/dg.log"
+lab_kill_pid $dg_pid
+
+# 5. one cert section whose chain does not load: its own error, the other
+# algorithm checked as usual, G3 (which needs no files) still judged.
+lab_dg_check "$d/dg-broken.conf" "$d/check.out" "$d/check.err"
+has "broken ecdsa chain: G4 ecdsa UNKNOWN with its file named" \
+    "^G4 .* ecdsa +UNKNOWN .*garbage\.pem"
+[ "$(state G4 "$host" - rsa)" = OK ] && [ "$(state G5 "$host" 127.0.0.1 rsa)" = OK ] &&
+    [ "$(state G3 "$host" 127.0.0.1 rsa)" = OK ]
+lab_result "broken ecdsa chain: rsa G3, G4, G5 OK" $? || cat "$d/check.out"
+hasnt "broken ecdsa chain: no rsa row shows its error" '^G[0-9] .* rsa .*garbage'
+
+echo "$checks checks, $fails failed"
+[ $fails -eq 0 ] || exit 1
+exit 0
