@@ -58,6 +58,7 @@ struct alg {
 	const char *family;		/* static string from certkey */
 	const struct expect_cert *cert;	/* NULL if the files did not load */
 	const char *error;		/* then this section's error, or NULL */
+	int unconfigured;		/* no cert section: probed to see if served */
 };
 
 struct hostwork {
@@ -167,11 +168,43 @@ hostwork_algs(struct hostwork *hw)
 			add_alg(hw, section_family(hw->e->failed[i].chain,
 			    hw->e->failed[i].name), NULL,
 			    hw->e->failed[i].error);
+	} else
+		for (i = 0; i < hw->h->ncerts; i++)
+			add_alg(hw, section_family(hw->h->certs[i].chain,
+			    hw->h->certs[i].name), NULL, NULL);
+	/*
+	 * Every other algorithm the probe can force, to see whether the
+	 * MTA serves a chain no cert section describes (G3 needs no files).
+	 */
+	if (hw->nalgs == 0)
 		return;
+	for (i = 0; i < 4; i++) {
+		size_t k, n = hw->nalgs;
+
+		for (k = 0; k < n; k++)
+			if (strcmp(hw->algs[k].family, checks_families[i]) == 0)
+				break;
+		if (k < n)
+			continue;
+		add_alg(hw, checks_families[i], NULL, NULL);
+		if (hw->nalgs > n)
+			hw->algs[n].unconfigured = 1;
 	}
-	for (i = 0; i < hw->h->ncerts; i++)
-		add_alg(hw, section_family(hw->h->certs[i].chain,
-		    hw->h->certs[i].name), NULL, NULL);
+}
+
+/* "RSA", "ECDSA", "Ed25519", "Ed448" for messages. */
+static const char *
+family_title(const char *family)
+{
+	if (strcmp(family, "rsa") == 0)
+		return "RSA";
+	if (strcmp(family, "ecdsa") == 0)
+		return "ECDSA";
+	if (strcmp(family, "ed25519") == 0)
+		return "Ed25519";
+	if (strcmp(family, "ed448") == 0)
+		return "Ed448";
+	return family;
 }
 
 static int
@@ -226,10 +259,51 @@ eval_g5(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	report_verdict(out, "G5", host, j->params.addr, j->params.alg, &v);
 }
 
-/* G1, G2, G3, G5 of one probe. */
+/*
+ * An algorithm no cert section describes: nothing when the MTA does not
+ * serve it; when it does, G2 and G3 as usual (G3 needs no files) and a
+ * G5 WARNING that the files cannot say what it should serve.
+ */
+static void
+eval_unconfigured(struct report *out, struct hostwork *hw,
+    const struct probe_job *j)
+{
+	const struct probe_result *r = &j->res;
+	const char *host = checks_host_name(hw->h), *addr = j->params.addr;
+
+	if (r->status != PROBE_OK || !family_is(r->alg, j->params.alg) ||
+	    r->chain == NULL || sk_X509_num(r->chain) < 1)
+		return;
+	report_add(out, "G2", host, addr, j->params.alg, NULL, GUARD_OK,
+	    "%s %s, %s", r->version, r->cipher, r->alg);
+	eval_g3(out, hw, j);
+	report_add(out, "G5", host, addr, j->params.alg, NULL, GUARD_WARNING,
+	    "the MTA also serves %s (%s), which no cert section describes: "
+	    "G4 and G5 cannot check it against files; add a cert section "
+	    "for it", family_title(j->params.alg), r->alg);
+}
+
+/* Did another probe of the same address complete a handshake? */
+static int
+peer_handshake(const struct probe_job *peers, size_t npeers,
+    const struct probe_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < npeers; i++)
+		if (&peers[i] != j && (peers[i].res.status == PROBE_OK ||
+		    peers[i].res.status == PROBE_TLS_OLD))
+			return 1;
+	return 0;
+}
+
+/*
+ * G1, G2, G3, G5 of one probe; peers are the probes of the same host and
+ * address (one per algorithm), j among them.
+ */
 static void
 eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
-    const struct alg *a)
+    const struct alg *a, const struct probe_job *peers, size_t npeers)
 {
 	const struct probe_result *r = &j->res;
 	const char *host = checks_host_name(hw->h), *addr = j->params.addr;
@@ -237,7 +311,13 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	const char *step = probe_step_name(r->step);
 	int g1 = 0;	/* 1: G1 judged OK, go on; 0: stop with "skip" */
 	const char *skip = NULL;
+	char lst[128];
 
+	if (a->unconfigured) {
+		eval_unconfigured(out, hw, j);
+		return;
+	}
+	report_listener(addr, j->params.port, lst, sizeof(lst));
 	switch (r->status) {
 	case PROBE_UNREACHABLE:
 	case PROBE_TIMEOUT:
@@ -284,9 +364,17 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	case PROBE_TLS_FAILED:
 		report_add(out, "G1", host, addr, j->params.alg, NULL, GUARD_OK,
 		    "STARTTLS offered and accepted");
-		report_add(out, "G2", host, addr, j->params.alg, NULL,
-		    GUARD_CRITICAL, "no TLS handshake with %s: %s", j->params.alg,
-		    r->detail);
+		/* Other algorithms complete: this one is not served. */
+		if (peer_handshake(peers, npeers, j))
+			report_add(out, "G2", host, addr, j->params.alg, NULL,
+			    GUARD_CRITICAL, "%s serves no %s chain (is it in "
+			    "smtpd_tls_chain_files?): the handshake forcing %s "
+			    "ends in: %s", lst, family_title(j->params.alg),
+			    j->params.alg, r->detail);
+		else
+			report_add(out, "G2", host, addr, j->params.alg, NULL,
+			    GUARD_CRITICAL, "no TLS handshake with %s: %s",
+			    j->params.alg, r->detail);
 		skip = "no handshake";
 		break;
 	case PROBE_TLS_OLD:
@@ -309,10 +397,11 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 		    j->dial ? ")" : "");
 		if (j->params.alg != NULL && !family_is(r->alg, j->params.alg)) {
 			report_add(out, "G2", host, addr, j->params.alg, NULL,
-			    GUARD_CRITICAL, "asked for %s, the server "
-			    "answered with %s: no %s chain served", j->params.alg,
-			    r->alg[0] ? r->alg : "another algorithm",
-			    j->params.alg);
+			    GUARD_CRITICAL, "%s serves no %s chain (is it in "
+			    "smtpd_tls_chain_files?): asked for %s, it answered "
+			    "with %s", lst, family_title(j->params.alg),
+			    j->params.alg, r->alg[0] ? r->alg :
+			    "another algorithm");
 			skip = "algorithm not served";
 			break;
 		}
@@ -676,12 +765,15 @@ checks_sweep(const struct conf *conf, const char *helo,
 			    GUARD_UNKNOWN, "no algorithm to probe: %s",
 			    hws[i].experr[0] ? hws[i].experr :
 			    "no cert sections");
-		for (k = 0; k < hws[i].naddrs; k++)
+		for (k = 0; k < hws[i].naddrs; k++) {
 			for (a = 0; a < hws[i].nalgs; a++)
-				eval_probe(out, &hws[i], &jobs[nj++],
-				    &hws[i].algs[a]);
+				eval_probe(out, &hws[i], &jobs[nj + a],
+				    &hws[i].algs[a], &jobs[nj], hws[i].nalgs);
+			nj += hws[i].nalgs;
+		}
 		for (a = 0; a < hws[i].nalgs; a++)
-			eval_g4(out, &hws[i], &hws[i].algs[a]);
+			if (!hws[i].algs[a].unconfigured)
+				eval_g4(out, &hws[i], &hws[i].algs[a]);
 		eval_stale(out, &hws[i]);
 		eval_g7(out, &hws[i], dns);
 	}

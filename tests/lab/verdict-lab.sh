@@ -21,7 +21,11 @@
 #   the keys
 # and, for the files: key that does not match -> G4 CRITICAL naming both
 # files, the daemon runs on; a chain file that does not load -> that
-# algorithm's G4 UNKNOWN with its error, the other algorithm OK.
+# algorithm's G4 UNKNOWN with its error, the other algorithm OK. On
+# 127.0.0.3 Postfix also serves an Ed25519 chain no cert section
+# describes (G5 WARNING, G3 as openssl s_client forcing Ed25519 sees it,
+# with and without its record); on 127.0.0.4 it serves no ECDSA chain
+# while the configuration has one ("serves no ECDSA chain").
 #
 # Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check).
 # Needs root and the Debian packages postfix, nsd, ldnsutils, unbound,
@@ -48,7 +52,7 @@ checks=0
 disk=$d/disk
 mkdir -p "$disk" "$d/state" || lab_fail "mkdir"
 for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
-    ecdsa-next.key rsa-other.key garbage.pem; do
+    ecdsa-next.key rsa-other.key garbage.pem ed25519.key ed25519-chain.pem; do
 	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
 done
 anchor=$LAB_TMP/keys/example.test/anchor.ds
@@ -134,6 +138,12 @@ lab_postfix_conf pf \
     "smtpd_tls_security_level = may" \
     "smtpd_tls_chain_files = $disk/ecdsa.key $disk/ecdsa-chain.pem $disk/rsa.key $disk/rsa-chain.pem"
 lab_postfix_listen pf "127.0.0.1:25"
+# mx2: also an Ed25519 chain, which no cert section describes; mx3: only
+# the RSA chain, while the configuration has an ECDSA one too.
+lab_postfix_listen pf "127.0.0.3:25" \
+    "-o smtpd_tls_chain_files=$disk/ecdsa.key,$disk/ecdsa-chain.pem,$disk/rsa.key,$disk/rsa-chain.pem,$disk/ed25519.key,$disk/ed25519-chain.pem"
+lab_postfix_listen pf "127.0.0.4:25" \
+    "-o smtpd_tls_chain_files=$disk/rsa.key,$disk/rsa-chain.pem"
 lab_postfix_start pf
 lab_unbound_start "$anchor" example.test 127.0.0.2
 
@@ -260,6 +270,81 @@ has "broken ecdsa chain: G4 ecdsa UNKNOWN with its file named" \
     [ "$(state G3 "$host" 127.0.0.1 rsa)" = OK ]
 lab_result "broken ecdsa chain: rsa G3, G4, G5 OK" $? || cat "$d/check.out"
 hasnt "broken ecdsa chain: no rsa row shows its error" '^G[0-9] .* rsa .*garbage'
+
+# 6. algorithms: one served that no cert section describes (a WARNING,
+# and G3 judged anyway: senders see it), and one configured but not
+# served (named as such, not as a bare TLS alert). The reference is
+# openssl s_client forcing that algorithm with the published records
+# (the algorithm, not DNS, is the point: records from a tlsa_file).
+ed1=$(rec 3 1 1 ed25519-chain.pem)
+[ -n "$ed1" ] || lab_fail "tlsagen: no ed25519 record"
+# tconf FILE HOST ADDR - a configuration with an RSA and an ECDSA cert
+# section, published set from $d/published.zone, one address.
+tconf()
+{
+	cat > "$1" <<EOF
+state_dir      = "$d/state"
+probe_timeout  = 5
+tlsa_file      = "$d/published.zone"
+host "$2" {
+  probe    = { "$3" }
+  cert "rsa"   { chain = "$disk/rsa-chain.pem"   key = "$disk/rsa.key" }
+  cert "ecdsa" { chain = "$disk/ecdsa-chain.pem" key = "$disk/ecdsa.key" }
+}
+EOF
+}
+tconf "$d/dg-mx2.conf" mx2.example.test 127.0.0.3
+tconf "$d/dg-mx3.conf" mx3.example.test 127.0.0.4
+# sclient ADDR HOST SIGALGS - s_client forcing SIGALGS with the rdata of
+# $d/published.zone; 0 when DANE verifies.
+sclient()
+{
+	a=$1 h=$2 sg=$3
+	set --
+	while read -r o t c ty u s m hex; do
+		set -- "$@" -dane_tlsa_rrdata "$u $s $m $hex"
+	done < "$d/published.zone"
+	echo QUIT | lab_ns timeout 30 openssl s_client -brief -starttls smtp \
+	    -connect "$a:25" -sigalgs "$sg" -verify_return_error \
+	    -dane_ee_no_namechecks -dane_tlsa_domain "$h" "$@" \
+	    >"$d/sclient.out" 2>&1
+}
+for with in no yes; do
+	{
+		echo "_25._tcp.mx2.example.test. 3600 IN TLSA 3 1 1 $rsa1"
+		echo "_25._tcp.mx2.example.test. 3600 IN TLSA 3 1 1 $ec1"
+		if [ $with = yes ]; then
+			echo "_25._tcp.mx2.example.test. 3600 IN TLSA 3 1 1 $ed1"
+		fi
+	} > "$d/published.zone"
+	lab_dg_check "$d/dg-mx2.conf" "$d/check.out" "$d/check.err"
+	has "Ed25519 served, not configured ($with record): G5 WARNING" \
+	    '^G5 .*127\.0\.0\.3 +ed25519 +WARNING .*also serves Ed25519 \(ed25519\), which no cert section describes'
+	g3=$(state G3 mx2.example.test 127.0.0.3 ed25519)
+	sclient 127.0.0.3 mx2.example.test ed25519
+	ref=$?
+	{ [ $with = yes ] && [ "$g3" = OK ] && [ $ref -eq 0 ]; } ||
+	    { [ $with = no ] && [ "$g3" = CRITICAL ] && [ $ref -ne 0 ] &&
+	    grep -q 'no matching DANE TLSA records' "$d/sclient.out"; }
+	lab_result "Ed25519 served, $with record: guard G3 $g3, s_client exit $ref" $? ||
+	    sed 's/^/      | /' "$d/check.out" "$d/sclient.out"
+done
+hasnt "no row for Ed448, which nothing serves" '^G[0-9] .* ed448 '
+
+{
+	echo "_25._tcp.mx3.example.test. 3600 IN TLSA 3 1 1 $rsa1"
+	echo "_25._tcp.mx3.example.test. 3600 IN TLSA 3 1 1 $ec1"
+} > "$d/published.zone"
+lab_dg_check "$d/dg-mx3.conf" "$d/check.out" "$d/check.err"
+has "ECDSA configured, not served: named as such" \
+    '^G2 .*127\.0\.0\.4 +ecdsa +CRITICAL +127\.0\.0\.4:25 serves no ECDSA chain \(is it in smtpd_tls_chain_files\?\)'
+[ "$(state G2 mx3.example.test 127.0.0.4 rsa)" = OK ] &&
+    [ "$(state G3 mx3.example.test 127.0.0.4 rsa)" = OK ]
+lab_result "ECDSA not served: RSA G2 and G3 OK" $? || cat "$d/check.out"
+sclient 127.0.0.4 mx3.example.test ECDSA+SHA256
+[ $? -ne 0 ] && ! grep -q 'Verification: OK' "$d/sclient.out"
+lab_result "ECDSA not served: s_client forcing ECDSA gets no verified handshake either" $? ||
+    sed 's/^/      | /' "$d/sclient.out"
 
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ] || exit 1
