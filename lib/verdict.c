@@ -270,3 +270,104 @@ verdict_g5(STACK_OF(X509) *served, const struct certkey_chain *disk,
 	    "from %s (sha256 %s...): deployed but not reloaded, or reloaded "
 	    "from a stale path", fs, disk->path, fd);
 }
+
+/* Seconds from a to b (b - a), or 0 when OpenSSL cannot tell. */
+static long long
+verdict_secs(const ASN1_TIME *a, const ASN1_TIME *b)
+{
+	int days = 0, secs = 0;
+
+	if (!ASN1_TIME_diff(&days, &secs, a, b))
+		return 0;
+	return (long long)days * 86400 + secs;
+}
+
+/* Floor division of seconds into days (negative: in the past). */
+static long
+verdict_days(long long secs)
+{
+	return (long)(secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400));
+}
+
+/*
+ * One leaf's dates: its state under the rule, and a phrase for the
+ * reason ("served leaf expires in 23 days (Jan  5 12:00:00 2027 GMT)").
+ */
+static enum verdict_state
+verdict_leaf(X509 *leaf, const char *which, int checked, time_t now,
+    char *buf, size_t len, long *days)
+{
+	const ASN1_TIME *nb = X509_get0_notBefore(leaf);
+	const ASN1_TIME *na = X509_get0_notAfter(leaf);
+	ASN1_TIME *t = ASN1_TIME_set(NULL, now);
+	long long left, life;
+	char date[64] = "?";
+	BIO *bio;
+	int n;
+
+	left = t != NULL ? verdict_secs(t, na) : 0;
+	life = verdict_secs(nb, na);
+	ASN1_TIME_free(t);
+	if ((bio = BIO_new(BIO_s_mem())) != NULL) {
+		if (ASN1_TIME_print(bio, na) &&
+		    (n = BIO_read(bio, date, sizeof(date) - 1)) > 0)
+			date[n] = '\0';
+		BIO_free(bio);
+	}
+	*days = verdict_days(left);
+	if (left < 0) {
+		snprintf(buf, len, "%s expired %ld day%s ago (%s)%s", which,
+		    -*days, *days == -1 ? "" : "s", date, checked ?
+		    ": senders check the dates under 2 x x records and defer" :
+		    ": fine for 3 x x records (RFC 7672 section 3.1), but "
+		    "renew it");
+		return checked ? VERDICT_CRITICAL : VERDICT_WARNING;
+	}
+	if (checked && left * 3 < life) {
+		snprintf(buf, len, "%s expires in %ld day%s (%s), less than a "
+		    "third of its lifetime: senders check the dates under "
+		    "2 x x records; renew it", which, *days,
+		    *days == 1 ? "" : "s", date);
+		return VERDICT_WARNING;
+	}
+	snprintf(buf, len, "%s expires in %ld day%s (%s)", which, *days,
+	    *days == 1 ? "" : "s", date);
+	return VERDICT_OK;
+}
+
+void
+verdict_dates(X509 *served, X509 *disk, const struct tlsa_set *pub,
+    const char *owner, const char *host, STACK_OF(X509) *chain, time_t now,
+    struct verdict *v, long *served_days, long *disk_days)
+{
+	struct match_result mr;
+	struct tlsa_set ee;
+	struct errbuf err;
+	char a[512], b[512];
+	enum verdict_state s1, s2 = VERDICT_OK;
+	size_t i;
+	int checked = 0;
+
+	/* Dates count only when no DANE-EE record carries the chain. */
+	if (pub != NULL) {
+		tlsa_set_init(&ee);
+		for (i = 0; i < pub->n; i++)
+			if (pub->v[i].type.usage == TLSA_USAGE_DANE_EE)
+				tlsa_set_add(&ee, &pub->v[i]);
+		for (i = 0; i < pub->n; i++)
+			if (pub->v[i].type.usage == TLSA_USAGE_DANE_TA)
+				checked = 1;
+		if (checked && match_chain(&ee, owner, host, chain, &mr,
+		    &err) == 1)
+			checked = 0;
+		tlsa_set_free(&ee);
+	}
+	s1 = verdict_leaf(served, "served leaf", checked, now, a, sizeof(a),
+	    served_days);
+	*disk_days = 0;
+	b[0] = '\0';
+	if (disk != NULL)
+		s2 = verdict_leaf(disk, "leaf on disk", checked, now, b,
+		    sizeof(b), disk_days);
+	verdict_set(v, s1 > s2 ? s1 : s2, "%s%s%s", a, b[0] ? "; " : "", b);
+}

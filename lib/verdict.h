@@ -23,9 +23,12 @@
  *      file but that senders reject are a WARNING with the reason.
  *  G5  OK when the served leaf is the leaf of the chain file, else
  *      CRITICAL (deployed but not reloaded, or a stale path).
+ *  G11 certificate dates (verdict_dates).
  */
 #ifndef DG_VERDICT_H
 #define DG_VERDICT_H
+
+#include <time.h>
 
 #include <openssl/x509.h>
 
@@ -74,6 +77,21 @@ void verdict_g4(const struct expect *e, const struct cover *cov, size_t ci,
 int verdict_g4_records(const struct expect *e, const struct tlsa_set *pub,
     long ttl, struct verdict *retire, struct verdict *fails,
     struct errbuf *err);
+
+/*
+ * G11: the dates of the served leaf and of the leaf on disk (disk may be
+ * NULL), as of now. Senders check dates only when the served chain is
+ * authenticated through a 2 x x record, i.e. when no usable 3 x x
+ * record of pub at owner matches it (RFC 7672 section 3.1: DANE-EE
+ * ignores dates). Then: CRITICAL when a leaf has expired, WARNING when
+ * less than a third of its lifetime is left. Under 3 x x: never
+ * CRITICAL; an expired leaf is a WARNING, an operational note. pub may
+ * be NULL (not known: judged as under 3 x x). Days to expiry (negative
+ * once expired) into *served_days and *disk_days (0 when disk is NULL).
+ */
+void verdict_dates(X509 *served, X509 *disk, const struct tlsa_set *pub,
+    const char *owner, const char *host, STACK_OF(X509) *chain, time_t now,
+    struct verdict *v, long *served_days, long *disk_days);
 
 /* G5: the served leaf against the chain file's. */
 void verdict_g5(STACK_OF(X509) *served, const struct certkey_chain *disk,

@@ -259,6 +259,28 @@ eval_g5(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	report_verdict(out, "G5", host, j->params.addr, j->params.alg, &v);
 }
 
+/* G11: the dates of the served leaf and of the leaf on disk. */
+static void
+eval_g11(struct report *out, struct hostwork *hw, const struct probe_job *j,
+    const struct alg *a)
+{
+	const char *host = checks_host_name(hw->h);
+	X509 *disk = a->cert != NULL && a->cert->chain != NULL ?
+	    certkey_chain_leaf(a->cert->chain) : NULL;
+	struct report_item *it;
+	struct verdict v;
+	long sd, dd;
+
+	verdict_dates(sk_X509_value(j->res.chain, 0), disk, hw->pub,
+	    hw->owner, host, j->res.chain, time(NULL), &v, &sd, &dd);
+	it = report_add(out, "G11", host, j->params.addr, j->params.alg, NULL,
+	    (enum guard_state)v.state, "%s", v.reason);
+	it->dated = 1;
+	it->served_days = sd;
+	it->disk_dated = disk != NULL;
+	it->disk_days = dd;
+}
+
 /*
  * An algorithm no cert section describes: nothing when the MTA does not
  * serve it; when it does, G2 and G3 as usual (G3 needs no files) and a
@@ -277,6 +299,7 @@ eval_unconfigured(struct report *out, struct hostwork *hw,
 	report_add(out, "G2", host, addr, j->params.alg, NULL, GUARD_OK,
 	    "%s %s, %s", r->version, r->cipher, r->alg);
 	eval_g3(out, hw, j);
+	eval_g11(out, hw, j, &(struct alg){ j->params.alg, NULL, NULL, 1 });
 	report_add(out, "G5", host, addr, j->params.alg, NULL, GUARD_WARNING,
 	    "the MTA also serves %s (%s), which no cert section describes: "
 	    "G4 and G5 cannot check it against files; add a cert section "
@@ -423,6 +446,7 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	}
 	eval_g3(out, hw, j);
 	eval_g5(out, hw, j, a);
+	eval_g11(out, hw, j, a);
 }
 
 /* G4: the published set covers the chain, CA and next key on disk. */

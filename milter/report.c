@@ -148,6 +148,10 @@ report_add_item(struct report *r, const struct report_item *src)
 	it->since = src->since;
 	it->counted = src->counted;
 	it->count = src->count;
+	it->dated = src->dated;
+	it->served_days = src->served_days;
+	it->disk_dated = src->disk_dated;
+	it->disk_days = src->disk_days;
 }
 
 int
@@ -282,6 +286,12 @@ report_json(const struct report *r)
 		json_str(&b, it->reason);
 		if (it->counted)
 			buf_printf(&b, ", \"count\": %lld", it->count);
+		if (it->dated)
+			buf_printf(&b, ", \"served_expiry_days\": %ld",
+			    it->served_days);
+		if (it->disk_dated)
+			buf_printf(&b, ", \"disk_expiry_days\": %ld",
+			    it->disk_days);
 		buf_printf(&b, ", \"since\": %lld, \"since_utc\": \"%s\"}",
 		    (long long)it->since, iso);
 	}
@@ -429,6 +439,31 @@ report_prom(const struct report *r)
 		buf_puts(&b, "daneguard_check_count");
 		prom_item_labels(&b, &r->items[i]);
 		buf_printf(&b, " %lld\n", r->items[i].count);
+	}
+
+	for (count = 0, i = 0; i < r->n; i++)
+		count += r->items[i].dated;
+	if (count > 0) {
+		prom_head(&b, "daneguard_served_leaf_expiry_days", "gauge",
+		    "G11: days until the served leaf certificate expires "
+		    "(negative once expired).");
+		for (i = 0; i < r->n; i++) {
+			if (!r->items[i].dated)
+				continue;
+			buf_puts(&b, "daneguard_served_leaf_expiry_days");
+			prom_item_labels(&b, &r->items[i]);
+			buf_printf(&b, " %ld\n", r->items[i].served_days);
+		}
+		prom_head(&b, "daneguard_disk_leaf_expiry_days", "gauge",
+		    "G11: days until the leaf certificate of the chain file "
+		    "expires (negative once expired).");
+		for (i = 0; i < r->n; i++) {
+			if (!r->items[i].disk_dated)
+				continue;
+			buf_puts(&b, "daneguard_disk_leaf_expiry_days");
+			prom_item_labels(&b, &r->items[i]);
+			buf_printf(&b, " %ld\n", r->items[i].disk_days);
+		}
 	}
 
 	if (r->nlisteners > 0) {

@@ -21,7 +21,7 @@
 #include "stats.h"
 
 struct report_item {
-	char check[4];		/* "G1" ... "G10" */
+	char check[4];		/* "G1" ... "G11" */
 	char *host;		/* MX host name, or "" */
 	char *addr;		/* probe address or listener, or "" */
 	char *alg;		/* "rsa", "ecdsa", ..., or "" */
@@ -31,6 +31,10 @@ struct report_item {
 	time_t since;		/* when this state began (guard.c keeps it) */
 	int counted;		/* count applies (G10) */
 	long long count;	/* G10: failed sessions senders reported */
+	int dated;		/* G11: the days below apply */
+	long served_days;	/* G11: days to the served leaf's notAfter */
+	int disk_dated;		/* G11: a leaf on disk was loaded */
+	long disk_days;		/* G11: days to its notAfter */
 };
 
 struct report {

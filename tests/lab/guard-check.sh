@@ -391,7 +391,7 @@ if "$DANEGUARD" -V >"$LAB_TMP/dg-V.out" 2>&1; then
 	# status.json: the overall state and every check, OK.
 	bad=0
 	grep -q '^  "state": "OK",$' "$state/status.json" || bad=1
-	for a in 127.0.0.1 ::1; do for g in rsa ecdsa; do for c in G1 G2 G3 G5; do
+	for a in 127.0.0.1 ::1; do for g in rsa ecdsa; do for c in G1 G2 G3 G5 G11; do
 		[ "$(jstate $c $a $g)" = OK ] || bad=1
 	done; done; done
 	[ "$(jstate G4 "" rsa)" = OK ] && [ "$(jstate G4 "" ecdsa)" = OK ] || bad=1
@@ -404,9 +404,14 @@ if "$DANEGUARD" -V >"$LAB_TMP/dg-V.out" 2>&1; then
 d = json.load(open(sys.argv[1]))
 assert d["state"] == "OK", d["state"]
 g = [c for c in d["checks"] if c["check"] != "M1"]	# M1: milter-wiring.sh
-assert len(g) == 18, len(g)
-assert all(c["state"] == "OK" for c in d["checks"])' "$state/status.json" || bad=1
-	lab_result "status.json: 18 checks OK, sweep time, listeners" $bad
+assert len(g) == 22, len(g)
+assert all(c["state"] == "OK" for c in d["checks"])
+assert all(20 <= c["served_expiry_days"] <= 30 and
+    20 <= c["disk_expiry_days"] <= 30 for c in g if c["check"] == "G11")
+' "$state/status.json" || bad=1
+	grep -q '^daneguard_served_leaf_expiry_days{check="G11",host="mx1.example.test",addr="::1",alg="rsa",client=""} [23][0-9]$' \
+	    "$state/metrics.prom" || bad=1
+	lab_result "status.json: 22 checks OK (days to expiry on G11), sweep time, listeners; metrics.prom: days to expiry" $bad
 	[ $bad -eq 0 ] || cat "$state/status.json"
 
 	bad=0

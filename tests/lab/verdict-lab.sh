@@ -203,6 +203,8 @@ agree()
 lab_dg_check "$d/dg.conf" "$d/check.out" "$d/check.err"
 lab_result "healthy: exit 0" $rc || cat "$d/check.out" "$d/check.err"
 agree healthy
+has "healthy: G11 shows the days to expiry of the served leaf and the leaf on disk" \
+    '^G11 .*127\.0\.0\.1 +rsa +OK +served leaf expires in [0-9]+ days \(.*\); leaf on disk expires in [0-9]+ days'
 
 # 1. every record unusable for SMTP: senders deliver without
 # authentication; never "cannot deliver", never "no TLSA records".

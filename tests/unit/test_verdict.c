@@ -374,6 +374,26 @@ main(int argc, char **argv)
 				    v.name, lineno, v.e->warnings[i]);
 			} else
 				printf("ok    %s: no such warning\n", v.name);
+		} else if (strcmp(tok[0], "now") == 0 && n == 2) {
+			/* "+21d": the clock moved on (dates only). */
+			v.now = time(NULL) + 86400L * atol(tok[1]);
+		} else if (strcmp(tok[0], "g11") == 0 && n == 4) {
+			long sd, dd;
+			size_t i;
+
+			for (i = 0; i < v.e->ncerts; i++)
+				if (strcmp(v.e->certs[i].name, tok[1]) == 0)
+					break;
+			if (i == v.e->ncerts || v.served == NULL) {
+				fprintf(stderr, "verdict.in:%d: g11 needs "
+				    "served and disk %s\n", lineno, tok[1]);
+				return 2;
+			}
+			verdict_dates(certkey_chain_leaf(v.served),
+			    certkey_chain_leaf(v.e->certs[i].chain), &v.pub,
+			    v.e->owner, v.host.name, v.served->certs, v.now,
+			    &got, &sd, &dd);
+			judge(&v, "G11", &got, tok[2], tok[3]);
 		} else if (strcmp(tok[0], "g3") == 0 && n == 3) {
 			verdict_g3(&v.pub, "the DNS", v.e->owner,
 			    v.host.name, v.served->certs, v.served_alg, &got);
