@@ -424,8 +424,8 @@ assert all(20 <= c["served_expiry_days"] <= 30 and
 	grep -q '^daneguard_check_state{check="G3",host="mx1.example.test",addr="::1",alg="rsa",client=""} 0$' \
 	    "$state/metrics.prom" || bad=1
 	grep -q '^daneguard_sweep_timestamp_seconds [0-9][0-9]*$' "$state/metrics.prom" || bad=1
-	[ "$(grep -c '^daneguard_check_state{check="G' "$state/metrics.prom")" -eq 18 ] || bad=1
-	lab_result "metrics.prom: HELP/TYPE, 18 check states 0" $bad
+	[ "$(grep -c '^daneguard_check_state{check="G' "$state/metrics.prom")" -eq 22 ] || bad=1
+	lab_result "metrics.prom: HELP/TYPE, 22 check states 0" $bad
 	[ $bad -eq 0 ] || cat "$state/metrics.prom"
 
 	# A new RSA chain deployed on disk, not reloaded: seen without a
