@@ -25,7 +25,9 @@
 # 127.0.0.3 Postfix also serves an Ed25519 chain no cert section
 # describes (G5 WARNING, G3 as openssl s_client forcing Ed25519 sees it,
 # with and without its record); on 127.0.0.4 it serves no ECDSA chain
-# while the configuration has one ("serves no ECDSA chain").
+# while the configuration has one ("serves no ECDSA chain"); on 127.0.0.5
+# it serves an expired leaf: G11 WARNING under 3 x x, CRITICAL under
+# 2 x x, as s_client sees it.
 #
 # Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check).
 # Needs root and the Debian packages postfix, nsd, ldnsutils, unbound,
@@ -52,9 +54,12 @@ checks=0
 disk=$d/disk
 mkdir -p "$disk" "$d/state" || lab_fail "mkdir"
 for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
-    ecdsa-next.key rsa-other.key garbage.pem ed25519.key ed25519-chain.pem; do
+    ecdsa-next.key rsa-other.key garbage.pem ed25519.key ed25519-chain.pem \
+    expired.key expired.pem; do
 	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
 done
+cat "$disk/expired.pem" "$CERTDIR/int.pem" > "$disk/expired-chain.pem" ||
+    lab_fail "expired chain"
 anchor=$LAB_TMP/keys/example.test/anchor.ds
 
 # conf FILE RSAKEY ECDSACHAIN - a guard configuration, records from DNS.
@@ -144,6 +149,9 @@ lab_postfix_listen pf "127.0.0.3:25" \
     "-o smtpd_tls_chain_files=$disk/ecdsa.key,$disk/ecdsa-chain.pem,$disk/rsa.key,$disk/rsa-chain.pem,$disk/ed25519.key,$disk/ed25519-chain.pem"
 lab_postfix_listen pf "127.0.0.4:25" \
     "-o smtpd_tls_chain_files=$disk/rsa.key,$disk/rsa-chain.pem"
+# mx4: an expired leaf (issued by the intermediate CA).
+lab_postfix_listen pf "127.0.0.5:25" \
+    "-o smtpd_tls_chain_files=$disk/expired.key,$disk/expired-chain.pem"
 lab_postfix_start pf
 lab_unbound_start "$anchor" example.test 127.0.0.2
 
@@ -303,8 +311,8 @@ sclient()
 {
 	a=$1 h=$2 sg=$3
 	set --
-	while read -r o t c ty u s m hex; do
-		set -- "$@" -dane_tlsa_rrdata "$u $s $m $hex"
+	while read -r o t c ty ru rs rm hex; do
+		set -- "$@" -dane_tlsa_rrdata "$ru $rs $rm $hex"
 	done < "$d/published.zone"
 	echo QUIT | lab_ns timeout 30 openssl s_client -brief -starttls smtp \
 	    -connect "$a:25" -sigalgs "$sg" -verify_return_error \
@@ -347,6 +355,44 @@ sclient 127.0.0.4 mx3.example.test ECDSA+SHA256
 [ $? -ne 0 ] && ! grep -q 'Verification: OK' "$d/sclient.out"
 lab_result "ECDSA not served: s_client forcing ECDSA gets no verified handshake either" $? ||
     sed 's/^/      | /' "$d/sclient.out"
+
+# 7. certificate dates (G11): an expired leaf under 3 x x is fine for
+# senders (a WARNING, never CRITICAL); under 2 x x senders check the
+# dates and defer (CRITICAL). The reference: openssl s_client with the
+# published records. The leaf names mx1 and mx2.example.test: host mx2
+# here (a 2 x x record is name-checked).
+cat > "$d/dg-mx4.conf" <<EOF
+state_dir      = "$d/state"
+probe_timeout  = 5
+tlsa_file      = "$d/published.zone"
+host "mx2.example.test" {
+  probe    = { "127.0.0.5" }
+  cert "ecdsa" { chain = "$disk/expired-chain.pem" key = "$disk/expired.key" }
+}
+EOF
+exp3=$(rec 3 1 1 expired.pem)
+int2=$("$TLSAGEN" -q -f rdata -H mx2.example.test --rollover current+issuer \
+    "$disk/expired-chain.pem" 2>/dev/null | grep '^2 1 1 ' | cut -d' ' -f4)
+[ -n "$exp3" ] && [ -n "$int2" ] || lab_fail "tlsagen: no records for the expired chain"
+for usage in 3 2; do
+	if [ $usage = 3 ]; then r="3 1 1 $exp3"; else r="2 1 1 $int2"; fi
+	echo "_25._tcp.mx2.example.test. 3600 IN TLSA $r" > "$d/published.zone"
+	lab_dg_check "$d/dg-mx4.conf" "$d/check.out" "$d/check.err"
+	g3=$(state G3 mx2.example.test 127.0.0.5 ecdsa)
+	g11=$(state G11 mx2.example.test 127.0.0.5 ecdsa)
+	sclient 127.0.0.5 mx2.example.test ECDSA+SHA256
+	ref=$?
+	if [ $usage = 3 ]; then
+		[ "$g3" = OK ] && [ "$g11" = WARNING ] && [ $ref -eq 0 ]
+	else
+		[ "$g3" = CRITICAL ] && [ "$g11" = CRITICAL ] && [ $ref -ne 0 ] &&
+		    grep -q 'certificate has expired' "$d/sclient.out"
+	fi
+	lab_result "expired leaf under $usage x x: guard G3 $g3, G11 $g11; s_client exit $ref" $? ||
+	    sed 's/^/      | /' "$d/check.out" "$d/sclient.out"
+done
+has "expired leaf under 2 x x: G11 says senders check the dates" \
+    '^G11 .* CRITICAL +served leaf expired [0-9]+ days ago .*senders check the dates under 2 x x records'
 
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ] || exit 1
