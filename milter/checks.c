@@ -85,6 +85,7 @@ struct hostwork {
 	struct expect eb;		/* *e with the TLSA base domain's owner
 					 * and name, for coverage and G4 */
 	char *ebhost;			/* eb.host */
+	const char *chains_option;	/* where the MTA's chains are configured */
 	struct cover cov;		/* e against pub, when covered */
 	int covered;
 	char coverr[ERRBUF_SIZE];	/* why not covered */
@@ -391,8 +392,8 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 		if (peer_handshake(peers, npeers, j))
 			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_CRITICAL, "%s serves no %s chain (is it in "
-			    "smtpd_tls_chain_files?): the handshake forcing %s "
-			    "ends in: %s", lst, family_title(j->params.alg),
+			    "%s?): the handshake forcing %s ends in: %s", lst,
+			    family_title(j->params.alg), hw->chains_option,
 			    j->params.alg, r->detail);
 		else
 			report_add(out, "G2", host, addr, j->params.alg, NULL,
@@ -421,8 +422,8 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 		if (j->params.alg != NULL && !family_is(r->alg, j->params.alg)) {
 			report_add(out, "G2", host, addr, j->params.alg, NULL,
 			    GUARD_CRITICAL, "%s serves no %s chain (is it in "
-			    "smtpd_tls_chain_files?): asked for %s, it answered "
-			    "with %s", lst, family_title(j->params.alg),
+			    "%s?): asked for %s, it answered with %s", lst,
+			    family_title(j->params.alg), hw->chains_option,
 			    j->params.alg, r->alg[0] ? r->alg :
 			    "another algorithm");
 			skip = "algorithm not served";
@@ -573,6 +574,9 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 
 	memset(hw, 0, sizeof(*hw));
 	hw->h = h;
+	/* sendmail_access names a sendmail: its chains are confSERVER_CERT. */
+	hw->chains_option = conf->sendmail_access != NULL ? "confSERVER_CERT" :
+	    "smtpd_tls_chain_files";
 	checks_base_domain(conf, h, dns, &hw->base);
 	hw->owner = tlsa_owner_name(hw->base.name, h->port);
 	if (keep != NULL) {
