@@ -273,7 +273,7 @@ eval_g11(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	long sd, dd;
 
 	verdict_dates(sk_X509_value(j->res.chain, 0), disk, hw->pub,
-	    hw->owner, host, j->res.chain, time(NULL), &v, &sd, &dd);
+	    hw->owner, hw->base.name, j->res.chain, time(NULL), &v, &sd, &dd);
 	it = report_add(out, "G11", host, j->params.addr, j->params.alg, NULL,
 	    (enum guard_state)v.state, "%s", v.reason);
 	it->dated = 1;
