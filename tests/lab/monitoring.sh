@@ -77,7 +77,7 @@ lab_dg_host "$host" "$certs" >> "$conf"
 lab_dg_check "$conf" "$LAB_TMP/check.out" "$LAB_TMP/check.err"
 head -n 1 "$LAB_TMP/check.out" | sed 's/^/  /'
 [ $rc -eq 0 ] && head -n 1 "$LAB_TMP/check.out" | grep -Eq \
-    '^DANEGUARD OK - [^|]* \| critical=0;;;0 warning=0;;;0 unknown=0;;;0 ok=18;;;0 sweep_duration=[0-9]+\.[0-9]{3}s;;;0$'
+    '^DANEGUARD OK - [^|]* \| critical=0;;;0 warning=0;;;0 unknown=0;;;0 ok=22;;;0 sweep_duration=[0-9]+\.[0-9]{3}s;;;0$'
 lab_result "daneguard --check: exit 0, perfdata per state and sweep_duration" $? ||
     cat "$LAB_TMP/check.out" "$LAB_TMP/check.err"
 [ "$(grep -c '|' "$LAB_TMP/check.out")" -eq 1 ]
