@@ -74,6 +74,7 @@ static struct {
 	pthread_t tid;
 	int running;
 	int stop;
+	int go;			/* guard_release: privileges are dropped */
 	struct conf *conf;		/* owned, used by the thread only */
 	struct conf *pending;		/* owned, handed in by guard_reload */
 	char helo[64];
@@ -534,6 +535,11 @@ guard_main(void *arg)
 
 	(void)arg;
 	pthread_mutex_lock(&guard.mu);
+	/* Nothing is written before the privilege drop: a file made as
+	 * root whose mode is set after setuid fails (EPERM), and state_dir
+	 * would fill with files the daemon cannot replace. */
+	while (!guard.go && !guard.stop)
+		pthread_cond_wait(&guard.cv, &guard.mu);
 	for (;;) {
 		if (guard.stop)
 			break;
@@ -591,6 +597,15 @@ guard_main(void *arg)
 	return NULL;
 }
 
+void
+guard_release(void)
+{
+	pthread_mutex_lock(&guard.mu);
+	guard.go = 1;
+	pthread_cond_signal(&guard.cv);
+	pthread_mutex_unlock(&guard.mu);
+}
+
 int
 guard_start(struct conf *conf, int resume)
 {
@@ -634,6 +649,7 @@ guard_start(struct conf *conf, int resume)
 	guard.conf = conf;
 	guard.pending = NULL;
 	guard.stop = 0;
+	guard.go = 0;
 	guard.ng6 = 0;
 	guard.write_err[0] = '\0';
 	guard.reached = 0;

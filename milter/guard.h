@@ -41,6 +41,12 @@ enum guard_state {
  */
 int guard_start(struct conf *conf, int resume);
 
+/*
+ * Let the guard thread begin (its first sweep, its writes to state_dir):
+ * call after the privilege drop. Until then it waits.
+ */
+void guard_release(void);
+
 /* Swap in a new configuration (SIGUSR1, after conf_load succeeded). */
 void guard_reload(struct conf *conf);
 

@@ -669,6 +669,7 @@ milter_process(struct milter_run *run, int resume, int ready)
 		    getppid() != run->supervisor)
 			fatalx("the supervisor is gone");
 	}
+	guard_release();
 	if ((rc = pthread_create(&tid, NULL, signal_thread, NULL)) != 0) {
 		errno = rc;
 		fatal("pthread_create");

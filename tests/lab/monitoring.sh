@@ -251,10 +251,15 @@ lab_result "promtool test rules: healthy quiet, stale, M1 warning after 15m, G3 
 
 ng=$LAB_TMP/nagios
 mkdir -p "$ng/var" && chown nobody "$ng/var" || lab_fail "mkdir $ng"
+# nagios4 reads its object files after dropping to nagios_user: a copy in
+# the test's directory, since the checkout may sit where nobody cannot
+# read (a 0700 /root, as in a fresh root or a CI clone).
+cp "$top_srcdir/conf/nagios-daneguard.cfg" "$ng/nagios-daneguard.cfg" &&
+    chmod 644 "$ng/nagios-daneguard.cfg" || lab_fail "cannot copy conf/nagios-daneguard.cfg"
 cat >"$ng/nagios.cfg" <<EOF
 log_file=$ng/var/nagios.log
 cfg_file=$ng/objects.cfg
-cfg_file=$top_srcdir/conf/nagios-daneguard.cfg
+cfg_file=$ng/nagios-daneguard.cfg
 object_cache_file=$ng/var/objects.cache
 precached_object_file=$ng/var/objects.precache
 status_file=$ng/var/status.dat
