@@ -179,7 +179,8 @@ matches_served(const struct expect *e, const struct tlsa_record *rec,
 
 /*
  * Is every needed record at every address, old enough? NULL if so, else
- * the first reason why not (malloc'd).
+ * the first reason why not (malloc'd): a missing record is named before
+ * a young one, as it is what to act on.
  */
 static char *
 settled(const struct options *o, const struct expect *e,
@@ -192,34 +193,41 @@ settled(const struct options *o, const struct expect *e,
 	long min_age;
 	time_t first;
 	size_t i, k;
+	int pass;
 
-	for (i = 0; why == NULL && i < z->nservers; i++) {
-		s = &z->servers[i];
-		if (s->addr == NULL || (s->tlsa.status != DNS_SECURE &&
-		    s->tlsa.status != DNS_NODATA &&
-		    s->tlsa.status != DNS_NXDOMAIN))
-			return xasprintf("%s %s did not answer validly (%s)",
-			    s->name, s->addr ? s->addr : "-", s->why ? s->why :
-			    dns_status_name(s->tlsa.status));
-		min_age = o->min_age_set ? o->min_age : 2 * (s->tlsa.ttl >= 0 ?
-		    s->tlsa.ttl : e->ttl);
-		for (k = 0; why == NULL && k < needed->n; k++) {
-			hex = tlsa_record_format(&needed->v[k],
-			    TLSA_FORM_RDATA);
-			if (tlsa_set_find(&s->tlsa.tlsa, NULL,
-			    &needed->v[k]) < 0)
-				why = xasprintf("%s %s does not serve %s yet",
-				    s->name, s->addr, hex);
-			else if (fs != NULL && ((first = firstseen_get(fs,
-			    s->addr, &needed->v[k])) < 0 ||
-			    now - first < min_age))
-				why = xasprintf("%s %s has served %s for less "
-				    "than %s (counts in %s)", s->name, s->addr,
-				    hex, duration_format(min_age, d1,
-				    sizeof(d1)), duration_format(first < 0 ?
-				    min_age : min_age - (now - first), d2,
-				    sizeof(d2)));
-			free(hex);
+	for (pass = 0; why == NULL && pass < 2; pass++) {
+		for (i = 0; why == NULL && i < z->nservers; i++) {
+			s = &z->servers[i];
+			if (s->addr == NULL || (s->tlsa.status != DNS_SECURE &&
+			    s->tlsa.status != DNS_NODATA &&
+			    s->tlsa.status != DNS_NXDOMAIN))
+				return xasprintf("%s %s did not answer validly "
+				    "(%s)", s->name, s->addr ? s->addr : "-",
+				    s->why ? s->why :
+				    dns_status_name(s->tlsa.status));
+			min_age = o->min_age_set ? o->min_age :
+			    2 * (s->tlsa.ttl >= 0 ? s->tlsa.ttl : e->ttl);
+			for (k = 0; why == NULL && k < needed->n; k++) {
+				hex = tlsa_record_format(&needed->v[k],
+				    TLSA_FORM_RDATA);
+				if (pass == 0) {
+					if (tlsa_set_find(&s->tlsa.tlsa, NULL,
+					    &needed->v[k]) < 0)
+						why = xasprintf("%s %s does not "
+						    "serve %s yet", s->name,
+						    s->addr, hex);
+				} else if ((first = firstseen_get(fs, s->addr,
+				    &needed->v[k])) < 0 ||
+				    now - first < min_age)
+					why = xasprintf("%s %s has served %s "
+					    "for less than %s (counts in %s)",
+					    s->name, s->addr, hex,
+					    duration_format(min_age, d1,
+					    sizeof(d1)), duration_format(first <
+					    0 ? min_age : min_age - (now - first),
+					    d2, sizeof(d2)));
+				free(hex);
+			}
 		}
 	}
 	return why;

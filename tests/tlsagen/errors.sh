@@ -150,6 +150,11 @@ err needs-arg "-H: needs an argument" rsa.pem -H
 err depfile-no-o '--depfile needs -o' $H --depfile "$tmp/d" rsa.pem
 err no-input 'no input' $H
 err zone-no-check '--zone is only used with --check' $H --zone x rsa.pem
+err sync-zone-form '--sync prints nsupdate commands or json' $H --sync -f zone rsa.pem
+err sync-check '--sync prints the changes on standard output' $H --sync --check --dns rsa.pem
+err sync-output '--sync prints the changes on standard output' $H --sync -o "$tmp/x" rsa.pem
+err sync-no-host 'no host: --sync needs -H HOST' --sync rsa.pem
+err min-age-alone '--min-age is only used with --check --dns or --sync' $H --min-age 60 rsa.pem
 err conf-and-files '-c' -c /nonexistent.conf rsa.pem
 err issuer-missing 'rsa.pem' $H --rollover current+issuer rsa.pem
 err issuer-not-ca 'leafonly-as-ca.pem' $H --rollover current+issuer \
