@@ -524,7 +524,8 @@ retire "after the held-back rollover"
 # ------------------------------------------------------------ 3. no key reuse
 
 served_before=$(served_key rsa)
-certbot_ renew --force-renewal --no-random-sleep-on-renew --no-reuse-key
+certbot_ renew --force-renewal --no-random-sleep-on-renew --no-reuse-key ||
+    { tail -n 30 "$d/certbot.out"; lab_fail "certbot renew --no-reuse-key"; }
 tl "certbot renewed without key reuse: a new key, unannounced"
 # The guard sees the renewed chain on disk before any reload: G4.
 g4()
@@ -533,7 +534,16 @@ g4()
 	    grep -Eq '"state": "(CRITICAL|WARNING)"'
 }
 kill -USR2 "$(cat "$d/dg.pid")"
-wait_for 60 "the guard to flag G4 for rsa" g4
+n=0
+until g4; do
+	n=$((n + 1))
+	if [ $n -gt 600 ]; then
+		sed 's/^/      | /' "$d/state/status.json"
+		tail -n 30 "$d/dg.log" | sed 's/^/      | /'
+		lab_fail "the guard did not flag G4 for rsa in 120 s"
+	fi
+	sleep 0.2
+done
 checks=$((checks + 1))
 echo "ok    the guard flags G4 for the unannounced key before any reload:"
 grep '"check": "G4"' "$d/state/status.json" | grep '"alg": "rsa"' | sed 's/^/      | /'
@@ -542,8 +552,9 @@ hook "$d/hook.conf"
 checks=$((checks + 1))
 if [ $rc -eq 1 ] && grep -q 'REFUSED: mx1.example.test rsa' "$d/hook.last" &&
     grep -q 'no reuse_key = True' "$d/hook.last" &&
+    grep -q 'certbot renews with the next key' "$d/hook.last" &&
     [ "$(served_key rsa)" = "$served_before" ]; then
-	echo "ok    no key reuse: the hook refuses (exit 1) and warns; the MTA keeps the old chain"
+	echo "ok    no key reuse: the hook refuses (exit 1), warns, gives certbot the next key; the MTA keeps the old chain"
 else
 	fails=$((fails + 1))
 	echo "FAIL  no key reuse: hook exit $rc"

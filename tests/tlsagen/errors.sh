@@ -173,6 +173,18 @@ warn expired 'expired 2020-03-01' $H expired.pem
 grep -q '^; note: .*expired 2020-03-01' "$tmp/out" ||
     bad "expired: no note in the zone output"
 grep -q '3 1 1 [0-9a-f]\{64\}$' "$tmp/out" || bad "expired: no record"
+# certbot's renewal file without key reuse: the next renewal's new key is
+# announced by no record.
+mkdir -p "$tmp/le/live/mx1" "$tmp/le/renewal"
+cp rsa-chain.pem "$tmp/le/live/mx1/fullchain.pem"
+printf '[renewalparams]\nkey_type = rsa\n' > "$tmp/le/renewal/mx1.conf"
+printf 'host "mx1.example.test" {\n\tcert "rsa" { chain = "%s" }\n}\n' \
+    "$tmp/le/live/mx1/fullchain.pem" > "$tmp/le.conf"
+warn certbot-no-reuse 'le/renewal/mx1.conf has no reuse_key = True' -c "$tmp/le.conf"
+printf '[renewalparams]\nreuse_key = True\n' > "$tmp/le/renewal/mx1.conf"
+ncase=$((ncase + 1))
+"$TLSAGEN" -c "$tmp/le.conf" >/dev/null 2>"$tmp/err" && [ ! -s "$tmp/err" ] ||
+    { bad "certbot-reuse: a warning with reuse_key = True"; cat "$tmp/err"; }
 ncase=$((ncase + 1))
 "$TLSAGEN" -q $H -t 60 -r "3 0 1" rsa.pem >"$tmp/out" 2>"$tmp/err" &&
     [ ! -s "$tmp/err" ] || bad "-q: warnings printed"
