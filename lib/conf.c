@@ -359,6 +359,7 @@ static cfg_opt_t conf_cert_opts[] = {
 	CFG_STR("key", NULL, CFGF_NODEFAULT),
 	CFG_STR("next_key", NULL, CFGF_NODEFAULT),
 	CFG_STR("passphrase_file", NULL, CFGF_NODEFAULT),
+	CFG_STR_LIST("issuers", NULL, CFGF_NODEFAULT),
 	CFG_END()
 };
 
@@ -468,6 +469,21 @@ conf_copy_cert(struct conf_load *load, cfg_t *sec, const char *host,
 	cert->key = conf_strdup_opt(sec, "key");
 	cert->next_key = conf_strdup_opt(sec, "next_key");
 	cert->passphrase_file = conf_strdup_opt(sec, "passphrase_file");
+	cert->nissuers = cfg_size(sec, "issuers");
+	if (cert->nissuers > 0) {
+		size_t i;
+
+		cert->issuers = xcalloc(cert->nissuers,
+		    sizeof(*cert->issuers));
+		for (i = 0; i < cert->nissuers; i++) {
+			cert->issuers[i] = xstrdup(cfg_getnstr(sec, "issuers",
+			    i));
+			if (cert->issuers[i][0] == '\0')
+				conf_problem(load, line, "host \"%s\": cert "
+				    "\"%s\": issuers: an empty file name",
+				    host, cert->name);
+		}
+	}
 	if (cert->chain == NULL)
 		conf_problem(load, line, "host \"%s\": cert \"%s\": chain is "
 		    "required (the chain file the MTA serves, leaf first)",
@@ -860,7 +876,7 @@ done:
 void
 conf_free(struct conf *conf)
 {
-	size_t i, j;
+	size_t i, j, k;
 
 	if (conf == NULL)
 		return;
@@ -873,6 +889,9 @@ conf_free(struct conf *conf)
 			free(h->certs[j].key);
 			free(h->certs[j].next_key);
 			free(h->certs[j].passphrase_file);
+			for (k = 0; k < h->certs[j].nissuers; k++)
+				free(h->certs[j].issuers[k]);
+			free(h->certs[j].issuers);
 		}
 		free(h->certs);
 		for (j = 0; j < h->nprobe; j++) {

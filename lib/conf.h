@@ -26,6 +26,10 @@ struct conf_cert {
 	char *key;		/* private key file, or NULL (checked against the leaf) */
 	char *next_key;		/* next key (private or public), or NULL */
 	char *passphrase_file;	/* for an encrypted key, or NULL */
+	char **issuers;		/* current+issuer: every issuing CA to
+				 * publish a 2 x x record for (a CA that
+				 * issues from sibling intermediates) */
+	size_t nissuers;
 };
 
 /* host "NAME" { ... } */

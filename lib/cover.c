@@ -254,6 +254,27 @@ cover_data_source(const struct expect *e, const struct tlsa_record *rec,
 	return 0;
 }
 
+/*
+ * A record expected for a CA of issuers = { ... }: it covers no file the
+ * server sends now, but the renewal that CA may issue; it is expected,
+ * not a candidate to retire.
+ */
+static int
+cover_sibling_issuer(const struct expect *e, const struct tlsa_record *rec)
+{
+	const struct expect_entry *en;
+	size_t i;
+
+	for (i = 0; i < e->nentries; i++) {
+		en = &e->entries[i];
+		if (en->role == EXPECT_ISSUER && e->certs[en->cert].chain != NULL &&
+		    en->source != e->certs[en->cert].chain->path &&
+		    tlsa_rdata_cmp(&en->rec, rec) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 cover_records(const struct expect *e, const struct tlsa_set *set,
     struct cover_record *out, struct errbuf *err)
@@ -276,6 +297,8 @@ cover_records(const struct expect *e, const struct tlsa_set *set,
 		memset(&out[i], 0, sizeof(out[i]));
 		out[i].use = COVER_USED;
 		if (!cover_wanted(e, rec))
+			continue;
+		if (cover_sibling_issuer(e, rec))
 			continue;
 		for (k = 0, n = 0; k < cov.n && n == 0; k++)
 			for (m = 0; (size_t)m < cov.items[k].nrecords; m++)

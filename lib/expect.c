@@ -164,7 +164,9 @@ expect_add_files(struct expect *e, const struct conf_cert *cc,
 {
 	struct certkey_chain *chain = NULL;
 	struct certkey_key *key = NULL, *next = NULL;
+	struct certkey_chain **issuers = NULL;
 	char *pass = NULL, *problem = NULL;
+	size_t i;
 	int ret = -1;
 
 	if (cc->chain == NULL) {
@@ -196,7 +198,15 @@ expect_add_files(struct expect *e, const struct conf_cert *cc,
 	if (cc->next_key != NULL &&
 	    certkey_key_load(cc->next_key, passphrase, &next, err) < 0)
 		goto done;
+	if (cc->nissuers > 0)
+		issuers = xcalloc(cc->nissuers, sizeof(*issuers));
+	for (i = 0; i < cc->nissuers; i++)
+		if (certkey_chain_load(cc->issuers[i], &issuers[i], err) < 0)
+			goto done;
 	expect_add_cert(e, cc->name, chain, key, next);
+	e->certs[e->ncerts - 1].issuers = issuers;
+	e->certs[e->ncerts - 1].nissuers = cc->nissuers;
+	issuers = NULL;
 	e->certs[e->ncerts - 1].problem = problem;
 	problem = NULL;
 	chain = NULL;
@@ -209,6 +219,9 @@ done:
 		free(pass);
 	}
 	free(problem);
+	for (i = 0; issuers != NULL && i < cc->nissuers; i++)
+		certkey_chain_free(issuers[i]);
+	free(issuers);
 	certkey_chain_free(chain);
 	certkey_key_free(key);
 	certkey_key_free(next);
@@ -467,6 +480,38 @@ expect_check_issuers(struct expect *e, const struct expect_cert *c, int depth,
 	return ret;
 }
 
+/*
+ * The RRset's size as senders fetch it: more than 12 records, or a DNS
+ * answer above 1232 bytes (RFC 9715's EDNS buffer size: a larger one
+ * needs TCP, which some paths block), warns. The answer is estimated:
+ * header, question, each record with a compressed owner, one RRSIG of an
+ * RSA-2048 key (the largest common one), the OPT record.
+ */
+static void
+expect_check_size(struct expect *e)
+{
+	size_t i, n = 0, qname, size;
+
+	if (e->owner == NULL)
+		return;
+	qname = strlen(e->owner) + 1;		/* wire form, root label */
+	size = 12 + qname + 4 + 11;
+	for (i = 0; i < e->nentries; i++) {
+		n++;
+		size += 2 + 10 + 3 + e->entries[i].rec.len;
+	}
+	size += 2 + 10 + 18 + qname + 256;	/* RRSIG, signer <= owner */
+	if (n > 12)
+		expect_warn(e, "%s carries %zu TLSA records: more than 12 make "
+		    "a large answer and a slow match for every sender; fewer "
+		    "record types, or fewer issuers", e->owner, n);
+	if (size > 1232)
+		expect_warn(e, "the TLSA answer for %s would be about %zu "
+		    "bytes, above 1232 (the EDNS buffer size many resolvers "
+		    "use): senders then need TCP to fetch it; publish fewer "
+		    "or shorter records (3 1 1, 2 1 1)", e->owner, size);
+}
+
 /* Records for one cert section, in the order current, issuer, next. */
 static int
 expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
@@ -477,7 +522,7 @@ expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
 	struct tlsa_record rec = { NULL, -1, { 0, 0, 0 }, 0, NULL };
 	char date[32], *note;
 	X509 *leaf = NULL, *ca;
-	size_t i;
+	size_t i, k;
 	int leaf_expired = 0;
 
 	if (c->chain == NULL && c->next == NULL) {
@@ -563,6 +608,38 @@ expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
 		}
 	}
 
+	/* The sibling CAs the next renewal may come from. */
+	if (c->nissuers > 0 && e->rollover != CONF_ROLLOVER_CURRENT_ISSUER) {
+		errbuf_set(err, "cert \"%s\": issuers is for rollover = "
+		    "current+issuer (2 x x records); with current+next the "
+		    "next key covers the renewal", c->name);
+		return -1;
+	}
+	for (k = 0; k < c->nissuers; k++) {
+		const char *path = c->issuers[k]->path;
+
+		ca = certkey_chain_leaf(c->issuers[k]);
+		if (!certkey_is_ca(ca)) {
+			errbuf_set(err, "%s: not a CA (no basicConstraints "
+			    "CA:TRUE): issuers names the CA certificates a "
+			    "2 x x record is published for", path);
+			return -1;
+		}
+		if (certkey_is_expired(ca, now, date, sizeof(date)))
+			expect_warn(e, "%s: the issuer expired %s: a renewal "
+			    "from it fails DANE-TA checks; drop it from "
+			    "issuers", path, date);
+		for (i = 0; i < nissuer; i++) {
+			if (tlsa_record_from_cert(&rec, issuer[i], ca,
+			    err) < 0) {
+				errbuf_prefix(err, "%s", path);
+				return -1;
+			}
+			expect_emit(e, seen, &rec, ci, EXPECT_ISSUER, path,
+			    NULL);
+		}
+	}
+
 	if (c->next != NULL) {
 		for (i = 0; i < nnext; i++) {
 			struct tlsa_type t = { TLSA_USAGE_DANE_EE,
@@ -626,6 +703,8 @@ expect_compute(struct expect *e, time_t now, struct errbuf *err)
 			break;
 		}
 	}
+	if (ret == 0)
+		expect_check_size(e);
 	free(seen.slot);
 	free(issuer);
 	return ret;
@@ -707,7 +786,7 @@ expect_load_each(const struct conf_host *host, const char *passphrase,
 void
 expect_free(struct expect *e)
 {
-	size_t i;
+	size_t i, j;
 
 	if (e == NULL)
 		return;
@@ -721,6 +800,9 @@ expect_free(struct expect *e)
 		certkey_chain_free(e->certs[i].chain);
 		certkey_key_free(e->certs[i].key);
 		certkey_key_free(e->certs[i].next);
+		for (j = 0; j < e->certs[i].nissuers; j++)
+			certkey_chain_free(e->certs[i].issuers[j]);
+		free(e->certs[i].issuers);
 		free(e->certs[i].problem);
 	}
 	free(e->certs);

@@ -21,8 +21,15 @@
  *    chain down to the leaf (names, key identifiers and signature
  *    verified), while any other certificate of the file that issues
  *    nothing below it is a warning naming it;
+ *  - issuers = { FILE, ... } (current+issuer only): 2 S M records for
+ *    the first certificate of each file, which must be a CA - the
+ *    sibling intermediates a CA may issue the next renewal from; an
+ *    expired one warns;
  *  - TTL outside 1800-3600 warns; an expired leaf is fine for 3 x x
- *    (RFC 7672 section 3.1) and is noted, not refused.
+ *    (RFC 7672 section 3.1) and is noted, not refused;
+ *  - more than 12 records at the owner, or a TLSA answer estimated
+ *    above 1232 bytes (the EDNS buffer size many resolvers use: a
+ *    larger answer falls back to TCP, which some paths block) warn.
  */
 #ifndef DG_EXPECT_H
 #define DG_EXPECT_H
@@ -48,6 +55,10 @@ struct expect_cert {
 	struct certkey_chain *chain;	/* NULL for a next key on its own */
 	struct certkey_key *key;	/* the leaf's private key, or NULL */
 	struct certkey_key *next;	/* the next key, or NULL */
+	struct certkey_chain **issuers;	/* issuers = { FILE, ... }: each
+					 * file's first certificate is a CA
+					 * to publish a 2 x x record for */
+	size_t nissuers;
 	char *problem;			/* expect_load_each: the key file does not
 					 * match the leaf ("KEY does not match the
 					 * certificate in CHAIN"), or NULL */

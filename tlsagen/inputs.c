@@ -381,6 +381,50 @@ conf_inputs(struct run *r, const struct conf_host *h)
 	}
 }
 
+/*
+ * A chain in certbot's live/NAME/ whose renewal/NAME.conf does not reuse
+ * the key: certbot makes a new key at the next renewal, which no record
+ * announces, and the MTA breaks DANE once reloaded. Read from certbot's
+ * own file, so nothing needs configuring; appended to e's warnings.
+ */
+static void
+certbot_reuse_warning(struct expect *e, const char *chain)
+{
+	const char *live = NULL, *p, *end;
+	char *renewal, line[512];
+	FILE *fp;
+	int reuse = 0;
+
+	for (p = chain; (p = strstr(p, "/live/")) != NULL; p++)
+		live = p;
+	if (live == NULL || (end = strchr(live + 6, '/')) == NULL ||
+	    end == live + 6)
+		return;
+	renewal = xasprintf("%.*s/renewal/%.*s.conf", (int)(live - chain),
+	    chain, (int)(end - live - 6), live + 6);
+	if ((fp = fopen(renewal, "r")) == NULL) {
+		free(renewal);
+		return;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		p = line + strspn(line, " \t");
+		if (strncmp(p, "reuse_key", 9) != 0)
+			continue;
+		p += 9 + strspn(p + 9, " \t");
+		if (*p == '=' && strncasecmp(p + 1 + strspn(p + 1, " \t"),
+		    "true", 4) == 0)
+			reuse = 1;
+	}
+	fclose(fp);
+	if (!reuse)
+		add_string(&e->warnings, &e->nwarnings, xasprintf("%s: %s has "
+		    "no reuse_key = True: certbot makes a new key at the next "
+		    "renewal, announced by no record, and the reload after it "
+		    "breaks DANE; renew with --reuse-key and give certbot the "
+		    "next key (tlsagen(1), ACME CLIENTS)", chain, renewal));
+	free(renewal);
+}
+
 /* Report every line of a multi-line message (conf_load lists them all). */
 static void
 log_lines(const char *msg)
@@ -405,7 +449,7 @@ build_from_config(const struct options *o, struct run *r, time_t now)
 	const struct conf_host *ch;
 	struct conf_host h;
 	struct errbuf err;
-	size_t i, n;
+	size_t i, k, n;
 
 	if (conf_load(o->config, &r->conf, &err) < 0) {
 		log_lines(err.msg);
@@ -449,6 +493,10 @@ build_from_config(const struct options *o, struct run *r, time_t now)
 			log_warnx("host %s: %s", ch->name, err.msg);
 			return -1;
 		}
+		for (k = 0; k < ch->ncerts; k++)
+			if (ch->certs[k].chain != NULL)
+				certbot_reuse_warning(r->expects[i],
+				    ch->certs[k].chain);
 		r->nexpects++;
 	}
 	return 0;

@@ -6,6 +6,7 @@
  *	tlsagen --check --zone ZONEFILE [-c CONF | FILE...]
  *	tlsagen --check --dns [--min-age DURATION] [-c CONF | FILE...]
  *	tlsagen --new-key rsa|ecdsa -o FILE [-H HOST...]
+ *	tlsagen --sync [-f nsupdate|json] [-c CONF | FILE...]
  *
  * This file holds the modes and the exit statuses (0 done, 1 check
  * failed, 2 usage or input error); the command line is in options.c, the
@@ -35,6 +36,7 @@
 #include "log.h"
 #include "options.h"
 #include "output.h"
+#include "sync.h"
 #include "tlsa.h"
 #include "xalloc.h"
 
@@ -337,7 +339,9 @@ main(int argc, char **argv)
 	if (o.passphrase_file != NULL)
 		add_string(&r.inputs, &r.ninputs, (char *)o.passphrase_file);
 	print_warnings(&o, &r);
-	if (o.check && o.dns)
+	if (o.sync)
+		status = sync_run(&o, &r, now);
+	else if (o.check && o.dns)
 		status = gate_run(&o, &r, now);
 	else if (o.check)
 		status = run_check(&o, &r, &zone);

@@ -32,7 +32,8 @@ enum {
 	OPT_MIN_AGE,
 	OPT_STATE,
 	OPT_RESOLVER_CONFIG,
-	OPT_TIMEOUT
+	OPT_TIMEOUT,
+	OPT_SYNC
 };
 
 static const struct option long_options[] = {
@@ -57,6 +58,7 @@ static const struct option long_options[] = {
 	{ "state",		required_argument,	NULL, OPT_STATE },
 	{ "resolver-config",	required_argument,	NULL, OPT_RESOLVER_CONFIG },
 	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+	{ "sync",		no_argument,		NULL, OPT_SYNC },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -72,6 +74,7 @@ usage(FILE *fp)
 "       tlsagen --check --zone ZONEFILE [-c CONF | FILE...]\n"
 "       tlsagen --check --dns [--min-age DURATION] [-c CONF | FILE...]\n"
 "       tlsagen --new-key rsa|ecdsa -o FILE [-H HOST...]\n"
+"       tlsagen --sync [-f nsupdate|json] [-c CONF | FILE...]\n"
 "options:\n"
 "  -c, --config FILE          hosts from a daneguard.conf\n"
 "  -H, --host HOST            MX host name (repeatable); with -c: only these\n"
@@ -97,6 +100,8 @@ usage(FILE *fp)
 "      --resolver-config FILE --dns: unbound.conf-style resolver settings\n"
 "      --timeout SECONDS      --dns: per query, default 5\n"
 "      --new-key ALG          make a next key (rsa or ecdsa); needs -o\n"
+"      --sync                 the records to add and to retire, as\n"
+"                             nsupdate commands (default) or json\n"
 "  -q, --quiet                no warnings\n"
 "  -V, --version; -h, --help\n"
 "exit status: 0 done, 1 check failed, 2 usage or input error\n");
@@ -260,6 +265,9 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_DNS:
 			o->dns = 1;
 			break;
+		case OPT_SYNC:
+			o->sync = 1;
+			break;
 		case OPT_MIN_AGE:
 			if (duration_parse(optarg, &o->min_age, &err) < 0) {
 				log_warnx("--min-age %s", err.msg);
@@ -308,6 +316,8 @@ parse_options(int argc, char **argv, struct options *o)
 	}
 	for (; optind < argc; optind++)
 		add_string(&o->files, &o->nfiles, argv[optind]);
+	if (o->sync && !o->form_set)
+		o->form = TLSA_FORM_NSUPDATE;
 	return 0;
 }
 
@@ -328,9 +338,28 @@ check_options(const struct options *o)
 		log_warnx("--dns is only used with --check");
 		return -1;
 	}
-	if (!o->dns && (o->min_age_set || o->state != NULL ||
+	if (o->sync) {
+		if (o->check || o->new_key != NULL || o->output != NULL) {
+			log_warnx("--sync prints the changes on standard "
+			    "output: it is not used with --check, --new-key "
+			    "or -o");
+			return -1;
+		}
+		if (o->form != TLSA_FORM_NSUPDATE &&
+		    o->form != TLSA_FORM_JSON) {
+			log_warnx("--sync prints nsupdate commands or json: "
+			    "use -f nsupdate or -f json");
+			return -1;
+		}
+		if (o->config == NULL && o->nhosts == 0) {
+			log_warnx("no host: --sync needs -H HOST (the MX "
+			    "host name) or -c CONF");
+			return -1;
+		}
+	}
+	if (!o->dns && !o->sync && (o->min_age_set || o->state != NULL ||
 	    o->resolver_config != NULL || o->timeout_set)) {
-		log_warnx("%s is only used with --check --dns",
+		log_warnx("%s is only used with --check --dns or --sync",
 		    o->min_age_set ? "--min-age" : o->state != NULL ?
 		    "--state" : o->resolver_config != NULL ?
 		    "--resolver-config" : "--timeout");

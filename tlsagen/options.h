@@ -40,6 +40,7 @@ struct options {
 	const char *origin;
 	const char *new_key;
 	int dns;			/* --check --dns: the pre-deploy gate */
+	int sync;			/* --sync: publish and retire records */
 	long min_age;			/* --min-age, seconds */
 	int min_age_set;
 	const char *state;		/* --state FILE */

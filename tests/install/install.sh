@@ -47,6 +47,7 @@ unitdir=$systemdsystemunitdir
 
 expected="$bindir/tlsagen
 $sbindir/daneguard
+$sbindir/daneguard-acme-hook
 $mandir/man1/tlsagen.1
 $mandir/man8/daneguard.8
 $mandir/man5/daneguard.conf.5
@@ -57,7 +58,8 @@ $docdir/examples/Makefile.zone
 $docdir/examples/postfix-tlsrpt.cf
 $docdir/examples/prometheus-daneguard.rules.yml
 $docdir/examples/nagios-daneguard.cfg
-$docdir/examples/icinga2-daneguard.conf"
+$docdir/examples/icinga2-daneguard.conf
+$docdir/examples/acme-hook.conf"
 [ -n "$unitdir" ] && expected="$expected
 $unitdir/daneguard.service"
 

@@ -150,6 +150,11 @@ err needs-arg "-H: needs an argument" rsa.pem -H
 err depfile-no-o '--depfile needs -o' $H --depfile "$tmp/d" rsa.pem
 err no-input 'no input' $H
 err zone-no-check '--zone is only used with --check' $H --zone x rsa.pem
+err sync-zone-form '--sync prints nsupdate commands or json' $H --sync -f zone rsa.pem
+err sync-check '--sync prints the changes on standard output' $H --sync --check --dns rsa.pem
+err sync-output '--sync prints the changes on standard output' $H --sync -o "$tmp/x" rsa.pem
+err sync-no-host 'no host: --sync needs -H HOST' --sync rsa.pem
+err min-age-alone '--min-age is only used with --check --dns or --sync' $H --min-age 60 rsa.pem
 err conf-and-files '-c' -c /nonexistent.conf rsa.pem
 err issuer-missing 'rsa.pem' $H --rollover current+issuer rsa.pem
 err issuer-not-ca 'leafonly-as-ca.pem' $H --rollover current+issuer \
@@ -168,6 +173,18 @@ warn expired 'expired 2020-03-01' $H expired.pem
 grep -q '^; note: .*expired 2020-03-01' "$tmp/out" ||
     bad "expired: no note in the zone output"
 grep -q '3 1 1 [0-9a-f]\{64\}$' "$tmp/out" || bad "expired: no record"
+# certbot's renewal file without key reuse: the next renewal's new key is
+# announced by no record.
+mkdir -p "$tmp/le/live/mx1" "$tmp/le/renewal"
+cp rsa-chain.pem "$tmp/le/live/mx1/fullchain.pem"
+printf '[renewalparams]\nkey_type = rsa\n' > "$tmp/le/renewal/mx1.conf"
+printf 'host "mx1.example.test" {\n\tcert "rsa" { chain = "%s" }\n}\n' \
+    "$tmp/le/live/mx1/fullchain.pem" > "$tmp/le.conf"
+warn certbot-no-reuse 'le/renewal/mx1.conf has no reuse_key = True' -c "$tmp/le.conf"
+printf '[renewalparams]\nreuse_key = True\n' > "$tmp/le/renewal/mx1.conf"
+ncase=$((ncase + 1))
+"$TLSAGEN" -c "$tmp/le.conf" >/dev/null 2>"$tmp/err" && [ ! -s "$tmp/err" ] ||
+    { bad "certbot-reuse: a warning with reuse_key = True"; cat "$tmp/err"; }
 ncase=$((ncase + 1))
 "$TLSAGEN" -q $H -t 60 -r "3 0 1" rsa.pem >"$tmp/out" 2>"$tmp/err" &&
     [ ! -s "$tmp/err" ] || bad "-q: warnings printed"

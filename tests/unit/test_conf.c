@@ -208,6 +208,7 @@ test_defaults(void **state)
 	assert_null(h->certs[0].key);
 	assert_null(h->certs[0].next_key);
 	assert_null(h->certs[0].passphrase_file);
+	assert_int_equal(h->certs[0].nissuers, 0);
 	conf_free(conf);
 	free(path);
 }
@@ -244,7 +245,8 @@ test_all_options(void **state)
 	    "  records += { \"3 1 2\" }\n"
 	    "  probe = { \"192.0.2.10\", \" 192.0.2.11 = 10.0.0.5 \",\n"
 	    "    \"2001:db8::11=fd00::5\" }\n"
-	    "  cert \"ed\" { chain = \"/c\" passphrase_file = \"/p\" }\n"
+	    "  cert \"ed\" { chain = \"/c\" passphrase_file = \"/p\"\n"
+	    "    issuers = { \"/ca/e5.pem\", \"/ca/e6.pem\" } }\n"
 	    "}\n"
 	    "host b.example. { ttl = 2147483647 cert x { chain = /d } }\n",
 	    &conf, &err) != 0)
@@ -281,6 +283,9 @@ test_all_options(void **state)
 	assert_int_equal(h->records[1].mtype, 2);
 	assert_int_equal(h->records[2].mtype, 2);
 	assert_string_equal(h->certs[0].passphrase_file, "/p");
+	assert_int_equal(h->certs[0].nissuers, 2);
+	assert_string_equal(h->certs[0].issuers[0], "/ca/e5.pem");
+	assert_string_equal(h->certs[0].issuers[1], "/ca/e6.pem");
 	h = &conf->hosts[1];
 	assert_string_equal(h->name, "b.example.");
 	assert_int_equal(h->ttl, 2147483647L);

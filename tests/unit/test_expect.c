@@ -25,6 +25,7 @@
 
 #include "certkey.h"
 #include "conf.h"
+#include "cover.h"
 #include "expect.h"
 #include "match.h"
 #include "tlsa.h"
@@ -351,7 +352,9 @@ test_fragile_types(void **state)
 	h->records = types;
 	h->nrecords = 3;
 	e = load_ok(h);
-	assert_int_equal(e->nwarnings, 2);
+	/* Two RSA SPKIs in full (3 1 0) also make the answer too large. */
+	assert_int_equal(e->nwarnings, 3);
+	assert_true(has_warning(e, "above 1232"));
 	assert_true(has_warning(e, "selector 0 (whole certificate) changes "
 	    "with every renewal, even with the same key; prefer 3 1 1"));
 	assert_true(has_warning(e, "matching type 0 (full data) makes large "
@@ -455,6 +458,96 @@ test_issuer_types(void **state)
 	assert_true(has_warning(e, "selector 0"));
 	check_matches(e);
 	expect_free(e);
+}
+
+/*
+ * issuers = { ... }: a 2 1 1 for each listed CA besides the chain's own
+ * issuer; G4's record classification counts it as expected, not as a
+ * candidate to retire; a leaf is refused; current+next refuses the list.
+ */
+static void
+test_issuer_set(void **state)
+{
+	struct conf_host *h = *state;
+	struct tlsa_record want;
+	struct tlsa_set set = { NULL, 0, 0 };
+	struct cover_record *used;
+	struct errbuf err;
+	struct expect *e;
+	char *list[1];
+	const char *msg;
+	size_t i;
+
+	need_certs();
+	host_init(h, CONF_ROLLOVER_CURRENT_ISSUER);
+	host_cert(h, "rsa", "rsa-chain.pem", "rsa.key", NULL);
+	/* The root stands for a sibling intermediate: a CA not sent. */
+	list[0] = (char *)P("ca.pem");
+	h->certs[0].issuers = list;
+	h->certs[0].nissuers = 1;
+	e = load_ok(h);
+	assert_int_equal(e->nwarnings, 0);
+	assert_int_equal(e->nentries, 3);
+	key_record(&want, "rsa.key", (struct tlsa_type){ 3, 1, 1 });
+	check_entry(e, 0, 0, EXPECT_CURRENT, "rsa-chain.pem", &want);
+	cert_record(&want, "int.pem", 0, (struct tlsa_type){ 2, 1, 1 });
+	check_entry(e, 1, 0, EXPECT_ISSUER, "rsa-chain.pem", &want);
+	cert_record(&want, "ca.pem", 0, (struct tlsa_type){ 2, 1, 1 });
+	check_entry(e, 2, 0, EXPECT_ISSUER, "ca.pem", &want);
+	for (i = 0; i < e->nentries; i++)
+		tlsa_set_add(&set, &e->entries[i].rec);
+	used = xcalloc(set.n, sizeof(*used));
+	assert_int_equal(cover_records(e, &set, used, &err), 0);
+	for (i = 0; i < set.n; i++)
+		assert_int_equal(used[i].use, COVER_USED);
+	free(used);
+	tlsa_set_free(&set);
+	expect_free(e);
+
+	list[0] = (char *)P("rsa.pem");
+	msg = load_fails(h);
+	assert_non_null(strstr(msg, "rsa.pem: not a CA"));
+
+	list[0] = (char *)P("ca.pem");
+	h->rollover = CONF_ROLLOVER_CURRENT_NEXT;
+	msg = load_fails(h);
+	assert_non_null(strstr(msg, "issuers is for rollover = current+issuer"));
+	h->certs[0].issuers = NULL;
+	h->certs[0].nissuers = 0;
+}
+
+/* More than 12 records, or an answer above 1232 bytes, warns. */
+static void
+test_rrset_size(void **state)
+{
+	struct conf_host *h = *state;
+	struct tlsa_type types[] = { { 3, 1, 1 }, { 3, 1, 2 }, { 3, 0, 1 },
+	    { 3, 0, 2 }, { 2, 1, 1 }, { 2, 1, 2 }, { 2, 0, 1 }, { 2, 0, 2 } };
+	struct expect *e;
+	char *list[1];
+
+	need_certs();
+	host_init(h, CONF_ROLLOVER_CURRENT_ISSUER);
+	host_cert(h, "rsa", "rsa-chain.pem", NULL, NULL);
+	host_cert(h, "ecdsa", "ecdsa-chain.pem", NULL, NULL);
+	e = load_ok(h);
+	assert_false(has_warning(e, "TLSA records: more than 12"));
+	assert_false(has_warning(e, "above 1232"));
+	expect_free(e);
+
+	h->records = types;
+	h->nrecords = sizeof(types) / sizeof(types[0]);
+	list[0] = (char *)P("ca.pem");
+	h->certs[0].issuers = list;
+	h->certs[0].nissuers = 1;
+	e = load_ok(h);
+	/* 4 + 4 (rsa, int) + 4 (ecdsa) + 4 (ca) */
+	assert_int_equal(e->nentries, 16);
+	assert_true(has_warning(e, "carries 16 TLSA records: more than 12"));
+	assert_true(has_warning(e, "above 1232"));
+	expect_free(e);
+	h->certs[0].issuers = NULL;
+	h->certs[0].nissuers = 0;
 }
 
 static void
@@ -749,6 +842,8 @@ main(void)
 		T(test_current_issuer),
 		T(test_issuer_types),
 		T(test_issuer_errors),
+		T(test_issuer_set),
+		T(test_rrset_size),
 		T(test_issuer_name_check),
 		T(test_no_host),
 		T(test_expired),

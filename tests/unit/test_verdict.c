@@ -303,7 +303,7 @@ main(int argc, char **argv)
 			v.e->rollover = v.host.rollover;
 		} else if (strcmp(tok[0], "disk") == 0 && n >= 3) {
 			struct conf_cert cc = { tok[1], NULL, NULL, NULL,
-			    NULL };
+			    NULL, NULL, 0 };
 			char *key = NULL, *next = NULL;
 
 			for (int i = 3; i < n; i++) {
