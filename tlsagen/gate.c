@@ -309,6 +309,36 @@ gate_host_at(const struct options *o, const struct expect *e,
 	dnsauth_zone_free(&z);
 }
 
+void
+gate_settings(const struct options *o, const struct conf *conf,
+    struct dnsauth_settings *settings)
+{
+	memset(settings, 0, sizeof(*settings));
+	if (conf != NULL) {
+		settings->anchor = conf->dns.trust_anchor_file;
+		settings->resolver = conf->dns.resolver;
+		settings->config = conf->dns.resolver_config;
+	}
+	if (o->resolver_config != NULL)
+		settings->config = o->resolver_config;
+	/* A resolver configuration brings its own trust anchors, unless
+	 * trust_anchor_file names another file than the default. */
+	if (settings->config != NULL && settings->anchor != NULL &&
+	    strcmp(settings->anchor, DNS_DEFAULT_ANCHOR) == 0)
+		settings->anchor = NULL;
+	settings->timeout_ms = 1000 * (int)(o->timeout_set ? o->timeout :
+	    conf != NULL && conf->probe_timeout > 0 ? conf->probe_timeout :
+	    GATE_DEFAULT_TIMEOUT);
+}
+
+char *
+gate_state_path(const struct conf *conf)
+{
+	return conf != NULL && conf->state_dir != NULL ?
+	    xasprintf("%s/firstseen", conf->state_dir) :
+	    xstrdup(GATE_DEFAULT_STATE);
+}
+
 int
 gate_run(const struct options *o, const struct run *r, time_t now)
 {
@@ -324,29 +354,12 @@ gate_run(const struct options *o, const struct run *r, time_t now)
 
 	memset(&out, 0, sizeof(out));
 	memset(&t, 0, sizeof(t));
-	memset(&settings, 0, sizeof(settings));
-	if (conf != NULL) {
-		settings.anchor = conf->dns.trust_anchor_file;
-		settings.resolver = conf->dns.resolver;
-		settings.config = conf->dns.resolver_config;
-	}
-	if (o->resolver_config != NULL)
-		settings.config = o->resolver_config;
-	/* A resolver configuration brings its own trust anchors, unless
-	 * trust_anchor_file names another file than the default. */
-	if (settings.config != NULL && settings.anchor != NULL &&
-	    strcmp(settings.anchor, DNS_DEFAULT_ANCHOR) == 0)
-		settings.anchor = NULL;
-	settings.timeout_ms = 1000 * (int)(o->timeout_set ? o->timeout :
-	    conf != NULL && conf->probe_timeout > 0 ? conf->probe_timeout :
-	    GATE_DEFAULT_TIMEOUT);
+	gate_settings(o, conf, &settings);
 
 	if (o->state != NULL)
 		statepath = xstrdup(o->state);
 	else if (!(o->min_age_set && o->min_age == 0))
-		statepath = conf != NULL && conf->state_dir != NULL ?
-		    xasprintf("%s/firstseen", conf->state_dir) :
-		    xstrdup(GATE_DEFAULT_STATE);
+		statepath = gate_state_path(conf);
 	if (statepath != NULL) {
 		firstseen_init(&state, statepath);
 		fs = &state;

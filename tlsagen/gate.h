@@ -14,8 +14,19 @@
 
 #include <time.h>
 
+#include "dnsauth.h"
 #include "inputs.h"
 #include "options.h"
+
+/*
+ * The resolver settings of the gate and of --sync: the configuration's
+ * dns section, overridden by --resolver-config and --timeout.
+ */
+void gate_settings(const struct options *o, const struct conf *conf,
+    struct dnsauth_settings *settings);
+
+/* The first-seen state file: STATE_DIR/firstseen (caller frees). */
+char *gate_state_path(const struct conf *conf);
 
 /*
  * Check every host of r at every nameserver address of its zone; print

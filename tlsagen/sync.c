@@ -13,18 +13,14 @@
 #include "duration.h"
 #include "expect.h"
 #include "firstseen.h"
+#include "gate.h"
 #include "log.h"
 #include "match.h"
 #include "output.h"
-#include "paths.h"
 #include "probe.h"
 #include "sync.h"
 #include "tlsa.h"
 #include "xalloc.h"
-
-#define SYNC_DEFAULT_TIMEOUT	5	/* seconds per query and probe step */
-
-#define SYNC_DEFAULT_STATE PATHS_STATE_DIR "/firstseen"
 
 struct change {
 	const char *op;			/* "add", "delete", "hold" */
@@ -387,27 +383,11 @@ sync_run(const struct options *o, const struct run *r, time_t now)
 	int status = 0, st;
 
 	memset(&out, 0, sizeof(out));
-	memset(&settings, 0, sizeof(settings));
-	if (conf != NULL) {
-		settings.anchor = conf->dns.trust_anchor_file;
-		settings.resolver = conf->dns.resolver;
-		settings.config = conf->dns.resolver_config;
-	}
-	if (o->resolver_config != NULL)
-		settings.config = o->resolver_config;
-	/* As in the gate: a resolver configuration brings its anchors. */
-	if (settings.config != NULL && settings.anchor != NULL &&
-	    strcmp(settings.anchor, DNS_DEFAULT_ANCHOR) == 0)
-		settings.anchor = NULL;
-	settings.timeout_ms = 1000 * (int)(o->timeout_set ? o->timeout :
-	    conf != NULL && conf->probe_timeout > 0 ? conf->probe_timeout :
-	    SYNC_DEFAULT_TIMEOUT);
+	gate_settings(o, conf, &settings);
 
 	/* The gate's state: deletions wait for the ages it keeps. */
 	statepath = o->state != NULL ? xstrdup(o->state) :
-	    conf != NULL && conf->state_dir != NULL ?
-	    xasprintf("%s/firstseen", conf->state_dir) :
-	    xstrdup(SYNC_DEFAULT_STATE);
+	    gate_state_path(conf);
 	firstseen_init(&state, statepath);
 	fs = &state;
 	if (firstseen_load(fs, now, &err) < 0) {
