@@ -3,46 +3,63 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "duration.h"
 
 int
+duration_span(const char *p, size_t len, long max, long *seconds)
+{
+	long total = 0, n, unit;
+	size_t i = 0, start;
+
+	if (len == 0)
+		return DURATION_BAD;
+	while (i < len) {
+		start = i;
+		for (n = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+			n = n * 10 + (p[i] - '0');
+			if (n > max)
+				return DURATION_BIG;
+		}
+		if (i == start)
+			return DURATION_BAD;
+		unit = 1;
+		if (i < len) {
+			switch (p[i++]) {
+			case 'w': case 'W':	unit = 604800; break;
+			case 'd': case 'D':	unit = 86400; break;
+			case 'h': case 'H':	unit = 3600; break;
+			case 'm': case 'M':	unit = 60; break;
+			case 's': case 'S':	unit = 1; break;
+			default:		return DURATION_BAD;
+			}
+		}
+		if (n > (max - total) / unit)
+			return DURATION_BIG;
+		total += n * unit;
+	}
+	*seconds = total;
+	return 0;
+}
+
+int
 duration_parse(const char *text, long *seconds, struct errbuf *err)
 {
-	const char *p = text;
-	long v = 0, unit;
-
-	if (!isdigit((unsigned char)*p))
-		goto bad;
-	for (; isdigit((unsigned char)*p); p++) {
-		v = v * 10 + (*p - '0');
-		if (v > DURATION_MAX)
-			goto big;
+	switch (duration_span(text, strlen(text), DURATION_MAX, seconds)) {
+	case 0:
+		return 0;
+	case DURATION_BIG:
+		errbuf_set(err, "'%s': too long a duration (at most ten years)",
+		    text);
+		return -1;
+	default:
+		errbuf_set(err, "'%s': not a duration; write a number of "
+		    "seconds, optionally with units: 90, 90s, 15m, 2h, 1d, "
+		    "1w, 1h30m", text);
+		return -1;
 	}
-	switch (*p) {
-	case '\0':
-	case 's':	unit = 1; break;
-	case 'm':	unit = 60; break;
-	case 'h':	unit = 3600; break;
-	case 'd':	unit = 86400; break;
-	default:	goto bad;
-	}
-	if (*p != '\0' && p[1] != '\0')
-		goto bad;
-	if (v > DURATION_MAX / unit)
-		goto big;
-	*seconds = v * unit;
-	return 0;
-bad:
-	errbuf_set(err, "'%s': not a duration; write a number of seconds, "
-	    "optionally with a unit: 90, 90s, 15m, 2h, 1d", text);
-	return -1;
-big:
-	errbuf_set(err, "'%s': too long a duration (at most ten years)", text);
-	return -1;
 }
 
 char *

@@ -1,6 +1,8 @@
 /*
- * duration - spans of time as people write them on a command line:
- * "90" or "90s" (seconds), "15m", "2h", "1d".
+ * duration - spans of time as people write them on a command line and
+ * as BIND and NSD write TTLs in zone files: "90" or "90s" (seconds),
+ * "15m", "2h", "1d", "1w", and sums of them, largest unit or not:
+ * "1h30m", "1d12h". Units in either case.
  */
 #ifndef DG_DURATION_H
 #define DG_DURATION_H
@@ -12,8 +14,19 @@
 /* The longest span accepted: ten years, so sums with time_t never overflow. */
 #define DURATION_MAX (10L * 366 * 86400)
 
+/* duration_span's refusals. */
+#define DURATION_BAD	(-1)	/* not a duration */
+#define DURATION_BIG	(-2)	/* a duration longer than max */
+
 /*
- * Parse text (digits and an optional unit s, m, h or d) into seconds.
+ * Parse the len bytes at p (not NUL-terminated) into seconds, at most
+ * max. Returns 0, DURATION_BAD or DURATION_BIG; *seconds is set only
+ * on 0.
+ */
+int duration_span(const char *p, size_t len, long max, long *seconds);
+
+/*
+ * Parse text into seconds, at most DURATION_MAX.
  * Returns 0, or -1 with err set (quoting text, saying what is allowed).
  */
 int duration_parse(const char *text, long *seconds, struct errbuf *err);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "errbuf.h"
 #include "fileio.h"
 #include "tlsa.h"
@@ -475,48 +476,13 @@ tlsa_rdata_parse(const char *text, struct tlsa_record *out,
 	return rc < 0 ? -1 : 0;
 }
 
-/*
- * TTL: seconds, or numbers with units w d h m s in any case ("1h30m",
- * "1d", "90"), as BIND and NSD write them. Returns 0 or -1.
- */
+/* TTL: seconds, or numbers with units ("1h30m", "1d"): lib/duration. */
 static int
 ttl_parse(const struct token *t, long *out)
 {
-	unsigned long total = 0, n;
-	size_t i = 0, start;
-
-	if (t->quoted || t->len == 0)
+	if (t->quoted)
 		return -1;
-	while (i < t->len) {
-		unsigned long mult = 1;
-
-		start = i;
-		n = 0;
-		while (i < t->len && t->p[i] >= '0' && t->p[i] <= '9') {
-			n = n * 10 + (t->p[i++] - '0');
-			if (n > TLSA_TTL_MAX)
-				return -1;
-		}
-		if (i == start)
-			return -1;
-		if (i < t->len) {
-			switch (t->p[i++]) {
-			case 'w': case 'W': mult = 604800; break;
-			case 'd': case 'D': mult = 86400; break;
-			case 'h': case 'H': mult = 3600; break;
-			case 'm': case 'M': mult = 60; break;
-			case 's': case 'S': mult = 1; break;
-			default: return -1;
-			}
-		}
-		if (n > (unsigned long)TLSA_TTL_MAX / mult)
-			return -1;
-		total += n * mult;
-		if (total > (unsigned long)TLSA_TTL_MAX)
-			return -1;
-	}
-	*out = (long)total;
-	return 0;
+	return duration_span(t->p, t->len, TLSA_TTL_MAX, out) == 0 ? 0 : -1;
 }
 
 /* Is the token a class? Sets *in to whether it is IN. */

@@ -37,14 +37,20 @@ test_units(void **state)
 	assert_int_equal(parse_ok("1d"), 86400);
 	assert_int_equal(parse_ok("0"), 0);
 	assert_int_equal(parse_ok("007m"), 420);
+	/* The zone-file forms (BIND, NSD): weeks, sums, either case. */
+	assert_int_equal(parse_ok("1w"), 604800);
+	assert_int_equal(parse_ok("1h30m"), 5400);
+	assert_int_equal(parse_ok("1H30M"), 5400);
+	assert_int_equal(parse_ok("30m1h"), 5400);
+	assert_int_equal(parse_ok("1h30"), 3630);
 }
 
 static void
 test_refused(void **state)
 {
 	static const char *bad[] = {
-		"", "s", "-5", "+5", "1.5h", "5 m", "5mm", "5w", "h5", "1h30m",
-		" 5", "5 ", "99999999999999999999", "4000d"
+		"", "s", "-5", "+5", "1.5h", "5 m", "5mm", "5y", "h5", "1hh",
+		" 5", "5 ", "99999999999999999999", "4000d", "3000d1000d"
 	};
 	struct errbuf err;
 	size_t i;
@@ -58,7 +64,7 @@ test_refused(void **state)
 		assert_int_equal(v, 12345);
 		assert_non_null(strstr(err.msg, bad[i]));
 	}
-	duration_parse("5w", &v, &err);
+	duration_parse("5y", &v, &err);
 	assert_non_null(strstr(err.msg, "90, 90s, 15m, 2h, 1d"));
 }
 
