@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ static const char *log_ident = "daneguard";
 static int log_to_stderr = 1;
 static int log_verbose;
 static int log_fatal_status = 2;
-static volatile int log_stderr_copy;
+static atomic_int log_stderr_copy;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void

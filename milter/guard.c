@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +92,8 @@ static struct {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 };
 
-/* Set from signal handlers, so no lock: an int written and read whole. */
-static volatile int guard_sweep_wanted;
+/* Set by the signal thread, taken by the guard thread: no lock needed. */
+static atomic_int guard_sweep_wanted;
 
 static void
 guard_make_helo(char *buf, size_t len)
@@ -567,10 +568,8 @@ guard_main(void *arg)
 			first_change = 0;
 			sweep = 1;
 		}
-		if (guard_sweep_wanted) {
-			guard_sweep_wanted = 0;
+		if (atomic_exchange(&guard_sweep_wanted, 0))
 			sweep = 1;
-		}
 		if (sweep || t >= next_sweep) {
 			sweep = 0;
 			guard_sweep();
@@ -703,7 +702,7 @@ guard_reload(struct conf *conf)
 void
 guard_sweep_now(void)
 {
-	guard_sweep_wanted = 1;
+	atomic_store(&guard_sweep_wanted, 1);
 }
 
 void
