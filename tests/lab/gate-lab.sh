@@ -259,7 +259,7 @@ bad()
 	fi
 }
 c=$CERTDIR/rsa-chain.pem
-bad "--min-age" --check --dns --min-age 5w -H $HOST "$c"
+bad "--min-age" --check --dns --min-age 5y -H $HOST "$c"
 bad "--min-age" --check --dns --min-age -1 -H $HOST "$c"
 bad "--timeout" --check --dns --timeout 0 -H $HOST "$c"
 bad "--dns is only used with --check" --dns -H $HOST "$c"
