@@ -21,64 +21,9 @@
 #include "errbuf.h"
 #include "fileio.h"
 #include "report.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
-/* A growable string. */
-struct buf {
-	char *s;
-	size_t len, alloc;
-};
-
-static void
-buf_add(struct buf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->alloc) {
-		b->alloc = (b->len + n + 1) * 2;
-		if (b->alloc < 256)
-			b->alloc = 256;
-		b->s = xrealloc(b->s, b->alloc);
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-buf_puts(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_printf(struct buf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-buf_printf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		fputs("out of memory\n", stderr);
-		exit(2);
-	}
-	buf_add(b, s, (size_t)n);
-	free(s);
-}
-
-static char *
-buf_take(struct buf *b)
-{
-	char *s = b->s != NULL ? b->s : xstrdup("");
-
-	b->s = NULL;
-	b->len = b->alloc = 0;
-	return s;
-}
 
 void
 report_clear(struct report *r)
@@ -219,28 +164,6 @@ static const char *const report_tls_names[STATS_TLS_N] = {
 /* ------------------------------------------------------------ JSON */
 
 static void
-json_str(struct buf *b, const char *s)
-{
-	const unsigned char *p;
-	char esc[8];
-
-	buf_puts(b, "\"");
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			buf_add(b, esc, 2);
-		} else if (*p < 0x20 || *p >= 0x7f) {
-			/* Not valid UTF-8 for sure: show the byte, stay JSON. */
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			buf_add(b, esc, 6);
-		} else
-			buf_add(b, (const char *)p, 1);
-	}
-	buf_puts(b, "\"");
-}
-
-static void
 iso_time(time_t t, char *out, size_t len)
 {
 	struct tm tm;
@@ -253,112 +176,112 @@ iso_time(time_t t, char *out, size_t len)
 char *
 report_json(const struct report *r)
 {
-	struct buf b = { NULL, 0, 0 };
+	struct strbuf b = { NULL, 0, 0 };
 	char iso[32];
 	size_t i, v;
 
 	iso_time(r->when, iso, sizeof(iso));
-	buf_printf(&b, "{\n  \"sweep\": {\"time\": %lld, \"time_utc\": \"%s\", "
+	strbuf_printf(&b, "{\n  \"sweep\": {\"time\": %lld, \"time_utc\": \"%s\", "
 	    "\"duration_seconds\": %.3f},\n", (long long)r->when, iso,
 	    r->duration);
-	buf_printf(&b, "  \"state\": \"%s\",\n",
+	strbuf_printf(&b, "  \"state\": \"%s\",\n",
 	    report_state_name(report_worst(r)));
-	buf_puts(&b, "  \"checks\": [");
+	strbuf_puts(&b, "  \"checks\": [");
 	for (i = 0; i < r->n; i++) {
 		const struct report_item *it = &r->items[i];
 
 		iso_time(it->since, iso, sizeof(iso));
-		buf_puts(&b, i ? ",\n    {" : "\n    {");
-		buf_puts(&b, "\"check\": ");
-		json_str(&b, it->check);
-		buf_puts(&b, ", \"host\": ");
-		json_str(&b, it->host);
-		buf_puts(&b, ", \"addr\": ");
-		json_str(&b, it->addr);
-		buf_puts(&b, ", \"alg\": ");
-		json_str(&b, it->alg);
+		strbuf_puts(&b, i ? ",\n    {" : "\n    {");
+		strbuf_puts(&b, "\"check\": ");
+		strbuf_json(&b, it->check);
+		strbuf_puts(&b, ", \"host\": ");
+		strbuf_json(&b, it->host);
+		strbuf_puts(&b, ", \"addr\": ");
+		strbuf_json(&b, it->addr);
+		strbuf_puts(&b, ", \"alg\": ");
+		strbuf_json(&b, it->alg);
 		if (*it->client != '\0') {
-			buf_puts(&b, ", \"client\": ");
-			json_str(&b, it->client);
+			strbuf_puts(&b, ", \"client\": ");
+			strbuf_json(&b, it->client);
 		}
-		buf_printf(&b, ", \"state\": \"%s\", \"reason\": ",
+		strbuf_printf(&b, ", \"state\": \"%s\", \"reason\": ",
 		    report_state_name(it->state));
-		json_str(&b, it->reason);
+		strbuf_json(&b, it->reason);
 		if (it->counted)
-			buf_printf(&b, ", \"count\": %lld", it->count);
+			strbuf_printf(&b, ", \"count\": %lld", it->count);
 		if (it->dated)
-			buf_printf(&b, ", \"served_expiry_days\": %ld",
+			strbuf_printf(&b, ", \"served_expiry_days\": %ld",
 			    it->served_days);
 		if (it->disk_dated)
-			buf_printf(&b, ", \"disk_expiry_days\": %ld",
+			strbuf_printf(&b, ", \"disk_expiry_days\": %ld",
 			    it->disk_days);
-		buf_printf(&b, ", \"since\": %lld, \"since_utc\": \"%s\"}",
+		strbuf_printf(&b, ", \"since\": %lld, \"since_utc\": \"%s\"}",
 		    (long long)it->since, iso);
 	}
-	buf_puts(&b, r->n ? "\n  ],\n" : "],\n");
-	buf_puts(&b, "  \"listeners\": [");
+	strbuf_puts(&b, r->n ? "\n  ],\n" : "],\n");
+	strbuf_puts(&b, "  \"listeners\": [");
 	for (i = 0; i < r->nlisteners; i++) {
 		const struct stats_listener *l = &r->listeners[i];
 
-		buf_puts(&b, i ? ",\n    {" : "\n    {");
-		buf_puts(&b, "\"addr\": ");
-		json_str(&b, l->addr);
-		buf_printf(&b, ", \"port\": %u, \"sessions\": %lu, "
+		strbuf_puts(&b, i ? ",\n    {" : "\n    {");
+		strbuf_puts(&b, "\"addr\": ");
+		strbuf_json(&b, l->addr);
+		strbuf_printf(&b, ", \"port\": %u, \"sessions\": %lu, "
 		    "\"tls\": %lu, \"plaintext\": %lu, \"versions\": {",
 		    l->port, l->sessions, l->tls, l->plaintext);
 		for (v = 0; v < STATS_TLS_N; v++)
-			buf_printf(&b, "%s\"%s\": %lu", v ? ", " : "",
+			strbuf_printf(&b, "%s\"%s\": %lu", v ? ", " : "",
 			    report_tls_names[v], l->versions[v]);
-		buf_puts(&b, "}, \"daemon\": ");
-		json_str(&b, l->name);
-		buf_printf(&b, ", \"no_starttls\": %lu}", l->no_starttls);
+		strbuf_puts(&b, "}, \"daemon\": ");
+		strbuf_json(&b, l->name);
+		strbuf_printf(&b, ", \"no_starttls\": %lu}", l->no_starttls);
 	}
-	buf_puts(&b, r->nlisteners ? "\n  ]\n}\n" : "]\n}\n");
-	return buf_take(&b);
+	strbuf_puts(&b, r->nlisteners ? "\n  ]\n}\n" : "]\n}\n");
+	return strbuf_take(&b);
 }
 
 /* ------------------------------------------------------------ Prometheus */
 
 /* Label value escaping of the text exposition format: \\ \" \n. */
 static void
-prom_label(struct buf *b, const char *name, const char *value, int first)
+prom_label(struct strbuf *b, const char *name, const char *value, int first)
 {
 	const unsigned char *p;
 	char esc[8];
 
-	buf_printf(b, "%s%s=\"", first ? "" : ",", name);
+	strbuf_printf(b, "%s%s=\"", first ? "" : ",", name);
 	for (p = (const unsigned char *)value; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*p;
-			buf_add(b, esc, 2);
+			strbuf_add(b, esc, 2);
 		} else if (*p == '\n')
-			buf_puts(b, "\\n");
+			strbuf_puts(b, "\\n");
 		else if (*p < 0x20 || *p >= 0x7f)
-			buf_puts(b, "?");
+			strbuf_puts(b, "?");
 		else
-			buf_add(b, (const char *)p, 1);
+			strbuf_add(b, (const char *)p, 1);
 	}
-	buf_puts(b, "\"");
+	strbuf_puts(b, "\"");
 }
 
 static void
-prom_head(struct buf *b, const char *name, const char *type,
+prom_head(struct strbuf *b, const char *name, const char *type,
     const char *help)
 {
-	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void
-prom_item_labels(struct buf *b, const struct report_item *it)
+prom_item_labels(struct strbuf *b, const struct report_item *it)
 {
-	buf_puts(b, "{");
+	strbuf_puts(b, "{");
 	prom_label(b, "check", it->check, 1);
 	prom_label(b, "host", it->host, 0);
 	prom_label(b, "addr", it->addr, 0);
 	prom_label(b, "alg", it->alg, 0);
 	prom_label(b, "client", it->client, 0);
-	buf_puts(b, "}");
+	strbuf_puts(b, "}");
 }
 
 void
@@ -373,7 +296,7 @@ report_listener(const char *addr, unsigned port, char *buf, size_t len)
 }
 
 static void
-prom_listener(struct buf *b, const struct stats_listener *l)
+prom_listener(struct strbuf *b, const struct stats_listener *l)
 {
 	char lst[STATS_ADDR_MAX + 16];
 
@@ -387,20 +310,20 @@ report_prom(const struct report *r)
 	static const enum guard_state states[] = {
 		GUARD_OK, GUARD_WARNING, GUARD_CRITICAL, GUARD_UNKNOWN
 	};
-	struct buf b = { NULL, 0, 0 };
+	struct strbuf b = { NULL, 0, 0 };
 	size_t i, s, v, count;
 
 	prom_head(&b, "daneguard_state", "gauge",
 	    "Worst state of the last sweep: 0 OK, 1 WARNING, 2 CRITICAL, "
 	    "3 UNKNOWN.");
-	buf_printf(&b, "daneguard_state %d\n", (int)report_worst(r));
+	strbuf_printf(&b, "daneguard_state %d\n", (int)report_worst(r));
 	prom_head(&b, "daneguard_sweep_timestamp_seconds", "gauge",
 	    "Unix time the last sweep started.");
-	buf_printf(&b, "daneguard_sweep_timestamp_seconds %lld\n",
+	strbuf_printf(&b, "daneguard_sweep_timestamp_seconds %lld\n",
 	    (long long)r->when);
 	prom_head(&b, "daneguard_sweep_duration_seconds", "gauge",
 	    "Seconds the last sweep took.");
-	buf_printf(&b, "daneguard_sweep_duration_seconds %.3f\n", r->duration);
+	strbuf_printf(&b, "daneguard_sweep_duration_seconds %.3f\n", r->duration);
 
 	prom_head(&b, "daneguard_checks", "gauge",
 	    "Number of checks in each state.");
@@ -408,24 +331,24 @@ report_prom(const struct report *r)
 		for (count = 0, i = 0; i < r->n; i++)
 			if (r->items[i].state == states[s])
 				count++;
-		buf_puts(&b, "daneguard_checks{");
+		strbuf_puts(&b, "daneguard_checks{");
 		prom_label(&b, "state", report_state_name(states[s]), 1);
-		buf_printf(&b, "} %zu\n", count);
+		strbuf_printf(&b, "} %zu\n", count);
 	}
 
 	prom_head(&b, "daneguard_check_state", "gauge",
 	    "State of one check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
 	for (i = 0; i < r->n; i++) {
-		buf_puts(&b, "daneguard_check_state");
+		strbuf_puts(&b, "daneguard_check_state");
 		prom_item_labels(&b, &r->items[i]);
-		buf_printf(&b, " %d\n", (int)r->items[i].state);
+		strbuf_printf(&b, " %d\n", (int)r->items[i].state);
 	}
 	prom_head(&b, "daneguard_check_since_timestamp_seconds", "gauge",
 	    "Unix time a check entered its current state.");
 	for (i = 0; i < r->n; i++) {
-		buf_puts(&b, "daneguard_check_since_timestamp_seconds");
+		strbuf_puts(&b, "daneguard_check_since_timestamp_seconds");
 		prom_item_labels(&b, &r->items[i]);
-		buf_printf(&b, " %lld\n", (long long)r->items[i].since);
+		strbuf_printf(&b, " %lld\n", (long long)r->items[i].since);
 	}
 	for (count = 0, i = 0; i < r->n; i++)
 		count += r->items[i].counted;
@@ -436,9 +359,9 @@ report_prom(const struct report *r)
 	for (i = 0; count > 0 && i < r->n; i++) {
 		if (!r->items[i].counted)
 			continue;
-		buf_puts(&b, "daneguard_check_count");
+		strbuf_puts(&b, "daneguard_check_count");
 		prom_item_labels(&b, &r->items[i]);
-		buf_printf(&b, " %lld\n", r->items[i].count);
+		strbuf_printf(&b, " %lld\n", r->items[i].count);
 	}
 
 	for (count = 0, i = 0; i < r->n; i++)
@@ -450,9 +373,9 @@ report_prom(const struct report *r)
 		for (i = 0; i < r->n; i++) {
 			if (!r->items[i].dated)
 				continue;
-			buf_puts(&b, "daneguard_served_leaf_expiry_days");
+			strbuf_puts(&b, "daneguard_served_leaf_expiry_days");
 			prom_item_labels(&b, &r->items[i]);
-			buf_printf(&b, " %ld\n", r->items[i].served_days);
+			strbuf_printf(&b, " %ld\n", r->items[i].served_days);
 		}
 		prom_head(&b, "daneguard_disk_leaf_expiry_days", "gauge",
 		    "G11: days until the leaf certificate of the chain file "
@@ -460,9 +383,9 @@ report_prom(const struct report *r)
 		for (i = 0; i < r->n; i++) {
 			if (!r->items[i].disk_dated)
 				continue;
-			buf_puts(&b, "daneguard_disk_leaf_expiry_days");
+			strbuf_puts(&b, "daneguard_disk_leaf_expiry_days");
 			prom_item_labels(&b, &r->items[i]);
-			buf_printf(&b, " %ld\n", r->items[i].disk_days);
+			strbuf_printf(&b, " %ld\n", r->items[i].disk_days);
 		}
 	}
 
@@ -473,21 +396,21 @@ report_prom(const struct report *r)
 		for (i = 0; i < r->nlisteners; i++) {
 			const struct stats_listener *l = &r->listeners[i];
 
-			buf_puts(&b, "daneguard_sessions_total{");
+			strbuf_puts(&b, "daneguard_sessions_total{");
 			prom_listener(&b, l);
-			buf_printf(&b, ",tls=\"yes\"} %lu\n", l->tls);
-			buf_puts(&b, "daneguard_sessions_total{");
+			strbuf_printf(&b, ",tls=\"yes\"} %lu\n", l->tls);
+			strbuf_puts(&b, "daneguard_sessions_total{");
 			prom_listener(&b, l);
-			buf_printf(&b, ",tls=\"no\"} %lu\n", l->plaintext);
+			strbuf_printf(&b, ",tls=\"no\"} %lu\n", l->plaintext);
 		}
 		prom_head(&b, "daneguard_tls_sessions_total", "counter",
 		    "TLS sessions per listener and protocol version.");
 		for (i = 0; i < r->nlisteners; i++)
 			for (v = 0; v < STATS_TLS_N; v++) {
-				buf_puts(&b, "daneguard_tls_sessions_total{");
+				strbuf_puts(&b, "daneguard_tls_sessions_total{");
 				prom_listener(&b, &r->listeners[i]);
 				prom_label(&b, "version", report_tls_names[v], 0);
-				buf_printf(&b, "} %lu\n",
+				strbuf_printf(&b, "} %lu\n",
 				    r->listeners[i].versions[v]);
 			}
 		prom_head(&b, "daneguard_no_starttls_sessions_total",
@@ -495,12 +418,12 @@ report_prom(const struct report *r)
 		    "STARTTLS switched off ({daemon_flags} S, M=S), per "
 		    "listener.");
 		for (i = 0; i < r->nlisteners; i++) {
-			buf_puts(&b, "daneguard_no_starttls_sessions_total{");
+			strbuf_puts(&b, "daneguard_no_starttls_sessions_total{");
 			prom_listener(&b, &r->listeners[i]);
-			buf_printf(&b, "} %lu\n", r->listeners[i].no_starttls);
+			strbuf_printf(&b, "} %lu\n", r->listeners[i].no_starttls);
 		}
 	}
-	return buf_take(&b);
+	return strbuf_take(&b);
 }
 
 /* ------------------------------------------------------------ --check */
@@ -607,11 +530,11 @@ state_field_ok(const char *s)
 char *
 report_state(const struct report *r)
 {
-	struct buf b = { NULL, 0, 0 };
+	struct strbuf b = { NULL, 0, 0 };
 	const struct report_item *it;
 	size_t i;
 
-	buf_puts(&b, REPORT_STATE_HEADER);
+	strbuf_puts(&b, REPORT_STATE_HEADER);
 	for (i = 0; i < r->n; i++) {
 		it = &r->items[i];
 		/* A client name comes from the MTA's macros: skip one that
@@ -619,11 +542,11 @@ report_state(const struct report *r)
 		if (!state_field_ok(it->host) || !state_field_ok(it->addr) ||
 		    !state_field_ok(it->alg) || !state_field_ok(it->client))
 			continue;
-		buf_printf(&b, "%s\t%s\t%s\t%s\t%s\t%s\t%lld\n", it->check,
+		strbuf_printf(&b, "%s\t%s\t%s\t%s\t%s\t%s\t%lld\n", it->check,
 		    it->host, it->addr, it->alg, it->client,
 		    report_state_name(it->state), (long long)it->since);
 	}
-	return buf_take(&b);
+	return strbuf_take(&b);
 }
 
 /* One line of the state file into r; 0 if it does not parse. */

@@ -38,7 +38,7 @@ check_propose(const struct expect *e, const struct tlsa_set *zone,
 		if (tlsa_set_find(zone, e->owner, rec) >= 0 ||
 		    (line = tlsa_record_format(rec, TLSA_FORM_ZONE)) == NULL)
 			return 0;
-		output_printf(out, "%s\n", line);
+		strbuf_printf(&out->text, "%s\n", line);
 		free(line);
 		return 1;
 	}
@@ -52,7 +52,7 @@ check_propose(const struct expect *e, const struct tlsa_set *zone,
 	strong.ttl = rec->ttl;
 	if (tlsa_set_find(zone, e->owner, &strong) < 0 &&
 	    (line = tlsa_record_format(&strong, TLSA_FORM_ZONE)) != NULL) {
-		output_printf(out, "%s\n", line);
+		strbuf_printf(&out->text, "%s\n", line);
 		free(line);
 		ret = 1;
 	}
@@ -88,7 +88,7 @@ check_publish(const struct expect *e, const struct tlsa_set *zone,
 		    -1 : want == EXPECT_ISSUER ? e->issuer_depth : 0, out);
 	}
 	if (n == 0)
-		output_printf(out, "; nothing to add: the records it needs are "
+		strbuf_printf(&out->text, "; nothing to add: the records it needs are "
 		    "published, see the reason\n");
 }
 
@@ -113,12 +113,12 @@ check_expect(const struct expect *e, const struct tlsa_set *zone,
 		    alg, sizeof(alg)) != 0)
 			snprintf(alg, sizeof(alg), "%s", c->alg);
 		if (it->state == COVER_OK) {
-			output_printf(out, "ok      %s %s %s %s %s\n", e->host,
+			strbuf_printf(&out->text, "ok      %s %s %s %s %s\n", e->host,
 			    c->name, alg, expect_role_name(it->role),
 			    it->file);
 			continue;
 		}
-		output_printf(out, "MISSING %s %s %s %s %s: %s%s; publish:\n",
+		strbuf_printf(&out->text, "MISSING %s %s %s %s %s: %s%s; publish:\n",
 		    e->host, c->name, alg, expect_role_name(it->role), it->file,
 		    it->reason, it->state == COVER_UNUSABLE ? " (senders "
 		    "deliver without authentication)" : "");

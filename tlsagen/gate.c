@@ -15,7 +15,7 @@
 #include "firstseen.h"
 #include "gate.h"
 #include "log.h"
-#include "output.h"
+#include "strbuf.h"
 #include "paths.h"
 #include "tlsa.h"
 #include "xalloc.h"
@@ -29,7 +29,7 @@ struct tally {
 	size_t servers;
 	size_t failed;
 	int status;		/* worst exit status so far */
-	struct output bad;	/* "ns2.example.com. ::1 (missing)", ... */
+	struct strbuf bad;	/* "ns2.example.com. ::1 (missing)", ... */
 };
 
 static void
@@ -72,9 +72,9 @@ covered_since(const struct cover_item *it, const struct tlsa_set *set,
 static int
 judge(const struct options *o, const struct expect *e,
     const struct dnsauth_server *s, const struct firstseen *fs, time_t now,
-    struct output *line)
+    struct strbuf *line)
 {
-	struct output missing, young;
+	struct strbuf missing, young;
 	const struct expect_cert *c;
 	struct cover cov = { NULL, 0 };
 	struct errbuf err;
@@ -99,13 +99,13 @@ judge(const struct options *o, const struct expect *e,
 		c = &e->certs[it->cert];
 		first = covered_since(it, &s->tlsa.tlsa, fs, s->addr, now);
 		if (first < 0) {
-			output_printf(&missing, "%s%s %s %s%s%s",
+			strbuf_printf(&missing, "%s%s %s %s%s%s",
 			    missing.len ? ", " : "", c->name,
 			    expect_role_name(it->role), it->file,
 			    it->reason[0] ? ": " : "", it->reason);
 			pass = 0;
 		} else if (now - first < min_age) {
-			output_printf(&young, "%s%s %s counts in %s",
+			strbuf_printf(&young, "%s%s %s counts in %s",
 			    young.len ? ", " : "", c->name,
 			    expect_role_name(it->role),
 			    duration_format(min_age - (now - first),
@@ -114,18 +114,18 @@ judge(const struct options *o, const struct expect *e,
 		}
 	}
 	if (missing.len > 0)
-		output_printf(line, "missing: %s", missing.buf);
+		strbuf_printf(line, "missing: %s", missing.buf);
 	if (young.len > 0)
-		output_printf(line, "%stoo young: %s (min-age %s%s)",
+		strbuf_printf(line, "%stoo young: %s (min-age %s%s)",
 		    missing.len ? "; " : "", young.buf,
 		    duration_format(min_age, d2, sizeof(d2)),
 		    o->min_age_set ? "" : ", 2 x TTL");
 	if (pass == 1)
-		output_printf(line, "present");
+		strbuf_printf(line, "present");
 out:
 	cover_free(&cov);
-	output_free(&missing);
-	output_free(&young);
+	strbuf_free(&missing);
+	strbuf_free(&young);
 	return pass;
 }
 
@@ -181,13 +181,13 @@ gate_expansion(struct dns_ctx *ctx, const struct expect *e, int timeout_ms,
 
 static void gate_host_at(const struct options *o, const struct expect *e,
     const struct dnsauth_settings *settings, struct dns_ctx *ctx,
-    struct firstseen *fs, time_t now, int many, struct output *out,
+    struct firstseen *fs, time_t now, int many, struct strbuf *out,
     struct tally *t);
 
 static void
 gate_host(const struct options *o, const struct expect *e,
     const struct dnsauth_settings *settings, struct dns_ctx *ctx,
-    struct firstseen *fs, time_t now, int many, struct output *out,
+    struct firstseen *fs, time_t now, int many, struct strbuf *out,
     struct tally *t)
 {
 	struct expect eb;
@@ -214,12 +214,12 @@ gate_host(const struct options *o, const struct expect *e,
 static void
 gate_host_at(const struct options *o, const struct expect *e,
     const struct dnsauth_settings *settings, struct dns_ctx *ctx,
-    struct firstseen *fs, time_t now, int many, struct output *out,
+    struct firstseen *fs, time_t now, int many, struct strbuf *out,
     struct tally *t)
 {
 	struct dnsauth_zone z;
 	struct dnsauth_server *s;
-	struct output line;
+	struct strbuf line;
 	struct errbuf err;
 	const char *state;
 	size_t i, answered = 0, failed = 0;
@@ -227,7 +227,7 @@ gate_host_at(const struct options *o, const struct expect *e,
 
 	if (dnsauth_find(ctx, e->owner, settings->timeout_ms, &z, &err) < 0) {
 		log_warnx("%s", err.msg);
-		output_printf(&t->bad, "%s%s (%s)", t->bad.len ? ", " : "",
+		strbuf_printf(&t->bad, "%s%s (%s)", t->bad.len ? ", " : "",
 		    e->host, "no nameserver found");
 		worse(t, EXIT_ERROR);
 		dnsauth_zone_free(&z);
@@ -256,13 +256,13 @@ gate_host_at(const struct options *o, const struct expect *e,
 			break;
 		case DNS_BOGUS:
 			answered++;
-			output_printf(&line, "bogus: %s", s->why ? s->why :
+			strbuf_printf(&line, "bogus: %s", s->why ? s->why :
 			    "validation failed");
 			state = "bogus";
 			break;
 		case DNS_INSECURE:
 			answered++;
-			output_printf(&line, "insecure: the answer is not "
+			strbuf_printf(&line, "insecure: the answer is not "
 			    "signed, or no trust anchor covers %s", z.apex);
 			state = "insecure";
 			break;
@@ -276,24 +276,24 @@ gate_host_at(const struct options *o, const struct expect *e,
 			}
 			/* FALLTHROUGH */
 		default:
-			output_printf(&line, "unreachable: %s", s->why ?
+			strbuf_printf(&line, "unreachable: %s", s->why ?
 			    s->why : "no answer");
 			state = "unreachable";
 			break;
 		}
-		output_printf(out, "%s %s %s serial ", e->host, s->name,
+		strbuf_printf(out, "%s %s %s serial ", e->host, s->name,
 		    s->addr ? s->addr : "-");
 		if (s->serial >= 0)
-			output_printf(out, "%ld", s->serial);
+			strbuf_printf(out, "%ld", s->serial);
 		else
-			output_printf(out, "-");
-		output_printf(out, " %s\n", line.buf ? line.buf : "");
-		output_free(&line);
+			strbuf_printf(out, "-");
+		strbuf_printf(out, " %s\n", line.buf ? line.buf : "");
+		strbuf_free(&line);
 		t->servers++;
 		if (!pass) {
 			failed++;
 			t->failed++;
-			output_printf(&t->bad, "%s%s%s%s %s (%s)",
+			strbuf_printf(&t->bad, "%s%s%s%s %s (%s)",
 			    t->bad.len ? ", " : "", many ? e->host : "",
 			    many ? " at " : "", s->name,
 			    s->addr ? s->addr : "-", state);
@@ -346,7 +346,7 @@ gate_run(const struct options *o, const struct run *r, time_t now)
 	struct dnsauth_settings settings;
 	struct firstseen state, *fs = NULL;
 	struct dns_ctx *ctx = NULL;
-	struct output out;
+	struct strbuf out;
 	struct tally t;
 	struct errbuf err;
 	char *statepath = NULL;
@@ -387,16 +387,16 @@ gate_run(const struct options *o, const struct run *r, time_t now)
 		worse(&t, EXIT_ERROR);
 	}
 	if (t.status == 0)
-		output_printf(&out, "verdict: PASS: all %zu nameserver "
+		strbuf_printf(&out, "verdict: PASS: all %zu nameserver "
 		    "address%s serve validly signed records for every chain "
 		    "and key, old enough: deploy\n", t.servers,
 		    t.servers == 1 ? "" : "es");
 	else if (t.status == EXIT_CHECK_FAILED)
-		output_printf(&out, "verdict: FAIL: %zu of %zu nameserver "
+		strbuf_printf(&out, "verdict: FAIL: %zu of %zu nameserver "
 		    "address%s not ready: %s: do not deploy yet\n", t.failed,
 		    t.servers, t.servers == 1 ? "" : "es", t.bad.buf);
 	else
-		output_printf(&out, "verdict: ERROR: %s%s\n", t.bad.len ?
+		strbuf_printf(&out, "verdict: ERROR: %s%s\n", t.bad.len ?
 		    t.bad.buf : "see the messages above",
 		    t.bad.len ? ": do not deploy" : "");
 	if (out.len > 0)
@@ -410,7 +410,7 @@ out:
 	if (fs != NULL)
 		firstseen_free(fs);
 	free(statepath);
-	output_free(&out);
-	output_free(&t.bad);
+	strbuf_free(&out);
+	strbuf_free(&t.bad);
 	return t.status;
 }

@@ -115,21 +115,21 @@ print_warnings(const struct options *o, const struct run *r)
 
 /* A file name as a make word: blanks, '#' and '$' escaped. */
 static void
-depfile_word(struct output *out, const char *s)
+depfile_word(struct strbuf *out, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		if (*s == ' ' || *s == '\t' || *s == '#' || *s == '\\')
-			output_printf(out, "\\%c", *s);
+			strbuf_printf(out, "\\%c", *s);
 		else if (*s == '$')
-			output_printf(out, "$$");
+			strbuf_printf(out, "$$");
 		else
-			output_printf(out, "%c", *s);
+			strbuf_printf(out, "%c", *s);
 	}
 }
 
 /* "OUTPUT: input1 input2 ...", every input once, in the order read. */
 static void
-depfile_render(const char *target, const struct run *r, struct output *out)
+depfile_render(const char *target, const struct run *r, struct strbuf *out)
 {
 	char *dup;
 	size_t i;
@@ -137,19 +137,19 @@ depfile_render(const char *target, const struct run *r, struct output *out)
 	dup = xmalloc(r->ninputs + 1);
 	find_duplicates(r->inputs, r->ninputs, dup);
 	depfile_word(out, target);
-	output_printf(out, ":");
+	strbuf_printf(out, ":");
 	for (i = 0; i < r->ninputs; i++) {
 		if (dup[i])
 			continue;
-		output_printf(out, " ");
+		strbuf_printf(out, " ");
 		depfile_word(out, r->inputs[i]);
 	}
-	output_printf(out, "\n");
+	strbuf_printf(out, "\n");
 	free(dup);
 }
 
 static int
-write_stdout(const struct output *out)
+write_stdout(const struct strbuf *out)
 {
 	if (out->len > 0)
 		fwrite(out->buf, 1, out->len, stdout);
@@ -163,7 +163,8 @@ write_stdout(const struct output *out)
 static int
 run_generate(const struct options *o, const struct run *r)
 {
-	struct output out, dep;
+	struct output out;
+	struct strbuf dep;
 	struct errbuf err;
 	size_t i;
 	int ret = EXIT_ERROR;
@@ -176,14 +177,14 @@ run_generate(const struct options *o, const struct run *r)
 	output_end(&out);
 
 	if (o->output == NULL) {
-		if (write_stdout(&out) == 0)
+		if (write_stdout(&out.text) == 0)
 			ret = 0;
 		goto done;
 	}
 	/* Both are rendered before either is written. */
 	if (o->depfile != NULL)
 		depfile_render(o->output, r, &dep);
-	if (atomicfile_replace(o->output, out.buf ? out.buf : "", out.len,
+	if (atomicfile_replace(o->output, out.text.buf ? out.text.buf : "", out.text.len,
 	    0644, NULL, &err) < 0) {
 		log_warnx("%s", err.msg);
 		goto done;
@@ -196,7 +197,7 @@ run_generate(const struct options *o, const struct run *r)
 	ret = 0;
 done:
 	output_free(&out);
-	output_free(&dep);
+	strbuf_free(&dep);
 	return ret;
 }
 
@@ -217,7 +218,7 @@ run_check(const struct options *o, const struct run *r,
 			goto done;
 		}
 	}
-	if (write_stdout(&out) < 0)
+	if (write_stdout(&out.text) < 0)
 		goto done;
 	if (missing > 0) {
 		log_warnx("%s does not publish what %zu item%s above need%s: "
@@ -288,7 +289,7 @@ run_new_key(const struct options *o, struct run *r, time_t now)
 	for (k = 0; k < r->nexpects; k++)
 		output_expect(&out, r->expects[k]);
 	output_end(&out);
-	if (write_stdout(&out) == 0)
+	if (write_stdout(&out.text) == 0)
 		ret = 0;
 	output_free(&out);
 	return ret;

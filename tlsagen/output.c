@@ -21,81 +21,6 @@
 #include "tlsa.h"
 #include "xalloc.h"
 
-static void
-output_grow(struct output *out, size_t need)
-{
-	size_t alloc;
-
-	if (out->len + need + 1 <= out->alloc)
-		return;
-	alloc = out->alloc ? out->alloc : 4096;
-	while (alloc < out->len + need + 1)
-		alloc *= 2;
-	out->buf = xrealloc(out->buf, alloc);
-	out->alloc = alloc;
-}
-
-static void
-output_append(struct output *out, const char *s, size_t len)
-{
-	output_grow(out, len);
-	memcpy(out->buf + out->len, s, len);
-	out->len += len;
-	out->buf[out->len] = '\0';
-}
-
-void
-output_printf(struct output *out, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	output_grow(out, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(out->buf + out->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	out->len += (size_t)n;
-}
-
-void
-output_json_string(struct output *out, const char *s)
-{
-	const unsigned char *p;
-
-	if (s == NULL) {
-		output_append(out, "null", 4);
-		return;
-	}
-	output_append(out, "\"", 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			output_append(out, "\\\"", 2);
-			break;
-		case '\\':
-			output_append(out, "\\\\", 2);
-			break;
-		case '\n':
-			output_append(out, "\\n", 2);
-			break;
-		case '\t':
-			output_append(out, "\\t", 2);
-			break;
-		default:
-			if (*p < 0x20)
-				output_printf(out, "\\u%04x", *p);
-			else
-				output_append(out, (const char *)p, 1);
-		}
-	}
-	output_append(out, "\"", 1);
-}
-
 void
 output_begin(struct output *out, enum tlsa_form form, int comments)
 {
@@ -106,7 +31,7 @@ output_begin(struct output *out, enum tlsa_form form, int comments)
 	out->nexpect = 0;
 	tlsa_set_init(&out->seen);
 	if (form == TLSA_FORM_JSON)
-		output_append(out, "[", 1);
+		strbuf_add(&out->text, "[", 1);
 }
 
 /* Algorithm of an entry: a next key may differ from the leaf (rsa-4096). */
@@ -132,25 +57,25 @@ output_json_entry(struct output *out, const struct expect *e,
 
 	hex = tlsa_hex(ent->rec.data, ent->rec.len);
 	if (out->nitems++ > 0)
-		output_append(out, ",", 1);
-	output_append(out, "\n", 1);
-	output_append(out, "{\"host\":", 8);
-	output_json_string(out, e->host);
-	output_append(out, ",\"owner\":", 9);
-	output_json_string(out, ent->rec.owner);
-	output_printf(out, ",\"ttl\":%ld,\"usage\":%u,\"selector\":%u,"
+		strbuf_add(&out->text, ",", 1);
+	strbuf_add(&out->text, "\n", 1);
+	strbuf_add(&out->text, "{\"host\":", 8);
+	strbuf_json(&out->text, e->host);
+	strbuf_add(&out->text, ",\"owner\":", 9);
+	strbuf_json(&out->text, ent->rec.owner);
+	strbuf_printf(&out->text, ",\"ttl\":%ld,\"usage\":%u,\"selector\":%u,"
 	    "\"mtype\":%u,\"data\":\"%s\",\"cert\":",
 	    ent->rec.ttl >= 0 ? ent->rec.ttl : e->ttl,
 	    ent->rec.type.usage, ent->rec.type.selector, ent->rec.type.mtype,
 	    hex);
-	output_json_string(out, c->name);
-	output_append(out, ",\"alg\":", 7);
-	output_json_string(out, entry_alg(e, ent, alg, sizeof(alg)));
-	output_append(out, ",\"role\":", 8);
-	output_json_string(out, expect_role_name(ent->role));
-	output_append(out, ",\"source\":", 10);
-	output_json_string(out, ent->source);
-	output_append(out, "}", 1);
+	strbuf_json(&out->text, c->name);
+	strbuf_add(&out->text, ",\"alg\":", 7);
+	strbuf_json(&out->text, entry_alg(e, ent, alg, sizeof(alg)));
+	strbuf_add(&out->text, ",\"role\":", 8);
+	strbuf_json(&out->text, expect_role_name(ent->role));
+	strbuf_add(&out->text, ",\"source\":", 10);
+	strbuf_json(&out->text, ent->source);
+	strbuf_add(&out->text, "}", 1);
 	free(hex);
 }
 
@@ -200,7 +125,7 @@ output_expect(struct output *out, const struct expect *e)
 			continue;
 		if (out->comments && (prev == NULL || prev->cert != ent->cert ||
 		    prev->role != ent->role || prev->source != ent->source)) {
-			output_printf(out, "; %s %s %s %s %s\n",
+			strbuf_printf(&out->text, "; %s %s %s %s %s\n",
 			    e->host ? e->host : "-", e->certs[ent->cert].name,
 			    entry_alg(e, ent, alg, sizeof(alg)),
 			    expect_role_name(ent->role),
@@ -209,7 +134,7 @@ output_expect(struct output *out, const struct expect *e)
 		}
 		if (out->comments && ent->note != NULL &&
 		    (note == NULL || strcmp(note, ent->note) != 0)) {
-			output_printf(out, "; %s%s\n",
+			strbuf_printf(&out->text, "; %s%s\n",
 			    strncmp(ent->note, "note:", 5) == 0 ? "" : "note: ",
 			    ent->note);
 			note = ent->note;
@@ -220,14 +145,14 @@ output_expect(struct output *out, const struct expect *e)
 			continue;
 		if (out->form == TLSA_FORM_NSUPDATE &&
 		    strncmp(line, "update ", 7) != 0)
-			output_printf(out, "update add %s\n", line);
+			strbuf_printf(&out->text, "update add %s\n", line);
 		else
-			output_printf(out, "%s\n", line);
+			strbuf_printf(&out->text, "%s\n", line);
 		free(line);
 		printed++;
 	}
 	if (out->form == TLSA_FORM_NSUPDATE && printed > 0)
-		output_printf(out, "send\n");
+		strbuf_printf(&out->text, "send\n");
 	if (out->form == TLSA_FORM_RDATA) {
 		for (i = 0; i < e->nentries; i++) {
 			struct tlsa_record copy;
@@ -245,13 +170,13 @@ void
 output_end(struct output *out)
 {
 	if (out->form == TLSA_FORM_JSON)
-		output_printf(out, "%s]\n", out->nitems ? "\n" : "");
+		strbuf_printf(&out->text, "%s]\n", out->nitems ? "\n" : "");
 }
 
 void
 output_free(struct output *out)
 {
-	free(out->buf);
+	strbuf_free(&out->text);
 	tlsa_set_free(&out->seen);
 	memset(out, 0, sizeof(*out));
 }

@@ -13,13 +13,12 @@
 #include <stddef.h>
 
 #include "expect.h"
+#include "strbuf.h"
 #include "tlsa.h"
 
-/* A growing text buffer; zero-initialised is empty. */
+/* Rendered text and the state of rendering; zero-initialised is empty. */
 struct output {
-	char *buf;		/* NUL-terminated once anything was added */
-	size_t len;
-	size_t alloc;
+	struct strbuf text;
 	/* rendering state, used by output_begin/output_expect/output_end */
 	enum tlsa_form form;
 	int comments;		/* zone and generic forms: "; ..." lines */
@@ -27,13 +26,6 @@ struct output {
 	size_t nexpect;		/* expect sets rendered so far */
 	struct tlsa_set seen;	/* rdata: records already printed (sorted) */
 };
-
-/* Append formatted text. */
-void output_printf(struct output *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Append a JSON string literal (with quotes) for s; NULL gives null. */
-void output_json_string(struct output *out, const char *s);
 
 /*
  * Start rendering record sets in form. comments: 1 for the comment lines

@@ -16,7 +16,7 @@
 #include "gate.h"
 #include "log.h"
 #include "match.h"
-#include "output.h"
+#include "strbuf.h"
 #include "probe.h"
 #include "sync.h"
 #include "tlsa.h"
@@ -31,7 +31,7 @@ struct change {
 
 /* One line of the chosen form for a change in zone apex. */
 static void
-render(struct output *out, enum tlsa_form form, const char *apex,
+render(struct strbuf *out, enum tlsa_form form, const char *apex,
     const struct change *c, size_t *nitems)
 {
 	struct tlsa_record r = *c->rec;
@@ -40,25 +40,25 @@ render(struct output *out, enum tlsa_form form, const char *apex,
 	r.ttl = c->ttl;
 	if (form == TLSA_FORM_JSON) {
 		s = tlsa_record_format(&r, TLSA_FORM_JSON);
-		output_printf(out, "%s{\"op\":\"%s\",\"zone\":", *nitems ?
+		strbuf_printf(out, "%s{\"op\":\"%s\",\"zone\":", *nitems ?
 		    ",\n" : "", c->op);
-		output_json_string(out, apex);
-		output_printf(out, ",%s", s + 1);
+		strbuf_json(out, apex);
+		strbuf_printf(out, ",%s", s + 1);
 		if (c->why != NULL) {
 			/* Replace the closing brace: add "why". */
 			out->len--;
-			output_printf(out, ",\"why\":");
-			output_json_string(out, c->why);
-			output_printf(out, "}");
+			strbuf_printf(out, ",\"why\":");
+			strbuf_json(out, c->why);
+			strbuf_printf(out, "}");
 		}
 		(*nitems)++;
 	} else {
 		s = tlsa_record_format(&r, TLSA_FORM_ZONE);
 		if (strcmp(c->op, "hold") == 0)
-			output_printf(out, "; held: update delete %s: %s\n", s,
+			strbuf_printf(out, "; held: update delete %s: %s\n", s,
 			    c->why);
 		else
-			output_printf(out, "update %s %s\n", c->op, s);
+			strbuf_printf(out, "update %s %s\n", c->op, s);
 	}
 	free(s);
 }
@@ -234,7 +234,7 @@ static int
 sync_host(const struct options *o, const struct run *r,
     const struct expect *e, const struct dnsauth_settings *settings,
     struct dns_ctx *ctx, struct firstseen *fs, time_t now,
-    struct output *out, size_t *nitems)
+    struct strbuf *out, size_t *nitems)
 {
 	struct dnsauth_zone z;
 	struct dnsauth_server *s;
@@ -343,17 +343,17 @@ sync_host(const struct options *o, const struct run *r,
 		else if (status == 0)
 			status = EXIT_CHECK_FAILED;
 	if (o->form != TLSA_FORM_JSON) {
-		output_printf(out, "; %s %zu nameserver address%s of %s: %s\n",
+		strbuf_printf(out, "; %s %zu nameserver address%s of %s: %s\n",
 		    e->host, z.nservers, z.nservers == 1 ? "" : "es", z.apex,
 		    nchanges ? "changes" : "in sync");
 		if (nchanges)
-			output_printf(out, "zone %s\n", z.apex);
+			strbuf_printf(out, "zone %s\n", z.apex);
 	}
 	for (i = 0; i < nch; i++)
 		if (strcmp(ch[i].op, "hold") != 0)
 			render(out, o->form, z.apex, &ch[i], nitems);
 	if (o->form != TLSA_FORM_JSON && nchanges)
-		output_printf(out, "send\n");
+		strbuf_printf(out, "send\n");
 	for (i = 0; i < nch; i++)
 		if (strcmp(ch[i].op, "hold") == 0)
 			render(out, o->form, z.apex, &ch[i], nitems);
@@ -376,7 +376,7 @@ sync_run(const struct options *o, const struct run *r, time_t now)
 	struct dnsauth_settings settings;
 	struct firstseen state, *fs = NULL;
 	struct dns_ctx *ctx = NULL;
-	struct output out;
+	struct strbuf out;
 	struct errbuf err;
 	char *statepath = NULL;
 	size_t i, nitems = 0;
@@ -404,7 +404,7 @@ sync_run(const struct options *o, const struct run *r, time_t now)
 		goto out;
 	}
 	if (o->form == TLSA_FORM_JSON)
-		output_printf(&out, "[\n");
+		strbuf_printf(&out, "[\n");
 	for (i = 0; i < r->nexpects; i++) {
 		st = sync_host(o, r, r->expects[i], &settings, ctx, fs, now,
 		    &out, &nitems);
@@ -412,7 +412,7 @@ sync_run(const struct options *o, const struct run *r, time_t now)
 			status = st;
 	}
 	if (o->form == TLSA_FORM_JSON)
-		output_printf(&out, "%s]\n", nitems ? "\n" : "");
+		strbuf_printf(&out, "%s]\n", nitems ? "\n" : "");
 	if (firstseen_save(fs, &err) < 0) {
 		log_warnx("%s", err.msg);
 		status = EXIT_ERROR;
@@ -428,6 +428,6 @@ out:
 	dns_ctx_free(ctx);
 	firstseen_free(fs);
 	free(statepath);
-	output_free(&out);
+	strbuf_free(&out);
 	return status;
 }

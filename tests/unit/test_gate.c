@@ -65,7 +65,7 @@ run_judge(const char *const *files, long age, long ttl, long min_age,
 	struct dnsauth_server s;
 	struct options o;
 	struct firstseen fs;
-	struct output out;
+	struct strbuf out;
 	struct tlsa_record rec;
 	char *state = xasprintf("%s/firstseen", tmpdir);
 	size_t i;
@@ -94,7 +94,7 @@ run_judge(const char *const *files, long age, long ttl, long min_age,
 	pass = judge(&o, hostexp, &s, &fs, now, &out);
 	*line = xstrdup(out.buf != NULL ? out.buf : "");
 	print_message("  %s\n", *line);
-	output_free(&out);
+	strbuf_free(&out);
 	firstseen_free(&fs);
 	tlsa_set_free(&s.tlsa.tlsa);
 	free(state);

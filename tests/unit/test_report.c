@@ -92,7 +92,7 @@ test_json(void **state)
 	assert_non_null(strstr(j, "{\"check\": \"G3\", \"host\": "
 	    "\"mx1.example.test\", \"addr\": \"127.0.0.1\", \"alg\": \"rsa\", "
 	    "\"state\": \"CRITICAL\", \"reason\": \"no \\\"record\\\" \\\\ "
-	    "matches\\u000a\\u0001\\u00ff\", \"since\": 1700000000"));
+	    "matches\\n\\u0001\\u00ff\", \"since\": 1700000000"));
 	assert_non_null(strstr(j, "\"addr\": \"\", \"alg\": \"ecdsa\""));
 	assert_non_null(strstr(j, "\"listeners\": []\n}\n"));
 	assert_null(strstr(j, "client"));
