@@ -580,7 +580,8 @@ conf_copy(struct conf_load *load, cfg_t *cfg)
 			    "sections belong in an included file; set it in "
 			    "the main configuration file", load->set[i].name);
 	n = cfg_size(cfg, "host");
-	if (n == 0 && !load->included && load->nincl == 0)
+	if (n == 0 && !load->included && load->nincl == 0 &&
+	    !load->hosts_optional)
 		conf_problem(load, load->nlines, "no host section; describe "
 		    "each MX host this machine serves with host \"NAME\" "
 		    "{ cert \"NAME\" { chain = \"/PATH\" } }");
@@ -662,8 +663,9 @@ conf_read(const char *path, size_t *lenp, struct errbuf *err)
  * *incl, *incl_line, *nincl, owned by the caller) or one it includes.
  */
 static int
-conf_load_file(const char *path, int included, struct conf **out,
-    char ***incl, int **incl_line, size_t *nincl, struct errbuf *err)
+conf_load_file(const char *path, int included, unsigned flags,
+    struct conf **out, char ***incl, int **incl_line, size_t *nincl,
+    struct errbuf *err)
 {
 	struct conf_load load;
 	struct conf *conf = NULL;
@@ -678,6 +680,7 @@ conf_load_file(const char *path, int included, struct conf **out,
 	memset(&load, 0, sizeof(load));
 	load.path = path;
 	load.included = included;
+	load.hosts_optional = (flags & CONF_HOSTS_OPTIONAL) != 0;
 	if ((nul = memchr(text, '\0', len)) != NULL) {
 		int line = 1;
 		char *p;
@@ -804,6 +807,13 @@ conf_merge(struct conf *conf, struct conf *sub, struct errbuf *err)
 int
 conf_load(const char *path, struct conf **out, struct errbuf *err)
 {
+	return conf_load_flags(path, 0, out, err);
+}
+
+int
+conf_load_flags(const char *path, unsigned flags, struct conf **out,
+    struct errbuf *err)
+{
 	struct conf *conf = NULL, *sub;
 	struct errbuf suberr;
 	char **incl = NULL, *pat, *slash, msg[600];
@@ -812,7 +822,7 @@ conf_load(const char *path, struct conf **out, struct errbuf *err)
 	glob_t gl;
 
 	*out = NULL;
-	if (conf_load_file(path, 0, &conf, &incl, &incl_line, &nincl,
+	if (conf_load_file(path, 0, flags, &conf, &incl, &incl_line, &nincl,
 	    err) < 0)
 		goto done;
 	err->msg[0] = '\0';
@@ -837,7 +847,7 @@ conf_load(const char *path, struct conf **out, struct errbuf *err)
 			bad = 1;
 		}
 		for (k = 0; g == 0 && k < gl.gl_pathc; k++) {
-			if (conf_load_file(gl.gl_pathv[k], 1, &sub, NULL,
+			if (conf_load_file(gl.gl_pathv[k], 1, flags, &sub, NULL,
 			    NULL, NULL, &suberr) < 0) {
 				conf_err_add(err, suberr.msg);
 				bad = 1;
@@ -850,7 +860,7 @@ conf_load(const char *path, struct conf **out, struct errbuf *err)
 		globfree(&gl);
 		free(pat);
 	}
-	if (!bad && conf->nhosts == 0) {
+	if (!bad && conf->nhosts == 0 && !(flags & CONF_HOSTS_OPTIONAL)) {
 		snprintf(msg, sizeof(msg), "%s: no host section in it or in the "
 		    "files it includes; describe each MX host this machine "
 		    "serves with host \"NAME\" { cert \"NAME\" { chain = "

@@ -80,6 +80,15 @@ struct conf {
  */
 int conf_load(const char *path, struct conf **out, struct errbuf *err);
 
+/*
+ * conf_load with flags. CONF_HOSTS_OPTIONAL: a file without any host
+ * section is fine (daneguard --tlsrpt uses only the globals); whatever
+ * host sections there are are still checked.
+ */
+#define CONF_HOSTS_OPTIONAL	0x1
+int conf_load_flags(const char *path, unsigned flags, struct conf **out,
+    struct errbuf *err);
+
 void conf_free(struct conf *conf);
 
 /* Rollover name <-> value. conf_rollover_parse returns 0 or -1. */

@@ -35,6 +35,7 @@ struct conf_problem {
 struct conf_load {
 	const char *path;
 	int included;		/* a file include() named: host sections only */
+	int hosts_optional;	/* CONF_HOSTS_OPTIONAL */
 	char **incl;		/* include() patterns of the main file */
 	int *incl_line;
 	size_t nincl;

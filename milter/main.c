@@ -612,12 +612,18 @@ static int
 run_tlsrpt(const struct options *o, char *const *paths, int n)
 {
 	struct conf *conf;
+	struct errbuf err;
 	int rc;
 
 	if (!o->foreground && !isatty(STDERR_FILENO))
 		log_init("daneguard", 0, o->verbose);
-	if ((conf = load_conf(conf_path)) == NULL)
+	/* Only state_dir and tlsrpt_days matter here: no host needed. */
+	err.msg[0] = '\0';
+	if (conf_load_flags(conf_path, CONF_HOSTS_OPTIONAL, &conf,
+	    &err) < 0) {
+		log_lines(err.msg[0] ? err.msg : "configuration failed");
 		return INTAKE_CONFIG;
+	}
 	rc = intake_run(conf, paths, n, time(NULL));
 	conf_free(conf);
 	return rc;

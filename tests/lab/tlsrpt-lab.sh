@@ -202,6 +202,13 @@ intake "$LAB_TMP/bad-state.conf" "$LAB_TMP/in/r1.json"
 [ $rc -eq 75 ] && grep -q 'not stored' "$LAB_TMP/intake.err"
 lab_result "a store that cannot be written -> 75 (the MTA retries)" $? ||
     cat "$LAB_TMP/intake.err"
+# A configuration with nothing but state_dir (a report box's): enough.
+echo "state_dir = \"$LAB_TMP/bare-state\"" > "$LAB_TMP/bare.conf"
+mkdir -p "$LAB_TMP/bare-state" || lab_fail "mkdir bare-state"
+intake "$LAB_TMP/bare.conf" "$LAB_TMP/in/r1.json"
+[ $rc -eq 0 ] && [ "$(store_sum "$LAB_TMP/bare-state" tlsa-invalid)" = 30 ]
+lab_result "a configuration without a host section (state_dir only) takes reports in" $? ||
+    cat "$LAB_TMP/intake.err"
 echo 'state_dir = ' > "$LAB_TMP/broken.conf"
 intake "$LAB_TMP/broken.conf" "$LAB_TMP/in/r1.json"
 [ $rc -eq 78 ]
@@ -212,6 +219,8 @@ lab_result "a broken configuration -> 78" $? || cat "$LAB_TMP/intake.err"
 state=$LAB_TMP/state
 conf=$LAB_TMP/daneguard.conf
 mkconf "$conf" "$state"
+# The pipe's own configuration: state_dir alone (no host section).
+echo "state_dir = \"$state\"" > "$LAB_TMP/pipe.conf"
 lab_netns_create
 lab_postfix_init pf
 pfdir=$(lab_postfix_dir pf)
@@ -227,7 +236,7 @@ lab_postfix_listen pf "[::1]:25"
 sed -n '/^# --- master.cf/,/^# --- end master.cf/p' \
     "$top_srcdir/conf/postfix-tlsrpt.cf" | grep -v '^#' |
     sed -e "s|user=daneguard|user=nobody|" \
-        -e "s|/usr/sbin/daneguard --tlsrpt|$dg --tlsrpt -c $conf|" \
+        -e "s|/usr/sbin/daneguard --tlsrpt|$dg --tlsrpt -c $LAB_TMP/pipe.conf|" \
     >> "$pfdir/etc/master.cf"
 grep -q "argv=$dg --tlsrpt" "$pfdir/etc/master.cf" ||
     lab_fail "no pipe service in conf/postfix-tlsrpt.cf"

@@ -702,6 +702,43 @@ test_nul_byte(void **state)
 	    "configuration file?");
 }
 
+/*
+ * CONF_HOSTS_OPTIONAL (daneguard --tlsrpt): a file with only the globals
+ * loads, and so does one whose include() finds nothing; a host section
+ * that is there is still checked; without the flag the same file fails.
+ */
+static void
+test_hosts_optional(void **state)
+{
+	struct conf *conf = NULL;
+	struct errbuf err;
+
+	(void)state;
+	write_str("t.conf", "state_dir = \"/srv/dg\"\ntlsrpt_days = 3\n");
+	if (conf_load_flags("t.conf", CONF_HOSTS_OPTIONAL, &conf, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(conf->nhosts, 0);
+	assert_string_equal(conf->state_dir, "/srv/dg");
+	assert_int_equal(conf->tlsrpt_days, 3);
+	conf_free(conf);
+	assert_int_equal(conf_load("t.conf", &conf, &err), -1);
+	assert_non_null(strstr(err.msg, "no host section"));
+
+	write_str("t.conf", "include(\"none.d/*.conf\")\n");
+	if (conf_load_flags("t.conf", CONF_HOSTS_OPTIONAL, &conf, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(conf->nhosts, 0);
+	conf_free(conf);
+
+	write_str("t.conf", "state_dir = \"/srv/dg\"\nhost \"h\" {\n"
+	    "  port = 25\n}\n");
+	assert_int_equal(conf_load_flags("t.conf", CONF_HOSTS_OPTIONAL, &conf,
+	    &err), -1);
+	assert_null(conf);
+	assert_string_equal(err.msg, "t.conf:2: host \"h\": no cert "
+	    "section; add cert \"NAME\" { chain = \"/PATH\" } per algorithm");
+}
+
 int
 main(void)
 {
@@ -719,6 +756,7 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_hosts_optional),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,7 +3,9 @@
  * organisation, policy domain, result, MX host and address; a report-id
  * counted once; reports older than the window ignored and old days
  * dropped; names with spaces and '%' kept intact; lines that do not
- * parse dropped; two processes adding to one shard at once lose nothing.
+ * parse dropped; two processes adding to one shard at once lose nothing;
+ * a report-id's line is the first 128 bits of its SHA-256 (stores
+ * written before stay valid).
  */
 #include "config.h"
 
@@ -201,29 +203,39 @@ test_window(void **state)
 	    14, later * 86400L + 3600), TLSRPT_STORE_ADDED);
 }
 
+/* The path of the shard that holds domain (an assertion if none). */
+static char *
+shard_with(const char *domain)
+{
+	char *path, *cmd;
+	unsigned i;
+	int found;
+
+	for (i = 0; i < TLSRPT_STORE_SHARDS; i++) {
+		path = xasprintf("%s/%02x", store, i);
+		cmd = xasprintf("grep -q '%s' '%s' 2>/dev/null", domain, path);
+		found = system(cmd) == 0;
+		free(cmd);
+		if (found)
+			return path;
+		free(path);
+	}
+	fail_msg("no shard holds %s", domain);
+	return NULL;
+}
+
 static void
 test_garbage_lines(void **state)
 {
 	struct tlsrpt_report *r = report("G", "g1", "garbage.example", DAY0,
 	    4, 0);
-	char *path, *cmd;
-	unsigned i;
+	char *path;
 	FILE *fp;
 
 	(void)state;
 	assert_int_equal(add(r, 14, NOW), TLSRPT_STORE_ADDED);
-	/* Find the shard that holds garbage.example and spoil it. */
-	for (i = 0; i < TLSRPT_STORE_SHARDS; i++) {
-		path = xasprintf("%s/%02x", store, i);
-		cmd = xasprintf("grep -q garbage.example '%s' 2>/dev/null",
-		    path);
-		if (system(cmd) == 0)
-			break;
-		free(cmd);
-		free(path);
-	}
-	assert_true(i < TLSRPT_STORE_SHARDS);
-	free(cmd);
+	/* Spoil the shard that holds garbage.example. */
+	path = shard_with("garbage.example");
 	fp = fopen(path, "a");
 	assert_non_null(fp);
 	fputs("c\tnot-a-day\tx\ty\n", fp);
@@ -237,6 +249,32 @@ test_garbage_lines(void **state)
 	assert_int_equal(add(report("G", "g2", "garbage.example", DAY0, 6, 0),
 	    14, NOW), TLSRPT_STORE_ADDED);
 	assert_int_equal(sum("success", 0, "garbage.example").count, 10);
+}
+
+/*
+ * A report-id's line as every version of the store writes it: "i", the
+ * day, the first 32 hex digits of the SHA-256 of the report-id
+ * ("compat-1": printf %s compat-1 | sha256sum). A report with that id
+ * is a duplicate.
+ */
+static void
+test_id_line_format(void **state)
+{
+	char *path;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(add(report("C", "compat-0", "compat.example", DAY0,
+	    1, 0), 14, NOW), TLSRPT_STORE_ADDED);
+	path = shard_with("compat.example");
+	fp = fopen(path, "a");
+	assert_non_null(fp);
+	fputs("i\t20792\tfbea57479815d9c3fbb2487ed22dacf5\n", fp);
+	fclose(fp);
+	free(path);
+	assert_int_equal(add(report("C", "compat-1", "compat.example", DAY0,
+	    1, 0), 14, NOW), TLSRPT_STORE_DUPLICATE);
+	assert_int_equal(sum("success", 0, "compat.example").count, 1);
 }
 
 static void
@@ -294,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_count_and_duplicates),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_garbage_lines),
+		cmocka_unit_test(test_id_line_format),
 		cmocka_unit_test(test_parallel_writers),
 		cmocka_unit_test(test_unwritable),
 	};
