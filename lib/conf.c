@@ -370,6 +370,7 @@ static cfg_opt_t conf_host_opts[] = {
 	CFG_INT_CB("issuer_depth", 1, CFGF_NONE, conf_parse_number),
 	CFG_STR_LIST_CB("records", "{\"3 1 1\"}", CFGF_NONE, conf_parse_record),
 	CFG_STR_LIST_CB("probe", NULL, CFGF_NODEFAULT, conf_parse_probe),
+	CFG_STR_LIST("tlsrpt_domains", NULL, CFGF_NODEFAULT),
 	CFG_SEC("cert", conf_cert_opts, CFGF_MULTI | CFGF_TITLE),
 	CFG_END()
 };
@@ -533,6 +534,21 @@ conf_copy_host(struct conf_load *load, cfg_t *sec, struct conf_host *host)
 			    &host->probe_local[host->nprobe], why,
 			    sizeof(why)) == 0)
 				host->nprobe++;	/* a bad one is reported */
+	}
+
+	n = cfg_size(sec, "tlsrpt_domains");
+	host->tlsrpt_domains = xcalloc(n ? n : 1,
+	    sizeof(*host->tlsrpt_domains));
+	for (i = 0; i < n; i++) {
+		v = cfg_getnstr(sec, "tlsrpt_domains", i);
+		if (!conf_hostname_ok(v) || strlen(v) > 240) {
+			conf_problem(load, line, "host \"%s\": tlsrpt_domains: "
+			    "\"%s\" is not a domain name (the mail domain "
+			    "whose _smtp._tls TXT record to check, e.g. "
+			    "\"example.com\")", host->name, v);
+			continue;
+		}
+		host->tlsrpt_domains[host->ntlsrpt_domains++] = xstrdup(v);
 	}
 
 	n = cfg_size(sec, "cert");
@@ -910,6 +926,9 @@ conf_free(struct conf *conf)
 		}
 		free(h->probe);
 		free(h->probe_local);
+		for (j = 0; j < h->ntlsrpt_domains; j++)
+			free(h->tlsrpt_domains[j]);
+		free(h->tlsrpt_domains);
 		free(h->records);
 		free(h->name);
 	}

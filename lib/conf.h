@@ -46,6 +46,8 @@ struct conf_host {
 	size_t nprobe;
 	struct conf_cert *certs;
 	size_t ncerts;
+	char **tlsrpt_domains;	/* mail domains whose _smtp._tls to check */
+	size_t ntlsrpt_domains;
 };
 
 struct conf_dns {

@@ -79,6 +79,9 @@ dns_answer_clear(struct dns_answer *ans)
 	for (i = 0; i < ans->naddr; i++)
 		free(ans->addr[i]);
 	free(ans->addr);
+	for (i = 0; i < ans->ntxt; i++)
+		free(ans->txt[i]);
+	free(ans->txt);
 	dns_answer_init(ans);
 }
 
@@ -271,6 +274,29 @@ dns_reap(struct dns_ctx *ctx)
 	}
 }
 
+/* One TXT rdata (length-prefixed strings) joined into out->txt. */
+static void
+dns_copy_txt(struct dns_answer *out, const unsigned char *rd, size_t len)
+{
+	char *s = xmalloc(len + 1);
+	size_t at = 0, k = 0, n;
+
+	while (at < len) {
+		n = rd[at++];
+		if (n > len - at || memchr(rd + at, '\0', n) != NULL) {
+			free(s);
+			out->skipped++;
+			return;
+		}
+		memcpy(s + k, rd + at, n);
+		k += n;
+		at += n;
+	}
+	s[k] = '\0';
+	out->txt = xreallocarray(out->txt, out->ntxt + 1, sizeof(*out->txt));
+	out->txt[out->ntxt++] = s;
+}
+
 static void
 dns_copy_data(struct dns_answer *out, const struct ub_result *r,
     const char *owner, int rrtype)
@@ -296,7 +322,9 @@ dns_copy_data(struct dns_answer *out, const struct ub_result *r,
 			out->addr = xreallocarray(out->addr, out->naddr + 1,
 			    sizeof(*out->addr));
 			out->addr[out->naddr++] = xstrdup(buf);
-		}
+		} else if (rrtype == DNS_TYPE_TXT)
+			dns_copy_txt(out, (unsigned char *)r->data[i],
+			    (size_t)r->len[i]);
 	}
 }
 

@@ -25,6 +25,7 @@
 #define DNS_DEFAULT_ANCHOR "/usr/share/dns/root.key"
 
 #define DNS_TYPE_A	1
+#define DNS_TYPE_TXT	16
 #define DNS_TYPE_AAAA	28
 #define DNS_TYPE_TLSA	52
 
@@ -68,6 +69,11 @@ struct dns_answer {
 	/* A and AAAA lookups, DNS_SECURE or DNS_INSECURE only: */
 	char **addr;		/* numeric address strings */
 	size_t naddr;
+	/* TXT lookups, DNS_SECURE or DNS_INSECURE only: each record's
+	 * character-strings joined (RFC 7208 3.3); a record with a NUL byte
+	 * or a bad length is left out and counted in skipped. */
+	char **txt;
+	size_t ntxt;
 };
 
 struct dns_ctx;
@@ -115,8 +121,8 @@ void dns_answer_clear(struct dns_answer *ans);
  * Look up name (with or without the trailing dot) for rrtype (class IN)
  * and classify the answer into out, waiting at most timeout_ms. out is
  * overwritten (initialised first; the caller clears it afterwards, also
- * on failure). TLSA data goes to out->tlsa, A/AAAA to out->addr; other
- * types only get status and ttl.
+ * on failure). TLSA data goes to out->tlsa, A/AAAA to out->addr, TXT to
+ * out->txt; other types only get status and ttl.
  * Calls on one ctx from several threads are serialised by a lock: use one
  * ctx per thread to resolve in parallel.
  * Returns 0 whenever out->status says what happened (SERVFAIL and

@@ -123,6 +123,19 @@ const char *tlsrpt_policy_type_name(enum tlsrpt_policy_type type);
  */
 int tlsrpt_result_is_dane(const char *result_type);
 
+/*
+ * A domain's TLSRPT policy record (RFC 8460 section 3) from the n TXT
+ * records at _smtp._tls.DOMAIN (each one's strings joined), as senders
+ * judge it: records that do not begin with "v=TLSRPTv1" do not count;
+ * exactly one must remain, well-formed, with one rua= field holding at
+ * least one mailto:LOCAL@DOMAIN or https://HOST URI. Returns 0 with the
+ * usable URIs, comma-separated, in rua[0..rualen); or -1 with a one-line
+ * err (senders send no reports), *none set when no record begins with
+ * "v=TLSRPTv1". tlsrpt_txt.c.
+ */
+int tlsrpt_txt_check(char *const *txt, size_t n, char *rua, size_t rualen,
+    int *none, struct errbuf *err);
+
 void tlsrpt_free(struct tlsrpt_report *r);
 
 #endif

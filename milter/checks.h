@@ -112,9 +112,19 @@ void checks_g6(const struct conf *conf, const struct dnscache *dns,
  * or addresses (dns may be NULL), with the count in item->count, the top
  * reporter and a sample receiving-ip, and said to contradict G3 when
  * out's G3 items of the host are all OK (call it after checks_sweep).
+ * Then one item per host and domain of its tlsrpt_domains, keyed by the
+ * record's name ("_smtp._tls.DOMAIN" in the address column), from the
+ * TXT answer in dns (checks_dns_refresh looks it up through the
+ * validating resolver): OK for a DNSSEC-signed TLSRPT record with a
+ * usable rua (tlsrpt_txt_check), OK with a note when there is none or
+ * the zone is unsigned, WARNING for a record senders cannot use or a
+ * bogus answer, UNKNOWN when the lookup failed or dns is NULL.
  */
 void checks_g10(const struct conf *conf, const struct dnscache *dns,
     time_t now, struct report *out);
+
+/* "_smtp._tls.DOMAIN" (malloc'd; a final dot of domain dropped). */
+char *checks_tlsrpt_owner(const char *domain);
 
 /*
  * The TLSA base domain of a host (RFC 7672 section 2.2.3), as DANE

@@ -24,7 +24,8 @@ checks_dns_needed(const struct conf *conf)
 	if (conf->tlsa_file == NULL && conf->nhosts > 0)
 		return 1;
 	for (i = 0; i < conf->nhosts; i++)
-		if (conf->hosts[i].nprobe == 0)
+		if (conf->hosts[i].nprobe == 0 ||
+		    conf->hosts[i].ntlsrpt_domains > 0)
 			return 1;
 	return 0;
 }
@@ -110,6 +111,42 @@ checks_base_domain(const struct conf *conf, const struct conf_host *h,
 	snprintf(out->name, sizeof(out->name), "%s", x);
 }
 
+char *
+checks_tlsrpt_owner(const char *domain)
+{
+	size_t n = strlen(domain);
+
+	return xasprintf("_smtp._tls.%.*s", (int)(n > 0 &&
+	    domain[n - 1] == '.' ? n - 1 : n), domain);
+}
+
+/* The _smtp._tls TXT records of every host's tlsrpt_domains (G10). */
+static size_t
+tlsrpt_refresh(const struct conf *conf, struct dnscache *dns, time_t now)
+{
+	struct dnscache_query *q = NULL;
+	char **owners = NULL;
+	size_t i, k, n = 0, changed;
+
+	for (i = 0; i < conf->nhosts; i++)
+		for (k = 0; k < conf->hosts[i].ntlsrpt_domains; k++) {
+			q = xreallocarray(q, n + 1, sizeof(*q));
+			owners = xreallocarray(owners, n + 1,
+			    sizeof(*owners));
+			owners[n] = checks_tlsrpt_owner(
+			    conf->hosts[i].tlsrpt_domains[k]);
+			q[n].name = owners[n];
+			q[n++].rrtype = DNS_TYPE_TXT;
+		}
+	changed = n > 0 ? dnscache_refresh(dns, q, n,
+	    checks_timeout_ms(conf), now) : 0;
+	for (i = 0; i < n; i++)
+		free(owners[i]);
+	free(owners);
+	free(q);
+	return changed;
+}
+
 size_t
 checks_dns_refresh(const struct conf *conf, struct dnscache *dns,
     time_t now)
@@ -140,6 +177,7 @@ checks_dns_refresh(const struct conf *conf, struct dnscache *dns,
 		}
 	}
 	changed = dnscache_refresh(dns, q, n, checks_timeout_ms(conf), now);
+	changed += tlsrpt_refresh(conf, dns, now);
 	/* Second round: the TLSA RRsets at the secure CNAME expansions that
 	 * the address answers revealed (RFC 7672 section 2.2.3). */
 	n = 0;

@@ -137,8 +137,9 @@ g3_ok(const struct report *r, const char *host)
 	return n > 0;
 }
 
-void
-checks_g10(const struct conf *conf, const struct dnscache *dns, time_t now,
+/* The per-host items from the store. */
+static void
+g10_store(const struct conf *conf, const struct dnscache *dns, time_t now,
     struct report *out)
 {
 	struct g10_scan s = { conf, dns, NULL };
@@ -199,4 +200,86 @@ checks_g10(const struct conf *conf, const struct dnscache *dns, time_t now,
 	}
 	free(s.hosts);
 	free(dir);
+}
+
+/*
+ * The _smtp._tls record of domain (listed under host), as senders find
+ * it. "Published securely" is a DNSSEC-signed answer: an unsigned one can
+ * be forged to send the reports elsewhere.
+ */
+static void
+g10_txt_item(const char *host, const char *domain,
+    const struct dnscache *dns, struct report *out)
+{
+	const struct dns_answer *a;
+	struct errbuf err;
+	char *owner = checks_tlsrpt_owner(domain), rua[256];
+	int none = 0, rc = -1;
+
+	a = dns != NULL ? dnscache_get(dns, owner, DNS_TYPE_TXT) : NULL;
+	if (a == NULL) {
+		report_add(out, "G10", host, owner, NULL, NULL, GUARD_UNKNOWN,
+		    "%s TXT not looked up (no resolver)", owner);
+		free(owner);
+		return;
+	}
+	switch (a->status) {
+	case DNS_SECURE:
+	case DNS_INSECURE:
+		rc = tlsrpt_txt_check(a->txt, a->ntxt, rua, sizeof(rua),
+		    &none, &err);
+		break;
+	case DNS_NXDOMAIN:
+	case DNS_NODATA:
+		none = 1;
+		break;
+	case DNS_BOGUS:
+		report_add(out, "G10", host, owner, NULL, NULL, GUARD_WARNING,
+		    "%s TXT is bogus (%s): validating senders send no TLS "
+		    "reports for %s", owner, a->why ? a->why : "validation "
+		    "failed", domain);
+		free(owner);
+		return;
+	default:
+		report_add(out, "G10", host, owner, NULL, NULL, GUARD_UNKNOWN,
+		    "%s TXT lookup failed (%s%s%s): tried again", owner,
+		    dns_status_name(a->status), a->why ? ": " : "",
+		    a->why ? a->why : "");
+		free(owner);
+		return;
+	}
+	if (none)
+		report_add(out, "G10", host, owner, NULL, NULL, GUARD_OK,
+		    "note: no TLS-RPT record at %s: senders send no TLS "
+		    "reports for %s; publish %s TXT \"v=TLSRPTv1; "
+		    "rua=mailto:ADDRESS\" (conf/postfix-tlsrpt.cf)", owner,
+		    domain, owner);
+	else if (rc < 0)
+		report_add(out, "G10", host, owner, NULL, NULL, GUARD_WARNING,
+		    "%s TXT %s: senders send no TLS reports for %s", owner,
+		    err.msg, domain);
+	else if (a->status == DNS_INSECURE)
+		report_add(out, "G10", host, owner, NULL, NULL, GUARD_OK,
+		    "note: %s has rua=%s but is not DNSSEC-signed (a forged "
+		    "answer could send the reports elsewhere)", owner, rua);
+	else
+		report_add(out, "G10", host, owner, NULL, NULL, GUARD_OK,
+		    "%s published (DNSSEC-signed), reports to %s", owner, rua);
+	free(owner);
+}
+
+void
+checks_g10(const struct conf *conf, const struct dnscache *dns, time_t now,
+    struct report *out)
+{
+	const struct conf_host *h;
+	size_t i, k;
+
+	g10_store(conf, dns, now, out);
+	for (i = 0; i < conf->nhosts; i++) {
+		h = &conf->hosts[i];
+		for (k = 0; k < h->ntlsrpt_domains; k++)
+			g10_txt_item(checks_host_name(h), h->tlsrpt_domains[k],
+			    dns, out);
+	}
 }

@@ -158,7 +158,7 @@ static char *
 digest(const struct dns_answer *a)
 {
 	char **items, *s, *n, *hex;
-	size_t k = 0, i, cap = a->tlsa.n + a->naddr;
+	size_t k = 0, i, cap = a->tlsa.n + a->naddr + a->ntxt;
 
 	items = xcalloc(cap ? cap : 1, sizeof(*items));
 	for (i = 0; i < a->tlsa.n; i++) {
@@ -170,6 +170,8 @@ digest(const struct dns_answer *a)
 	}
 	for (i = 0; i < a->naddr; i++)
 		items[k++] = xstrdup(a->addr[i]);
+	for (i = 0; i < a->ntxt; i++)
+		items[k++] = xasprintf("\"%s\"", a->txt[i]);
 	qsort(items, k, sizeof(*items), strp_cmp);
 	s = xasprintf("%s;%s;", dns_status_name(a->status),
 	    a->canon != NULL ? a->canon : "");

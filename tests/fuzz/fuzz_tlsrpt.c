@@ -6,6 +6,11 @@
  * report left behind; success with a report that breaks the contract
  * (no policy, empty or upper-case names, end not after start, negative
  * counts, a NULL string).
+ *
+ * The same input, cut at newlines into TXT records, goes to
+ * tlsrpt_txt_check (the _smtp._tls record): success with no usable rua,
+ * or failure without a one-line printable message or with a rua left
+ * behind, aborts.
  */
 #include "config.h"
 
@@ -32,6 +37,37 @@ lower(const char *s, int may_be_empty)
 			abort();
 }
 
+static void
+txt_records(const uint8_t *data, size_t size)
+{
+	char *txt[4], *copy, *p, *nl, rua[256];
+	struct errbuf err;
+	size_t n = 0, i;
+	int none = -1, rc;
+
+	if ((copy = malloc(size + 1)) == NULL)
+		abort();
+	memcpy(copy, data, size);
+	copy[size] = '\0';
+	for (p = copy; n < 4 && p != NULL; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		txt[n++] = p;
+	}
+	err.msg[0] = '\0';
+	rc = tlsrpt_txt_check(txt, n, rua, sizeof(rua), &none, &err);
+	if (rc == 0 && (rua[0] == '\0' || none != 0))
+		abort();
+	if (rc < 0) {
+		if (rua[0] != '\0' || err.msg[0] == '\0')
+			abort();
+		for (i = 0; err.msg[i] != '\0'; i++)
+			if ((unsigned char)err.msg[i] < 0x20)
+				abort();
+	}
+	free(copy);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,6 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct errbuf err;
 	size_t i, j;
 
+	txt_records(data, size);
 	err.msg[0] = '\0';
 	if (tlsrpt_read(data, size, NOW, &r, NULL, &err) < 0) {
 		if (r != NULL || err.msg[0] == '\0' ||

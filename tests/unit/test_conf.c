@@ -411,6 +411,11 @@ static const struct {
 	{ "host \"h\" {\n  probe = \"192.0.2.256\"\n  cert \"c\" { chain = \"/c\" }\n}\n",
 	  "t.conf:2: host \"h\": probe \"192.0.2.256\" is not an IPv4 or IPv6 "
 	  "address" },
+	{ "host \"h\" {\n  cert \"c\" { chain = \"/c\" }\n"
+	  "  tlsrpt_domains = { \"example.com\", \"bad domain\" }\n}\n",
+	  "t.conf:1: host \"h\": tlsrpt_domains: \"bad domain\" is not a "
+	  "domain name (the mail domain whose _smtp._tls TXT record to check, "
+	  "e.g. \"example.com\")" },
 	/* structure */
 	{ "# nothing\n\n",
 	  "t.conf:3: no host section; describe each MX host this machine "
@@ -739,6 +744,26 @@ test_hosts_optional(void **state)
 	    "section; add cert \"NAME\" { chain = \"/PATH\" } per algorithm");
 }
 
+/* tlsrpt_domains: kept in order, a final dot allowed; none by default. */
+static void
+test_tlsrpt_domains(void **state)
+{
+	struct conf *conf = NULL;
+	struct errbuf err;
+
+	(void)state;
+	if (load_text("host \"a\" { cert \"c\" { chain = \"/c\" }\n"
+	    "  tlsrpt_domains = { \"example.com\", \"example.org.\" } }\n"
+	    "host \"b\" { cert \"c\" { chain = \"/c\" } }\n", &conf,
+	    &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(conf->hosts[0].ntlsrpt_domains, 2);
+	assert_string_equal(conf->hosts[0].tlsrpt_domains[0], "example.com");
+	assert_string_equal(conf->hosts[0].tlsrpt_domains[1], "example.org.");
+	assert_int_equal(conf->hosts[1].ntlsrpt_domains, 0);
+	conf_free(conf);
+}
+
 int
 main(void)
 {
@@ -757,6 +782,7 @@ main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_hosts_optional),
+		cmocka_unit_test(test_tlsrpt_domains),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

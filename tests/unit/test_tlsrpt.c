@@ -5,7 +5,8 @@
  * multipart/report mail) and as attackers send them (truncated gzip, a
  * gzip that expands to 1 GiB, deep JSON, wrong types, wrong dates,
  * mails without a report part). Every refusal is one line naming the
- * field.
+ * field. tlsrpt_txt.c: the _smtp._tls TXT record (RFC 8460 section 3),
+ * good, missing, doubled and malformed.
  */
 #include "config.h"
 
@@ -423,6 +424,106 @@ test_mime_hostile(void **state)
 	refused("\x1f", 1, "neither");
 }
 
+/* txt[0..n) must be a usable TLSRPT record with these rua URIs. */
+static void
+txt_ok(const char *const *txt, size_t n, const char *want)
+{
+	struct errbuf err;
+	char rua[512];
+	int none = -1;
+
+	err.msg[0] = '\0';
+	if (tlsrpt_txt_check((char *const *)txt, n, rua, sizeof(rua), &none,
+	    &err) != 0)
+		fail_msg("\"%s\": %s", n ? txt[0] : "", err.msg);
+	assert_string_equal(rua, want);
+	assert_int_equal(none, 0);
+}
+
+/* txt[0..n) must be refused with why in the message; none as said. */
+static void
+txt_refused(const char *const *txt, size_t n, const char *why, int none)
+{
+	struct errbuf err;
+	char rua[512];
+	int got = -1;
+
+	err.msg[0] = '\0';
+	assert_int_equal(tlsrpt_txt_check((char *const *)txt, n, rua,
+	    sizeof(rua), &got, &err), -1);
+	if (strstr(err.msg, why) == NULL)
+		fail_msg("\"%s\": \"%s\" lacks \"%s\"", n ? txt[0] : "",
+		    err.msg, why);
+	assert_int_equal(got, none);
+	assert_string_equal(rua, "");
+}
+
+#define OK1(rec, want)	do { const char *t[] = { rec }; \
+	txt_ok(t, 1, want); } while (0)
+#define BAD1(rec, why)	do { const char *t[] = { rec }; \
+	txt_refused(t, 1, why, 0); } while (0)
+
+static void
+test_txt_record(void **state)
+{
+	const char *spf_and_rpt[] = { "v=spf1 -all",
+	    "v=TLSRPTv1; rua=mailto:tlsrpt@example.com" };
+	const char *two[] = { "v=TLSRPTv1; rua=mailto:a@example.com",
+	    "v=TLSRPTv1; rua=mailto:b@example.com" };
+	const char *spf[] = { "v=spf1 -all" };
+
+	(void)state;
+	/* RFC 8460 section 3's examples, and their variations. */
+	OK1("v=TLSRPTv1; rua=mailto:reports@example.com",
+	    "mailto:reports@example.com");
+	OK1("v=TLSRPTv1; rua=https://reporting.example.com/v1/tlsrpt",
+	    "https://reporting.example.com/v1/tlsrpt");
+	OK1("v=TLSRPTv1;rua=mailto:a@example.com , https://r.example/x ;",
+	    "mailto:a@example.com,https://r.example/x");
+	OK1("v=TLSRPTv1; ext-1.x=val:ue; rua=mailto:a@example.com",
+	    "mailto:a@example.com");
+	/* another scheme is left out, not an error, if one URI is usable */
+	OK1("v=TLSRPTv1; rua=ftp://x.example/r,mailto:a@example.com",
+	    "mailto:a@example.com");
+	txt_ok(spf_and_rpt, 2, "mailto:tlsrpt@example.com");
+
+	/* none at all: no record, or no record beginning with v=TLSRPTv1 */
+	txt_refused(NULL, 0, "no TXT record beginning", 1);
+	txt_refused(spf, 1, "no TXT record beginning", 1);
+	{
+		const char *t[] = { " v=TLSRPTv1; rua=mailto:a@example.com",
+		    "v=tlsrptv1; rua=mailto:a@example.com" };
+
+		txt_refused(t, 2, "no TXT record beginning", 1);
+	}
+	txt_refused(two, 2, "2 records beginning", 0);
+
+	/* malformed */
+	BAD1("v=TLSRPTv1", "no rua= field");
+	BAD1("v=TLSRPTv1;", "no rua= field");
+	BAD1("v=TLSRPTv1; ruf=mailto:a@example.com", "no rua= field");
+	BAD1("v=TLSRPTv1 rua=mailto:a@example.com", "should separate");
+	BAD1("v=TLSRPTv1x; rua=mailto:a@example.com", "should separate");
+	BAD1("v=TLSRPTv1; rua=", "empty URI");
+	BAD1("v=TLSRPTv1; rua=mailto:a@example.com,", "empty URI");
+	BAD1("v=TLSRPTv1; rua=mailto:example.com", "mailto:LOCAL@DOMAIN");
+	BAD1("v=TLSRPTv1; rua=mailto:@example.com", "mailto:LOCAL@DOMAIN");
+	BAD1("v=TLSRPTv1; rua=mailto:a@", "mailto:LOCAL@DOMAIN");
+	BAD1("v=TLSRPTv1; rua=https:///path", "names no host");
+	BAD1("v=TLSRPTv1; rua=reports@example.com", "is not a URI");
+	BAD1("v=TLSRPTv1; rua=ftp://x.example/r", "no mailto: or https:");
+	BAD1("v=TLSRPTv1; rua=mailto:a@example.com; rua=mailto:b@example.com",
+	    "given 2 times");
+	BAD1("v=TLSRPTv1; =x; rua=mailto:a@example.com", "not a NAME=VALUE");
+	BAD1("v=TLSRPTv1; -x=1; rua=mailto:a@example.com", "not a NAME=VALUE");
+	BAD1("v=TLSRPTv1; x=; rua=mailto:a@example.com", "has no value");
+	BAD1("v=TLSRPTv1; rua=mailto:a@example.com; x=a=b", "should separate");
+	/* a control character is shown as "?" */
+	BAD1("v=TLSRPTv1; rua=mailto:a\x01@example.com",
+	    "\"v=TLSRPTv1; rua=mailto:a?@example.com\": rua URI \"mailto:a\" "
+	    "is not mailto:LOCAL@DOMAIN");
+}
+
 int
 main(void)
 {
@@ -433,6 +534,7 @@ main(void)
 		cmocka_unit_test(test_json_hostile),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_mime_hostile),
+		cmocka_unit_test(test_txt_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
