@@ -113,6 +113,44 @@ cover_why(const struct expect *e, const struct tlsa_set *set,
 	return 0;
 }
 
+static int cover_data_is_cert(const struct tlsa_record *, X509 *);
+
+/*
+ * A sibling CA of issuers = { ... }: covered by each usable 2 x x record
+ * with its data (no chain to verify: the renewal it may issue does not
+ * exist yet).
+ */
+static void
+cover_sibling(const struct expect *e, const struct tlsa_set *set,
+    struct cover_item *item)
+{
+	const struct tlsa_record *rec;
+	char why[128];
+	size_t k;
+
+	for (k = 0; k < set->n; k++) {
+		rec = &set->v[k];
+		if (!cover_wanted(e, rec) ||
+		    rec->type.usage != TLSA_USAGE_DANE_TA ||
+		    !cover_data_is_cert(rec, item->ca) ||
+		    match_usable(rec, why, sizeof(why)) != 1 ||
+		    match_stronger(set, e->owner, rec) >= 0)
+			continue;
+		item->records = xreallocarray(item->records,
+		    item->nrecords + 1, sizeof(*item->records));
+		item->records[item->nrecords++] = (long)k;
+	}
+	if (item->nrecords > 0) {
+		item->state = COVER_OK;
+		item->record = item->records[0];
+		return;
+	}
+	item->state = COVER_MISSING;
+	snprintf(item->reason, sizeof(item->reason), "no usable 2 x x record "
+	    "at %s has this CA's data", e->owner != NULL ? e->owner :
+	    "any owner");
+}
+
 static struct cover_item *
 cover_add(struct cover *out, size_t ci, enum expect_role role,
     const char *file)
@@ -172,6 +210,15 @@ cover_check(const struct expect *e, const struct tlsa_set *set,
 				item->record = item->records[0];
 			} else if (cover_why(e, set, c, item, err) < 0)
 				return -1;
+			/* After the chain's CA, its siblings (expect_compute
+			 * refuses issuers but under current+issuer). */
+			for (k = 0; roles[r] == EXPECT_ISSUER &&
+			    k < c->nissuers; k++) {
+				item = cover_add(out, ci, EXPECT_ISSUER,
+				    c->issuers[k]->path);
+				item->ca = certkey_chain_leaf(c->issuers[k]);
+				cover_sibling(e, set, item);
+			}
 		}
 	}
 	return 0;

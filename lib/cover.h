@@ -11,6 +11,10 @@
  *  - issuer: when e asks for 2 x x records (current+issuer, or a 2 x x
  *    record type): the chain again, covered only by a 2 x x record, so
  *    that the renewal the issuer record is for does not break DANE.
+ *  - issuer, once per CA of issuers = { FILE, ... } (item.ca set): the
+ *    sibling CA the next renewal may come from, covered by a usable 2 x x
+ *    record at e->owner (not ignored for a stronger digest) whose data
+ *    is that CA's: a CA without one breaks DANE at that renewal.
  *  - next: the next key, whatever the rollover scheme (expect emits its
  *    records whatever the scheme): covered by a 3 1 x record.
  * Not covered, the reason says why as a sender sees it: no record, none
@@ -39,7 +43,9 @@ enum cover_state {
 struct cover_item {
 	size_t cert;			/* index in e->certs */
 	enum expect_role role;		/* current, issuer or next */
-	const char *file;		/* chain or next key path (borrowed) */
+	const char *file;		/* chain, issuer or next key path (borrowed) */
+	X509 *ca;			/* issuers = { ... }: that file's CA
+					 * (borrowed), else NULL */
 	enum cover_state state;
 	long record;			/* a covering record (index in set), or -1 */
 	long *records;			/* every covering record, on its own */

@@ -769,9 +769,13 @@ expect_load_each(const struct conf_host *host, const char *passphrase,
 		c = &one->certs[0];
 		expect_add_cert(e, c->name, c->chain, c->key, c->next);
 		e->certs[e->ncerts - 1].problem = c->problem;
+		e->certs[e->ncerts - 1].issuers = c->issuers;
+		e->certs[e->ncerts - 1].nissuers = c->nissuers;
 		c->chain = NULL;
 		c->key = c->next = NULL;
 		c->problem = NULL;
+		c->issuers = NULL;
+		c->nissuers = 0;
 		expect_free(one);
 	}
 	if (expect_compute(e, now, err) < 0) {

@@ -127,7 +127,8 @@ verdict_g4(const struct expect *e, const struct cover *cov, size_t ci,
 			n = strlen(ok);
 			snprintf(ok + n, sizeof(ok) - n, "%s%s%s", n ?
 			    ", " : "", it->role == EXPECT_NEXT ?
-			    "next key " : it->role == EXPECT_ISSUER ?
+			    "next key " : it->ca != NULL ? "issuer " :
+			    it->role == EXPECT_ISSUER ?
 			    "the issuing CA of " : "", it->file);
 			break;
 		case COVER_UNUSABLE:
@@ -141,6 +142,12 @@ verdict_g4(const struct expect *e, const struct cover *cov, size_t ci,
 				    "record in %s at %s (%s): the next reload "
 				    "breaks DANE; publish its record first",
 				    it->file, pubname, owner, it->reason);
+			else if (it->ca != NULL)
+				verdict_add(v, VERDICT_WARNING, "issuer %s "
+				    "(issuers) has no 2 x x record in %s at %s "
+				    "(%s): a renewal from that CA breaks DANE; "
+				    "publish its record", it->file, pubname,
+				    owner, it->reason);
 			else if (it->role == EXPECT_ISSUER)
 				verdict_add(v, VERDICT_WARNING, "the issuing "
 				    "CA of %s has no 2 x x record in %s at %s "

@@ -117,7 +117,7 @@ static char *
 host_stamp(const struct conf_host *h)
 {
 	char *s, *n;
-	size_t i;
+	size_t i, j;
 
 	s = xasprintf("%u:%ld:%d:%d;", h->port, h->ttl, (int)h->rollover,
 	    h->issuer_depth);
@@ -135,6 +135,8 @@ host_stamp(const struct conf_host *h)
 		stamp_file(&s, h->certs[i].key);
 		stamp_file(&s, h->certs[i].next_key);
 		stamp_file(&s, h->certs[i].passphrase_file);
+		for (j = 0; j < h->certs[i].nissuers; j++)
+			stamp_file(&s, h->certs[i].issuers[j]);
 	}
 	return s;
 }

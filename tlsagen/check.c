@@ -19,13 +19,13 @@
 /*
  * Print rec unless the zone has it. When the zone has a stronger digest
  * for rec's usage and selector, senders would ignore rec: it is proposed
- * with that digest instead, computed from the certificate at depth of
- * cert c (or its next key for depth -1), so that the name never carries
- * mixed matching types. Returns 1 if printed.
+ * with that digest instead, computed from cert (or from the key when
+ * cert is NULL), so that the name never carries mixed matching types.
+ * Returns 1 if printed.
  */
 static int
 check_propose(const struct expect *e, const struct tlsa_set *zone,
-    const struct tlsa_record *rec, const struct expect_cert *c, int depth,
+    const struct tlsa_record *rec, X509 *cert, EVP_PKEY *key,
     struct output *out)
 {
 	struct tlsa_record strong;
@@ -44,9 +44,8 @@ check_propose(const struct expect *e, const struct tlsa_set *zone,
 	}
 	t = rec->type;
 	t.mtype = (uint8_t)s;
-	if (depth < 0 ? tlsa_record_from_pubkey(&strong, t, c->next->pkey,
-	    &err) < 0 : tlsa_record_from_cert(&strong, t,
-	    sk_X509_value(c->chain->certs, depth), &err) < 0)
+	if (cert == NULL ? tlsa_record_from_pubkey(&strong, t, key,
+	    &err) < 0 : tlsa_record_from_cert(&strong, t, cert, &err) < 0)
 		return 0;
 	tlsa_record_set_owner(&strong, e->owner);
 	strong.ttl = rec->ttl;
@@ -84,8 +83,16 @@ check_publish(const struct expect *e, const struct tlsa_set *zone,
 
 		if (ent->cert != it->cert || ent->role != want)
 			continue;
-		n += check_propose(e, zone, &ent->rec, c, want == EXPECT_NEXT ?
-		    -1 : want == EXPECT_ISSUER ? e->issuer_depth : 0, out);
+		/* A sibling CA's records, or the chain's CA's alone. */
+		if (want == EXPECT_ISSUER && (it->ca != NULL ?
+		    strcmp(ent->source, it->file) != 0 :
+		    ent->source != c->chain->path))
+			continue;
+		n += check_propose(e, zone, &ent->rec, want == EXPECT_NEXT ?
+		    NULL : it->ca != NULL ? it->ca :
+		    sk_X509_value(c->chain->certs, want == EXPECT_ISSUER ?
+		    e->issuer_depth : 0), c->next != NULL ? c->next->pkey :
+		    NULL, out);
 	}
 	if (n == 0)
 		strbuf_printf(&out->text, "; nothing to add: the records it needs are "

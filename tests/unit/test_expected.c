@@ -170,12 +170,89 @@ test_remade_after_an_hour(void **state)
 	free(path);
 }
 
+/*
+ * issuers = { ... } files are watched like the chain and keys: a sibling
+ * CA replaced on disk makes a new set with its records.
+ */
+static void
+test_issuer_replaced(void **state)
+{
+	char idir[] = "/tmp/test_expected_issuers.XXXXXX";
+	struct checks_keep *keep;
+	struct conf_cert cert;
+	struct conf_host host;
+	const struct expect *a, *b;
+	struct errbuf err;
+	time_t now = time(NULL);
+	unsigned char old[32];
+	char *issuer, *cmd;
+	size_t i;
+
+	(void)state;
+	if (getenv("CERTDIR") == NULL)
+		skip();
+	assert_non_null(mkdtemp(idir));
+	issuer = xasprintf("%s/sibling.pem", idir);
+	cmd = xasprintf("cp '%s/ca.pem' '%s'", getenv("CERTDIR"), issuer);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	memset(&cert, 0, sizeof(cert));
+	cert.name = (char *)"rsa";
+	cert.chain = xasprintf("%s/rsa-chain.pem", getenv("CERTDIR"));
+	cert.issuers = &issuer;
+	cert.nissuers = 1;
+	memset(&host, 0, sizeof(host));
+	host.name = (char *)"mx1.example.test";
+	host.port = 25;
+	host.ttl = 3600;
+	host.rollover = CONF_ROLLOVER_CURRENT_ISSUER;
+	host.issuer_depth = 1;
+	host.certs = &cert;
+	host.ncerts = 1;
+
+	keep = checks_keep_new();
+	if (checks_expect_kept(keep, &host, now, &a, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(a->nfailed, 0);
+	for (i = 0; i < a->nentries; i++)
+		if (strcmp(a->entries[i].source, issuer) == 0)
+			break;
+	assert_true(i < a->nentries);
+	assert_int_equal(a->entries[i].rec.len, sizeof(old));
+	memcpy(old, a->entries[i].rec.data, sizeof(old));
+	assert_int_equal(checks_expect_kept(keep, &host, now + 60, &b, &err),
+	    0);
+	assert_ptr_equal(a, b);
+
+	/* Another sibling CA in the same file: a new set, its data. */
+	cmd = xasprintf("cp '%s/fakeint.pem' '%s.new' && mv '%s.new' '%s'",
+	    getenv("CERTDIR"), issuer, issuer, issuer);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(checks_expect_kept(keep, &host, now + 120, &b, &err),
+	    0);
+	assert_int_equal(b->nfailed, 0);
+	for (i = 0; i < b->nentries; i++)
+		if (strcmp(b->entries[i].source, issuer) == 0)
+			break;
+	assert_true(i < b->nentries);
+	assert_int_equal(b->entries[i].rec.len, sizeof(old));
+	assert_memory_not_equal(b->entries[i].rec.data, old, sizeof(old));
+
+	checks_keep_free(keep);
+	unlink(issuer);
+	rmdir(idir);
+	free(issuer);
+	free(cert.chain);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kept_while_unchanged),
 		cmocka_unit_test(test_remade_after_an_hour),
+		cmocka_unit_test(test_issuer_replaced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -304,11 +304,16 @@ main(int argc, char **argv)
 		} else if (strcmp(tok[0], "disk") == 0 && n >= 3) {
 			struct conf_cert cc = { tok[1], NULL, NULL, NULL,
 			    NULL, NULL, 0 };
-			char *key = NULL, *next = NULL;
+			char *key = NULL, *next = NULL, *issuer = NULL;
 
 			for (int i = 3; i < n; i++) {
 				if (strncmp(tok[i], "key=", 4) == 0)
 					key = cc.key = path_of(tok[i] + 4);
+				else if (strncmp(tok[i], "issuer=", 7) == 0) {
+					issuer = path_of(tok[i] + 7);
+					cc.issuers = &issuer;
+					cc.nissuers = 1;
+				}
 				else if (strncmp(tok[i], "next=", 5) == 0)
 					next = cc.next_key =
 					    path_of(tok[i] + 5);
@@ -326,6 +331,7 @@ main(int argc, char **argv)
 			free(cc.chain);
 			free(key);
 			free(next);
+			free(issuer);
 		} else if (strcmp(tok[0], "served") == 0 && n >= 2) {
 			v.served = load_chain(tok[1], &v);
 			certkey_cert_alg_name(certkey_chain_leaf(v.served),
