@@ -592,11 +592,24 @@ expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
 			    "check the chain's validity for 2 x x (DANE-TA) "
 			    "records, so these fail; renew it",
 			    c->chain->path, date);
+		/* Below the trust anchor senders check the dates; the
+		 * trust anchor's own, OpenSSL does not (s_client
+		 * -dane_tlsa_rrdata verifies with it expired). */
+		for (k = 1; k < (size_t)depth; k++)
+			if (certkey_is_expired(sk_X509_value(c->chain->certs,
+			    (int)k), now, date, sizeof(date)))
+				expect_warn(e, "%s: the CA at depth %zu expired "
+				    "%s: below the CA of the 2 x x records, "
+				    "senders check its dates, so these fail; "
+				    "renew the chain", c->chain->path, k, date);
 		if (certkey_is_expired(ca, now, date, sizeof(date)))
-			expect_warn(e, "%s: the CA at depth %d expired %s: "
-			    "senders check the chain's validity for 2 x x "
-			    "(DANE-TA) records, so these fail; renew the "
-			    "chain", c->chain->path, depth, date);
+			expect_warn(e, "%s: the CA at depth %d expired %s: as "
+			    "the trust anchor of the 2 x x records, OpenSSL "
+			    "senders (Postfix) do not check its dates and "
+			    "still verify, but other DANE senders may not, "
+			    "and the CA issues nothing more from it; renew "
+			    "the chain from a current CA", c->chain->path,
+			    depth, date);
 		for (i = 0; i < nissuer; i++) {
 			if (tlsa_record_from_cert(&rec, issuer[i], ca,
 			    err) < 0) {
@@ -626,8 +639,8 @@ expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
 			return -1;
 		}
 		if (certkey_is_expired(ca, now, date, sizeof(date)))
-			expect_warn(e, "%s: the issuer expired %s: a renewal "
-			    "from it fails DANE-TA checks; drop it from "
+			expect_warn(e, "%s: the issuer expired %s: the CA "
+			    "issues nothing more from it; drop it from "
 			    "issuers", path, date);
 		for (i = 0; i < nissuer; i++) {
 			if (tlsa_record_from_cert(&rec, issuer[i], ca,

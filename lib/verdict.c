@@ -342,32 +342,89 @@ verdict_leaf(X509 *leaf, const char *which, int checked, time_t now,
 	return VERDICT_OK;
 }
 
+/*
+ * The expired CAs of the served chain (depth 1 and up) into buf; the
+ * worst state. Under 2 x x (checked), ta is the depth of the CA a 2 x x
+ * record matched (-1: none did). OpenSSL does not check a trust anchor's
+ * dates (s_client -dane_tlsa_rrdata verifies with it expired): a
+ * WARNING; a CA below it fails the chain: CRITICAL; above it nobody
+ * looks. Under 3 x x senders ignore the chain: a WARNING, as for the leaf.
+ */
+static enum verdict_state
+verdict_cas(STACK_OF(X509) *chain, int checked, int ta, time_t now,
+    char *buf, size_t len)
+{
+	enum verdict_state st = VERDICT_OK;
+	char date[32];
+	size_t n;
+	int d;
+
+	buf[0] = '\0';
+	for (d = 1; chain != NULL && d < sk_X509_num(chain); d++) {
+		if (checked && ta >= 0 && d > ta)
+			break;
+		if (!certkey_is_expired(sk_X509_value(chain, d), now, date,
+		    sizeof(date)))
+			continue;
+		n = strlen(buf);
+		if (!checked) {
+			snprintf(buf + n, len - n, "; the CA at depth %d of the "
+			    "served chain expired %s: fine for 3 x x records "
+			    "(RFC 7672 section 3.1), but renew the chain", d,
+			    date);
+			if (st < VERDICT_WARNING)
+				st = VERDICT_WARNING;
+		} else if (d == ta) {
+			snprintf(buf + n, len - n, "; the CA at depth %d of the "
+			    "served chain, the trust anchor of the 2 x x "
+			    "record, expired %s: OpenSSL senders (Postfix) do "
+			    "not check a trust anchor's dates and still "
+			    "verify, other DANE senders may not; renew the "
+			    "chain from a current CA", d, date);
+			if (st < VERDICT_WARNING)
+				st = VERDICT_WARNING;
+		} else {
+			snprintf(buf + n, len - n, "; the CA at depth %d of the "
+			    "served chain expired %s: below the trust anchor "
+			    "of the 2 x x records, senders check its dates "
+			    "and defer", d, date);
+			st = VERDICT_CRITICAL;
+		}
+	}
+	return st;
+}
+
 void
 verdict_dates(X509 *served, X509 *disk, const struct tlsa_set *pub,
     const char *owner, const char *host, STACK_OF(X509) *chain, time_t now,
     struct verdict *v, long *served_days, long *disk_days)
 {
 	struct match_result mr;
-	struct tlsa_set ee;
+	struct tlsa_set ee, ta;
 	struct errbuf err;
-	char a[512], b[512];
-	enum verdict_state s1, s2 = VERDICT_OK;
+	char a[512], b[512], c[1024];
+	enum verdict_state s1, s2 = VERDICT_OK, s3;
 	size_t i;
-	int checked = 0;
+	int checked = 0, tadepth = -1;
 
 	/* Dates count only when no DANE-EE record carries the chain. */
 	if (pub != NULL) {
 		tlsa_set_init(&ee);
+		tlsa_set_init(&ta);
 		for (i = 0; i < pub->n; i++)
 			if (pub->v[i].type.usage == TLSA_USAGE_DANE_EE)
 				tlsa_set_add(&ee, &pub->v[i]);
-		for (i = 0; i < pub->n; i++)
-			if (pub->v[i].type.usage == TLSA_USAGE_DANE_TA)
-				checked = 1;
+			else if (pub->v[i].type.usage == TLSA_USAGE_DANE_TA)
+				tlsa_set_add(&ta, &pub->v[i]);
+		checked = ta.n > 0;
 		if (checked && match_chain(&ee, owner, host, chain, &mr,
 		    &err) == 1)
 			checked = 0;
+		if (checked && match_chain(&ta, owner, host, chain, &mr,
+		    &err) == 1)
+			tadepth = mr.depth;
 		tlsa_set_free(&ee);
+		tlsa_set_free(&ta);
 	}
 	s1 = verdict_leaf(served, "served leaf", checked, now, a, sizeof(a),
 	    served_days);
@@ -376,5 +433,9 @@ verdict_dates(X509 *served, X509 *disk, const struct tlsa_set *pub,
 	if (disk != NULL)
 		s2 = verdict_leaf(disk, "leaf on disk", checked, now, b,
 		    sizeof(b), disk_days);
-	verdict_set(v, s1 > s2 ? s1 : s2, "%s%s%s", a, b[0] ? "; " : "", b);
+	s3 = verdict_cas(chain, checked, tadepth, now, c, sizeof(c));
+	if (s2 > s1)
+		s1 = s2;
+	verdict_set(v, s3 > s1 ? s3 : s1, "%s%s%s%s", a, b[0] ? "; " : "", b,
+	    c);
 }

@@ -117,6 +117,24 @@ openssl ca $cnf -batch -notext -cert "$out/int.pem" -keyfile "$out/int.key" \
     -extfile "$tmp/openssl.cnf" -extensions leaf_ext \
     -in "$tmp/expired.csr" -out "$out/expired.pem" 2>/dev/null
 
+# A leaf valid now under an expired intermediate CA (the p521 key, issued
+# by ca, valid 2020-01-01 to 2020-03-01): DANE-TA with that CA as the
+# trust anchor still verifies in OpenSSL (a trust anchor's dates are not
+# checked), with ca as the trust anchor it does not ("certificate has
+# expired").
+cp "$out/p521.key" "$out/expired-int.key"
+cp "$out/ecdsa.key" "$out/ecdsa-expint.key"
+openssl req $cnf -new -key "$out/expired-int.key" \
+    -subj "/CN=daneguard test expired intermediate CA" -out "$tmp/expint.csr"
+openssl ca $cnf -batch -notext -cert "$out/ca.pem" -keyfile "$out/ca.key" \
+    -startdate 20200101000000Z -enddate 20200301000000Z \
+    -extfile "$tmp/openssl.cnf" -extensions ca_ext \
+    -in "$tmp/expint.csr" -out "$out/expired-int.pem" 2>/dev/null
+sign ecdsa-expint expired-int mx1.example.test leaf_ext
+cat "$out/ecdsa-expint.pem" "$out/expired-int.pem" >"$out/ecdsa-expint-chain.pem"
+cat "$out/ecdsa-expint.pem" "$out/expired-int.pem" "$out/ca.pem" \
+    >"$out/ecdsa-expint-full.pem"
+
 # Other forms of the same keys.
 openssl pkey -in "$keys/ecdsa-next.key" -pubout -out "$out/ecdsa-next.pub"
 openssl pkey -in "$keys/ecdsa-next.key" -pubout -outform DER \

@@ -27,7 +27,9 @@
 # with and without its record); on 127.0.0.4 it serves no ECDSA chain
 # while the configuration has one ("serves no ECDSA chain"); on 127.0.0.5
 # it serves an expired leaf: G11 WARNING under 3 x x, CRITICAL under
-# 2 x x, as s_client sees it.
+# 2 x x, as s_client sees it; on 127.0.0.6 and .7 a valid leaf under an
+# expired CA: G3 and G11 under 3 x x, 2 x x with that CA as the trust
+# anchor, and 2 x x with the root above it, as s_client sees them.
 #
 # Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check).
 # Needs root and the Debian packages postfix, nsd, ldnsutils, unbound,
@@ -55,7 +57,8 @@ disk=$d/disk
 mkdir -p "$disk" "$d/state" || lab_fail "mkdir"
 for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
     ecdsa-next.key rsa-other.key garbage.pem ed25519.key ed25519-chain.pem \
-    expired.key expired.pem; do
+    expired.key expired.pem ecdsa-expint.key ecdsa-expint-chain.pem \
+    ecdsa-expint-full.pem; do
 	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
 done
 cat "$disk/expired.pem" "$CERTDIR/int.pem" > "$disk/expired-chain.pem" ||
@@ -152,6 +155,12 @@ lab_postfix_listen pf "127.0.0.4:25" \
 # mx4: an expired leaf (issued by the intermediate CA).
 lab_postfix_listen pf "127.0.0.5:25" \
     "-o smtpd_tls_chain_files=$disk/expired.key,$disk/expired-chain.pem"
+# mx5, mx6: a leaf valid now under an expired intermediate CA, without
+# and with the root above it.
+lab_postfix_listen pf "127.0.0.6:25" \
+    "-o smtpd_tls_chain_files=$disk/ecdsa-expint.key,$disk/ecdsa-expint-chain.pem"
+lab_postfix_listen pf "127.0.0.7:25" \
+    "-o smtpd_tls_chain_files=$disk/ecdsa-expint.key,$disk/ecdsa-expint-full.pem"
 lab_postfix_start pf
 lab_unbound_start "$anchor" example.test 127.0.0.2
 
@@ -393,6 +402,53 @@ for usage in 3 2; do
 done
 has "expired leaf under 2 x x: G11 says senders check the dates" \
     '^G11 .* CRITICAL +served leaf expired [0-9]+ days ago .*senders check the dates under 2 x x records'
+
+# 8. an expired CA in the served chain (leaf valid). Under 3 x x senders
+# ignore the chain: G3 OK, G11 WARNING. Under 2 x x with that CA as the
+# trust anchor OpenSSL does not check its dates and verifies: G3 OK,
+# G11 WARNING (other DANE senders may not). Under 2 x x with the root as
+# the trust anchor, the expired CA below it fails the chain: G3 and G11
+# CRITICAL. The reference: openssl s_client -dane_tlsa_rrdata.
+# The records, by openssl itself: SHA-256 of a key, of a certificate.
+spki() { openssl x509 -in "$CERTDIR/$1" -noout -pubkey |
+    openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1; }
+full() { openssl x509 -in "$CERTDIR/$1" -outform DER |
+    openssl dgst -sha256 -r | cut -d' ' -f1; }
+for case in 3ee 2ta 2below; do
+	case $case in
+	3ee)	a=127.0.0.6 chain=ecdsa-expint-chain.pem rtype="3 1 1" r=$(spki ecdsa-expint.pem) ;;
+	2ta)	a=127.0.0.6 chain=ecdsa-expint-chain.pem rtype="2 1 1" r=$(spki expired-int.pem) ;;
+	2below)	a=127.0.0.7 chain=ecdsa-expint-full.pem rtype="2 0 1" r=$(full ca.pem) ;;
+	esac
+	[ -n "$r" ] || lab_fail "openssl: no $rtype record for $case"
+	r="$rtype $r"
+	cat > "$d/dg-expint.conf" <<EOF
+state_dir      = "$d/state"
+probe_timeout  = 5
+tlsa_file      = "$d/published.zone"
+host "mx2.example.test" {
+  probe    = { "$a" }
+  cert "ecdsa" { chain = "$disk/$chain" key = "$disk/ecdsa-expint.key" }
+}
+EOF
+	echo "_25._tcp.mx2.example.test. 3600 IN TLSA $r" > "$d/published.zone"
+	lab_dg_check "$d/dg-expint.conf" "$d/check.out" "$d/check.err"
+	g3=$(state G3 mx2.example.test "$a" ecdsa)
+	g11=$(state G11 mx2.example.test "$a" ecdsa)
+	sclient "$a" mx2.example.test ECDSA+SHA256
+	ref=$?
+	case $case in
+	3ee)	[ "$g3" = OK ] && [ "$g11" = WARNING ] && [ $ref -eq 0 ] &&
+		    grep -q 'the CA at depth 1 of the served chain expired .*fine for 3 x x' "$d/check.out" ;;
+	2ta)	[ "$g3" = OK ] && [ "$g11" = WARNING ] && [ $ref -eq 0 ] &&
+		    grep -q 'the trust anchor of the 2 x x record, expired .*still verify' "$d/check.out" ;;
+	2below)	[ "$g3" = CRITICAL ] && [ "$g11" = CRITICAL ] && [ $ref -ne 0 ] &&
+		    grep -q 'certificate has expired' "$d/sclient.out" &&
+		    grep -q 'below the trust anchor of the 2 x x records' "$d/check.out" ;;
+	esac
+	lab_result "expired CA in the chain ($case, $rtype): guard G3 $g3, G11 $g11; s_client exit $ref" $? ||
+	    sed 's/^/      | /' "$d/check.out" "$d/sclient.out"
+done
 
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ] || exit 1
