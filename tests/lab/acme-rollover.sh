@@ -127,7 +127,7 @@ ip netns exec "$LAB_NETNS" setsid named -g -u root -c "$d/bind/named.conf" \
 NAMED_PID=$!
 lab_at_exit 'lab_kill_pid $NAMED_PID'
 signed() { lab_ns dig +norec +dnssec @127.0.0.1 example.test SOA 2>/dev/null | grep -q 'RRSIG.*SOA'; }
-wait_for 30 "BIND to sign example.test" signed
+wait_for 120 "BIND to sign example.test" signed
 lab_ns dig +norec @127.0.0.1 example.test DNSKEY | awk '$4 == "DNSKEY" && $5 == 257' \
     > "$d/anchor.key"
 [ -s "$d/anchor.key" ] || lab_fail "no KSK in example.test's DNSKEY RRset"
@@ -159,7 +159,7 @@ NSD_PID=$!
 lab_at_exit 'lab_kill_pid $NSD_PID'
 serial() { lab_ns dig +norec +short @"$1" example.test SOA 2>/dev/null | awk '{ print $3 }'; }
 in_step() { [ -n "$(serial 127.0.0.2)" ] && [ "$(serial 127.0.0.1)" = "$(serial 127.0.0.2)" ]; }
-wait_for 30 "NSD to transfer example.test" in_step
+wait_for 120 "NSD to transfer example.test" in_step
 
 # hold / release - refuse or allow the secondary's transfers.
 hold()
@@ -214,7 +214,7 @@ ip netns exec "$LAB_NETNS" setsid unbound -d -c "$d/unbound.conf" \
 UB_PID=$!
 lab_at_exit 'lab_kill_pid $UB_PID'
 ub_up() { lab_ns dig +short @127.0.0.53 mx1.example.test A 2>/dev/null | grep -q 127.0.0.1; }
-wait_for 20 "unbound to answer" ub_up
+wait_for 120 "unbound to answer" ub_up
 
 # ------------------------------------------------------------ ACME
 
@@ -234,7 +234,7 @@ ip netns exec "$LAB_NETNS" env PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1 \
 PEBBLE_PID=$!
 lab_at_exit 'lab_kill_pid $PEBBLE_PID'
 pebble_up() { grep -q 'Listening on' "$d/pebble.log"; }
-wait_for 20 "pebble to listen" pebble_up
+wait_for 120 "pebble to listen" pebble_up
 ACME=https://127.0.0.1:14000/dir
 
 # The clients as an administrator runs them (tlsagen(1), ACME CLIENTS),
@@ -265,6 +265,15 @@ lego_ --csr "$d/keys/ecdsa.next.key.csr" run ||
     { cat "$d/lego.out"; lab_fail "lego run"; }
 tl "pebble issued the first RSA (certbot) and ECDSA (lego) certificates"
 
+# The guard runs as nobody:nogroup and reads the chains and next keys
+# again when they change: the one-time setup of tlsagen(1), ACME CLIENTS
+# (the clients' directories passable by the guard's group; the hook, with
+# GUARD_GROUP, makes the files readable by it).
+for dir in "$d/le/live" "$d/le/archive" "$d/lego" "$d/lego/certificates"; do
+	chgrp nogroup "$dir" && chmod g+x "$dir" ||
+	    lab_fail "$dir: not passable for the guard's group"
+done
+chown nobody "$d/state" || lab_fail "chown nobody $d/state"
 RSA_CHAIN=$d/le/live/mx1-rsa/fullchain.pem
 EC_CHAIN=$d/lego/certificates/mx1.example.test.crt
 cat > "$d/daneguard.conf" <<EOF
@@ -295,6 +304,7 @@ GUARD_STATUS="$d/state/status.json"
 NSUPDATE="nsupdate -k $d/update.key"
 NSUPDATE_SERVER=127.0.0.1
 TLSAGEN="$TLSAGEN"
+GUARD_GROUP=nogroup
 EOF
 # The first deployment, before the MTA serves TLS: no reload, no guard.
 sed 's/^MTA_RELOAD=.*/MTA_RELOAD=true/; s/^GUARD_PIDFILE=.*/GUARD_PIDFILE=/' \
@@ -336,10 +346,13 @@ lab_postfix_conf pf "smtpd_tls_security_level = may" \
     "smtpd_milters = { unix:$d/dg.sock, default_action=accept }"
 lab_postfix_listen pf 127.0.0.1:25
 lab_postfix_start pf
-# As root: the next keys the hook makes are root's, mode 0600, and the
-# guard reads them again when they change.
-lab_dg_start root "$d/daneguard.conf" "$d/dg.sock" "$d/dg.log" \
+# Unprivileged, as in production: it reads each new next key (0640
+# root:nogroup, made by the hook) and renewed chain after the drop.
+lab_dg_start nobody:nogroup "$d/daneguard.conf" "$d/dg.sock" "$d/dg.log" \
     "$d/state/status.json" -P "$d/dg.pid"
+dg_user=$(ps -o user= --ppid "$(cat "$d/dg.pid")" | sort -u)
+[ "$dg_user" = nobody ] ||
+    lab_fail "the milter process runs as '$dg_user', not nobody"
 
 # ------------------------------------------------------------ the sender
 
@@ -382,7 +395,7 @@ ip netns exec "$LAB_NETNS" unshare -m sh -c \
 SENDER_PID=$!
 lab_at_exit 'touch "$d/stop"; lab_kill_pid $SENDER_PID'
 verified() { [ "$(cat "$d/verify.log" 2>/dev/null | grep -c ' ok$')" -ge 2 ]; }
-wait_for 60 "the first verified connections" verified
+wait_for 120 "the first verified connections" verified
 grep -q FAIL "$d/verify.log" && { cat "$d/verify.log"; lab_fail "the sender failed from the start"; }
 tl "Postfix serves both chains, daneguard attached, the sender verifies RSA and ECDSA every second"
 
@@ -394,7 +407,7 @@ served_key() # ALG - the key the MTA serves for ALG, as seen over SMTP
 {
 	if [ "$1" = rsa ]; then set -- -sigalgs 'rsa_pss_rsae_sha256:RSA+SHA256'
 	else set -- -sigalgs 'ECDSA+SHA256'; fi
-	lab_ns openssl s_client -starttls smtp -connect 127.0.0.1:25 "$@" \
+	lab_ns timeout 60 openssl s_client -starttls smtp -connect 127.0.0.1:25 "$@" \
 	    </dev/null 2>/dev/null | openssl x509 -noout -pubkey 2>/dev/null |
 	    openssl pkey -pubin -outform DER | openssl dgst -sha256 | awk '{ print $2 }'
 }
@@ -429,6 +442,42 @@ retire()
 }
 retire "after the first deployment"
 
+# swept_after T - the guard's status.json is of a sweep started after T.
+swept_after()
+{
+	sa_t=$(sed -n 's/.*"sweep": {"time": \([0-9]*\).*/\1/p' \
+	    "$d/state/status.json" 2>/dev/null)
+	[ -n "$sa_t" ] && [ "$sa_t" -gt "$1" ]
+}
+# g4_ok WHAT - sweeps of the guard (SIGUSR2) until one finds every G4
+# item OK: it read the new next keys and chains after its privilege drop
+# (a next key it cannot read leaves that key's record unexplained, a
+# chain it cannot read leaves G4 UNKNOWN). Its resolver may still hold
+# the set before the last update for a TTL: a few sweeps are allowed.
+g4_ok()
+{
+	g4_n=0
+	checks=$((checks + 1))
+	while :; do
+		g4_t=$(date +%s)
+		while [ "$(date +%s)" -le "$g4_t" ]; do sleep 0.2; done
+		kill -USR2 "$(cat "$d/dg.pid")"
+		wait_for 120 "a guard sweep ($1)" swept_after "$g4_t"
+		grep '"check": "G4"' "$d/state/status.json" > "$d/g4.now"
+		[ -s "$d/g4.now" ] && ! grep -qv '"state": "OK"' "$d/g4.now" &&
+		    break
+		g4_n=$((g4_n + 1))
+		if [ $g4_n -ge 15 ]; then
+			fails=$((fails + 1))
+			echo "FAIL  $1: G4 is not OK after 15 sweeps:"
+			sed 's/^/      | /' "$d/g4.now"
+			tail -n 20 "$d/dg.log" | sed 's/^/      | /'
+			return 1
+		fi
+	done
+	echo "ok    $1: the guard (as nobody) reads the new next keys and chains: G4 OK"
+}
+
 # rollover ALG ROUND - renew ALG's certificate for the next key, then the
 # hook until it is in service and the old record is retired.
 rollover()
@@ -462,6 +511,7 @@ rollover()
 	fi
 	retire "$1 round $2"
 	tl "$1 round $2: old record retired: each nameserver serves current + next"
+	g4_ok "$1 round $2"
 }
 
 # ------------------------------------------------------------ 1. rollovers
@@ -483,7 +533,7 @@ certbot_ renew --force-renewal --no-random-sleep-on-renew ||
     lab_fail "certbot renew (held back)"
 hook_until "$d/hook.conf" "held back, first renewal"
 lagging() { [ "$(serial 127.0.0.1)" != "$(serial 127.0.0.2)" ]; }
-wait_for 10 "the secondary to lag" lagging
+wait_for 120 "the secondary to lag" lagging
 tl "secondary held back (transfers refused); RSA renewed and deployed, its new next key only on the primary"
 served_before=$(served_key rsa)
 certbot_ renew --force-renewal --no-random-sleep-on-renew ||
@@ -511,7 +561,7 @@ else
 fi
 tl "renewal while the secondary lags: deploy refused (exit 75) until the end, old chain kept"
 release
-wait_for 30 "the secondary to catch up" in_step
+wait_for 120 "the secondary to catch up" in_step
 tl "transfers allowed again: the secondary caught up"
 hook_until "$d/hook.conf" "after the secondary caught up"
 checks=$((checks + 1))
@@ -589,7 +639,7 @@ tl "key reuse on again: renewed for the next key, deployed, retired"
 # ------------------------------------------------------------ the sender
 
 touch "$d/stop"
-wait_for 60 "the sender to stop" eval '! lab_pid_alive $SENDER_PID'
+wait_for 120 "the sender to stop" eval '! lab_pid_alive $SENDER_PID'
 n_ok=$(grep -c ' ok$' "$d/verify.log")
 n_fail=$(grep -c ' FAIL' "$d/verify.log")
 checks=$((checks + 1))
@@ -601,6 +651,14 @@ else
 	grep FAIL "$d/verify.log" | head -n 5 | sed 's/^/      | /'
 fi
 tl "end: $n_ok verified connections (RSA and ECDSA forced), $n_fail failed"
+checks=$((checks + 1))
+if grep -q 'cannot reach' "$d/hook.out"; then
+	fails=$((fails + 1))
+	echo "FAIL  the hook says the guard's group cannot reach a file:"
+	grep 'cannot reach' "$d/hook.out" | sort -u | sed 's/^/      | /'
+else
+	echo "ok    the guard's group reaches every chain and next key (the hook warned about no directory)"
+fi
 echo "--- timeline"
 cat "$d/timeline"
 echo "--- hook messages"
