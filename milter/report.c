@@ -304,125 +304,154 @@ prom_listener(struct strbuf *b, const struct stats_listener *l)
 	prom_label(b, "listener", lst, 1);
 }
 
-char *
-report_prom(const struct report *r)
+/* The per-check series: which value, when an item has one. */
+enum prom_value { PV_STATE, PV_SINCE, PV_COUNT, PV_SERVED_DAYS, PV_DISK_DAYS };
+
+static const struct {
+	const char *name;
+	enum prom_value value;
+	const char *help;
+} prom_item_series[] = {
+	{ "daneguard_check_state", PV_STATE,
+	  "State of one check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN." },
+	{ "daneguard_check_since_timestamp_seconds", PV_SINCE,
+	  "Unix time a check entered its current state." },
+	{ "daneguard_check_count", PV_COUNT,
+	  "The count behind a check: G10, the sessions that senders' TLS "
+	  "reports of the last 24 h show failing." },
+	{ "daneguard_served_leaf_expiry_days", PV_SERVED_DAYS,
+	  "G11: days until the served leaf certificate expires (negative "
+	  "once expired)." },
+	{ "daneguard_disk_leaf_expiry_days", PV_DISK_DAYS,
+	  "G11: days until the leaf certificate of the chain file expires "
+	  "(negative once expired)." },
+};
+
+/* Item it's value for series pv in *out; 0 if it has none. */
+static int
+prom_item_value(const struct report_item *it, enum prom_value pv,
+    long long *out)
+{
+	switch (pv) {
+	case PV_STATE:		*out = (int)it->state; return 1;
+	case PV_SINCE:		*out = (long long)it->since; return 1;
+	case PV_COUNT:		*out = it->count; return it->counted;
+	case PV_SERVED_DAYS:	*out = it->served_days; return it->dated;
+	case PV_DISK_DAYS:	*out = it->disk_days; return it->disk_dated;
+	}
+	return 0;
+}
+
+/* The sweep's own series and the count of checks in each state. */
+static void
+prom_sweep(struct strbuf *b, const struct report *r)
 {
 	static const enum guard_state states[] = {
 		GUARD_OK, GUARD_WARNING, GUARD_CRITICAL, GUARD_UNKNOWN
 	};
-	struct strbuf b = { NULL, 0, 0 };
-	size_t i, s, v, count;
+	size_t i, s, count;
 
-	prom_head(&b, "daneguard_state", "gauge",
+	prom_head(b, "daneguard_state", "gauge",
 	    "Worst state of the last sweep: 0 OK, 1 WARNING, 2 CRITICAL, "
 	    "3 UNKNOWN.");
-	strbuf_printf(&b, "daneguard_state %d\n", (int)report_worst(r));
-	prom_head(&b, "daneguard_sweep_timestamp_seconds", "gauge",
+	strbuf_printf(b, "daneguard_state %d\n", (int)report_worst(r));
+	prom_head(b, "daneguard_sweep_timestamp_seconds", "gauge",
 	    "Unix time the last sweep started.");
-	strbuf_printf(&b, "daneguard_sweep_timestamp_seconds %lld\n",
+	strbuf_printf(b, "daneguard_sweep_timestamp_seconds %lld\n",
 	    (long long)r->when);
-	prom_head(&b, "daneguard_sweep_duration_seconds", "gauge",
+	prom_head(b, "daneguard_sweep_duration_seconds", "gauge",
 	    "Seconds the last sweep took.");
-	strbuf_printf(&b, "daneguard_sweep_duration_seconds %.3f\n", r->duration);
-
-	prom_head(&b, "daneguard_checks", "gauge",
+	strbuf_printf(b, "daneguard_sweep_duration_seconds %.3f\n",
+	    r->duration);
+	prom_head(b, "daneguard_checks", "gauge",
 	    "Number of checks in each state.");
 	for (s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
 		for (count = 0, i = 0; i < r->n; i++)
 			if (r->items[i].state == states[s])
 				count++;
-		strbuf_puts(&b, "daneguard_checks{");
-		prom_label(&b, "state", report_state_name(states[s]), 1);
-		strbuf_printf(&b, "} %zu\n", count);
+		strbuf_puts(b, "daneguard_checks{");
+		prom_label(b, "state", report_state_name(states[s]), 1);
+		strbuf_printf(b, "} %zu\n", count);
 	}
+}
 
-	prom_head(&b, "daneguard_check_state", "gauge",
-	    "State of one check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
-	for (i = 0; i < r->n; i++) {
-		strbuf_puts(&b, "daneguard_check_state");
-		prom_item_labels(&b, &r->items[i]);
-		strbuf_printf(&b, " %d\n", (int)r->items[i].state);
-	}
-	prom_head(&b, "daneguard_check_since_timestamp_seconds", "gauge",
-	    "Unix time a check entered its current state.");
-	for (i = 0; i < r->n; i++) {
-		strbuf_puts(&b, "daneguard_check_since_timestamp_seconds");
-		prom_item_labels(&b, &r->items[i]);
-		strbuf_printf(&b, " %lld\n", (long long)r->items[i].since);
-	}
-	for (count = 0, i = 0; i < r->n; i++)
-		count += r->items[i].counted;
-	if (count > 0)
-		prom_head(&b, "daneguard_check_count", "gauge",
-		    "The count behind a check: G10, the sessions that senders' "
-		    "TLS reports of the last 24 h show failing.");
-	for (i = 0; count > 0 && i < r->n; i++) {
-		if (!r->items[i].counted)
+/* Each per-check series that some item has a value for. */
+static void
+prom_items(struct strbuf *b, const struct report *r)
+{
+	size_t k, i, n;
+	long long v;
+
+	for (k = 0; k < sizeof(prom_item_series) /
+	    sizeof(prom_item_series[0]); k++) {
+		for (n = 0, i = 0; i < r->n; i++)
+			n += prom_item_value(&r->items[i],
+			    prom_item_series[k].value, &v);
+		if (n == 0 && prom_item_series[k].value != PV_STATE &&
+		    prom_item_series[k].value != PV_SINCE)
 			continue;
-		strbuf_puts(&b, "daneguard_check_count");
-		prom_item_labels(&b, &r->items[i]);
-		strbuf_printf(&b, " %lld\n", r->items[i].count);
-	}
-
-	for (count = 0, i = 0; i < r->n; i++)
-		count += r->items[i].dated;
-	if (count > 0) {
-		prom_head(&b, "daneguard_served_leaf_expiry_days", "gauge",
-		    "G11: days until the served leaf certificate expires "
-		    "(negative once expired).");
+		prom_head(b, prom_item_series[k].name, "gauge",
+		    prom_item_series[k].help);
 		for (i = 0; i < r->n; i++) {
-			if (!r->items[i].dated)
+			if (!prom_item_value(&r->items[i],
+			    prom_item_series[k].value, &v))
 				continue;
-			strbuf_puts(&b, "daneguard_served_leaf_expiry_days");
-			prom_item_labels(&b, &r->items[i]);
-			strbuf_printf(&b, " %ld\n", r->items[i].served_days);
-		}
-		prom_head(&b, "daneguard_disk_leaf_expiry_days", "gauge",
-		    "G11: days until the leaf certificate of the chain file "
-		    "expires (negative once expired).");
-		for (i = 0; i < r->n; i++) {
-			if (!r->items[i].disk_dated)
-				continue;
-			strbuf_puts(&b, "daneguard_disk_leaf_expiry_days");
-			prom_item_labels(&b, &r->items[i]);
-			strbuf_printf(&b, " %ld\n", r->items[i].disk_days);
+			strbuf_puts(b, prom_item_series[k].name);
+			prom_item_labels(b, &r->items[i]);
+			strbuf_printf(b, " %lld\n", v);
 		}
 	}
+}
 
-	if (r->nlisteners > 0) {
-		prom_head(&b, "daneguard_sessions_total", "counter",
-		    "Sessions that reached MAIL FROM, per listener, with and "
-		    "without TLS (the guard's own probes not counted).");
-		for (i = 0; i < r->nlisteners; i++) {
-			const struct stats_listener *l = &r->listeners[i];
+/* The milter's session counters, per listener. */
+static void
+prom_listeners(struct strbuf *b, const struct report *r)
+{
+	size_t i, v;
 
-			strbuf_puts(&b, "daneguard_sessions_total{");
-			prom_listener(&b, l);
-			strbuf_printf(&b, ",tls=\"yes\"} %lu\n", l->tls);
-			strbuf_puts(&b, "daneguard_sessions_total{");
-			prom_listener(&b, l);
-			strbuf_printf(&b, ",tls=\"no\"} %lu\n", l->plaintext);
-		}
-		prom_head(&b, "daneguard_tls_sessions_total", "counter",
-		    "TLS sessions per listener and protocol version.");
-		for (i = 0; i < r->nlisteners; i++)
-			for (v = 0; v < STATS_TLS_N; v++) {
-				strbuf_puts(&b, "daneguard_tls_sessions_total{");
-				prom_listener(&b, &r->listeners[i]);
-				prom_label(&b, "version", report_tls_names[v], 0);
-				strbuf_printf(&b, "} %lu\n",
-				    r->listeners[i].versions[v]);
-			}
-		prom_head(&b, "daneguard_no_starttls_sessions_total",
-		    "counter", "Sessions through a sendmail daemon with "
-		    "STARTTLS switched off ({daemon_flags} S, M=S), per "
-		    "listener.");
-		for (i = 0; i < r->nlisteners; i++) {
-			strbuf_puts(&b, "daneguard_no_starttls_sessions_total{");
-			prom_listener(&b, &r->listeners[i]);
-			strbuf_printf(&b, "} %lu\n", r->listeners[i].no_starttls);
-		}
+	if (r->nlisteners == 0)
+		return;
+	prom_head(b, "daneguard_sessions_total", "counter",
+	    "Sessions that reached MAIL FROM, per listener, with and "
+	    "without TLS (the guard's own probes not counted).");
+	for (i = 0; i < r->nlisteners; i++) {
+		const struct stats_listener *l = &r->listeners[i];
+
+		strbuf_puts(b, "daneguard_sessions_total{");
+		prom_listener(b, l);
+		strbuf_printf(b, ",tls=\"yes\"} %lu\n", l->tls);
+		strbuf_puts(b, "daneguard_sessions_total{");
+		prom_listener(b, l);
+		strbuf_printf(b, ",tls=\"no\"} %lu\n", l->plaintext);
 	}
+	prom_head(b, "daneguard_tls_sessions_total", "counter",
+	    "TLS sessions per listener and protocol version.");
+	for (i = 0; i < r->nlisteners; i++)
+		for (v = 0; v < STATS_TLS_N; v++) {
+			strbuf_puts(b, "daneguard_tls_sessions_total{");
+			prom_listener(b, &r->listeners[i]);
+			prom_label(b, "version", report_tls_names[v], 0);
+			strbuf_printf(b, "} %lu\n",
+			    r->listeners[i].versions[v]);
+		}
+	prom_head(b, "daneguard_no_starttls_sessions_total", "counter",
+	    "Sessions through a sendmail daemon with STARTTLS switched off "
+	    "({daemon_flags} S, M=S), per listener.");
+	for (i = 0; i < r->nlisteners; i++) {
+		strbuf_puts(b, "daneguard_no_starttls_sessions_total{");
+		prom_listener(b, &r->listeners[i]);
+		strbuf_printf(b, "} %lu\n", r->listeners[i].no_starttls);
+	}
+}
+
+char *
+report_prom(const struct report *r)
+{
+	struct strbuf b = { NULL, 0, 0 };
+
+	prom_sweep(&b, r);
+	prom_items(&b, r);
+	prom_listeners(&b, r);
 	return strbuf_take(&b);
 }
 
