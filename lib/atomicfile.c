@@ -70,57 +70,113 @@ atomicfile_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * What is at path now: 1 when it is a regular file that already holds
+ * data (leave it alone), 0 when it must be written (*exists and *st say
+ * whether it is there), -1 with err set when it cannot be replaced.
+ */
+static int
+atomicfile_existing(const char *path, const void *data, size_t len,
+    struct stat *st, int *exists, struct errbuf *err)
+{
+	int fd, same, save;
+
+	/* lstat: a symbolic link is not followed, neither for the mode and
+	 * owner nor by the rename, which would replace the link itself. */
+	*exists = 0;
+	if (lstat(path, st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		errbuf_set(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	*exists = 1;
+	/* A device, FIFO or link renamed over would be gone (-o /dev/null
+	 * as root made /dev/null a regular file). */
+	if (!S_ISREG(st->st_mode)) {
+		errbuf_set(err, "%s: %s, not a regular file; only regular "
+		    "files are replaced: name the file itself", path,
+		    fileio_kind(st->st_mode));
+		errno = EEXIST;
+		return -1;
+	}
+	/* Unchanged content: leave the file, and its mtime, alone. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0) {
+		errbuf_set(err, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	same = atomicfile_same(fd, st, data, len);
+	save = errno;
+	close(fd);
+	if (same < 0) {
+		errbuf_set(err, "%s: cannot read: %s", path, strerror(save));
+		return -1;
+	}
+	return same;
+}
+
+/*
+ * Write data to the new temporary file fd with mode (and owner, from st
+ * when exists), synced and closed. Returns 0, or -1 with err set and fd
+ * closed all the same.
+ */
+static int
+atomicfile_fill(int fd, const char *path, const char *dir, const void *data,
+    size_t len, mode_t mode, const struct stat *st, int exists,
+    struct errbuf *err)
+{
+	int save;
+
+	if (atomicfile_write_all(fd, data, len) < 0) {
+		/* No temporary name in the message: the guard logs each
+		 * distinct problem once (a full state_dir). */
+		errbuf_set(err, "%s: cannot write a temporary copy in %s: %s",
+		    path, dir, strerror(errno));
+		goto fail;
+	}
+	if (fchmod(fd, mode) < 0) {
+		errbuf_set(err, "%s: cannot set mode %04o on a temporary "
+		    "copy: %s", path, (unsigned)mode, strerror(errno));
+		goto fail;
+	}
+	/* Keep the owner too where we may; only root may give files away. */
+	if (exists && (st->st_uid != geteuid() || st->st_gid != getegid()))
+		(void)!fchown(fd, st->st_uid, st->st_gid);
+	if (fsync(fd) < 0) {
+		errbuf_set(err, "%s: cannot sync a temporary copy: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		errbuf_set(err, "%s: cannot write a temporary copy in %s: %s",
+		    path, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+fail:
+	save = errno;
+	close(fd);
+	errno = save;
+	return -1;
+}
+
 int
 atomicfile_replace(const char *path, const void *data, size_t len,
     mode_t mode, int *changed, struct errbuf *err)
 {
 	struct stat st;
 	const char *slash, *base;
-	char *dir, *tmp = NULL;
+	char *dir, *tmp;
 	int fd, exists, same, save, dirfd;
 
 	if (changed != NULL)
 		*changed = 0;
-
-	/* lstat: a symbolic link is not followed, neither for the mode and
-	 * owner nor by the rename, which would replace the link itself. */
-	if (lstat(path, &st) == 0)
-		exists = 1;
-	else if (errno == ENOENT)
-		exists = 0;
-	else {
-		errbuf_set(err, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	/* A device, FIFO or link renamed over would be gone (-o /dev/null
-	 * as root made /dev/null a regular file). */
-	if (exists && !S_ISREG(st.st_mode)) {
-		errbuf_set(err, "%s: %s, not a regular file; only regular "
-		    "files are replaced: name the file itself", path,
-		    fileio_kind(st.st_mode));
-		errno = EEXIST;
-		return -1;
-	}
-	/* Unchanged content: leave the file, and its mtime, alone. */
-	if (exists) {
-		if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_CLOEXEC)) < 0) {
-			errbuf_set(err, "%s: cannot read: %s", path,
-			    strerror(errno));
-			return -1;
-		}
-		same = atomicfile_same(fd, &st, data, len);
-		save = errno;
-		close(fd);
-		if (same < 0) {
-			errbuf_set(err, "%s: cannot read: %s", path,
-			    strerror(save));
-			return -1;
-		}
-		if (same)
-			return 0;
+	if ((same = atomicfile_existing(path, data, len, &st, &exists,
+	    err)) != 0)
+		return same > 0 ? 0 : -1;
+	if (exists)
 		mode = st.st_mode & 07777;
-	}
 
 	if ((slash = strrchr(path, '/')) != NULL) {
 		dir = slash == path ? xstrdup("/") :
@@ -138,33 +194,9 @@ atomicfile_replace(const char *path, const void *data, size_t len,
 		free(dir);
 		return -1;
 	}
-	if (atomicfile_write_all(fd, data, len) < 0) {
-		/* No temporary name in the message: the guard logs each
-		 * distinct problem once (a full state_dir). */
-		errbuf_set(err, "%s: cannot write a temporary copy in %s: %s",
-		    path, dir, strerror(errno));
+	if (atomicfile_fill(fd, path, dir, data, len, mode, &st, exists,
+	    err) < 0)
 		goto fail;
-	}
-	if (fchmod(fd, mode) < 0) {
-		errbuf_set(err, "%s: cannot set mode %04o on a temporary "
-		    "copy: %s", path, (unsigned)mode, strerror(errno));
-		goto fail;
-	}
-	/* Keep the owner too where we may; only root may give files away. */
-	if (exists && (st.st_uid != geteuid() || st.st_gid != getegid()))
-		(void)!fchown(fd, st.st_uid, st.st_gid);
-	if (fsync(fd) < 0) {
-		errbuf_set(err, "%s: cannot sync a temporary copy: %s", path,
-		    strerror(errno));
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		errbuf_set(err, "%s: cannot write a temporary copy in %s: %s",
-		    path, dir, strerror(errno));
-		goto fail;
-	}
-	fd = -1;
 	if (rename(tmp, path) < 0) {
 		errbuf_set(err, "%s: cannot replace: %s", path,
 		    strerror(errno));
@@ -187,8 +219,6 @@ atomicfile_replace(const char *path, const void *data, size_t len,
 
 fail:
 	save = errno;
-	if (fd >= 0)
-		close(fd);
 	unlink(tmp);
 	free(tmp);
 	free(dir);
