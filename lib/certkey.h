@@ -14,32 +14,28 @@
  *   "mx1.key: encrypted private key; give the passphrase with --passphrase-file"
  *   "mx1.key: no such file"
  *
- * Light certificates. The certificates in a struct certkey_chain are
- * "light": their public key is not decoded. OpenSSL 3.0's d2i_X509
- * decodes it through an OSSL_DECODER chain built afresh for every
- * certificate: about 180 of the 185-195 us an ECDSA P-256 certificate
- * takes; without it, 12-15 us (OpenSSL 3.0.22, one core of the
- * project's 2-core machine). That held tlsagen at about 5,000 files/s.
- * So chain certificates are parsed in a library context of certkey's own
- * that holds only the "null" provider (loaded explicitly, so OpenSSL does
- * not fall back to the default provider): no decoder runs, and the key
- * stays the SubjectPublicKeyInfo bytes.
+ * Certificates are complete (as OpenSSL decodes them) unless a caller
+ * asks for light ones with CERTKEY_LIGHT, which only tlsagen's bulk path
+ * does: a light certificate's public key is not decoded. OpenSSL 3.0's
+ * d2i_X509 decodes it through an OSSL_DECODER chain built afresh for
+ * every certificate: about 180 of the 185-195 us an ECDSA P-256
+ * certificate takes; without it, 12-15 us (OpenSSL 3.0.22, one core of
+ * the project's 2-core machine). So light certificates are parsed in a
+ * library context of certkey's own that holds only the "null" provider:
+ * no decoder runs, and the key stays the SubjectPublicKeyInfo bytes.
  *   Works as usual: i2d_X509, X509_get_X509_PUBKEY and i2d_X509_PUBKEY
  *   (so tlsa_record_from_cert), names, dates (X509_get0_notAfter),
  *   X509_check_host, extensions (certkey_is_ca, X509_check_ca), X509_cmp
  *   and X509_dup; and the functions below that take an X509.
  *   Does not work: X509_get0_pubkey / X509_get_pubkey (NULL), anything
  *   that needs the key (X509_check_issued, X509_verify,
- *   X509_verify_cert), anything that fetches an algorithm in the
- *   certificate's context (X509_digest; the cached SHA-1 fingerprint is
- *   missing, which X509_cmp does without).
- * So: a certificate's key comes from certkey_cert_pubkey, its algorithm
- * from certkey_cert_alg_name, and a chain goes through
- * certkey_certs_complete before OpenSSL verifies it (match_chain does).
- * The leaf's algorithm is checked at load from the key's outline: the
- * OID, the RSA modulus, the curve and the length of the EC point. An EC
- * point of the right length that is not on its curve shows only when the
- * key is decoded (certkey_cert_pubkey returns NULL).
+ *   X509_verify_cert, so match_chain), anything that fetches an algorithm
+ *   in the certificate's context (X509_digest).
+ * The leaf's algorithm is checked at load from the key's outline (the
+ * OID, the RSA modulus, the curve and the length of the EC point), for
+ * complete and light certificates alike. An EC point of the right length
+ * that is not on its curve shows only when the key is decoded
+ * (certkey_cert_pubkey returns NULL).
  */
 #ifndef DG_CERTKEY_H
 #define DG_CERTKEY_H
@@ -55,7 +51,7 @@
 struct certkey_chain {
 	char *path;		/* file it came from (or the name given to parse) */
 	STACK_OF(X509) *certs;	/* leaf at index 0, then issuers; at least
-				 * one; light (see above) */
+				 * one; complete unless CERTKEY_LIGHT */
 	EVP_PKEY *key;		/* private key found in the same file, or NULL */
 };
 
@@ -75,9 +71,15 @@ struct certkey_key {
 int certkey_chain_load(const char *path, struct certkey_chain **out,
     struct errbuf *err);
 
-/* Same from memory; name is used in messages and becomes chain->path. */
+/* Flags of certkey_chain_parse and certkey_file_load. */
+#define CERTKEY_LIGHT	0x1	/* light certificates (see above) */
+
+/*
+ * Same from memory; name is used in messages and becomes chain->path.
+ * flags: 0 or CERTKEY_LIGHT.
+ */
 int certkey_chain_parse(const unsigned char *buf, size_t len, const char *name,
-    struct certkey_chain **out, struct errbuf *err);
+    unsigned flags, struct certkey_chain **out, struct errbuf *err);
 
 void certkey_chain_free(struct certkey_chain *chain);
 
@@ -100,11 +102,12 @@ void certkey_key_free(struct certkey_key *key);
 /*
  * Load a file whose kind is not known in advance (tlsagen's positional
  * arguments): if it holds certificates, *chain is set (and *key stays
- * NULL); else if it holds a key, *key is set. Returns 0, or -1 with err
+ * NULL; flags as for certkey_chain_parse); else if it holds a key, *key
+ * is set. Returns 0, or -1 with err
  * set as above ("neither a certificate nor a key").
  */
 int certkey_file_load(const char *path, const char *passphrase,
-    struct certkey_chain **chain, struct certkey_key **key,
+    unsigned flags, struct certkey_chain **chain, struct certkey_key **key,
     struct errbuf *err);
 
 /*
@@ -128,12 +131,6 @@ EVP_PKEY *certkey_cert_pubkey(X509 *cert);
  * NULL on failure.
  */
 X509 *certkey_cert_complete(X509 *cert);
-
-/*
- * Same for every certificate of certs, in order: a new stack the caller
- * frees with sk_X509_pop_free(s, X509_free), or NULL on failure.
- */
-STACK_OF(X509) *certkey_certs_complete(STACK_OF(X509) *certs);
 
 /* 1 if the two keys have the same public part, else 0. */
 int certkey_pubkey_equal(EVP_PKEY *a, EVP_PKEY *b);

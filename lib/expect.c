@@ -436,17 +436,12 @@ static int
 expect_check_issuers(struct expect *e, const struct expect_cert *c, int depth,
     struct errbuf *err)
 {
-	STACK_OF(X509) *full;
+	STACK_OF(X509) *full = c->chain->certs;
 	X509 *sub, *iss;
 	EVP_PKEY *pk;
 	char name[256], subname[256];
 	int i, n, below = 0, ret = 0;
 
-	if ((full = certkey_certs_complete(c->chain->certs)) == NULL) {
-		errbuf_ssl(err, "%s: cannot decode the certificates",
-		    c->chain->path);
-		return -1;
-	}
 	n = sk_X509_num(full);
 	for (i = 1; i < n; i++) {
 		sub = sk_X509_value(full, below);
@@ -476,7 +471,6 @@ expect_check_issuers(struct expect *e, const struct expect_cert *c, int depth,
 		    name, below, subname);
 	}
 	ERR_clear_error();
-	sk_X509_pop_free(full, X509_free);
 	return ret;
 }
 

@@ -7,11 +7,6 @@
  * served chain is verified with that state attached. OpenSSL then applies
  * exactly the rules a DANE-validating sender's OpenSSL applies, which is
  * the point: we must not re-implement (and subtly differ from) them.
- *
- * Certificates from certkey chain files are light (certkey.h): their
- * keys are not decoded, so signatures could not be checked. The chain is
- * verified as complete copies; a complete chain (the guard's, from a
- * live connection) is only reference-counted.
  */
 #include "config.h"
 
@@ -25,7 +20,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#include "certkey.h"
 #include "match.h"
 #include "xalloc.h"
 
@@ -250,7 +244,6 @@ match_chain(const struct tlsa_set *set, const char *owner, const char *host,
     STACK_OF(X509) *chain, struct match_result *res, struct errbuf *err)
 {
 	X509_STORE_CTX *ctx = NULL;
-	STACK_OF(X509) *full = NULL;
 	SSL *ssl = NULL;
 	char *base = NULL;
 	size_t i, usable = 0, len;
@@ -335,14 +328,9 @@ match_chain(const struct tlsa_set *set, const char *owner, const char *host,
 		goto done;
 	}
 
-	if ((full = certkey_certs_complete(chain)) == NULL) {
-		errbuf_ssl(err, "match: cannot decode the certificates "
-		    "of the chain");
-		goto done;
-	}
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    !X509_STORE_CTX_init(ctx, SSL_CTX_get_cert_store(match_ctx),
-	    sk_X509_value(full, 0), full) ||
+	    sk_X509_value(chain, 0), chain) ||
 	    !X509_STORE_CTX_set_ex_data(ctx,
 	    SSL_get_ex_data_X509_STORE_CTX_idx(), ssl)) {
 		errbuf_ssl(err, "match: cannot set up chain verification");
@@ -385,7 +373,6 @@ match_chain(const struct tlsa_set *set, const char *owner, const char *host,
 
 done:
 	X509_STORE_CTX_free(ctx);
-	sk_X509_pop_free(full, X509_free);
 	SSL_free(ssl);
 	free(base);
 	return ret;

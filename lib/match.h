@@ -41,7 +41,9 @@ struct match_result {
 /*
  * Verify chain (leaf first, as served) against the records of set whose
  * owner is owner (all records when owner is NULL). host is the MX host
- * name for the DANE-TA name check. Returns 1 matched, 0 not matched
+ * name for the DANE-TA name check. The certificates must be complete
+ * (certkey.h), not light: their signatures are verified. Returns 1
+ * matched, 0 not matched
  * (res->reason says why), -1 on an internal error (err set).
  */
 int match_chain(const struct tlsa_set *set, const char *owner,

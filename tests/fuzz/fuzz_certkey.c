@@ -1,15 +1,16 @@
 /*
  * fuzz_certkey - libFuzzer target for lib/certkey.c.
  *
- * Feeds the input to certkey_chain_parse and to certkey_key_parse (with
- * no passphrase and with "x", the passphrase of the encrypted seeds).
+ * Feeds the input to certkey_chain_parse (complete and light) and to
+ * certkey_key_parse (with no passphrase and with "x", the passphrase of
+ * the encrypted seeds).
  * Besides what the sanitizers catch, a broken promise aborts: a success
  * must give a leaf (or key) of a supported algorithm, a failure a one-line
  * message naming the input, and neither may leave errors on OpenSSL's
  * queue for the next caller to misreport.
  *
- * A loaded leaf is light (certkey.h): its algorithm, read without
- * decoding the key, must be supported; decoded on demand, the key must
+ * Of the light leaf (certkey.h), the algorithm, read without decoding
+ * the key, must be supported; decoded on demand, the key must
  * have that very name and match the certificate, and a complete copy
  * must carry the same key. The one thing the light reading cannot see is
  * an EC point of the right length off its curve: then the key does not
@@ -70,7 +71,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	err.msg[0] = '\0';
-	rc = certkey_chain_parse(data, size, NAME, &chain, &err);
+	/* Complete and light certificates load alike. */
+	rc = certkey_chain_parse(data, size, NAME, 0, &chain, &err);
+	check_error(rc, &err);
+	certkey_chain_free(chain);
+	chain = NULL;
+	if (certkey_chain_parse(data, size, NAME, CERTKEY_LIGHT, &chain,
+	    &err) != rc)
+		abort();
 	check_error(rc, &err);
 	if (rc == 0) {
 		if (chain == NULL || sk_X509_num(chain->certs) < 1 ||

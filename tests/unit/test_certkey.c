@@ -158,8 +158,8 @@ assert_alg(EVP_PKEY *pkey, const char *want, const char *family)
 }
 
 /*
- * The leaf's key, decoded on demand (free it). Chain certificates are
- * light: OpenSSL itself has no key for them.
+ * The leaf's key (free it). Chain certificates are complete: OpenSSL
+ * itself has decoded it.
  */
 static EVP_PKEY *
 leaf_key(const struct certkey_chain *chain)
@@ -167,7 +167,7 @@ leaf_key(const struct certkey_chain *chain)
 	X509 *leaf = certkey_chain_leaf(chain);
 	EVP_PKEY *pkey;
 
-	assert_null(X509_get0_pubkey(leaf));
+	assert_non_null(X509_get0_pubkey(leaf));
 	ERR_clear_error();
 	pkey = certkey_cert_pubkey(leaf);
 	assert_non_null(pkey);
@@ -360,7 +360,6 @@ static void
 test_chain_order(void **state)
 {
 	struct certkey_chain *full, *leaf, *ca, *in;
-	STACK_OF(X509) *complete;
 	X509 *c0, *c1, *c2;
 
 	(void)state;
@@ -375,16 +374,9 @@ test_chain_order(void **state)
 	assert_int_equal(X509_cmp(c0, certkey_chain_leaf(leaf)), 0);
 	assert_int_equal(X509_cmp(c1, certkey_chain_leaf(in)), 0);
 	assert_int_equal(X509_cmp(c2, certkey_chain_leaf(ca)), 0);
-	/* Issuing needs the issuer's key: complete copies have it. */
-	complete = certkey_certs_complete(full->certs);
-	assert_non_null(complete);
-	assert_int_equal(sk_X509_num(complete), 3);
-	assert_int_equal(X509_cmp(sk_X509_value(complete, 0), c0), 0);
-	assert_int_equal(X509_check_issued(sk_X509_value(complete, 1),
-	    sk_X509_value(complete, 0)), X509_V_OK);
-	assert_int_equal(X509_check_issued(sk_X509_value(complete, 2),
-	    sk_X509_value(complete, 1)), X509_V_OK);
-	sk_X509_pop_free(complete, X509_free);
+	/* Issuing needs the issuer's key: complete certificates have it. */
+	assert_int_equal(X509_check_issued(c1, c0), X509_V_OK);
+	assert_int_equal(X509_check_issued(c2, c1), X509_V_OK);
 	assert_int_equal(X509_check_host(c0, "mx2.example.test", 0, 0, NULL),
 	    1);
 	assert_false(certkey_is_ca(c0));
@@ -442,7 +434,7 @@ test_combined_mismatch(void **state)
 	memcpy(both, c, clen);
 	memcpy(both + clen, k, klen);
 	assert_int_equal(certkey_chain_parse((unsigned char *)both,
-	    klen + clen, "mixed.pem", &chain, &err), -1);
+	    klen + clen, "mixed.pem", 0, &chain, &err), -1);
 	assert_null(chain);
 	assert_err(&err, "mixed.pem: ",
 	    "private key does not match the certificate");
@@ -451,11 +443,11 @@ test_combined_mismatch(void **state)
 	memcpy(both, k, klen);
 	memcpy(both + klen, k, klen);
 	assert_int_equal(certkey_chain_parse((unsigned char *)both,
-	    2 * klen, "keys.pem", &chain, &err), -1);
+	    2 * klen, "keys.pem", 0, &chain, &err), -1);
 	assert_err(&err, "keys.pem: ", "more than one private key");
 	/* A key alone. */
 	assert_int_equal(certkey_chain_parse((unsigned char *)both, klen,
-	    "key.pem", &chain, &err), -1);
+	    "key.pem", 0, &chain, &err), -1);
 	assert_err(&err, "key.pem: ", "holds a key but no certificate");
 	free(both);
 	free(k);
@@ -467,7 +459,7 @@ test_combined_mismatch(void **state)
 	memcpy(both, c, clen);
 	memcpy(both + clen, k, klen);
 	assert_int_equal(certkey_chain_parse((unsigned char *)both,
-	    klen + clen, "enc.pem", &chain, &err), -1);
+	    klen + clen, "enc.pem", 0, &chain, &err), -1);
 	assert_err(&err, "enc.pem: ", "encrypted private key in a chain file");
 	free(both);
 	free(k);
@@ -524,7 +516,7 @@ test_parse_damage(void **state)
 	p = strchr(strchr(pem, '\n') + 1, '\n') + 5;
 	*p = '!';
 	assert_int_equal(certkey_chain_parse((unsigned char *)pem, len,
-	    "b64.pem", &chain, &err), -1);
+	    "b64.pem", 0, &chain, &err), -1);
 	assert_null(chain);
 	assert_err(&err, "b64.pem: ", "bad PEM data");
 	free(pem);
@@ -534,12 +526,12 @@ test_parse_damage(void **state)
 	assert_non_null(p);
 	memcpy(p + 9, "CRL        ", 11);
 	assert_int_equal(certkey_chain_parse((unsigned char *)pem, len,
-	    "end.pem", &chain, &err), -1);
+	    "end.pem", 0, &chain, &err), -1);
 	assert_err(&err, "end.pem: ", "bad PEM data");
 	free(pem);
 
 	assert_int_equal(certkey_chain_parse((const unsigned char *)"", 0,
-	    "nothing", &chain, &err), -1);
+	    "nothing", 0, &chain, &err), -1);
 	assert_err(&err, "nothing: ", "empty file");
 	assert_int_equal(certkey_key_parse((const unsigned char *)"x", 1,
 	    "x", NULL, &key, &err), -1);
@@ -551,7 +543,7 @@ test_parse_damage(void **state)
 	    "-----END X509 CRL-----\n");
 	assert_non_null(pem);
 	assert_int_equal(certkey_chain_parse((unsigned char *)pem,
-	    strlen(pem), "crl.pem", &chain, &err), -1);
+	    strlen(pem), "crl.pem", 0, &chain, &err), -1);
 	assert_err(&err, "crl.pem: ", "no certificate in it");
 	assert_int_equal(certkey_key_parse((unsigned char *)pem,
 	    strlen(pem), "crl.pem", NULL, &key, &err), -1);
@@ -585,7 +577,7 @@ test_der_forms(void **state)
 		assert_true(certkey_pubkey_equal(key->pkey, back->pkey));
 		certkey_key_free(back);
 		/* A key is no certificate. */
-		assert_int_equal(certkey_chain_parse(der, n, "trad.der",
+		assert_int_equal(certkey_chain_parse(der, n, "trad.der", 0,
 		    &chain, &err), -1);
 		assert_err(&err, "trad.der: ",
 		    "holds a key but no certificate");
@@ -602,14 +594,14 @@ test_der_forms(void **state)
 	assert_non_null(der);
 	i2d_X509(sk_X509_value(chain->certs, 0), &p);
 	i2d_X509(sk_X509_value(chain->certs, 1), &p);
-	if (certkey_chain_parse(der, n + n2, "chain.der", &dchain, &err) != 0)
+	if (certkey_chain_parse(der, n + n2, "chain.der", 0, &dchain, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(sk_X509_num(dchain->certs), 2);
 	assert_int_equal(X509_cmp(sk_X509_value(dchain->certs, 1),
 	    sk_X509_value(chain->certs, 1)), 0);
 	certkey_chain_free(dchain);
 	/* Cut short in the second one. */
-	assert_int_equal(certkey_chain_parse(der, n + n2 / 2, "cut.der",
+	assert_int_equal(certkey_chain_parse(der, n + n2 / 2, "cut.der", 0,
 	    &dchain, &err), -1);
 	assert_err(&err, "cut.der: ", "bad DER data after certificate 1");
 	free(der);
@@ -676,7 +668,7 @@ test_file_load(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		if (certkey_file_load(path(t[i].file), NULL, &chain, &key,
+		if (certkey_file_load(path(t[i].file), NULL, 0, &chain, &key,
 		    &err) != 0)
 			fail_msg("%s: %s", t[i].file, err.msg);
 		assert_int_equal(chain != NULL, t[i].chain);
@@ -684,19 +676,19 @@ test_file_load(void **state)
 		certkey_chain_free(chain);
 		certkey_key_free(key);
 	}
-	assert_int_equal(certkey_file_load(path("garbage.pem"), NULL, &chain,
+	assert_int_equal(certkey_file_load(path("garbage.pem"), NULL, 0, &chain,
 	    &key, &err), -1);
 	assert_null(chain);
 	assert_null(key);
 	assert_err(&err, path("garbage.pem"), "neither");
-	assert_int_equal(certkey_file_load(path("truncated.pem"), NULL,
+	assert_int_equal(certkey_file_load(path("truncated.pem"), NULL, 0,
 	    &chain, &key, &err), -1);
 	assert_err(&err, path("truncated.pem"), "truncated PEM");
-	assert_int_equal(certkey_file_load(path("rsa-enc.key"), NULL,
+	assert_int_equal(certkey_file_load(path("rsa-enc.key"), NULL, 0,
 	    &chain, &key, &err), -1);
 	assert_err(&err, path("rsa-enc.key"), "--passphrase-file");
 	assert_int_equal(certkey_file_load(path("rsa-enc.key"),
-	    "correct horse battery staple", &chain, &key, &err), 0);
+	    "correct horse battery staple", 0, &chain, &key, &err), 0);
 	assert_non_null(key);
 	certkey_key_free(key);
 }
@@ -862,11 +854,27 @@ test_keygen(void **state)
 	assert_err(&err, "/nonexistent/dir/next.key", "cannot create");
 }
 
+/* name loaded as tlsagen's bulk path does: light if it is a chain. */
+static struct certkey_chain *
+chain_light(const char *name)
+{
+	struct certkey_chain *chain = NULL;
+	struct certkey_key *key = NULL;
+	struct errbuf err = { "" };
+
+	if (certkey_file_load(path(name), NULL, CERTKEY_LIGHT, &chain, &key,
+	    &err) != 0)
+		fail_msg("%s: %s", name, err.msg);
+	certkey_key_free(key);
+	return chain;
+}
+
 /*
- * Chain certificates are light (certkey.h): no decoded key, yet all that
- * records, expiry, names and the CA check need works, the SHA-1
- * fingerprint that the light context cannot compute does not spill an
- * error, and a complete copy is the same certificate with its key.
+ * Light certificates (certkey.h): no decoded key, yet all that records,
+ * expiry, names and the CA check need works, the SHA-1 fingerprint that
+ * the light context cannot compute does not spill an error, and a
+ * complete copy is the same certificate with its key. Without the flag,
+ * the same file gives complete certificates.
  */
 static void
 test_light(void **state)
@@ -879,6 +887,11 @@ test_light(void **state)
 
 	(void)state;
 	chain = chain_ok("rsa-chain.pem");
+	assert_non_null(X509_get0_pubkey(certkey_chain_leaf(chain)));
+	assert_non_null(X509_get0_pubkey(sk_X509_value(chain->certs, 1)));
+	certkey_chain_free(chain);
+	chain = chain_light("rsa-chain.pem");
+	assert_non_null(chain);
 	leaf = certkey_chain_leaf(chain);
 	ca = sk_X509_value(chain->certs, 1);
 	ERR_clear_error();
@@ -966,6 +979,7 @@ test_cert_alg_certdir(void **state)
 	    "ecdsa-p521", "ed25519", "ed448", "dsa", "ec secp256k1" };
 	int seen[sizeof(want) / sizeof(want[0])] = { 0 };
 	struct certkey_chain *chain;
+	struct certkey_key *key;
 	struct errbuf err;
 	struct dirent *de;
 	char what[512], alg[128];
@@ -998,9 +1012,12 @@ test_cert_alg_certdir(void **state)
 		}
 		BIO_free(bio);
 		ERR_clear_error();
-		/* Light, as certkey loads them. */
-		if (certkey_chain_load(path(de->d_name), &chain, &err) != 0)
+		/* Light, as certkey loads them for tlsagen's bulk path. */
+		if (certkey_file_load(path(de->d_name), NULL, CERTKEY_LIGHT,
+		    &chain, &key, &err) != 0 || chain == NULL) {
+			certkey_key_free(key);
 			continue;
+		}
 		for (n = 0; n < sk_X509_num(chain->certs); n++) {
 			snprintf(what, sizeof(what), "%s #%d (light)",
 			    de->d_name, n);
@@ -1056,15 +1073,16 @@ doctor(X509 *x, EVP_PKEY *signer, int nid, int ptype, void *pval,
 	return x;
 }
 
-/* Load x as certkey does; 0 with alg and family, or -1 with err. */
+/* Load x as certkey does (flags); 0 with the chain, or -1 with err. */
 static int
-light_load(X509 *x, struct certkey_chain **chain, struct errbuf *err)
+made_load(X509 *x, unsigned flags, struct certkey_chain **chain,
+    struct errbuf *err)
 {
 	unsigned char *der = NULL;
 	int len, rc;
 
 	assert_true((len = i2d_X509(x, &der)) > 0);
-	rc = certkey_chain_parse(der, len, "made.pem", chain, err);
+	rc = certkey_chain_parse(der, len, "made.pem", flags, chain, err);
 	OPENSSL_free(der);
 	return rc;
 }
@@ -1075,12 +1093,16 @@ made_ok(X509 *x, const char *alg, const char *family)
 	struct certkey_chain *chain = NULL;
 	struct errbuf err = { "" };
 	char buf[128];
+	unsigned flags;
 
-	if (light_load(x, &chain, &err) != 0)
-		fail_msg("%s: %s", alg, err.msg);
-	assert_cert_alg(certkey_chain_leaf(chain), alg, family);
-	assert_same_alg(certkey_chain_leaf(chain), alg, buf, sizeof(buf));
-	certkey_chain_free(chain);
+	for (flags = 0; flags <= CERTKEY_LIGHT; flags += CERTKEY_LIGHT) {
+		if (made_load(x, flags, &chain, &err) != 0)
+			fail_msg("%s: %s", alg, err.msg);
+		assert_cert_alg(certkey_chain_leaf(chain), alg, family);
+		assert_same_alg(certkey_chain_leaf(chain), alg, buf,
+		    sizeof(buf));
+		certkey_chain_free(chain);
+	}
 	X509_free(x);
 }
 
@@ -1093,11 +1115,14 @@ made_fails(X509 *x, const char *alg, const char *want)
 	const unsigned char *q;
 	X509 *again;
 	char buf[128];
+	unsigned flags;
 	int len;
 
-	assert_int_equal(light_load(x, &chain, &err), -1);
-	assert_null(chain);
-	assert_err(&err, "made.pem: ", want);
+	for (flags = 0; flags <= CERTKEY_LIGHT; flags += CERTKEY_LIGHT) {
+		assert_int_equal(made_load(x, flags, &chain, &err), -1);
+		assert_null(chain);
+		assert_err(&err, "made.pem: ", want);
+	}
 	assert_int_equal(certkey_cert_alg_name(x, buf, sizeof(buf)), -1);
 	assert_string_equal(buf, alg);
 	assert_null(certkey_cert_alg_family(x));
@@ -1284,7 +1309,7 @@ pem_layout(const char *what, const char *text)
 	BIO_free(bio);
 	ERR_clear_error();
 	ours = certkey_chain_parse((const unsigned char *)text, strlen(text),
-	    what, &chain, &err) == 0;
+	    what, 0, &chain, &err) == 0;
 	if (ours != (ossl != NULL))
 		fail_msg("%s: certkey %s, OpenSSL %s (%s)", what,
 		    ours ? "loads" : "refuses", ossl ? "loads" : "refuses",
@@ -1375,13 +1400,14 @@ test_pem_layouts(void **state)
 	free(text);
 }
 
-/* Chains loaded from several threads at once, as the guard does. */
+/* Light chains loaded from several threads at once (one light context). */
 static void *
 load_thread(void *arg)
 {
 	static const char *files[] = { "rsa-chain.pem", "ecdsa-chain.pem",
 	    "ed25519-chain.pem", "combined.pem", "rsa.pem.der" };
 	struct certkey_chain *chain;
+	struct certkey_key *key = NULL;
 	struct errbuf err;
 	EVP_PKEY *pkey;
 	char alg[64], file[1024];
@@ -1393,7 +1419,9 @@ load_thread(void *arg)
 		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 			snprintf(file, sizeof(file), "%s/%s", certdir,
 			    files[i]);
-			if (certkey_chain_load(file, &chain, &err) != 0) {
+			if (certkey_file_load(file, NULL, CERTKEY_LIGHT,
+			    &chain, &key, &err) != 0 || chain == NULL) {
+				certkey_key_free(key);
 				(*bad)++;
 				continue;
 			}

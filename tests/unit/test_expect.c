@@ -807,7 +807,7 @@ test_many(void **state)
 		assert_int_equal(PEM_write_bio_X509(bio, leaf), 1);
 		len = BIO_get_mem_data(bio, &pem);
 		assert_int_equal(certkey_chain_parse((unsigned char *)pem,
-		    len, "rsa.pem", &chain, &err), 0);
+		    len, "rsa.pem", 0, &chain, &err), 0);
 		expect_add_cert(e, "rsa", chain, NULL, NULL);
 		BIO_free(bio);
 	}

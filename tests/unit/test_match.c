@@ -4,7 +4,7 @@
  * Records are computed with lib/tlsa.c from the very files a chain is
  * matched against, so every verdict here is OpenSSL's DANE code judging
  * a real chain, not a comparison of our own hashes with themselves.
- * The chains are certkey's light ones, as tlsagen and the guard pass.
+ * The chains are certkey's complete ones, as tlsagen and the guard pass.
  */
 #include "config.h"
 
@@ -261,14 +261,13 @@ test_dane_ta(void **state)
 }
 
 /*
- * Chains from certkey are light (certkey.h: no decoded keys). match_chain
- * verifies complete copies of them, so a DANE-TA signature is really
- * checked: a leaf with a damaged signature fails as a signature failure,
- * not for want of a key. The chain it was given stays as it was, and a
- * chain OpenSSL decoded itself (the guard's) matches the same.
+ * Chains from certkey are complete (certkey.h): match_chain verifies
+ * them as they are, so a DANE-TA signature is really checked: a leaf
+ * with a damaged signature fails as a signature failure, not for want of
+ * a key. A chain OpenSSL decoded itself (the guard's) matches the same.
  */
 static void
-test_light_chains(void **state)
+test_complete_chains(void **state)
 {
 	struct tlsa_set set = { NULL, 0, 0 };
 	struct certkey_chain *chain, *forged;
@@ -286,14 +285,11 @@ test_light_chains(void **state)
 	add_cert_record(&set, OWNER, "int.pem", 0,
 	    (struct tlsa_type){ 2, 1, 1 });
 	chain = load_chain("rsa-chain.pem");
-	assert_null(X509_get0_pubkey(sk_X509_value(chain->certs, 0)));
-	assert_null(X509_get0_pubkey(sk_X509_value(chain->certs, 1)));
-	ERR_clear_error();
+	assert_non_null(X509_get0_pubkey(sk_X509_value(chain->certs, 0)));
+	assert_non_null(X509_get0_pubkey(sk_X509_value(chain->certs, 1)));
 	assert_int_equal(match_chain(&set, OWNER, HOST, chain->certs, &res,
 	    &err), 1);
 	assert_int_equal(res.depth, 1);
-	assert_null(X509_get0_pubkey(sk_X509_value(chain->certs, 0)));
-	ERR_clear_error();
 
 	/* Decoded by OpenSSL itself, as a live connection gives it. */
 	assert_non_null(whole = sk_X509_new_null());
@@ -319,7 +315,7 @@ test_light_chains(void **state)
 	assert_int_equal(i2d_X509(sk_X509_value(chain->certs, 1), &p),
 	    len - n);
 	der[n - 1] ^= 0x01;
-	if (certkey_chain_parse(der, len, "forged", &forged, &err) < 0)
+	if (certkey_chain_parse(der, len, "forged", 0, &forged, &err) < 0)
 		fail_msg("%s", err.msg);
 	free(der);
 	assert_int_equal(match_chain(&set, OWNER, HOST, forged->certs, &res,
@@ -574,7 +570,7 @@ main(void)
 		cmocka_unit_test(test_dane_ee_no_name_check),
 		cmocka_unit_test(test_dane_ta),
 		cmocka_unit_test(test_dane_ta_not_served),
-		cmocka_unit_test(test_light_chains),
+		cmocka_unit_test(test_complete_chains),
 		cmocka_unit_test(test_owner_filter),
 		cmocka_unit_test(test_unusable_records),
 		cmocka_unit_test(test_match_key),

@@ -107,7 +107,7 @@ load_chain(const char *spec, struct vector *v)
 		free(path);
 	}
 	free(copy);
-	if (certkey_chain_parse(buf, len, spec, &chain, &err) < 0) {
+	if (certkey_chain_parse(buf, len, spec, 0, &chain, &err) < 0) {
 		fprintf(stderr, "verdict.in:%d: %s\n", v->line, err.msg);
 		exit(2);
 	}
