@@ -542,6 +542,30 @@ wrong_passphrase(const char *name, struct errbuf *err)
 	return -1;
 }
 
+/* An encrypted PKCS#8 key decrypted into *p8, or -1 with err set. */
+static int
+pkcs8_decrypt(const unsigned char *der, long len, const char *passphrase,
+    const char *name, PKCS8_PRIV_KEY_INFO **p8, struct errbuf *err)
+{
+	X509_SIG *sig;
+
+	if ((sig = d2i_X509_SIG(NULL, &der, len)) == NULL) {
+		errbuf_ssl(err, "%s: bad encrypted private key data", name);
+		return -1;
+	}
+	if (passphrase == NULL) {
+		X509_SIG_free(sig);
+		return need_passphrase(name, err);
+	}
+	if (check_pbe_cost(sig, name, err) == -1) {
+		X509_SIG_free(sig);
+		return -1;
+	}
+	*p8 = PKCS8_decrypt(sig, passphrase, (int)strlen(passphrase));
+	X509_SIG_free(sig);
+	return *p8 == NULL ? wrong_passphrase(name, err) : 0;
+}
+
 /*
  * Decode DER data of a known form into a key. header holds the RFC 1421
  * headers of an old-style encrypted PEM key, or NULL. Returns 0 with
@@ -555,7 +579,6 @@ der_to_key(enum pem_kind kind, char *header, unsigned char *der,
 {
 	const unsigned char *p = der;
 	PKCS8_PRIV_KEY_INFO *p8;
-	X509_SIG *sig;
 	X509_PUBKEY *xpk;
 	EVP_CIPHER_INFO cipher;
 	const ASN1_OBJECT *oid;
@@ -566,33 +589,16 @@ der_to_key(enum pem_kind kind, char *header, unsigned char *der,
 	*is_private = PEM_IS_PRIVATE(kind);
 	switch (kind) {
 	case PEM_PKCS8:
-		if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, len)) == NULL) {
+	case PEM_PKCS8_ENC:
+		if (kind == PEM_PKCS8_ENC) {
+			if (pkcs8_decrypt(der, len, passphrase, name, &p8,
+			    err) == -1)
+				return -1;
+		} else if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p,
+		    len)) == NULL) {
 			errbuf_ssl(err, "%s: bad private key data", name);
 			return -1;
 		}
-		pkey = pkcs8_to_key(p8, name, err);
-		PKCS8_PRIV_KEY_INFO_free(p8);
-		if (pkey == NULL)
-			return -1;
-		break;
-	case PEM_PKCS8_ENC:
-		if ((sig = d2i_X509_SIG(NULL, &p, len)) == NULL) {
-			errbuf_ssl(err, "%s: bad encrypted private key data",
-			    name);
-			return -1;
-		}
-		if (passphrase == NULL) {
-			X509_SIG_free(sig);
-			return need_passphrase(name, err);
-		}
-		if (check_pbe_cost(sig, name, err) == -1) {
-			X509_SIG_free(sig);
-			return -1;
-		}
-		p8 = PKCS8_decrypt(sig, passphrase, (int)strlen(passphrase));
-		X509_SIG_free(sig);
-		if (p8 == NULL)
-			return wrong_passphrase(name, err);
 		pkey = pkcs8_to_key(p8, name, err);
 		PKCS8_PRIV_KEY_INFO_free(p8);
 		if (pkey == NULL)
@@ -774,52 +780,6 @@ key_new(const char *name, EVP_PKEY *pkey, int is_private)
 	key->pkey = pkey;
 	key->is_private = is_private;
 	return key;
-}
-
-int
-certkey_key_parse(const unsigned char *buf, size_t len, const char *name,
-    const char *passphrase, struct certkey_key **out, struct errbuf *err)
-{
-	struct pem_file pf;
-	EVP_PKEY *pkey;
-	int is_private, nokey, rc;
-
-	*out = NULL;
-	if (name == NULL)
-		name = "(memory)";
-	if (buf == NULL || len == 0) {
-		errbuf_set(err, "%s: empty file", name);
-		return -1;
-	}
-	if (!pem_looks(buf, len))
-		rc = key_decode(buf, len, NULL, name, passphrase, &pkey,
-		    &is_private, &nokey, err);
-	else if ((rc = pem_read_all(buf, len, name, &pf, err)) == 0) {
-		rc = key_decode(buf, len, &pf, name, passphrase, &pkey,
-		    &is_private, &nokey, err);
-		pem_file_free(&pf);
-	}
-	ERR_clear_error();
-	if (rc == -1)
-		return -1;
-	*out = key_new(name, pkey, is_private);
-	return 0;
-}
-
-int
-certkey_key_load(const char *path, const char *passphrase,
-    struct certkey_key **out, struct errbuf *err)
-{
-	unsigned char *buf;
-	size_t len;
-	int rc;
-
-	*out = NULL;
-	if (file_read(path, &buf, &len, err) == -1)
-		return -1;
-	rc = certkey_key_parse(buf, len, path, passphrase, out, err);
-	file_free(buf, len);
-	return rc;
 }
 
 void
@@ -1204,45 +1164,6 @@ chain_parse(const unsigned char *buf, size_t len, struct pem_file *pf,
 	return 0;
 }
 
-int
-certkey_chain_parse(const unsigned char *buf, size_t len, const char *name,
-    unsigned flags, struct certkey_chain **out, struct errbuf *err)
-{
-	struct pem_file pf;
-	int rc;
-
-	*out = NULL;
-	if (name == NULL)
-		name = "(memory)";
-	if (buf == NULL || len == 0) {
-		errbuf_set(err, "%s: empty file", name);
-		return -1;
-	}
-	if (!pem_looks(buf, len))
-		return chain_parse(buf, len, NULL, name, flags, out, err);
-	if (pem_read_all(buf, len, name, &pf, err) == -1)
-		return -1;
-	rc = chain_parse(buf, len, &pf, name, flags, out, err);
-	pem_file_free(&pf);
-	return rc;
-}
-
-int
-certkey_chain_load(const char *path, struct certkey_chain **out,
-    struct errbuf *err)
-{
-	unsigned char *buf;
-	size_t len;
-	int rc;
-
-	*out = NULL;
-	if (file_read(path, &buf, &len, err) == -1)
-		return -1;
-	rc = certkey_chain_parse(buf, len, path, 0, out, err);
-	file_free(buf, len);
-	return rc;
-}
-
 void
 certkey_chain_free(struct certkey_chain *chain)
 {
@@ -1260,48 +1181,117 @@ certkey_chain_leaf(const struct certkey_chain *chain)
 	return sk_X509_value(chain->certs, 0);
 }
 
-/* ------------------------------------------------------------ either */
+/* ------------------------------------------------------------ entry points */
+
+enum want {
+	WANT_CHAIN,
+	WANT_KEY,
+	WANT_EITHER	/* a chain if it holds a certificate, else a key */
+};
+
+/*
+ * Parse buf (from name) as want says into *chain or *key. Returns 0, or
+ * -1 with err naming name.
+ */
+static int
+parse(const unsigned char *buf, size_t len, const char *name,
+    const char *passphrase, unsigned flags, enum want want,
+    struct certkey_chain **chain, struct certkey_key **key,
+    struct errbuf *err)
+{
+	struct pem_file pf = { NULL, 0 }, *pfp = NULL;
+	EVP_PKEY *pkey;
+	size_t i;
+	int rc, is_private, nokey, certs = 0;
+
+	if (name == NULL)
+		name = "(memory)";
+	if (buf == NULL || len == 0) {
+		errbuf_set(err, "%s: empty file", name);
+		return -1;
+	}
+	if (pem_looks(buf, len)) {
+		if (pem_read_all(buf, len, name, &pf, err) == -1)
+			return -1;
+		pfp = &pf;
+		for (i = 0; i < pf.n; i++)
+			certs += PEM_IS_CERT(pf.v[i].kind);
+	} else
+		certs = der_shape(buf, len) == DER_CERT;
+	if (want == WANT_CHAIN || (want == WANT_EITHER && certs > 0))
+		rc = chain_parse(buf, len, pfp, name, flags, chain, err);
+	else {
+		rc = key_decode(buf, len, pfp, name, passphrase, &pkey,
+		    &is_private, &nokey, err);
+		ERR_clear_error();
+		if (rc == 0)
+			*key = key_new(name, pkey, is_private);
+		else if (want == WANT_EITHER && nokey && pfp != NULL)
+			errbuf_set(err, "%s: neither a certificate nor a key",
+			    name);
+	}
+	pem_file_free(&pf);
+	return rc;
+}
+
+/* Read path and parse it. */
+static int
+file_parse(const char *path, const char *passphrase, unsigned flags,
+    enum want want, struct certkey_chain **chain, struct certkey_key **key,
+    struct errbuf *err)
+{
+	unsigned char *buf;
+	size_t len;
+	int rc;
+
+	if (file_read(path, &buf, &len, err) == -1)
+		return -1;
+	rc = parse(buf, len, path, passphrase, flags, want, chain, key, err);
+	file_free(buf, len);
+	return rc;
+}
+
+int
+certkey_chain_parse(const unsigned char *buf, size_t len, const char *name,
+    unsigned flags, struct certkey_chain **out, struct errbuf *err)
+{
+	*out = NULL;
+	return parse(buf, len, name, NULL, flags, WANT_CHAIN, out, NULL, err);
+}
+
+int
+certkey_chain_load(const char *path, struct certkey_chain **out,
+    struct errbuf *err)
+{
+	*out = NULL;
+	return file_parse(path, NULL, 0, WANT_CHAIN, out, NULL, err);
+}
+
+int
+certkey_key_parse(const unsigned char *buf, size_t len, const char *name,
+    const char *passphrase, struct certkey_key **out, struct errbuf *err)
+{
+	*out = NULL;
+	return parse(buf, len, name, passphrase, 0, WANT_KEY, NULL, out, err);
+}
+
+int
+certkey_key_load(const char *path, const char *passphrase,
+    struct certkey_key **out, struct errbuf *err)
+{
+	*out = NULL;
+	return file_parse(path, passphrase, 0, WANT_KEY, NULL, out, err);
+}
 
 int
 certkey_file_load(const char *path, const char *passphrase, unsigned flags,
     struct certkey_chain **chain, struct certkey_key **key,
     struct errbuf *err)
 {
-	struct pem_file pf = { NULL, 0 }, *pfp = NULL;
-	unsigned char *buf;
-	size_t len, i;
-	EVP_PKEY *pkey;
-	int rc, is_private, nokey, certs = 0;
-
 	*chain = NULL;
 	*key = NULL;
-	if (file_read(path, &buf, &len, err) == -1)
-		return -1;
-	if (pem_looks(buf, len)) {
-		if (pem_read_all(buf, len, path, &pf, err) == -1) {
-			file_free(buf, len);
-			return -1;
-		}
-		pfp = &pf;
-		for (i = 0; i < pf.n; i++)
-			certs += PEM_IS_CERT(pf.v[i].kind);
-	} else
-		certs = der_shape(buf, len) == DER_CERT;
-	if (certs > 0)
-		rc = chain_parse(buf, len, pfp, path, flags, chain, err);
-	else {
-		rc = key_decode(buf, len, pfp, path, passphrase, &pkey,
-		    &is_private, &nokey, err);
-		ERR_clear_error();
-		if (rc == 0)
-			*key = key_new(path, pkey, is_private);
-		else if (nokey && pfp != NULL)
-			errbuf_set(err, "%s: neither a certificate nor a key",
-			    path);
-	}
-	pem_file_free(&pf);
-	file_free(buf, len);
-	return rc;
+	return file_parse(path, passphrase, flags, WANT_EITHER, chain, key,
+	    err);
 }
 
 /* ------------------------------------------------------------ keys of certs */
