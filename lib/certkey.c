@@ -792,6 +792,37 @@ certkey_key_free(struct certkey_key *key)
 	free(key);
 }
 
+struct certkey_key *
+certkey_key_ref(const struct certkey_key *key)
+{
+	if (key == NULL || !EVP_PKEY_up_ref(key->pkey))
+		return NULL;
+	return key_new(key->path, key->pkey, key->is_private);
+}
+
+int
+certkey_key_public(struct certkey_key *key, struct errbuf *err)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	EVP_PKEY *pub = NULL;
+	int len;
+
+	if ((len = i2d_PUBKEY(key->pkey, &der)) > 0) {
+		p = der;
+		pub = d2i_PUBKEY(NULL, &p, len);
+	}
+	OPENSSL_free(der);
+	if (pub == NULL) {
+		errbuf_ssl(err, "%s: cannot take the public key", key->path);
+		return -1;
+	}
+	EVP_PKEY_free(key->pkey);
+	key->pkey = pub;
+	key->is_private = 0;
+	return 0;
+}
+
 /* ------------------------------------------------------------ queries */
 
 int
@@ -1173,6 +1204,26 @@ certkey_chain_free(struct certkey_chain *chain)
 	EVP_PKEY_free(chain->key);
 	free(chain->path);
 	free(chain);
+}
+
+struct certkey_chain *
+certkey_chain_ref(const struct certkey_chain *chain)
+{
+	struct certkey_chain *n;
+
+	if (chain == NULL)
+		return NULL;
+	n = xcalloc(1, sizeof(*n));
+	n->path = xstrdup(chain->path);
+	if ((n->certs = X509_chain_up_ref(chain->certs)) == NULL ||
+	    (chain->key != NULL && !EVP_PKEY_up_ref(chain->key))) {
+		sk_X509_pop_free(n->certs, X509_free);
+		free(n->path);
+		free(n);
+		return NULL;
+	}
+	n->key = chain->key;
+	return n;
 }
 
 X509 *

@@ -100,6 +100,21 @@ int certkey_key_parse(const unsigned char *buf, size_t len, const char *name,
 void certkey_key_free(struct certkey_key *key);
 
 /*
+ * Another reference to the same loaded chain or key (a new struct that
+ * shares the certificates or the EVP_PKEY); free it as usual. NULL gives
+ * NULL.
+ */
+struct certkey_chain *certkey_chain_ref(const struct certkey_chain *chain);
+struct certkey_key *certkey_key_ref(const struct certkey_key *key);
+
+/*
+ * Keep only the public half of key (is_private becomes 0): what a key
+ * is needed for once it has been read. Returns 0, or -1 with err naming
+ * the file (the key is then unchanged).
+ */
+int certkey_key_public(struct certkey_key *key, struct errbuf *err);
+
+/*
  * Load a file whose kind is not known in advance (tlsagen's positional
  * arguments): if it holds certificates, *chain is set (and *key stays
  * NULL; flags as for certkey_chain_parse); else if it holds a key, *key

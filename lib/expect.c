@@ -158,59 +158,60 @@ expect_add_cert(struct expect *e, const char *name,
 	    family != NULL ? family : c->alg);
 }
 
-int
-expect_add_files(struct expect *e, const struct conf_cert *cc,
-    const char *passphrase, struct errbuf *err)
+void
+expect_keys_clear(struct expect_keys *k)
 {
-	struct certkey_chain *chain = NULL;
-	struct certkey_key *key = NULL, *next = NULL;
-	struct certkey_chain **issuers = NULL;
-	char *pass = NULL, *problem = NULL;
+	while (k->nissuers > 0)
+		certkey_chain_free(k->issuers[--k->nissuers]);
+	free(k->issuers);
+	certkey_key_free(k->key);
+	certkey_key_free(k->next);
+	free(k->error);
+	memset(k, 0, sizeof(*k));
+}
+
+/* Read a key file, keeping its public half. */
+static int
+expect_key_load(const char *path, const char *passphrase,
+    struct certkey_key **out, struct errbuf *err)
+{
+	if (certkey_key_load(path, passphrase, out, err) < 0)
+		return -1;
+	if (certkey_key_public(*out, err) < 0) {
+		certkey_key_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+expect_keys_load(const struct conf_cert *cc, const char *passphrase,
+    struct expect_keys *out, struct errbuf *err)
+{
+	char *pass = NULL;
 	size_t i;
 	int ret = -1;
 
-	if (cc->chain == NULL) {
-		errbuf_set(err, "cert \"%s\": no chain file given",
-		    cc->name != NULL ? cc->name : "");
-		return -1;
-	}
+	memset(out, 0, sizeof(*out));
 	if (cc->passphrase_file != NULL) {
 		if (certkey_passphrase_read(cc->passphrase_file, &pass,
 		    err) < 0)
 			return -1;
 		passphrase = pass;
 	}
-	/* A key inside the chain file has been checked by certkey. */
-	if (certkey_chain_load(cc->chain, &chain, err) < 0)
+	if (cc->key != NULL &&
+	    expect_key_load(cc->key, passphrase, &out->key, err) < 0)
 		goto done;
-	if (cc->key != NULL) {
-		if (certkey_key_load(cc->key, passphrase, &key, err) < 0)
-			goto done;
-		if (!certkey_key_matches_cert(key->pkey,
-		    certkey_chain_leaf(chain))) {
-			errbuf_set(err, "%s does not match the certificate "
-			    "in %s", cc->key, cc->chain);
-			if (!e->keep_mismatch)
-				goto done;
-			problem = xstrdup(err->msg);
-		}
-	}
 	if (cc->next_key != NULL &&
-	    certkey_key_load(cc->next_key, passphrase, &next, err) < 0)
+	    expect_key_load(cc->next_key, passphrase, &out->next, err) < 0)
 		goto done;
 	if (cc->nissuers > 0)
-		issuers = xcalloc(cc->nissuers, sizeof(*issuers));
-	for (i = 0; i < cc->nissuers; i++)
-		if (certkey_chain_load(cc->issuers[i], &issuers[i], err) < 0)
+		out->issuers = xcalloc(cc->nissuers, sizeof(*out->issuers));
+	for (i = 0; i < cc->nissuers; i++, out->nissuers++)
+		if (certkey_chain_load(cc->issuers[i], &out->issuers[i],
+		    err) < 0)
 			goto done;
-	expect_add_cert(e, cc->name, chain, key, next);
-	e->certs[e->ncerts - 1].issuers = issuers;
-	e->certs[e->ncerts - 1].nissuers = cc->nissuers;
-	issuers = NULL;
-	e->certs[e->ncerts - 1].problem = problem;
-	problem = NULL;
-	chain = NULL;
-	key = next = NULL;
 	ret = 0;
 
 done:
@@ -218,14 +219,65 @@ done:
 		OPENSSL_cleanse(pass, strlen(pass));
 		free(pass);
 	}
-	free(problem);
-	for (i = 0; issuers != NULL && i < cc->nissuers; i++)
-		certkey_chain_free(issuers[i]);
-	free(issuers);
-	certkey_chain_free(chain);
-	certkey_key_free(key);
-	certkey_key_free(next);
+	if (ret < 0)
+		expect_keys_clear(out);
 	return ret;
+}
+
+int
+expect_add_loaded(struct expect *e, const struct conf_cert *cc,
+    const struct expect_keys *keys, struct errbuf *err)
+{
+	struct certkey_chain *chain = NULL;
+	struct expect_cert *c;
+	char *problem = NULL;
+	size_t i;
+
+	if (cc->chain == NULL) {
+		errbuf_set(err, "cert \"%s\": no chain file given",
+		    cc->name != NULL ? cc->name : "");
+		return -1;
+	}
+	/* A key inside the chain file has been checked by certkey. */
+	if (certkey_chain_load(cc->chain, &chain, err) < 0)
+		return -1;
+	if (keys->key != NULL && !certkey_key_matches_cert(keys->key->pkey,
+	    certkey_chain_leaf(chain))) {
+		errbuf_set(err, "%s does not match the certificate in %s",
+		    cc->key, cc->chain);
+		if (!e->keep_mismatch) {
+			certkey_chain_free(chain);
+			return -1;
+		}
+		problem = xstrdup(err->msg);
+	}
+	expect_add_cert(e, cc->name, chain, certkey_key_ref(keys->key),
+	    certkey_key_ref(keys->next));
+	c = &e->certs[e->ncerts - 1];
+	if (keys->nissuers > 0)
+		c->issuers = xcalloc(keys->nissuers, sizeof(*c->issuers));
+	for (i = 0; i < keys->nissuers; i++)
+		c->issuers[i] = certkey_chain_ref(keys->issuers[i]);
+	c->nissuers = keys->nissuers;
+	c->problem = problem;
+	return 0;
+}
+
+int
+expect_add_files(struct expect *e, const struct conf_cert *cc,
+    const char *passphrase, struct errbuf *err)
+{
+	struct expect_keys keys;
+	int rc;
+
+	if (cc->chain == NULL)
+		return expect_add_loaded(e, cc, &(struct expect_keys){ 0 },
+		    err);
+	if (expect_keys_load(cc, passphrase, &keys, err) < 0)
+		return -1;
+	rc = expect_add_loaded(e, cc, &keys, err);
+	expect_keys_clear(&keys);
+	return rc;
 }
 
 static void
@@ -754,21 +806,30 @@ expect_fail(struct expect *e, const struct conf_cert *cc, const char *error)
 	f->error = xstrdup(error);
 }
 
-int
-expect_load_each(const struct conf_host *host, const char *passphrase,
-    time_t now, struct expect **out, struct errbuf *err)
+/* expect_load_each with keys (NULL: read each section's files). */
+static int
+expect_load_sections(const struct conf_host *host, const char *passphrase,
+    const struct expect_keys *keys, time_t now, struct expect **out,
+    struct errbuf *err)
 {
 	struct expect *e, *one;
 	struct expect_cert *c;
 	size_t i;
+	int rc;
 
 	e = expect_new(host);
 	for (i = 0; i < host->ncerts; i++) {
+		if (keys != NULL && keys[i].error != NULL) {
+			expect_fail(e, &host->certs[i], keys[i].error);
+			continue;
+		}
 		/* Each section on its own first: its own failure only. */
 		one = expect_new(host);
 		one->keep_mismatch = 1;
-		if (expect_add_files(one, &host->certs[i], passphrase,
-		    err) < 0 || expect_compute(one, now, err) < 0) {
+		rc = keys != NULL ? expect_add_loaded(one, &host->certs[i],
+		    &keys[i], err) : expect_add_files(one, &host->certs[i],
+		    passphrase, err);
+		if (rc < 0 || expect_compute(one, now, err) < 0) {
 			expect_fail(e, &host->certs[i], err->msg);
 			expect_free(one);
 			continue;
@@ -794,10 +855,26 @@ expect_load_each(const struct conf_host *host, const char *passphrase,
 	return 0;
 }
 
+int
+expect_load_each(const struct conf_host *host, const char *passphrase,
+    time_t now, struct expect **out, struct errbuf *err)
+{
+	return expect_load_sections(host, passphrase, NULL, now, out, err);
+}
+
+int
+expect_load_each_loaded(const struct conf_host *host,
+    const struct expect_keys *keys, time_t now, struct expect **out,
+    struct errbuf *err)
+{
+	return expect_load_sections(host, NULL, keys, now, out, err);
+}
+
 void
 expect_free(struct expect *e)
 {
-	size_t i, j;
+	struct expect_cert *c;
+	size_t i;
 
 	if (e == NULL)
 		return;
@@ -806,15 +883,11 @@ expect_free(struct expect *e)
 		free(e->entries[i].note);
 	}
 	free(e->entries);
-	for (i = 0; i < e->ncerts; i++) {
-		free(e->certs[i].name);
-		certkey_chain_free(e->certs[i].chain);
-		certkey_key_free(e->certs[i].key);
-		certkey_key_free(e->certs[i].next);
-		for (j = 0; j < e->certs[i].nissuers; j++)
-			certkey_chain_free(e->certs[i].issuers[j]);
-		free(e->certs[i].issuers);
-		free(e->certs[i].problem);
+	for (c = e->certs; c < e->certs + e->ncerts; c++) {
+		expect_keys_clear(&(struct expect_keys){ c->key, c->next,
+		    c->issuers, c->nissuers, c->problem });
+		free(c->name);
+		certkey_chain_free(c->chain);
 	}
 	free(e->certs);
 	for (i = 0; i < e->nfailed; i++) {

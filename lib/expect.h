@@ -110,11 +110,43 @@ struct expect {
 struct expect *expect_new(const struct conf_host *host);
 
 /*
- * Load one cert section's files (chain, key, next_key; passphrase from
- * cc->passphrase_file or else passphrase, which may be NULL) and append
- * them. A key that does not match the leaf is an error naming both files.
- * Returns 0, or -1 with err set.
+ * What of a cert section is read from files the MTA protects: its keys,
+ * of which only the public halves are kept (a set needs no more), and its
+ * issuer certificates. The guard reads them as root, before it drops its
+ * privileges, and makes sets from them and the chain file (read afresh
+ * each time: what a renewal changes) later.
  */
+struct expect_keys {
+	struct certkey_key *key;	/* key =, or NULL */
+	struct certkey_key *next;	/* next_key =, or NULL */
+	struct certkey_chain **issuers;	/* issuers = { ... } */
+	size_t nissuers;
+	char *error;			/* why they could not be read (the
+					 * section then fails with it), or
+					 * NULL */
+};
+
+/*
+ * Read cc's key, next_key (passphrase from cc->passphrase_file or else
+ * passphrase, which may be NULL) and issuer files into *out. Returns 0,
+ * or -1 with err set (*out then empty).
+ */
+int expect_keys_load(const struct conf_cert *cc, const char *passphrase,
+    struct expect_keys *out, struct errbuf *err);
+
+/* Free what *k holds and empty it. */
+void expect_keys_clear(struct expect_keys *k);
+
+/*
+ * Load cc's chain file and append it with keys (loaded by
+ * expect_keys_load; e takes references, keys stays the caller's). A key
+ * that does not match the leaf is an error naming both files. Returns 0,
+ * or -1 with err set.
+ */
+int expect_add_loaded(struct expect *e, const struct conf_cert *cc,
+    const struct expect_keys *keys, struct errbuf *err);
+
+/* expect_keys_load and expect_add_loaded. */
 int expect_add_files(struct expect *e, const struct conf_cert *cc,
     const char *passphrase, struct errbuf *err);
 
@@ -149,6 +181,14 @@ int expect_load(const struct conf_host *host, const char *passphrase,
  */
 int expect_load_each(const struct conf_host *host, const char *passphrase,
     time_t now, struct expect **out, struct errbuf *err);
+
+/*
+ * The same with every section's keys loaded already: keys[i] for
+ * host->certs[i] (a section whose keys[i].error is set fails with it).
+ */
+int expect_load_each_loaded(const struct conf_host *host,
+    const struct expect_keys *keys, time_t now, struct expect **out,
+    struct errbuf *err);
 
 void expect_free(struct expect *e);
 

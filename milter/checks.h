@@ -16,11 +16,10 @@
  * probed only with tlsa_file, or while its address lookups fail. Probes
  * send the TLSA base domain as SNI (checks_base_domain).
  *
- * The expected set is recomputed at every sweep, so a chain renewed on
- * disk is seen. Private key files may have become unreadable once the
- * daemon dropped its privileges: the chain files are then still read
- * afresh, and a next key that cannot be read any more is taken from the
- * set loaded at start (checks_preload).
+ * The expected set is recomputed when its files change, so a chain
+ * renewed on disk is seen. Key and issuer files are read as root at
+ * start (checks_preload) and kept: after the privilege drop they may be
+ * unreadable (expected.h says what happens when they change).
  *
  * checks.c runs the sweep and G6; checks_dns.c says what a configuration
  * needs from DNS and which host an address belongs to.
@@ -45,9 +44,9 @@ struct checks_keep *checks_keep_new(void);
 void checks_keep_free(struct checks_keep *keep);
 
 /*
- * Load the expected set of every host of conf into keep (reading the key
- * files: call it before privileges are dropped). Returns 0, or -1 with
- * err naming the host and the problem.
+ * Load the key and issuer files and the expected set of every host of
+ * conf into keep: call it before privileges are dropped. Returns 0, or
+ * -1 with err naming the host and the problem.
  */
 int checks_preload(const struct conf *conf, struct checks_keep *keep,
     struct errbuf *err);

@@ -12,17 +12,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
-#include "certkey.h"
 #include "checks.h"
 #include "expect.h"
 #include "expected.h"
+#include "log.h"
 #include "xalloc.h"
 
 /* How long a kept set is reused while its files are unchanged: the
  * expiry notes are computed as of when the set was made. */
 #define CHECKS_KEEP_MAX_AGE	3600
+
+/*
+ * One cert section's protected files (key, next_key, passphrase_file,
+ * issuers), as read: by the list of their paths, so that a reload that
+ * names the same files finds them.
+ */
+struct keep_keys {
+	char *paths;
+	char *stamp;		/* their identity when read */
+	struct expect_keys keys;
+};
 
 struct checks_keep {
 	char **names;		/* host names */
@@ -30,6 +39,8 @@ struct checks_keep {
 	char **stamps;		/* the files' identity when the set was made, or NULL */
 	time_t *made;
 	size_t n;
+	struct keep_keys *keys;
+	size_t nkeys;
 };
 
 struct checks_keep *
@@ -54,6 +65,12 @@ checks_keep_free(struct checks_keep *keep)
 	free(keep->sets);
 	free(keep->stamps);
 	free(keep->made);
+	for (i = 0; i < keep->nkeys; i++) {
+		free(keep->keys[i].paths);
+		free(keep->keys[i].stamp);
+		expect_keys_clear(&keep->keys[i].keys);
+	}
+	free(keep->keys);
 	free(keep);
 }
 
@@ -160,8 +177,7 @@ checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
 		*out = keep->sets[i];
 		return 0;
 	}
-	if (checks_expect(h, i < keep->n ? keep->sets[i] : NULL, now, &e,
-	    err) < 0) {
+	if (checks_expect(h, keep, now, &e, err) < 0) {
 		free(stamp);
 		return -1;
 	}
@@ -183,99 +199,134 @@ unreadable(const char *path)
 	return path != NULL && access(path, R_OK) < 0 && errno == EACCES;
 }
 
+/* The protected files of cc, one a line (malloc'd); "" for none. */
+static char *
+section_paths(const struct conf_cert *cc)
+{
+	const char *one[3] = { cc->key, cc->next_key, cc->passphrase_file };
+	char *s = xstrdup(""), *n;
+	size_t i;
+
+	for (i = 0; i < 3 + cc->nissuers; i++) {
+		n = xasprintf("%s%s\n", s, i < 3 ? (one[i] ? one[i] : "") :
+		    cc->issuers[i - 3]);
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+/* 1 if a protected file of cc cannot be read for want of permission. */
+static int
+section_unreadable(const struct conf_cert *cc)
+{
+	size_t i;
+
+	if (unreadable(cc->key) || unreadable(cc->next_key) ||
+	    unreadable(cc->passphrase_file))
+		return 1;
+	for (i = 0; i < cc->nissuers; i++)
+		if (unreadable(cc->issuers[i]))
+			return 1;
+	return 0;
+}
+
+static char *
+section_stamp(const struct conf_cert *cc)
+{
+	char *s = xstrdup("");
+	size_t i;
+
+	stamp_file(&s, cc->key);
+	stamp_file(&s, cc->next_key);
+	stamp_file(&s, cc->passphrase_file);
+	for (i = 0; i < cc->nissuers; i++)
+		stamp_file(&s, cc->issuers[i]);
+	return s;
+}
+
 /*
- * The expected set of h as of now. When expect_load fails because a key
- * file can no longer be read, rebuild it from the chain files (read
- * afresh) and the next keys of prev: the key files only checked the
- * leaf and supplied the next key's public half, which cannot have
- * changed without the file changing, and then root must restart or
- * reload us anyway.
+ * The keys (public halves) and issuers of cc, borrowed from keep: those
+ * read before while their files are unchanged, else read now. Files read
+ * at start (as root) that have changed since and that this process may
+ * no longer read (after the privilege drop; also after a reload) keep
+ * what was read: the next key's public half and the issuers, but not
+ * the current key, which is not known to belong to the leaf any more.
+ * That is logged once per change: restarting daneguard reads them.
+ */
+static const struct expect_keys *
+keep_keys(struct checks_keep *keep, const struct conf_host *h,
+    const struct conf_cert *cc)
+{
+	struct keep_keys *k = NULL;
+	struct expect_keys fresh;
+	struct errbuf err;
+	char *paths = section_paths(cc), *stamp = section_stamp(cc);
+	size_t i;
+
+	for (i = 0; i < keep->nkeys; i++)
+		if (strcmp(keep->keys[i].paths, paths) == 0) {
+			k = &keep->keys[i];
+			break;
+		}
+	if (k != NULL && strcmp(k->stamp, stamp) == 0) {
+		free(paths);
+		free(stamp);
+		return &k->keys;
+	}
+	if (k == NULL) {
+		keep->keys = xreallocarray(keep->keys, keep->nkeys + 1,
+		    sizeof(*keep->keys));
+		k = &keep->keys[keep->nkeys++];
+		memset(k, 0, sizeof(*k));
+		k->paths = paths;
+	} else
+		free(paths);
+	free(k->stamp);
+	k->stamp = stamp;
+	if (expect_keys_load(cc, NULL, &fresh, &err) == 0) {
+		expect_keys_clear(&k->keys);
+		k->keys = fresh;
+	} else if (section_unreadable(cc) && k->keys.error == NULL &&
+	    (k->keys.key != NULL || k->keys.next != NULL ||
+	    k->keys.nissuers > 0)) {
+		log_warnx("host %s cert \"%s\": %s: changed, and not readable "
+		    "after the privilege drop; the next key and issuers read "
+		    "before stay in use, the key is not checked against the "
+		    "certificate; restart daneguard to read them",
+		    checks_host_name(h), cc->name ? cc->name : "", err.msg);
+		certkey_key_free(k->keys.key);
+		k->keys.key = NULL;
+	} else {
+		expect_keys_clear(&k->keys);
+		k->keys.error = section_unreadable(cc) ? xasprintf("%s (not "
+		    "readable after the privilege drop, and not read before: "
+		    "restart daneguard to read it)", err.msg) :
+		    xstrdup(err.msg);
+	}
+	return &k->keys;
+}
+
+/*
+ * The expected set of h as of now: the chain files read afresh, the keys
+ * and issuers as read before (keep_keys); keep NULL reads them all now.
  */
 int
-checks_expect(const struct conf_host *h, const struct expect *prev,
+checks_expect(const struct conf_host *h, struct checks_keep *keep,
     time_t now, struct expect **out, struct errbuf *err)
 {
-	struct certkey_chain *chain;
-	struct certkey_key *key, *next;
-	struct expect *e;
-	char *problem = NULL;
-	size_t i, j;
-	int any = 0;
+	struct expect_keys *keys;
+	size_t i;
+	int rc;
 
-	if (expect_load_each(h, NULL, now, out, err) < 0)
-		return -1;
-	if ((*out)->nfailed == 0)
-		return 0;
+	if (keep == NULL)
+		return expect_load_each(h, NULL, now, out, err);
+	keys = xcalloc(h->ncerts ? h->ncerts : 1, sizeof(*keys));
 	for (i = 0; i < h->ncerts; i++)
-		if (unreadable(h->certs[i].key) ||
-		    unreadable(h->certs[i].next_key) ||
-		    unreadable(h->certs[i].passphrase_file))
-			any = 1;
-	/* Broken files, not privileges: reported section by section. */
-	if (!any || prev == NULL)
-		return 0;
-	expect_free(*out);
-	*out = NULL;
-	e = expect_new(h);
-	for (i = 0; i < h->ncerts; i++) {
-		const struct conf_cert *cc = &h->certs[i];
-
-		if (certkey_chain_load(cc->chain, &chain, err) < 0)
-			goto fail;
-		key = next = NULL;
-		if (cc->key != NULL && cc->passphrase_file == NULL &&
-		    !unreadable(cc->key)) {
-			if (certkey_key_load(cc->key, NULL, &key, err) < 0) {
-				certkey_chain_free(chain);
-				goto fail;
-			}
-			if (!certkey_key_matches_cert(key->pkey,
-			    certkey_chain_leaf(chain)))
-				problem = xasprintf("%s does not match the "
-				    "certificate in %s", cc->key, cc->chain);
-		}
-		if (cc->next_key != NULL && !unreadable(cc->next_key) &&
-		    cc->passphrase_file == NULL) {
-			if (certkey_key_load(cc->next_key, NULL, &next,
-			    err) < 0) {
-				certkey_key_free(key);
-				certkey_chain_free(chain);
-				goto fail;
-			}
-		} else if (cc->next_key != NULL) {
-			for (j = 0; j < prev->ncerts; j++)
-				if (prev->certs[j].next != NULL &&
-				    prev->certs[j].name != NULL &&
-				    cc->name != NULL &&
-				    strcmp(prev->certs[j].name, cc->name) == 0)
-					break;
-			if (j == prev->ncerts) {
-				errbuf_set(err, "%s: cannot read it any more "
-				    "and it was not loaded at start",
-				    cc->next_key);
-				certkey_key_free(key);
-				certkey_chain_free(chain);
-				goto fail;
-			}
-			next = xcalloc(1, sizeof(*next));
-			next->path = xstrdup(prev->certs[j].next->path);
-			next->pkey = prev->certs[j].next->pkey;
-			EVP_PKEY_up_ref(next->pkey);
-			next->is_private = prev->certs[j].next->is_private;
-		}
-		expect_add_cert(e, cc->name, chain, key, next);
-		e->certs[e->ncerts - 1].problem = problem;
-		problem = NULL;
-	}
-	if (expect_compute(e, now, err) < 0)
-		goto fail;
-	*out = e;
-	return 0;
-
-fail:
-	free(problem);
-	expect_free(e);
-	return -1;
+		keys[i] = *keep_keys(keep, h, &h->certs[i]);
+	rc = expect_load_each_loaded(h, keys, now, out, err);
+	free(keys);
+	return rc;
 }
 
 int
@@ -292,7 +343,7 @@ checks_preload(const struct conf *conf, struct checks_keep *keep,
 		/* Stamped before loading: a file that changes meanwhile
 		 * makes the first sweep load it again. */
 		stamp = host_stamp(h);
-		if (expect_load_each(h, NULL, time(NULL), &e, err) < 0) {
+		if (checks_expect(h, keep, time(NULL), &e, err) < 0) {
 			free(stamp);
 			errbuf_prefix(err, "host %s", checks_host_name(h));
 			return -1;

@@ -2,10 +2,14 @@
  * expected - the expected TLSA set (lib/expect) of each configured host
  * as of a sweep, and the last good set kept per host.
  *
- * The guard reads the key files as root at start (checks_preload); after
- * the privileges are dropped a key file may no longer be readable, so a
- * sweep rebuilds the set from the chain files (read afresh) and the next
- * keys kept from the last good set (checks_expect).
+ * The guard reads the key files (keeping their public halves) and the
+ * issuer files as root at start (checks_preload), and keeps them in
+ * struct checks_keep by their paths; a set is made from them and the
+ * chain files, read afresh (checks_expect). After the privilege drop a
+ * key file may no longer be readable: while it is unchanged nothing needs
+ * to read it; once changed (or newly named by a reload) it is read again
+ * if it can be, else what was read before stays in use, with a log line
+ * (see keep_keys in expected.c).
  */
 #ifndef DG_EXPECTED_H
 #define DG_EXPECTED_H
@@ -19,10 +23,12 @@
 struct checks_keep;
 
 /*
- * The expected set of h as of now into *out; prev is h's last good set
- * (may be NULL). Returns 0, or -1 with err set.
+ * The expected set of h as of now into *out, from the keys and issuers
+ * kept in keep (read now when new or changed), or all read now when keep
+ * is NULL. A cert section whose files cannot be used is listed in
+ * (*out)->failed. Returns 0, or -1 with err set.
  */
-int checks_expect(const struct conf_host *h, const struct expect *prev,
+int checks_expect(const struct conf_host *h, struct checks_keep *keep,
     time_t now, struct expect **out, struct errbuf *err);
 
 /*

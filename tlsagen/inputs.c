@@ -27,30 +27,12 @@
 static struct certkey_chain *
 chain_ref(const struct certkey_chain *c)
 {
-	struct certkey_chain *n = xcalloc(1, sizeof(*n));
+	struct certkey_chain *n = certkey_chain_ref(c);
 
-	n->path = xstrdup(c->path);
-	if ((n->certs = X509_chain_up_ref(c->certs)) == NULL) {
+	if (n == NULL) {
 		log_warnx("out of memory");
 		exit(EXIT_ERROR);
 	}
-	if (c->key != NULL && EVP_PKEY_up_ref(c->key))
-		n->key = c->key;
-	return n;
-}
-
-struct certkey_key *
-key_ref(const struct certkey_key *k)
-{
-	struct certkey_key *n;
-
-	if (k == NULL)
-		return NULL;
-	n = xcalloc(1, sizeof(*n));
-	n->path = xstrdup(k->path);
-	EVP_PKEY_up_ref(k->pkey);
-	n->pkey = k->pkey;
-	n->is_private = k->is_private;
 	return n;
 }
 
@@ -154,7 +136,7 @@ pair_with(struct material *m, size_t j, const struct certkey_key *key)
 	    certkey_chain_leaf(m->chains[j])))
 		return 0;
 	if (m->keys[j] == NULL)
-		m->keys[j] = key_ref(key);
+		m->keys[j] = certkey_key_ref(key);
 	return 1;
 }
 
@@ -349,15 +331,15 @@ build_from_files(const struct options *o, struct run *r, time_t now)
 		for (i = 0; i < m.nchains; i++) {
 			expect_add_cert(e, NULL,
 			    last ? m.chains[i] : chain_ref(m.chains[i]),
-			    last ? m.keys[i] : key_ref(m.keys[i]),
-			    last ? m.nexts[i] : key_ref(m.nexts[i]));
+			    last ? m.keys[i] : certkey_key_ref(m.keys[i]),
+			    last ? m.nexts[i] : certkey_key_ref(m.nexts[i]));
 			if (last)
 				m.chains[i] = NULL, m.keys[i] = NULL,
 				    m.nexts[i] = NULL;
 		}
 		for (i = 0; i < m.nlone; i++) {
 			expect_add_cert(e, NULL, NULL, NULL,
-			    last ? m.lone[i] : key_ref(m.lone[i]));
+			    last ? m.lone[i] : certkey_key_ref(m.lone[i]));
 			if (last)
 				m.lone[i] = NULL;
 		}

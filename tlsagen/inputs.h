@@ -39,7 +39,4 @@ int build_from_files(const struct options *o, struct run *r, time_t now);
 /* The same for the (selected) hosts of the -c configuration file. */
 int build_from_config(const struct options *o, struct run *r, time_t now);
 
-/* Another reference to the same loaded key (k may be NULL). */
-struct certkey_key *key_ref(const struct certkey_key *k);
-
 #endif

@@ -274,7 +274,7 @@ run_new_key(const struct options *o, struct run *r, time_t now)
 		h.rollover = CONF_ROLLOVER_CURRENT_NEXT;
 		e = r->expects[r->nexpects++] = expect_new(&h);
 		expect_add_cert(e, NULL, NULL, NULL,
-		    k == nhosts - 1 ? key : key_ref(key));
+		    k == nhosts - 1 ? key : certkey_key_ref(key));
 		if (expect_compute(e, now, &err) < 0) {
 			log_warnx("%s", err.msg);
 			if (k < nhosts - 1)

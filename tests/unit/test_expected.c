@@ -1,7 +1,7 @@
 /*
  * Tests for milter/expected.c: the guard reuses a host's expected set
  * while its files and parameters are unchanged, and makes a new one when
- * either changes.
+ * either changes; key files are read once, before the privilege drop.
  */
 #include "config.h"
 
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,23 @@ copy(const char *name)
 	free(cmd);
 }
 
+/* host: mx1.example.test port 25, one cert section, cert; named name. */
+static void
+one_host(struct conf_host *host, struct conf_cert *cert, const char *name,
+    char *chain)
+{
+	memset(cert, 0, sizeof(*cert));
+	cert->name = (char *)name;
+	cert->chain = chain;
+	memset(host, 0, sizeof(*host));
+	host->name = (char *)"mx1.example.test";
+	host->port = 25;
+	host->ttl = 3600;
+	host->issuer_depth = 1;
+	host->certs = cert;
+	host->ncerts = 1;
+}
+
 static void
 test_kept_while_unchanged(void **state)
 {
@@ -60,17 +78,8 @@ test_kept_while_unchanged(void **state)
 	copy("rsa.key");
 	chain = xasprintf("%s/rsa-chain.pem", dir);
 	key = xasprintf("%s/rsa.key", dir);
-	memset(&cert, 0, sizeof(cert));
-	cert.name = (char *)"rsa";
-	cert.chain = chain;
+	one_host(&host, &cert, "rsa", chain);
 	cert.key = key;
-	memset(&host, 0, sizeof(host));
-	host.name = (char *)"mx1.example.test";
-	host.port = 25;
-	host.ttl = 3600;
-	host.issuer_depth = 1;
-	host.certs = &cert;
-	host.ncerts = 1;
 
 	keep = checks_keep_new();
 	if (checks_expect_kept(keep, &host, now, &a, &err) < 0)
@@ -143,16 +152,7 @@ test_remade_after_an_hour(void **state)
 	certkey_chain_free(chain);
 	expiry = timegm(&tm);
 
-	memset(&cert, 0, sizeof(cert));
-	cert.name = (char *)"ecdsa";
-	cert.chain = path;
-	memset(&host, 0, sizeof(host));
-	host.name = (char *)"mx1.example.test";
-	host.port = 25;
-	host.ttl = 3600;
-	host.issuer_depth = 1;
-	host.certs = &cert;
-	host.ncerts = 1;
+	one_host(&host, &cert, "ecdsa", path);
 	keep = checks_keep_new();
 	/* Half an hour before it expires: no note. */
 	assert_int_equal(checks_expect_kept(keep, &host, expiry - 1800, &e,
@@ -196,19 +196,11 @@ test_issuer_replaced(void **state)
 	cmd = xasprintf("cp '%s/ca.pem' '%s'", getenv("CERTDIR"), issuer);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
-	memset(&cert, 0, sizeof(cert));
-	cert.name = (char *)"rsa";
-	cert.chain = xasprintf("%s/rsa-chain.pem", getenv("CERTDIR"));
+	one_host(&host, &cert, "rsa", xasprintf("%s/rsa-chain.pem",
+	    getenv("CERTDIR")));
 	cert.issuers = &issuer;
 	cert.nissuers = 1;
-	memset(&host, 0, sizeof(host));
-	host.name = (char *)"mx1.example.test";
-	host.port = 25;
-	host.ttl = 3600;
 	host.rollover = CONF_ROLLOVER_CURRENT_ISSUER;
-	host.issuer_depth = 1;
-	host.certs = &cert;
-	host.ncerts = 1;
 
 	keep = checks_keep_new();
 	if (checks_expect_kept(keep, &host, now, &a, &err) < 0)
@@ -246,6 +238,165 @@ test_issuer_replaced(void **state)
 	free(cert.chain);
 }
 
+/* The data of the entry of role in e (the first), or fail. */
+static const struct tlsa_record *
+entry_of(const struct expect *e, enum expect_role role)
+{
+	size_t i;
+
+	for (i = 0; i < e->nentries; i++)
+		if (e->entries[i].role == role)
+			return &e->entries[i].rec;
+	fail_msg("no entry of role %d", (int)role);
+	return NULL;
+}
+
+/* Run f as nobody in a child; 0 if it passed, 77 if it cannot be run. */
+static int
+as_nobody(int (*f)(void *), void *arg)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == -1)
+		fail_msg("fork failed");
+	if (pid == 0) {
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(77);
+		_exit(f(arg));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+struct dropped {
+	struct checks_keep *keep;
+	struct conf_host *host;
+	time_t now;
+	unsigned char next[32];		/* the next key's 3 1 1 data at start */
+};
+
+/* After the drop, files unchanged: the set is made again (an hour
+ * later) from the keys read at start, the current key still checked. */
+static int
+dropped_unchanged(void *arg)
+{
+	struct dropped *d = arg;
+	const struct expect *e;
+	struct errbuf err;
+
+	if (access(d->host->certs[0].key, R_OK) == 0)
+		return 77;	/* root's file readable by nobody? */
+	if (checks_expect_kept(d->keep, d->host, d->now + 4000, &e,
+	    &err) < 0)
+		return 1;
+	if (e->nfailed != 0 || e->ncerts != 1 || e->certs[0].key == NULL ||
+	    e->certs[0].key->is_private || e->certs[0].next == NULL ||
+	    e->certs[0].next->is_private || e->certs[0].problem != NULL)
+		return 2;
+	if (memcmp(entry_of(e, EXPECT_NEXT)->data, d->next, 32) != 0)
+		return 3;
+	return 0;
+}
+
+/* After the drop, the key files changed (unreadable): the next key read
+ * at start stays, the current key is no longer checked; a cert section
+ * whose key was never read fails, saying to restart. */
+static int
+dropped_changed(void *arg)
+{
+	struct dropped *d = arg;
+	const struct expect *e;
+	struct errbuf err;
+
+	if (checks_expect_kept(d->keep, d->host, d->now + 60, &e, &err) < 0)
+		return 1;
+	if (e->nfailed != 0 || e->ncerts != 1 || e->certs[0].key != NULL ||
+	    e->certs[0].next == NULL)
+		return 2;
+	if (memcmp(entry_of(e, EXPECT_NEXT)->data, d->next, 32) != 0)
+		return 3;
+	d->host->certs[0].next_key = d->host->certs[0].key;
+	if (checks_expect_kept(d->keep, d->host, d->now + 120, &e, &err) < 0)
+		return 4;
+	if (e->ncerts != 0 || e->nfailed != 1 ||
+	    strstr(e->failed[0].error, "permission denied") == NULL ||
+	    strstr(e->failed[0].error, "restart daneguard") == NULL)
+		return 5;
+	return 0;
+}
+
+/*
+ * Keys are read as root before the privilege drop (checks_preload), and
+ * only their public halves kept: after the drop nothing reads them again
+ * while they are unchanged.
+ */
+static void
+test_keys_read_before_drop(void **state)
+{
+	struct dropped d;
+	struct conf_cert cert;
+	struct conf_host host;
+	struct conf conf;
+	const struct expect *e;
+	struct errbuf err;
+	char *chain, *key, *next, *cmd, *files[3];
+	int i, rc;
+
+	(void)state;
+	if (getenv("CERTDIR") == NULL || geteuid() != 0)
+		skip();
+	strcpy(dir, "/tmp/test_expected.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	copy("rsa-chain.pem");
+	copy("rsa.key");
+	copy("rsa-next.key");
+	files[0] = chain = xasprintf("%s/rsa-chain.pem", dir);
+	files[1] = key = xasprintf("%s/rsa.key", dir);
+	files[2] = next = xasprintf("%s/rsa-next.key", dir);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(chmod(files[i], i == 0 ? 0644 : 0600), 0);
+	one_host(&host, &cert, "rsa", chain);
+	cert.key = key;
+	cert.next_key = next;
+	memset(&conf, 0, sizeof(conf));
+	conf.hosts = &host;
+	conf.nhosts = 1;
+
+	d.keep = checks_keep_new();
+	d.host = &host;
+	d.now = time(NULL);
+	if (checks_preload(&conf, d.keep, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(checks_expect_kept(d.keep, &host, d.now, &e, &err),
+	    0);
+	assert_int_equal(e->nentries, 2);
+	memcpy(d.next, entry_of(e, EXPECT_NEXT)->data, sizeof(d.next));
+
+	if ((rc = as_nobody(dropped_unchanged, &d)) == 77) {
+		checks_keep_free(d.keep);
+		skip();
+	}
+	assert_int_equal(rc, 0);
+
+	/* A renewal the dropped process cannot read: other keys, same
+	 * paths, root's. */
+	cmd = xasprintf("cp '%s/rsa-other.key' '%s' && cp '%s/ecdsa-next.key' "
+	    "'%s'", getenv("CERTDIR"), key, getenv("CERTDIR"), next);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(as_nobody(dropped_changed, &d), 0);
+
+	checks_keep_free(d.keep);
+	for (i = 0; i < 3; i++) {
+		unlink(files[i]);
+		free(files[i]);
+	}
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -253,6 +404,7 @@ main(void)
 		cmocka_unit_test(test_kept_while_unchanged),
 		cmocka_unit_test(test_remade_after_an_hour),
 		cmocka_unit_test(test_issuer_replaced),
+		cmocka_unit_test(test_keys_read_before_drop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
