@@ -274,8 +274,15 @@ pem_read_all(const unsigned char *buf, size_t len, const char *name,
 	}
 	BIO_free(bio);
 	if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
-	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE && pf->n > 0)
 		return 0;	/* no more blocks */
+	if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+		/* "-----BEGIN " somewhere (pem_looks), but no block. */
+		errbuf_set(err, "%s: bad PEM data: malformed BEGIN line",
+		    name);
+		return -1;
+	}
 	ended = pem_failed_block(at, buf + len, label, sizeof(label));
 	reason = ERR_GET_LIB(e) == ERR_LIB_PEM ? ERR_GET_REASON(e) : 0;
 	if (reason == PEM_R_BAD_END_LINE && !ended)

@@ -538,6 +538,15 @@ test_parse_damage(void **state)
 	assert_null(key);
 	assert_err(&err, "x: ", "neither PEM nor DER certificate or key");
 
+	/* A BEGIN line OpenSSL does not take for one. */
+	assert_int_equal(certkey_chain_parse((const unsigned char *)
+	    "-----BEGIN CERT\nAAAA\n", 21, "begin.pem", 0, &chain, &err), -1);
+	assert_err(&err, "begin.pem: ", "bad PEM data: malformed BEGIN line");
+	assert_int_equal(certkey_key_parse((const unsigned char *)
+	    "x -----BEGIN PRIVATE KEY-----\n", 30, "begin.key", NULL, &key,
+	    &err), -1);
+	assert_err(&err, "begin.key: ", "malformed BEGIN line");
+
 	/* PEM of another kind is no certificate and no key. */
 	pem = strdup("-----BEGIN X509 CRL-----\nAAAA\n"
 	    "-----END X509 CRL-----\n");
