@@ -18,6 +18,12 @@
 # reported as an ERROR (fix the list), never skipped. One that does not
 # build is an ERROR too.
 #
+# Before any mutation, the tests of all the selected mutations run on
+# the unmutated copy: if one fails there, the run stops (a "kill" would
+# then prove nothing). A killed mutation is shown with the first failure
+# its tests logged, and their logs are kept in WORKDIR/log/NAME/: read
+# them to see the bug, not something else, made the tests fail.
+#
 # Exit: 0 every mutation killed, 1 one survived or errored, 2 usage.
 # The tests run with DANEGUARD_TEST_STRICT=1 (a skip fails, as in CI);
 # the lab tests need root (network namespaces), as in make check.
@@ -158,6 +164,50 @@ run("cd '$tree' && ./configure -q && make -j2", "$log/build.log")
 # from this build's cache when it has one (no second download).
 my $smcache = abs_path('.') . '/tests/tmp/sendmail';
 my $cache = -f "$smcache/.complete" ? "SENDMAIL_CACHE='$smcache'" : '';
+sub check {
+	my ($tests, $out) = @_;
+	return run("cd '$tree' && DANEGUARD_TEST_STRICT=1 $cache"
+	    . " make -j2 check TESTS='@$tests'", $out);
+}
+
+# A kill proves something only if the same tests pass unmutated.
+my %seen;
+my @all = grep { !$seen{$_}++ } map { @{$_->{tests}} } @muts;
+print "mutate: the tests of every mutation, unmutated\n";
+check(\@all, "$log/unmutated.log")
+    or die "mutate: tests fail without any mutation (see $log/unmutated.log"
+    . " and their logs under $tree/tests): fix them first\n";
+
+# failed(MUTATION, CHECKLOG) - keep the logs of the mutation's tests in
+# $log/NAME/ and say which failed, with the first failure each logged.
+sub failed {
+	my ($x, $out) = @_;
+	my $dir = "$log/$x->{name}";
+	my @why;
+	make_path($dir);
+	my %fail = map { $_ => 1 } (slurp($out) // '') =~ /^(?:FAIL|ERROR): (\S+)/mg;
+	for my $t (@{$x->{tests}}) {
+		(my $copy = $t) =~ s{/}{_}g;
+		copy("$tree/$t.log", "$dir/$copy.log");
+		next unless $fail{$t};
+		push @why, "$t: " . first_failure(slurp("$tree/$t.log"));
+	}
+	return @why ? join("\n         ", @why) : "(no test named FAIL: see $out)";
+}
+
+# The first line of a test log that says what failed: a "FAIL" line of a
+# script (lib.sh's lab_result), else an ERROR or cmocka's "error:";
+# not a line of output the log quotes ("    | ...").
+sub first_failure {
+	my @lines = grep { !/^(?:FAIL|ERROR) \S+ \(exit status/ && !/^\s*\|/ }
+	    split(/\n/, $_[0] // '');
+	my ($first) = grep { /\bFAIL\b/ } @lines;
+	($first) = grep { /\bERROR\b|error:/ } @lines unless defined $first;
+	return '(no failure line: see the log)' unless defined $first;
+	$first =~ s/^\s+//;
+	return substr($first, 0, 160);
+}
+
 my ($killed, $survived) = (0, 0);
 my @rows;
 for my $x (@muts) {
@@ -173,9 +223,9 @@ for my $x (@muts) {
 		$verdict = "ERROR";
 		$why = "does not build (see $mlog)";
 		$errors++;
-	} elsif (!run("cd '$tree' && DANEGUARD_TEST_STRICT=1 $cache"
-	    . " make -j2 check TESTS='@{$x->{tests}}'", "$mlog.check")) {
+	} elsif (!check($x->{tests}, "$mlog.check")) {
 		$verdict = "killed";
+		$why = "by " . failed($x, "$mlog.check");
 		$killed++;
 	} else {
 		$verdict = "SURVIVED";
