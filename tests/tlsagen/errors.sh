@@ -244,6 +244,30 @@ grep -q '^MISSING .*ecdsa-p256 next ecdsa-next.key' "$tmp/out" ||
     bad "check no-next: no MISSING line for the next key"
 grep -q '^ok .*ecdsa-p256 current' "$tmp/out" ||
     bad "check no-next: current ecdsa not ok"
+# issuers = { ... }: a sibling CA without its 2 x x record is MISSING,
+# with that record to publish and no other (the record by openssl).
+cat >"$tmp/sib.conf" <<EOF
+host "mx1.example.test" {
+  rollover = "current+issuer"
+  cert "rsa" { chain = "$CERTDIR/rsa-chain.pem" issuers = { "$CERTDIR/ca.pem" } }
+}
+EOF
+sib=$(openssl x509 -in ca.pem -noout -pubkey | openssl pkey -pubin -outform DER |
+    openssl dgst -sha256 -r | cut -d' ' -f1)
+"$TLSAGEN" -c "$tmp/sib.conf" >"$tmp/sib.zone" || bad "check sibling: cannot make the zone"
+grep -q "IN TLSA 2 1 1 $sib\$" "$tmp/sib.zone" || bad "check sibling: no 2 1 1 for ca.pem"
+grep -v "$sib" "$tmp/sib.zone" >"$tmp/sib-missing.zone"
+ncase=$((ncase + 1))
+"$TLSAGEN" -c "$tmp/sib.conf" --check --zone "$tmp/sib.zone" >"$tmp/out" 2>&1 ||
+    { bad "check sibling: not covered with every record"; cat "$tmp/out"; }
+ncase=$((ncase + 1))
+"$TLSAGEN" -c "$tmp/sib.conf" --check --zone "$tmp/sib-missing.zone" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q '^MISSING .* issuer .*/ca.pem: no usable 2 x x record' "$tmp/out" &&
+    [ "$(grep -c '^MISSING' "$tmp/out")" -eq 1 ] &&
+    [ "$(grep '^_25\._tcp' "$tmp/out")" = "_25._tcp.mx1.example.test. 3600 IN TLSA 2 1 1 $sib" ] ||
+    { bad "check sibling missing: exit $rc"; cat "$tmp/out"; }
+
 # Relative names with --origin, generic rdata, another TTL: still covered.
 {
 	echo '$ORIGIN example.test.'
