@@ -467,9 +467,9 @@ g4_ok()
 		[ -s "$d/g4.now" ] && ! grep -qv '"state": "OK"' "$d/g4.now" &&
 		    break
 		g4_n=$((g4_n + 1))
-		if [ $g4_n -ge 15 ]; then
+		if [ $g4_n -ge 30 ]; then
 			fails=$((fails + 1))
-			echo "FAIL  $1: G4 is not OK after 15 sweeps:"
+			echo "FAIL  $1: G4 is not OK after 30 sweeps:"
 			sed 's/^/      | /' "$d/g4.now"
 			tail -n 20 "$d/dg.log" | sed 's/^/      | /'
 			return 1
