@@ -93,3 +93,13 @@ duration_format(long seconds, char *buf, size_t len)
 	}
 	return buf;
 }
+
+time_t
+duration_clock(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;	/* not on Linux: CLOCK_MONOTONIC always exists */
+	return ts.tv_sec;
+}

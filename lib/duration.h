@@ -8,6 +8,7 @@
 #define DG_DURATION_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "errbuf.h"
 
@@ -37,5 +38,15 @@ int duration_parse(const char *text, long *seconds, struct errbuf *err);
  * Returns buf.
  */
 char *duration_format(long seconds, char *buf, size_t len);
+
+/*
+ * Seconds on CLOCK_MONOTONIC: what intervals, expiries and rate limits
+ * are measured in, so that a wall clock set forward or back (NTP
+ * stepping, a wrong RTC at boot, an operator's date -s) neither fires
+ * them all at once nor holds them for the size of the step. Never shown
+ * to people and never stored: time(NULL) is for what is (since, first
+ * seen, certificate dates, report days).
+ */
+time_t duration_clock(void);
 
 #endif

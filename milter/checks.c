@@ -43,6 +43,7 @@
 #include "certkey.h"
 #include "checks.h"
 #include "dnscache.h"
+#include "duration.h"
 #include "expected.h"
 #include "expect.h"
 #include "probe.h"
@@ -524,7 +525,7 @@ hostwork_addrs(struct hostwork *hw, const struct conf *conf,
     const struct dnscache *dns)
 {
 	const struct conf_host *h = hw->h;
-	const struct dns_answer *a;
+	const struct dns_answer *a, *u4 = NULL, *u6 = NULL;
 	size_t i, k;
 	long e;
 	int t;
@@ -534,15 +535,24 @@ hostwork_addrs(struct hostwork *hw, const struct conf *conf,
 		hw->a4 = dnscache_get(dns, checks_host_name(h), DNS_TYPE_A);
 		hw->a6 = dnscache_get(dns, checks_host_name(h),
 		    DNS_TYPE_AAAA);
+		/* While the lookups fail (G7 UNKNOWN says so), the addresses
+		 * of the last answer: senders that cached them connect there,
+		 * and the G3 items keep their addresses (UNKNOWN, not gone). */
+		if ((u4 = dnscache_get_kept(dns, checks_host_name(h),
+		    DNS_TYPE_A)) == NULL)
+			u4 = hw->a4;
+		if ((u6 = dnscache_get_kept(dns, checks_host_name(h),
+		    DNS_TYPE_AAAA)) == NULL)
+			u6 = hw->a6;
 	}
-	if (!hw->wantaddrs || !answered(hw->a4) || !answered(hw->a6)) {
+	if (!hw->wantaddrs || !answered(u4) || !answered(u6)) {
 		for (k = 0; k < h->nprobe; k++)
 			add_target(hw, h->probe[k], h->probe_local[k]);
 		if (h->nprobe > 0)
 			return;
 	}
 	for (t = 0; t < 2; t++) {
-		a = t == 0 ? hw->a4 : hw->a6;
+		a = t == 0 ? u4 : u6;
 		if (a == NULL || (a->status != DNS_SECURE &&
 		    a->status != DNS_INSECURE))
 			continue;
@@ -758,7 +768,7 @@ checks_sweep(const struct conf *conf, const char *helo,
 			zone_ok = 1;
 	}
 	/* DNS first: the probe addresses may come from it. */
-	checks_dns_refresh(conf, dns, now);
+	checks_dns_refresh(conf, dns, duration_clock());
 
 	hws = xcalloc(conf->nhosts ? conf->nhosts : 1, sizeof(*hws));
 	for (i = 0; i < conf->nhosts; i++) {

@@ -69,7 +69,8 @@ int checks_dns_new(const struct conf *conf, struct dnscache **out,
 
 /*
  * Look up (in parallel, each under probe_timeout) what conf needs from
- * DNS and dns does not hold unexpired. Returns how many answers changed.
+ * DNS and dns does not hold unexpired at now (duration_clock(), as
+ * every time of dnscache.h). Returns how many answers changed.
  * Called by checks_sweep; the guard also calls it between sweeps when an
  * entry expires, and sweeps when something changed.
  */

@@ -25,6 +25,8 @@ struct entry {
 	struct dns_answer ans;
 	char *digest;		/* status and sorted data, for "changed" */
 	time_t expires;
+	struct dns_answer kept;	/* while lookups tempfail: the last data */
+	int haskept;
 };
 
 struct dnscache {
@@ -33,6 +35,8 @@ struct dnscache {
 	long retry;
 	struct dns_ctx *ctx;	/* NULL: no resolver (see noresolver) */
 	char *noresolver;	/* why there is no resolver, or NULL */
+	char *anchor, *resolver, *config;	/* ctx's settings, for a restart */
+	int restartable;	/* set_resolver succeeded once */
 };
 
 struct dnscache *
@@ -44,6 +48,28 @@ dnscache_new(long retry)
 	return c;
 }
 
+static char *
+strdup_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* A ready resolver context with c's settings, or NULL with err set. */
+static struct dns_ctx *
+resolver_new(const struct dnscache *c, struct errbuf *err)
+{
+	struct dns_ctx *ctx;
+
+	if ((ctx = dns_ctx_new(c->anchor, c->resolver, c->config,
+	    err)) == NULL)
+		return NULL;
+	if (dns_ctx_ready(ctx, err) < 0) {
+		dns_ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 int
 dnscache_set_resolver(struct dnscache *c, const char *anchor,
     const char *resolver, const char *config, struct errbuf *err)
@@ -51,13 +77,36 @@ dnscache_set_resolver(struct dnscache *c, const char *anchor,
 	dns_ctx_free(c->ctx);
 	free(c->noresolver);
 	c->noresolver = NULL;
-	if ((c->ctx = dns_ctx_new(anchor, resolver, config, err)) == NULL ||
-	    dns_ctx_ready(c->ctx, err) < 0) {
-		dns_ctx_free(c->ctx);
-		c->ctx = NULL;
+	free(c->anchor);
+	free(c->resolver);
+	free(c->config);
+	c->anchor = strdup_null(anchor);
+	c->resolver = strdup_null(resolver);
+	c->config = strdup_null(config);
+	c->restartable = 0;
+	if ((c->ctx = resolver_new(c, err)) == NULL) {
 		c->noresolver = xstrdup(err->msg);
 		return -1;
 	}
+	c->restartable = 1;
+	return 0;
+}
+
+int
+dnscache_restart(struct dnscache *c, struct errbuf *err)
+{
+	struct dns_ctx *ctx;
+
+	if (!c->restartable) {
+		errbuf_set(err, "no resolver to restart");
+		return -1;
+	}
+	/* The new one first: a settings file unreadable now (privileges
+	 * dropped) leaves the old context in use. */
+	if ((ctx = resolver_new(c, err)) == NULL)
+		return -1;
+	dns_ctx_free(c->ctx);
+	c->ctx = ctx;
 	return 0;
 }
 
@@ -71,11 +120,15 @@ dnscache_free(struct dnscache *c)
 	for (i = 0; i < c->n; i++) {
 		free(c->v[i].name);
 		dns_answer_clear(&c->v[i].ans);
+		dns_answer_clear(&c->v[i].kept);
 		free(c->v[i].digest);
 	}
 	free(c->v);
 	dns_ctx_free(c->ctx);
 	free(c->noresolver);
+	free(c->anchor);
+	free(c->resolver);
+	free(c->config);
 	free(c);
 }
 
@@ -97,6 +150,22 @@ dnscache_get(const struct dnscache *c, const char *name, int rrtype)
 	struct entry *e = find(c, name, rrtype);
 
 	return e != NULL ? &e->ans : NULL;
+}
+
+/* SERVFAIL, timeout, a local error: says nothing about the zone. */
+static int
+tempfail(const struct dns_answer *a)
+{
+	return a->status == DNS_SERVFAIL || a->status == DNS_TIMEOUT ||
+	    a->status == DNS_ERROR;
+}
+
+const struct dns_answer *
+dnscache_get_kept(const struct dnscache *c, const char *name, int rrtype)
+{
+	struct entry *e = find(c, name, rrtype);
+
+	return e != NULL && e->haskept && tempfail(&e->ans) ? &e->kept : NULL;
 }
 
 int
@@ -173,8 +242,11 @@ digest(const struct dns_answer *a)
 	for (i = 0; i < a->ntxt; i++)
 		items[k++] = xasprintf("\"%s\"", a->txt[i]);
 	qsort(items, k, sizeof(*items), strp_cmp);
-	s = xasprintf("%s;%s;", dns_status_name(a->status),
-	    a->canon != NULL ? a->canon : "");
+	/* One word for every temporary failure: a resolver that times out
+	 * once and answers SERVFAIL the next time changed nothing that a
+	 * sweep would judge differently. */
+	s = xasprintf("%s;%s;", tempfail(a) ? "tempfail" :
+	    dns_status_name(a->status), a->canon != NULL ? a->canon : "");
 	for (i = 0; i < k; i++) {
 		n = xasprintf("%s%s;", s, items[i]);
 		free(s);
@@ -203,6 +275,16 @@ dnscache_put(struct dnscache *c, const char *name, int rrtype,
 		changed = 1;
 	} else
 		changed = strcmp(e->digest, d) != 0;
+	if (!tempfail(ans)) {
+		dns_answer_clear(&e->kept);
+		e->haskept = 0;
+	} else if (!tempfail(&e->ans) && (e->ans.status == DNS_SECURE ||
+	    e->ans.status == DNS_INSECURE)) {
+		dns_answer_clear(&e->kept);
+		e->kept = e->ans;	/* taken, not copied */
+		dns_answer_init(&e->ans);
+		e->haskept = 1;
+	}
 	dns_answer_clear(&e->ans);
 	e->ans = *ans;		/* takes what ans owns */
 	dns_answer_init(ans);
@@ -219,12 +301,18 @@ dnscache_refresh(struct dnscache *c, const struct dnscache_query *q,
     size_t n, int timeout_ms, time_t now)
 {
 	struct dns_req *req;
+	struct errbuf err;
+	struct entry *e;
 	size_t i, k, nr = 0, changed = 0;
+	int retry = 0;
 
 	req = xcalloc(n ? n : 1, sizeof(*req));
 	for (i = 0; i < n; i++) {
 		if (!dnscache_due(c, q[i].name, q[i].rrtype, now))
 			continue;
+		if ((e = find(c, q[i].name, q[i].rrtype)) != NULL &&
+		    tempfail(&e->ans))
+			retry = 1;
 		/* The same name and type twice (two hosts): look up once. */
 		for (k = 0; k < nr; k++)
 			if (req[k].rrtype == q[i].rrtype &&
@@ -243,6 +331,11 @@ dnscache_refresh(struct dnscache *c, const struct dnscache_query *q,
 			    c->noresolver != NULL ? c->noresolver :
 			    "not configured");
 	} else if (nr > 0) {
+		/* A retry after a failure starts with a fresh context:
+		 * libunbound keeps a resolver that stopped answering marked
+		 * down for minutes (infra-host-ttl) after it is back. */
+		if (retry)	/* on failure, the old context it is */
+			(void)dnscache_restart(c, &err);
 		/* All at once, one deadline; a DNS_ERROR with its why is an
 		 * answer too. */
 		(void)dns_lookup_many(c->ctx, req, nr, timeout_ms);

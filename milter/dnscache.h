@@ -12,6 +12,10 @@
  * broken zone is seen to heal soon and a working one is not queried at
  * every sweep.
  *
+ * Every "now" and expiry here is duration_clock() seconds (monotonic),
+ * not the wall clock: a clock set back an hour must not keep an answer an
+ * hour past its TTL, nor one set forward a day expire them all at once.
+ *
  * Entries are owned by the cache; pointers from dnscache_get stay valid
  * until the next dnscache_put or dnscache_refresh (the guard thread only
  * reads them between refreshes).
@@ -50,10 +54,28 @@ struct dnscache *dnscache_new(long retry);
 int dnscache_set_resolver(struct dnscache *c, const char *anchor,
     const char *resolver, const char *config, struct errbuf *err);
 
+/*
+ * A fresh resolver context with the settings of the last successful
+ * dnscache_set_resolver, replacing the current one: libunbound's own
+ * cache and its record of unresponsive servers go with it (both are
+ * timed on the wall clock). Returns 0, or -1 with err set (the current
+ * context is kept).
+ */
+int dnscache_restart(struct dnscache *c, struct errbuf *err);
+
 void dnscache_free(struct dnscache *c);
 
 /* The cached answer for (name, rrtype), or NULL if none was stored. */
 const struct dns_answer *dnscache_get(const struct dnscache *c,
+    const char *name, int rrtype);
+
+/*
+ * While the lookups of (name, rrtype) fail temporarily (SERVFAIL,
+ * timeout, local error), the last secure or insecure answer before the
+ * failures (what senders that cached it still use); else NULL. G7
+ * judges dnscache_get's answer; this one only says where to probe.
+ */
+const struct dns_answer *dnscache_get_kept(const struct dnscache *c,
     const char *name, int rrtype);
 
 /* 1 when (name, rrtype) has no entry or its entry expired at now. */
@@ -82,8 +104,11 @@ time_t dnscache_next_expiry(const struct dnscache *c);
 /*
  * Look up every query of q that is due at now, in parallel, each within
  * timeout_ms, and store the answers. Without a resolver (none set) the
- * answers are DNS_ERROR saying so. Returns how many entries changed
- * (dnscache_put).
+ * answers are DNS_ERROR saying so. When one of them is a retry after a
+ * temporary failure, the resolver context is restarted first
+ * (dnscache_restart), so a resolver that is back is asked at once.
+ * Returns how many entries changed (dnscache_put; every temporary
+ * failure counts as the same answer).
  */
 size_t dnscache_refresh(struct dnscache *c, const struct dnscache_query *q,
     size_t n, int timeout_ms, time_t now);

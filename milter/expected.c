@@ -13,13 +13,15 @@
 #include <unistd.h>
 
 #include "checks.h"
+#include "duration.h"
 #include "expect.h"
 #include "expected.h"
 #include "log.h"
 #include "xalloc.h"
 
 /* How long a kept set is reused while its files are unchanged: the
- * expiry notes are computed as of when the set was made. */
+ * expiry notes are computed as of when the set was made. Measured on
+ * duration_clock(): a wall clock set back must not keep them for hours. */
 #define CHECKS_KEEP_MAX_AGE	3600
 
 /*
@@ -37,7 +39,7 @@ struct checks_keep {
 	char **names;		/* host names */
 	struct expect **sets;
 	char **stamps;		/* the files' identity when the set was made, or NULL */
-	time_t *made;
+	time_t *made;		/* duration_clock() */
 	size_t n;
 	struct keep_keys *keys;
 	size_t nkeys;
@@ -77,7 +79,7 @@ checks_keep_free(struct checks_keep *keep)
 /* Store e (taking it) and stamp (taking it, may be NULL) for host. */
 static void
 keep_store(struct checks_keep *keep, const char *host, struct expect *e,
-    char *stamp, time_t now)
+    char *stamp)
 {
 	size_t i;
 
@@ -102,7 +104,7 @@ keep_store(struct checks_keep *keep, const char *host, struct expect *e,
 	free(keep->stamps[i]);
 	keep->sets[i] = e;
 	keep->stamps[i] = stamp;
-	keep->made[i] = now;
+	keep->made[i] = duration_clock();
 }
 
 /* Append path's identity (device, inode, size, mtime, ctime) to *s. */
@@ -172,7 +174,7 @@ checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
 			break;
 	if (i < keep->n && keep->stamps[i] != NULL &&
 	    strcmp(keep->stamps[i], stamp) == 0 &&
-	    now - keep->made[i] < CHECKS_KEEP_MAX_AGE) {
+	    duration_clock() - keep->made[i] < CHECKS_KEEP_MAX_AGE) {
 		free(stamp);
 		*out = keep->sets[i];
 		return 0;
@@ -181,7 +183,7 @@ checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
 		free(stamp);
 		return -1;
 	}
-	keep_store(keep, host, e, stamp, now);
+	keep_store(keep, host, e, stamp);
 	*out = e;
 	return 0;
 }
@@ -348,7 +350,7 @@ checks_preload(const struct conf *conf, struct checks_keep *keep,
 			errbuf_prefix(err, "host %s", checks_host_name(h));
 			return -1;
 		}
-		keep_store(keep, checks_host_name(h), e, stamp, time(NULL));
+		keep_store(keep, checks_host_name(h), e, stamp);
 	}
 	return 0;
 }

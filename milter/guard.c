@@ -35,6 +35,7 @@
 #include "checks.h"
 #include "conf.h"
 #include "dnscache.h"
+#include "duration.h"
 #include "errbuf.h"
 #include "g6sendmail.h"
 #include "guard.h"
@@ -66,7 +67,7 @@ struct watch {
 
 struct g6_entry {
 	struct checks_g6_target t;
-	time_t last;		/* last probe */
+	time_t last;		/* last probe, duration_clock() */
 };
 
 static struct {
@@ -392,7 +393,7 @@ guard_sweep(void)
 	if (guard.conf->xclient) {
 		for (i = 0; i < guard.ng6; i++) {
 			t[i] = guard.g6[i].t;
-			guard.g6[i].last = r.when;
+			guard.g6[i].last = duration_clock();
 		}
 		guard_run_g6(&r, t, guard.ng6);
 	} else
@@ -447,7 +448,7 @@ guard_plaintext(void)
 	struct stats_plaintext p;
 	struct report g6, next;
 	size_t n = 0, i;
-	time_t now = time(NULL);
+	time_t now = duration_clock();
 	long k;
 
 	while (stats_take_plaintext(&p) == 1) {
@@ -462,12 +463,14 @@ guard_plaintext(void)
 		snprintf(due[n].client, sizeof(due[n].client), "%s",
 		    p.client);
 		due[n].port = p.port;
+		log_debug("G6: follow-up probe of %s port %u as client %s",
+		    p.listener, p.port, p.client);
 		n++;
 	}
 	if (n == 0)
 		return;
 	memset(&g6, 0, sizeof(g6));
-	g6.when = now;
+	g6.when = time(NULL);
 	guard_run_g6(&g6, due, n);
 
 	/* The states of the last sweep with these G6 items put in. */
@@ -514,7 +517,7 @@ guard_dns_new(const struct conf *conf)
 static int
 guard_dns_tick(void)
 {
-	time_t next = dnscache_next_expiry(guard.dns), now = time(NULL);
+	time_t next = dnscache_next_expiry(guard.dns), now = duration_clock();
 	size_t n;
 
 	if (next == (time_t)-1 || now < next)
@@ -523,6 +526,51 @@ guard_dns_tick(void)
 		return 0;
 	log_info("dns: %zu answer(s) changed; sweeping", n);
 	return 1;
+}
+
+/*
+ * The wall clock stepped (NTP, date -s, a VM resumed) when its distance
+ * to the monotonic clock changed by more than this. Both run at the same
+ * rate otherwise (NTP slews by at most 500 ppm: 0.25 ms per tick).
+ */
+#define GUARD_JUMP_MS		10000
+
+/*
+ * Intervals run on the monotonic clock and do not notice a step; what
+ * does is libunbound, whose cache and list of unresponsive servers are
+ * timed on the wall clock: set back, it would serve answers hours past
+ * their TTL. So a step is logged once and the resolver started afresh.
+ */
+static void
+guard_clock_check(void)
+{
+	static long long offset;
+	static int have;
+	struct timespec wall, mono;
+	struct errbuf err;
+	long long o, d;
+	char span[32];
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	o = ((long long)wall.tv_sec - mono.tv_sec) * 1000 +
+	    (wall.tv_nsec - mono.tv_nsec) / 1000000;
+	d = o - offset;
+	if (have && (d > GUARD_JUMP_MS || d < -GUARD_JUMP_MS)) {
+		duration_format((long)((d < 0 ? -d : d) / 1000), span,
+		    sizeof(span));
+		if (guard.dns != NULL && dnscache_restart(guard.dns, &err) < 0)
+			log_warnx("clock: the wall clock was set %s by %s; "
+			    "intervals are unaffected; the resolver keeps its "
+			    "cache: %s", d < 0 ? "back" : "forward", span,
+			    err.msg);
+		else
+			log_warnx("clock: the wall clock was set %s by %s; "
+			    "intervals are unaffected; the resolver's cache "
+			    "is dropped", d < 0 ? "back" : "forward", span);
+	}
+	offset = o;
+	have = 1;
 }
 
 /* ------------------------------------------------------------ thread */
@@ -558,6 +606,7 @@ guard_main(void *arg)
 		}
 		pthread_mutex_unlock(&guard.mu);
 
+		guard_clock_check();
 		t = now_ms();
 		changed = watch_poll();
 		if (changed && first_change == 0)

@@ -181,6 +181,59 @@ test_refresh_without_resolver(void **state)
 	dnscache_free(c);
 }
 
+/*
+ * While lookups fail temporarily, the last answer with data is kept for
+ * probing (dnscache_get still says the failure, for G7); a timeout
+ * after a SERVFAIL is no change; an answer of any kind ends the keeping.
+ */
+static void
+test_kept_while_failing(void **state)
+{
+	struct dnscache *c = dnscache_new(60);
+	const struct dns_answer *got;
+	struct dns_answer a;
+
+	(void)state;
+	answer(&a, DNS_SERVFAIL, -1);
+	assert_int_equal(dnscache_put(c, "mx1.example.test", DNS_TYPE_A, &a,
+	    NOW), 1);
+	assert_null(dnscache_get_kept(c, "mx1.example.test", DNS_TYPE_A));
+
+	answer(&a, DNS_SECURE, 300);
+	add_addr(&a, "192.0.2.1");
+	assert_int_equal(dnscache_put(c, "mx1.example.test", DNS_TYPE_A, &a,
+	    NOW), 1);
+	assert_null(dnscache_get_kept(c, "mx1.example.test", DNS_TYPE_A));
+
+	answer(&a, DNS_TIMEOUT, -1);
+	assert_int_equal(dnscache_put(c, "mx1.example.test", DNS_TYPE_A, &a,
+	    NOW + 300), 1);
+	got = dnscache_get(c, "mx1.example.test", DNS_TYPE_A);
+	assert_int_equal(got->status, DNS_TIMEOUT);
+	got = dnscache_get_kept(c, "mx1.example.test.", DNS_TYPE_A);
+	assert_non_null(got);
+	assert_int_equal(got->status, DNS_SECURE);
+	assert_int_equal(got->naddr, 1);
+	assert_string_equal(got->addr[0], "192.0.2.1");
+
+	/* Another kind of temporary failure: the same answer, still kept. */
+	answer(&a, DNS_SERVFAIL, -1);
+	assert_int_equal(dnscache_put(c, "mx1.example.test", DNS_TYPE_A, &a,
+	    NOW + 360), 0);
+	assert_non_null(dnscache_get_kept(c, "mx1.example.test", DNS_TYPE_A));
+
+	/* A proven denial is an answer: nothing kept any more. */
+	answer(&a, DNS_NXDOMAIN, 300);
+	assert_int_equal(dnscache_put(c, "mx1.example.test", DNS_TYPE_A, &a,
+	    NOW + 420), 1);
+	assert_null(dnscache_get_kept(c, "mx1.example.test", DNS_TYPE_A));
+	answer(&a, DNS_SERVFAIL, -1);
+	assert_int_equal(dnscache_put(c, "mx1.example.test", DNS_TYPE_A, &a,
+	    NOW + 720), 1);
+	assert_null(dnscache_get_kept(c, "mx1.example.test", DNS_TYPE_A));
+	dnscache_free(c);
+}
+
 static void
 test_g7_tlsa(void **state)
 {
@@ -296,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_put_due_changed),
 		cmocka_unit_test(test_refresh_without_resolver),
+		cmocka_unit_test(test_kept_while_failing),
 		cmocka_unit_test(test_g7_tlsa),
 		cmocka_unit_test(test_g7_addr),
 	};
