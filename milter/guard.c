@@ -557,8 +557,8 @@ guard_clock_check(void)
 	    (wall.tv_nsec - mono.tv_nsec) / 1000000;
 	d = o - offset;
 	if (have && (d > GUARD_JUMP_MS || d < -GUARD_JUMP_MS)) {
-		duration_format((long)((d < 0 ? -d : d) / 1000), span,
-		    sizeof(span));
+		duration_format((long)(((d < 0 ? -d : d) + 500) / 1000),
+		    span, sizeof(span));
 		if (guard.dns != NULL && dnscache_restart(guard.dns, &err) < 0)
 			log_warnx("clock: the wall clock was set %s by %s; "
 			    "intervals are unaffected; the resolver keeps its "
