@@ -590,7 +590,8 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 	checks_base_domain(conf, h, dns, &hw->base);
 	hw->owner = tlsa_owner_name(hw->base.name, h->port);
 	if (keep != NULL) {
-		if (checks_expect_kept(keep, h, now, &hw->e, &err) < 0)
+		if (checks_expect_kept(keep, h, now, duration_clock(),
+		    &hw->e, &err) < 0)
 			hw->e = NULL;
 	} else if (checks_expect(h, NULL, now, &hw->own_e, &err) == 0)
 		hw->e = hw->own_e;

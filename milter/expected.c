@@ -79,7 +79,7 @@ checks_keep_free(struct checks_keep *keep)
 /* Store e (taking it) and stamp (taking it, may be NULL) for host. */
 static void
 keep_store(struct checks_keep *keep, const char *host, struct expect *e,
-    char *stamp)
+    char *stamp, time_t mono)
 {
 	size_t i;
 
@@ -104,7 +104,7 @@ keep_store(struct checks_keep *keep, const char *host, struct expect *e,
 	free(keep->stamps[i]);
 	keep->sets[i] = e;
 	keep->stamps[i] = stamp;
-	keep->made[i] = duration_clock();
+	keep->made[i] = mono;
 }
 
 /* Append path's identity (device, inode, size, mtime, ctime) to *s. */
@@ -162,7 +162,7 @@ host_stamp(const struct conf_host *h)
 
 int
 checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
-    time_t now, const struct expect **out, struct errbuf *err)
+    time_t now, time_t mono, const struct expect **out, struct errbuf *err)
 {
 	const char *host = checks_host_name(h);
 	char *stamp = host_stamp(h);
@@ -174,7 +174,7 @@ checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
 			break;
 	if (i < keep->n && keep->stamps[i] != NULL &&
 	    strcmp(keep->stamps[i], stamp) == 0 &&
-	    duration_clock() - keep->made[i] < CHECKS_KEEP_MAX_AGE) {
+	    mono - keep->made[i] < CHECKS_KEEP_MAX_AGE) {
 		free(stamp);
 		*out = keep->sets[i];
 		return 0;
@@ -183,7 +183,7 @@ checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
 		free(stamp);
 		return -1;
 	}
-	keep_store(keep, host, e, stamp);
+	keep_store(keep, host, e, stamp, mono);
 	*out = e;
 	return 0;
 }
@@ -350,7 +350,8 @@ checks_preload(const struct conf *conf, struct checks_keep *keep,
 			errbuf_prefix(err, "host %s", checks_host_name(h));
 			return -1;
 		}
-		keep_store(keep, checks_host_name(h), e, stamp);
+		keep_store(keep, checks_host_name(h), e, stamp,
+		    duration_clock());
 	}
 	return 0;
 }

@@ -35,12 +35,13 @@ int checks_expect(const struct conf_host *h, struct checks_keep *keep,
  * The expected set of h for a sweep, borrowed from keep: the kept set
  * while the files it was made from are unchanged (same device, inode,
  * size, mtime and ctime) and it is less than an hour old, else a new one
- * (checks_expect), which replaces it. So a sweep reads and decodes keys
- * only when a file changed. Returns 0, or -1 with err set (keep's set
- * stays as it was).
+ * (checks_expect, as of the wall time now), which replaces it. So a sweep
+ * reads and decodes keys only when a file changed. The age is measured on
+ * mono (duration_clock()): a wall clock set back must not keep a set for
+ * hours. Returns 0, or -1 with err set (keep's set stays as it was).
  */
 int checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
-    time_t now, const struct expect **out, struct errbuf *err);
+    time_t now, time_t mono, const struct expect **out, struct errbuf *err);
 
 /* h's name, or "" (for messages and keys). */
 const char *checks_host_name(const struct conf_host *h);

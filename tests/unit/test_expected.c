@@ -82,12 +82,12 @@ test_kept_while_unchanged(void **state)
 	cert.key = key;
 
 	keep = checks_keep_new();
-	if (checks_expect_kept(keep, &host, now, &a, &err) < 0)
+	if (checks_expect_kept(keep, &host, now, now, &a, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(a->nentries, 1);
 	/* Unchanged: the same set, nothing loaded again. */
-	assert_int_equal(checks_expect_kept(keep, &host, now + 60, &b, &err),
-	    0);
+	assert_int_equal(checks_expect_kept(keep, &host, now + 60, now + 60,
+	    &b, &err), 0);
 	assert_ptr_equal(a, b);
 
 	/* A renewal: the chain file replaced -> a new set, other data.
@@ -99,23 +99,23 @@ test_kept_while_unchanged(void **state)
 	    "mv '%s/rsa-other.key' '%s'", dir, chain, dir, key);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
-	assert_int_equal(checks_expect_kept(keep, &host, now + 120, &c, &err),
-	    0);
+	assert_int_equal(checks_expect_kept(keep, &host, now + 120, now + 120,
+	    &c, &err), 0);
 	assert_int_equal(c->nentries, 1);
 	assert_int_equal(c->entries[0].rec.len, sizeof(old));
 	assert_memory_not_equal(c->entries[0].rec.data, old, sizeof(old));
 
 	/* A parameter changed by a reload, same files -> a new set. */
 	host.ttl = 1800;
-	assert_int_equal(checks_expect_kept(keep, &host, now + 180, &a, &err),
-	    0);
+	assert_int_equal(checks_expect_kept(keep, &host, now + 180, now + 180,
+	    &a, &err), 0);
 	assert_int_equal(a->entries[0].rec.ttl, 1800);
 
 	/* A file gone: that cert section fails on its own, with its error
 	 * (the guard reports it and checks the other sections). */
 	assert_int_equal(unlink(chain), 0);
-	assert_int_equal(checks_expect_kept(keep, &host, now + 4000, &c,
-	    &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, now + 4000, now + 4000,
+	    &c, &err), 0);
 	assert_int_equal(c->ncerts, 0);
 	assert_int_equal(c->nfailed, 1);
 	assert_non_null(strstr(c->failed[0].error, "rsa-chain.pem"));
@@ -155,16 +155,21 @@ test_remade_after_an_hour(void **state)
 	one_host(&host, &cert, "ecdsa", path);
 	keep = checks_keep_new();
 	/* Half an hour before it expires: no note. */
-	assert_int_equal(checks_expect_kept(keep, &host, expiry - 1800, &e,
-	    &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, expiry - 1800, 100,
+	    &e, &err), 0);
 	assert_null(e->entries[0].note);
 	/* Expired now, but the files are the same and the set is young: kept. */
-	assert_int_equal(checks_expect_kept(keep, &host, expiry + 1700, &e,
-	    &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, expiry + 1700, 3599,
+	    &e, &err), 0);
+	assert_null(e->entries[0].note);
+	/* The wall clock set forward a day, the set still young by the
+	 * monotonic clock: kept (no burst of reloads after a step). */
+	assert_int_equal(checks_expect_kept(keep, &host, expiry + 86400, 3599,
+	    &e, &err), 0);
 	assert_null(e->entries[0].note);
 	/* An hour and more after it was made: remade, with the note. */
-	assert_int_equal(checks_expect_kept(keep, &host, expiry + 1801, &e,
-	    &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, expiry + 1801, 3700,
+	    &e, &err), 0);
 	assert_non_null(e->entries[0].note);
 	checks_keep_free(keep);
 	free(path);
