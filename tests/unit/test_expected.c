@@ -208,7 +208,7 @@ test_issuer_replaced(void **state)
 	host.rollover = CONF_ROLLOVER_CURRENT_ISSUER;
 
 	keep = checks_keep_new();
-	if (checks_expect_kept(keep, &host, now, &a, &err) < 0)
+	if (checks_expect_kept(keep, &host, now, now, &a, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(a->nfailed, 0);
 	for (i = 0; i < a->nentries; i++)
@@ -217,8 +217,8 @@ test_issuer_replaced(void **state)
 	assert_true(i < a->nentries);
 	assert_int_equal(a->entries[i].rec.len, sizeof(old));
 	memcpy(old, a->entries[i].rec.data, sizeof(old));
-	assert_int_equal(checks_expect_kept(keep, &host, now + 60, &b, &err),
-	    0);
+	assert_int_equal(checks_expect_kept(keep, &host, now + 60, now + 60,
+	    &b, &err), 0);
 	assert_ptr_equal(a, b);
 
 	/* Another sibling CA in the same file: a new set, its data. */
@@ -226,8 +226,8 @@ test_issuer_replaced(void **state)
 	    getenv("CERTDIR"), issuer, issuer, issuer);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
-	assert_int_equal(checks_expect_kept(keep, &host, now + 120, &b, &err),
-	    0);
+	assert_int_equal(checks_expect_kept(keep, &host, now + 120, now + 120,
+	    &b, &err), 0);
 	assert_int_equal(b->nfailed, 0);
 	for (i = 0; i < b->nentries; i++)
 		if (strcmp(b->entries[i].source, issuer) == 0)
