@@ -25,6 +25,7 @@
 
 #include "checks.h"
 #include "conf.h"
+#include "duration.h"
 #include "expect.h"
 #include "expected.h"
 #include "xalloc.h"
@@ -293,8 +294,8 @@ dropped_unchanged(void *arg)
 
 	if (access(d->host->certs[0].key, R_OK) == 0)
 		return 77;	/* root's file readable by nobody? */
-	if (checks_expect_kept(d->keep, d->host, d->now + 4000, &e,
-	    &err) < 0)
+	if (checks_expect_kept(d->keep, d->host, d->now + 4000,
+	    duration_clock() + 4000, &e, &err) < 0)
 		return 1;
 	if (e->nfailed != 0 || e->ncerts != 1 || e->certs[0].key == NULL ||
 	    e->certs[0].key->is_private || e->certs[0].next == NULL ||
@@ -315,7 +316,8 @@ dropped_changed(void *arg)
 	const struct expect *e;
 	struct errbuf err;
 
-	if (checks_expect_kept(d->keep, d->host, d->now + 60, &e, &err) < 0)
+	if (checks_expect_kept(d->keep, d->host, d->now + 60,
+	    duration_clock() + 60, &e, &err) < 0)
 		return 1;
 	if (e->nfailed != 0 || e->ncerts != 1 || e->certs[0].key != NULL ||
 	    e->certs[0].next == NULL)
@@ -323,7 +325,8 @@ dropped_changed(void *arg)
 	if (memcmp(entry_of(e, EXPECT_NEXT)->data, d->next, 32) != 0)
 		return 3;
 	d->host->certs[0].next_key = d->host->certs[0].key;
-	if (checks_expect_kept(d->keep, d->host, d->now + 120, &e, &err) < 0)
+	if (checks_expect_kept(d->keep, d->host, d->now + 120,
+	    duration_clock() + 120, &e, &err) < 0)
 		return 4;
 	if (e->ncerts != 0 || e->nfailed != 1 ||
 	    strstr(e->failed[0].error, "permission denied") == NULL ||
@@ -375,8 +378,8 @@ test_keys_read_before_drop(void **state)
 	d.now = time(NULL);
 	if (checks_preload(&conf, d.keep, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(checks_expect_kept(d.keep, &host, d.now, &e, &err),
-	    0);
+	assert_int_equal(checks_expect_kept(d.keep, &host, d.now,
+	    duration_clock(), &e, &err), 0);
 	assert_int_equal(e->nentries, 2);
 	memcpy(d.next, entry_of(e, EXPECT_NEXT)->data, sizeof(d.next));
 
