@@ -494,121 +494,137 @@ dns_finish(struct dns_req *rq, struct dns_query *q, const char *owner)
 /* Lookups of one dns_lookup_many call in flight at once. */
 #define DNS_MANY_WINDOW	256
 
+/* One lookup in flight: its request, query, libunbound id, normalised
+ * owner name and deadline. */
+struct dns_slot {
+	size_t i;
+	struct dns_query *q;
+	int id;
+	char *owner;
+	long deadline;
+};
+
+/* Give up on a query in flight: cancel it, or, when its answer is on its
+ * way already, leave it to a later ub_process (the abandoned list). */
+static void
+dns_abandon(struct dns_ctx *ctx, struct dns_slot *s)
+{
+	if (ub_cancel(ctx->ub, s->id) == 0)
+		free(s->q);
+	else {
+		s->q->abandoned = 1;
+		s->q->next = ctx->abandoned;
+		ctx->abandoned = s->q;
+	}
+	free(s->owner);
+}
+
 int
 dns_lookup_many(struct dns_ctx *ctx, struct dns_req *req, size_t n,
     int timeout_ms)
 {
-	struct dns_query **q;
+	struct dns_slot fl[DNS_MANY_WINDOW], *s;
+	struct dns_req *r;
 	struct pollfd pfd;
-	char **owner;
-	long deadline, left;
-	size_t i, pending = 0, next = 0;
-	int rc, *id, failed = 0, np;
+	long now, left;
+	size_t i, j, k, nfl = 0, next = 0;
+	int rc, failed = 0, np, e;
 
-	q = xcalloc(n > 0 ? n : 1, sizeof(*q));
-	owner = xcalloc(n > 0 ? n : 1, sizeof(*owner));
-	id = xcalloc(n > 0 ? n : 1, sizeof(*id));
+	if (timeout_ms < 0)
+		timeout_ms = 0;
 	pthread_mutex_lock(&ctx->lock);
 	dns_reap(ctx);
-	deadline = dns_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	for (i = 0; i < n; i++) {
 		if (req[i].rd != NULL)
 			memset(req[i].rd, 0, sizeof(*req[i].rd));
 		dns_answer_init(&req[i].ans);
 		req[i].rc = 0;
-		owner[i] = tlsa_name_normalise(req[i].name);
 	}
 	pfd.fd = ub_fd(ctx->ub);
 	for (;;) {
 		/* At most DNS_MANY_WINDOW in flight: libunbound drops what
 		 * exceeds its num-queries-per-thread, and a dropped query
-		 * would only time out. */
-		for (; next < n && pending < DNS_MANY_WINDOW; next++) {
-			q[next] = xcalloc(1, sizeof(*q[next]));
-			rc = ub_resolve_async(ctx->ub, owner[next],
-			    req[next].rrtype, 1, q[next], dns_callback,
-			    &id[next]);
+		 * would only time out. Each has its own deadline, counted
+		 * from when it is sent, so that a long batch is not cut
+		 * short by the time the first lookups took. */
+		for (; next < n && nfl < DNS_MANY_WINDOW; next++) {
+			s = &fl[nfl];
+			r = &req[next];
+			s->i = next;
+			s->owner = tlsa_name_normalise(r->name);
+			s->q = xcalloc(1, sizeof(*s->q));
+			rc = ub_resolve_async(ctx->ub, s->owner, r->rrtype, 1,
+			    s->q, dns_callback, &s->id);
 			if (rc != 0) {
-				req[next].ans.why = xasprintf("%s type %d: "
-				    "cannot start lookup: %s", owner[next],
-				    req[next].rrtype, ub_strerror(rc));
-				req[next].rc = -1;
-				free(q[next]);
-				q[next] = NULL;
+				r->ans.why = xasprintf("%s type %d: cannot "
+				    "start lookup: %s", s->owner, r->rrtype,
+				    ub_strerror(rc));
+				r->rc = -1;
+				free(s->q);
+				free(s->owner);
+				continue;
+			}
+			s->deadline = dns_now_ms() + timeout_ms;
+			nfl++;
+		}
+		/* Answers are taken as they come (the memory of a batch is
+		 * its window's, not all its results'); a lookup past its
+		 * deadline is a timeout. fl stays in the order sent. */
+		now = dns_now_ms();
+		for (j = 0, k = 0; j < nfl; j++) {
+			s = &fl[j];
+			r = &req[s->i];
+			if (s->q->done) {
+				dns_finish(r, s->q, s->owner);
+				if (s->q->result != NULL)
+					ub_resolve_free(s->q->result);
+				free(s->q);
+				free(s->owner);
+			} else if (now >= s->deadline) {
+				r->ans.status = DNS_TIMEOUT;
+				r->ans.why = xasprintf("%s type %d: no answer "
+				    "within %d ms", s->owner, r->rrtype,
+				    timeout_ms);
+				dns_abandon(ctx, s);
 			} else
-				pending++;
+				fl[k++] = *s;
 		}
-		if (pending == 0)
+		nfl = k;
+		if (nfl == 0 && next >= n)
 			break;
-		if ((left = deadline - dns_now_ms()) <= 0)
-			break;
+		if (nfl < DNS_MANY_WINDOW && next < n)
+			continue;
+		left = fl[0].deadline - now;
 		pfd.events = POLLIN;
-		np = poll(&pfd, 1, (int)left);
-		if (np < 0 && errno != EINTR) {
-			for (i = 0; i < n; i++)
-				if (q[i] != NULL && !q[i]->done) {
-					req[i].ans.why = xasprintf("%s type "
-					    "%d: poll: %s", owner[i],
-					    req[i].rrtype, strerror(errno));
-					req[i].rc = -1;
-				}
+		np = poll(&pfd, 1, (int)(left > 0 ? left : 0));
+		rc = 0;
+		e = errno;
+		if ((np < 0 && e != EINTR) ||
+		    (np > 0 && (rc = ub_process(ctx->ub)) != 0)) {
+			for (j = 0; j < nfl; j++) {
+				r = &req[fl[j].i];
+				r->ans.why = xasprintf("%s type %d: %s%s",
+				    fl[j].owner, r->rrtype, rc != 0 ? "" :
+				    "poll: ", rc != 0 ? ub_strerror(rc) :
+				    strerror(e));
+				r->rc = -1;
+				dns_abandon(ctx, &fl[j]);
+			}
 			break;
 		}
-		if (np > 0 && (rc = ub_process(ctx->ub)) != 0) {
-			for (i = 0; i < n; i++)
-				if (q[i] != NULL && !q[i]->done) {
-					req[i].ans.why = xasprintf("%s type "
-					    "%d: %s", owner[i], req[i].rrtype,
-					    ub_strerror(rc));
-					req[i].rc = -1;
-				}
-			break;
-		}
-		for (pending = 0, i = 0; i < next; i++)
-			if (q[i] != NULL && !q[i]->done)
-				pending++;
 	}
 	for (i = 0; i < n; i++) {
-		if (q[i] == NULL) {
-			if (i >= next && req[i].rc == 0) {
-				req[i].ans.status = DNS_TIMEOUT;
-				req[i].ans.why = xasprintf("%s type %d: not "
-				    "asked within %d ms", owner[i],
-				    req[i].rrtype, timeout_ms);
-			}
-		} else if (!q[i]->done) {
-			if (ub_cancel(ctx->ub, id[i]) == 0)
-				free(q[i]);
-			else {
-				/* Its answer is in the pipe: a later
-				 * ub_process delivers it to the abandoned
-				 * query. */
-				q[i]->abandoned = 1;
-				q[i]->next = ctx->abandoned;
-				ctx->abandoned = q[i];
-			}
-			if (req[i].rc == 0) {
-				req[i].ans.status = DNS_TIMEOUT;
-				req[i].ans.why = xasprintf("%s type %d: no "
-				    "answer within %d ms", owner[i],
-				    req[i].rrtype, timeout_ms);
-			}
-		} else {
-			if (req[i].rc == 0)
-				dns_finish(&req[i], q[i], owner[i]);
-			if (q[i]->result != NULL)
-				ub_resolve_free(q[i]->result);
-			free(q[i]);
+		if (i >= next && req[i].rc == 0) {
+			req[i].ans.status = DNS_TIMEOUT;
+			req[i].ans.why = xasprintf("%s type %d: not asked "
+			    "(the resolver failed before)", req[i].name,
+			    req[i].rrtype);
 		}
 		if (req[i].rc != 0) {
 			req[i].ans.status = DNS_ERROR;
 			failed++;
 		}
-		free(owner[i]);
 	}
 	pthread_mutex_unlock(&ctx->lock);
-	free(q);
-	free(owner);
-	free(id);
 	return failed;
 }

@@ -198,9 +198,11 @@ struct dns_req {
 };
 
 /*
- * Start the n lookups of req at once on ctx and wait for all of them, at
- * most timeout_ms in all (ones still pending then are DNS_TIMEOUT), so
- * that lookups which do not depend on each other cost one wait, not n.
+ * Run the n lookups of req on ctx in parallel (at most a window of a few
+ * hundred in flight at once) and wait for all of them, each at most
+ * timeout_ms from when it was sent (one not answered by then is
+ * DNS_TIMEOUT), so that lookups which do not depend on each other cost
+ * one wait, not n, and a large batch is not cut short as a whole.
  * Each request gets what dns_lookup_rdata would give it. Returns how
  * many requests have rc -1.
  */

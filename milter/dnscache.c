@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +33,63 @@ struct entry {
 struct dnscache {
 	struct entry *v;
 	size_t n;
+	size_t *index;		/* open addressing: entry number + 1, 0 free */
+	size_t nindex;		/* a power of two, at least 2 x n, or 0 */
 	long retry;
 	struct dns_ctx *ctx;	/* NULL: no resolver (see noresolver) */
 	char *noresolver;	/* why there is no resolver, or NULL */
 	char *anchor, *resolver, *config;	/* ctx's settings, for a restart */
 	int restartable;	/* set_resolver succeeded once */
 };
+
+/*
+ * A hash of (name, rrtype) that names tlsa_name_equal takes as equal
+ * share: letters folded, trailing dots and backslashes left out (FNV-1a).
+ */
+static size_t
+key_hash(const char *name, int rrtype)
+{
+	size_t len = strlen(name), i, h = (size_t)2166136261u;
+
+	while (len > 0 && (name[len - 1] == '.' || name[len - 1] == '\\'))
+		len--;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)tolower((unsigned char)name[i])) *
+		    (size_t)16777619u;
+	return h ^ (size_t)rrtype;
+}
+
+/* Slot of (name, rrtype) in an index of nindex slots over v, or the free
+ * slot where it goes. */
+static size_t
+index_slot(const size_t *index, size_t nindex, const struct entry *v,
+    const char *name, int rrtype)
+{
+	size_t k = key_hash(name, rrtype) & (nindex - 1);
+
+	while (index[k] != 0 && !(v[index[k] - 1].rrtype == rrtype &&
+	    tlsa_name_equal(v[index[k] - 1].name, name)))
+		k = (k + 1) & (nindex - 1);
+	return k;
+}
+
+/* Room in the index for one more entry (kept at most half full). */
+static void
+index_grow(struct dnscache *c)
+{
+	size_t i, n = c->nindex ? c->nindex : 64;
+
+	if (2 * (c->n + 1) <= c->nindex)
+		return;
+	while (2 * (c->n + 1) > n)
+		n *= 2;
+	free(c->index);
+	c->index = xcalloc(n, sizeof(*c->index));
+	c->nindex = n;
+	for (i = 0; i < c->n; i++)
+		c->index[index_slot(c->index, n, c->v, c->v[i].name,
+		    c->v[i].rrtype)] = i + 1;
+}
 
 struct dnscache *
 dnscache_new(long retry)
@@ -124,6 +176,7 @@ dnscache_free(struct dnscache *c)
 		free(c->v[i].digest);
 	}
 	free(c->v);
+	free(c->index);
 	dns_ctx_free(c->ctx);
 	free(c->noresolver);
 	free(c->anchor);
@@ -135,13 +188,12 @@ dnscache_free(struct dnscache *c)
 static struct entry *
 find(const struct dnscache *c, const char *name, int rrtype)
 {
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < c->n; i++)
-		if (c->v[i].rrtype == rrtype &&
-		    tlsa_name_equal(c->v[i].name, name))
-			return &c->v[i];
-	return NULL;
+	if (c->nindex == 0)
+		return NULL;
+	k = index_slot(c->index, c->nindex, c->v, name, rrtype);
+	return c->index[k] != 0 ? &c->v[c->index[k] - 1] : NULL;
 }
 
 const struct dns_answer *
@@ -266,11 +318,14 @@ dnscache_put(struct dnscache *c, const char *name, int rrtype,
 	int changed;
 
 	if (e == NULL) {
+		index_grow(c);
 		c->v = xreallocarray(c->v, c->n + 1, sizeof(*c->v));
-		e = &c->v[c->n++];
+		e = &c->v[c->n];
 		memset(e, 0, sizeof(*e));
 		e->name = tlsa_name_normalise(name);
 		e->rrtype = rrtype;
+		c->index[index_slot(c->index, c->nindex, c->v, e->name,
+		    rrtype)] = ++c->n;
 		dns_answer_init(&e->ans);
 		changed = 1;
 	} else
@@ -303,28 +358,34 @@ dnscache_refresh(struct dnscache *c, const struct dnscache_query *q,
 	struct dns_req *req;
 	struct errbuf err;
 	struct entry *e;
-	size_t i, k, nr = 0, changed = 0;
+	size_t i, k, nr = 0, changed = 0, *seen, nseen = 64;
 	int retry = 0;
 
 	req = xcalloc(n ? n : 1, sizeof(*req));
+	/* The same name and type twice (two hosts): looked up once. seen
+	 * indexes req as c->index does the entries (request number + 1). */
+	while (nseen < 2 * n)
+		nseen *= 2;
+	seen = xcalloc(nseen, sizeof(*seen));
 	for (i = 0; i < n; i++) {
 		if (!dnscache_due(c, q[i].name, q[i].rrtype, now))
 			continue;
 		if ((e = find(c, q[i].name, q[i].rrtype)) != NULL &&
 		    tempfail(&e->ans))
 			retry = 1;
-		/* The same name and type twice (two hosts): look up once. */
-		for (k = 0; k < nr; k++)
-			if (req[k].rrtype == q[i].rrtype &&
-			    tlsa_name_equal(req[k].name, q[i].name))
-				break;
-		if (k < nr)
+		k = key_hash(q[i].name, q[i].rrtype) & (nseen - 1);
+		while (seen[k] != 0 && !(req[seen[k] - 1].rrtype ==
+		    q[i].rrtype && tlsa_name_equal(req[seen[k] - 1].name,
+		    q[i].name)))
+			k = (k + 1) & (nseen - 1);
+		if (seen[k] != 0)
 			continue;
 		req[nr].name = q[i].name;
 		req[nr].rrtype = q[i].rrtype;
 		dns_answer_init(&req[nr].ans);
-		nr++;
+		seen[k] = ++nr;
 	}
+	free(seen);
 	if (nr > 0 && c->ctx == NULL) {
 		for (i = 0; i < nr; i++)
 			req[i].ans.why = xasprintf("no resolver: %s",
@@ -336,8 +397,8 @@ dnscache_refresh(struct dnscache *c, const struct dnscache_query *q,
 		 * down for minutes (infra-host-ttl) after it is back. */
 		if (retry)	/* on failure, the old context it is */
 			(void)dnscache_restart(c, &err);
-		/* All at once, one deadline; a DNS_ERROR with its why is an
-		 * answer too. */
+		/* In parallel, each lookup with its own deadline; a
+		 * DNS_ERROR with its why is an answer too. */
 		(void)dns_lookup_many(c->ctx, req, nr, timeout_ms);
 	}
 	for (i = 0; i < nr; i++)

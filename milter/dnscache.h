@@ -4,8 +4,10 @@
  * kept until their TTL runs out; and the G7 verdict on each answer.
  *
  * Lookups run only in the guard's thread (never in a milter callback),
- * all due queries at once on one resolver context (dns_lookup_many),
- * under one deadline.
+ * all due queries in parallel on one resolver context (dns_lookup_many),
+ * each within probe_timeout of when it is sent. Entries are found
+ * through a hash index, so a sweep over many hosts costs no more per
+ * host than over a few.
  * An answer is kept until its TTL expires (at least DNSCACHE_TTL_MIN, at
  * most DNSCACHE_TTL_MAX seconds); a failure (SERVFAIL, timeout, bogus, a
  * local error) is tried again after the cache's retry interval, so a

@@ -231,6 +231,68 @@ test_kept_while_failing(void **state)
 	assert_int_equal(dnscache_put(c, "mx1.example.test", DNS_TYPE_A, &a,
 	    NOW + 720), 1);
 	assert_null(dnscache_get_kept(c, "mx1.example.test", DNS_TYPE_A));
+ * Many names (the hoster's 1,000 hosts x 3 types): each entry is found
+ * again under any spelling tlsa_name_equal takes as the same (case, final
+ * dot), none under another type or name, and a refresh looks each
+ * (name, type) up once however often a configuration asks for it.
+ */
+static void
+test_many(void **state)
+{
+	enum { N = 1000 };
+	static const int types[3] = { DNS_TYPE_TLSA, DNS_TYPE_A,
+	    DNS_TYPE_AAAA };
+	struct dnscache *c = dnscache_new(60);
+	struct dnscache_query *q;
+	const struct dns_answer *got;
+	struct dns_answer a;
+	char name[64], other[64], *names[N];
+	size_t i, t;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		for (t = 0; t < 3; t++) {
+			snprintf(name, sizeof(name), "h%05zu.hoster.test", i);
+			answer(&a, DNS_SECURE, (long)(100 + i * 3 + t));
+			assert_int_equal(dnscache_put(c, name, types[t], &a,
+			    NOW), 1);
+		}
+	}
+	for (i = 0; i < N; i++) {
+		for (t = 0; t < 3; t++) {
+			snprintf(name, sizeof(name), "H%05zu.Hoster.TEST.", i);
+			got = dnscache_get(c, name, types[t]);
+			assert_non_null(got);
+			assert_int_equal(got->ttl, (long)(100 + i * 3 + t));
+		}
+		snprintf(other, sizeof(other), "h%05zu.hoster.test", i + N);
+		assert_null(dnscache_get(c, other, DNS_TYPE_A));
+		assert_null(dnscache_get(c, name, 15));
+	}
+	assert_true(dnscache_next_expiry(c) == NOW + 100);
+	dnscache_free(c);
+
+	/* Each name asked for four times, two spellings: N lookups. */
+	c = dnscache_new(60);
+	q = xcalloc(4 * N, sizeof(*q));
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "_25._tcp.h%05zu.hoster.test", i);
+		names[i] = xstrdup(name);
+		q[4 * i].name = names[i];
+		q[4 * i + 1].name = OWNER;
+		q[4 * i + 2].name = names[i];
+		q[4 * i + 3].name = names[(i * 7) % (i + 1)];
+		q[4 * i].rrtype = q[4 * i + 1].rrtype = DNS_TYPE_TLSA;
+		q[4 * i + 2].rrtype = q[4 * i + 3].rrtype = DNS_TYPE_TLSA;
+	}
+	assert_int_equal(dnscache_refresh(c, q, 4 * N, 1000, NOW), N + 1);
+	for (i = 0; i < N; i++) {
+		got = dnscache_get(c, names[i], DNS_TYPE_TLSA);
+		assert_non_null(got);
+		assert_int_equal(got->status, DNS_ERROR);
+		free(names[i]);
+	}
+	free(q);
 	dnscache_free(c);
 }
 
@@ -350,6 +412,7 @@ main(void)
 		cmocka_unit_test(test_put_due_changed),
 		cmocka_unit_test(test_refresh_without_resolver),
 		cmocka_unit_test(test_kept_while_failing),
+		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_g7_tlsa),
 		cmocka_unit_test(test_g7_addr),
 	};
