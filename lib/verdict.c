@@ -322,20 +322,37 @@ verdict_leaf(X509 *leaf, const char *which, int checked, time_t now,
 		BIO_free(bio);
 	}
 	*days = verdict_days(left);
-	if (left < 0) {
-		snprintf(buf, len, "%s expired %ld day%s ago (%s)%s", which,
-		    -*days, *days == -1 ? "" : "s", date, checked ?
-		    ": senders check the dates under 2 x x records and defer" :
-		    ": fine for 3 x x records (RFC 7672 section 3.1), but "
-		    "renew it");
-		return checked ? VERDICT_CRITICAL : VERDICT_WARNING;
+	/*
+	 * Under 3 x x senders authenticate the key alone and ignore the
+	 * dates (RFC 7672 section 3.1; OpenSSL's DANE-EE match skips the
+	 * time check): an expired leaf is a WARNING as an operational note
+	 * (senders that check the certificate without DANE refuse it), a
+	 * leaf near its end an OK with a note, and neither says that DANE
+	 * senders fail.
+	 */
+	if (left < 0 && checked) {
+		snprintf(buf, len, "%s expired %ld day%s ago (%s): senders "
+		    "check the dates under 2 x x records and defer", which,
+		    -*days, *days == -1 ? "" : "s", date);
+		return VERDICT_CRITICAL;
 	}
-	if (checked && left * 3 < life) {
-		snprintf(buf, len, "%s expires in %ld day%s (%s), less than a "
-		    "third of its lifetime: senders check the dates under "
-		    "2 x x records; renew it", which, *days,
-		    *days == 1 ? "" : "s", date);
+	if (left < 0) {
+		snprintf(buf, len, "%s expired %ld day%s ago (%s): DANE "
+		    "senders still deliver (they ignore the dates under "
+		    "3 x x records, RFC 7672 section 3.1); an operational "
+		    "note: renew it, senders that check the certificate "
+		    "without DANE refuse it", which, -*days,
+		    *days == -1 ? "" : "s", date);
 		return VERDICT_WARNING;
+	}
+	if (left * 3 < life) {
+		snprintf(buf, len, "%s expires in %ld day%s (%s), less than a "
+		    "third of its lifetime: %s", which, *days,
+		    *days == 1 ? "" : "s", date, checked ? "senders check "
+		    "the dates under 2 x x records; renew it" : "a note, "
+		    "DANE senders ignore the dates under 3 x x records "
+		    "(RFC 7672 section 3.1); renew it in time");
+		return checked ? VERDICT_WARNING : VERDICT_OK;
 	}
 	snprintf(buf, len, "%s expires in %ld day%s (%s)", which, *days,
 	    *days == 1 ? "" : "s", date);
