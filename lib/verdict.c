@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,4 +456,97 @@ verdict_dates(X509 *served, X509 *disk, const struct tlsa_set *pub,
 		s1 = s2;
 	verdict_set(v, s3 > s1 ? s3 : s1, "%s%s%s%s", a, b[0] ? "; " : "", b,
 	    c);
+}
+
+/* ------------------------------------------------------------ what to probe */
+
+void
+verdict_base_domain(const char *host, const char *expanded,
+    int expanded_none, struct verdict_base *out)
+{
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	/* SNI carries no final dot (RFC 6066). */
+	snprintf(out->name, sizeof(out->name), "%s", host);
+	n = strlen(out->name);
+	if (n > 1 && out->name[n - 1] == '.')
+		out->name[n - 1] = '\0';
+	if (expanded == NULL || expanded[0] == '\0')
+		return;
+	snprintf(out->expanded, sizeof(out->expanded), "%s", expanded);
+	/* No TLSA records at the expanded name (a denial, or records that
+	 * do not count): senders try the original name. A failure is not
+	 * an absence: they defer, and so does the verdict. */
+	if (expanded_none) {
+		out->fallback = 1;
+		return;
+	}
+	snprintf(out->name, sizeof(out->name), "%s", expanded);
+}
+
+int
+verdict_same_addr(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 &&
+		    memcmp(x, y, 16) == 0;
+	return strcmp(a, b) == 0;
+}
+
+/* An answer that says what is published (records or a denial). */
+static int
+verdict_answered(const struct dns_answer *a)
+{
+	return a != NULL && (a->status == DNS_SECURE ||
+	    a->status == DNS_INSECURE || a->status == DNS_NXDOMAIN ||
+	    a->status == DNS_NODATA);
+}
+
+size_t
+verdict_targets(char *const *probe, char *const *local, size_t nprobe,
+    int from_dns, const struct dns_answer *a4, const struct dns_answer *a6,
+    struct verdict_target *t, const char **unpub, size_t *nunpub)
+{
+	const struct dns_answer *a;
+	size_t i, k, n = 0;
+	int f;
+
+	*nunpub = 0;
+	if (!from_dns || !verdict_answered(a4) || !verdict_answered(a6)) {
+		for (k = 0; k < nprobe; k++) {
+			t[n].addr = probe[k];
+			t[n++].dial = local[k];
+		}
+		if (nprobe > 0)
+			return n;
+	}
+	for (f = 0; f < 2; f++) {
+		a = f == 0 ? a4 : a6;
+		if (a == NULL || (a->status != DNS_SECURE &&
+		    a->status != DNS_INSECURE))
+			continue;
+		for (i = 0; i < a->naddr; i++) {
+			t[n].addr = a->addr[i];
+			t[n].dial = NULL;
+			for (k = 0; k < nprobe; k++)
+				if (verdict_same_addr(probe[k], a->addr[i])) {
+					t[n].dial = local[k];
+					break;
+				}
+			n++;
+		}
+	}
+	for (k = 0; k < nprobe; k++) {
+		for (i = 0; i < n; i++)
+			if (verdict_same_addr(t[i].addr, probe[k]))
+				break;
+		if (i == n)
+			unpub[(*nunpub)++] = probe[k];
+	}
+	return n;
 }

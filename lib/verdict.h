@@ -34,6 +34,7 @@
 
 #include "certkey.h"
 #include "cover.h"
+#include "dns.h"
 #include "expect.h"
 #include "tlsa.h"
 
@@ -92,6 +93,53 @@ int verdict_g4_records(const struct expect *e, const struct tlsa_set *pub,
 void verdict_dates(X509 *served, X509 *disk, const struct tlsa_set *pub,
     const char *owner, const char *host, STACK_OF(X509) *chain, time_t now,
     struct verdict *v, long *served_days, long *disk_days);
+
+/*
+ * What to probe, as senders connect (RFC 7672 sections 2.2.3 and 8.1).
+ *
+ * The TLSA base domain of MX host host: its secure CNAME expansion
+ * (expanded; NULL or "" when the name is no alias or its expansion is not
+ * secure), unless the TLSA lookup at the expansion proved that there are
+ * no records that count there (expanded_none: a validated denial, or an
+ * insecure answer): then senders fall back to host (fallback 1). A failed
+ * lookup at the expansion is no proof: the base stays the expansion.
+ * name is what a probe sends as SNI and the owner's host; no final dot.
+ */
+struct verdict_base {
+	char name[256];		/* the TLSA base domain, no final dot */
+	char expanded[256];	/* the host name's secure expansion, or "" */
+	int fallback;		/* expanded has no TLSA: name is the host name */
+};
+
+void verdict_base_domain(const char *host, const char *expanded,
+    int expanded_none, struct verdict_base *out);
+
+/* 1 when two address literals are the same address (or equal strings). */
+int verdict_same_addr(const char *a, const char *b);
+
+/* One address to probe: addr as published or listed, dial where it is
+ * reached from here (a NAT mapping "PUBLISHED = LOCAL"), or NULL. */
+struct verdict_target {
+	const char *addr;
+	const char *dial;
+};
+
+/*
+ * The addresses of a host to probe. probe[k] (local[k] its mapping or
+ * NULL) is the configured probe list; from_dns says the addresses are
+ * the published ones (DNS mode, or no probe list); a4 and a6 are the A
+ * and AAAA answers (NULL: not looked up). From DNS: every published
+ * address (secure or insecure: senders connect there), through its
+ * mapping when the list has one; listed addresses no longer published
+ * go to unpub (reported, not probed) - unless a lookup failed: then the
+ * probe list is all there is. Otherwise the probe list. t needs room for
+ * nprobe + both answers' addresses, unpub for nprobe; the strings are
+ * borrowed. Returns how many targets.
+ */
+size_t verdict_targets(char *const *probe, char *const *local,
+    size_t nprobe, int from_dns, const struct dns_answer *a4,
+    const struct dns_answer *a6, struct verdict_target *t,
+    const char **unpub, size_t *nunpub);
 
 /* G5: the served leaf against the chain file's. */
 void verdict_g5(STACK_OF(X509) *served, const struct certkey_chain *disk,

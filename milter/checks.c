@@ -73,7 +73,7 @@ struct hostwork {
 	int dnssrc;			/* pub comes from DNS */
 	char pubname[512];		/* "tlsa_file FILE" or "DNS" */
 	char puberr[ERRBUF_SIZE];	/* why pub is NULL */
-	struct checks_base base;	/* TLSA base domain: SNI, owner */
+	struct verdict_base base;	/* TLSA base domain: SNI, owner */
 	int wantaddrs;			/* A/AAAA looked up (G7 items) */
 	const struct dns_answer *a4, *a6;	/* A, AAAA, or NULL */
 	const char **addrs;		/* probe addresses, reported (borrowed) */
@@ -481,54 +481,19 @@ eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
 	report_verdict(out, "G4", host, NULL, a->family, &v);
 }
 
-static int
-answered(const struct dns_answer *a)
-{
-	return a != NULL && (a->status == DNS_SECURE ||
-	    a->status == DNS_INSECURE || a->status == DNS_NXDOMAIN ||
-	    a->status == DNS_NODATA);
-}
-
-static void
-add_target(struct hostwork *hw, const char *addr, const char *dial)
-{
-	hw->addrs = xreallocarray(hw->addrs, hw->naddrs + 1,
-	    sizeof(*hw->addrs));
-	hw->dials = xreallocarray(hw->dials, hw->naddrs + 1,
-	    sizeof(*hw->dials));
-	hw->addrs[hw->naddrs] = addr;
-	hw->dials[hw->naddrs++] = dial;
-}
-
-/* The probe list entry for addr, or -1. */
-static long
-listed(const struct conf_host *h, const char *addr)
-{
-	size_t k;
-
-	for (k = 0; k < h->nprobe; k++)
-		if (checks_same_addr(h->probe[k], addr))
-			return (long)k;
-	return -1;
-}
-
 /*
- * The addresses to probe. DNS mode: every published address (A and
- * AAAA, secure or insecure: senders connect there; G7 judges the
- * lookups), through its local listener when the probe list maps it;
- * listed addresses no longer published are not probed but reported -
- * unless the lookups failed: then the probe list is all there is.
- * tlsa_file mode: the probe list, else the published addresses.
+ * The addresses to probe (verdict_targets): DNS mode, every published
+ * address, through its local listener when the probe list maps it;
+ * listed addresses no longer published are reported.
  */
 static void
 hostwork_addrs(struct hostwork *hw, const struct conf *conf,
     const struct dnscache *dns)
 {
 	const struct conf_host *h = hw->h;
-	const struct dns_answer *a, *u4 = NULL, *u6 = NULL;
-	size_t i, k;
-	long e;
-	int t;
+	const struct dns_answer *u4 = NULL, *u6 = NULL;
+	struct verdict_target *t;
+	size_t i, cap = h->nprobe;
 
 	hw->wantaddrs = conf->tlsa_file == NULL || h->nprobe == 0;
 	if (hw->wantaddrs && dns != NULL) {
@@ -545,33 +510,18 @@ hostwork_addrs(struct hostwork *hw, const struct conf *conf,
 		    DNS_TYPE_AAAA)) == NULL)
 			u6 = hw->a6;
 	}
-	if (!hw->wantaddrs || !answered(u4) || !answered(u6)) {
-		for (k = 0; k < h->nprobe; k++)
-			add_target(hw, h->probe[k], h->probe_local[k]);
-		if (h->nprobe > 0)
-			return;
+	cap += (u4 != NULL ? u4->naddr : 0) + (u6 != NULL ? u6->naddr : 0);
+	t = xcalloc(cap ? cap : 1, sizeof(*t));
+	hw->unpub = xcalloc(h->nprobe ? h->nprobe : 1, sizeof(*hw->unpub));
+	hw->naddrs = verdict_targets(h->probe, h->probe_local, h->nprobe,
+	    hw->wantaddrs, u4, u6, t, hw->unpub, &hw->nunpub);
+	hw->addrs = xcalloc(hw->naddrs ? hw->naddrs : 1, sizeof(*hw->addrs));
+	hw->dials = xcalloc(hw->naddrs ? hw->naddrs : 1, sizeof(*hw->dials));
+	for (i = 0; i < hw->naddrs; i++) {
+		hw->addrs[i] = t[i].addr;
+		hw->dials[i] = t[i].dial;
 	}
-	for (t = 0; t < 2; t++) {
-		a = t == 0 ? u4 : u6;
-		if (a == NULL || (a->status != DNS_SECURE &&
-		    a->status != DNS_INSECURE))
-			continue;
-		for (i = 0; i < a->naddr; i++) {
-			e = listed(h, a->addr[i]);
-			add_target(hw, a->addr[i], e >= 0 ?
-			    h->probe_local[e] : NULL);
-		}
-	}
-	for (k = 0; k < h->nprobe; k++) {
-		for (i = 0; i < hw->naddrs; i++)
-			if (checks_same_addr(hw->addrs[i], h->probe[k]))
-				break;
-		if (i < hw->naddrs)
-			continue;
-		hw->unpub = xreallocarray(hw->unpub, hw->nunpub + 1,
-		    sizeof(*hw->unpub));
-		hw->unpub[hw->nunpub++] = h->probe[k];
-	}
+	free(t);
 }
 
 static void

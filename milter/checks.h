@@ -36,6 +36,7 @@
 #include "dnscache.h"
 #include "errbuf.h"
 #include "report.h"
+#include "verdict.h"
 
 /* What one sweep leaves for the next: the last expected set per host. */
 struct checks_keep;
@@ -134,17 +135,8 @@ char *checks_tlsrpt_owner(const char *domain);
  * Without DNS (tlsa_file, or dns NULL) the host name. Probes send it as
  * SNI; the TLSA owner is _PORT._tcp.NAME.
  */
-struct checks_base {
-	char name[256];		/* the TLSA base domain, no final dot */
-	char expanded[256];	/* the host name's secure expansion, or "" */
-	int fallback;		/* expanded has no TLSA: name is the host name */
-};
-
 void checks_base_domain(const struct conf *conf, const struct conf_host *h,
-    const struct dnscache *dns, struct checks_base *out);
-
-/* 1 when two address literals are the same address (or strings). */
-int checks_same_addr(const char *a, const char *b);
+    const struct dnscache *dns, struct verdict_base *out);
 
 /* The configured host that listens on addr and port, or NULL. */
 const struct conf_host *checks_host_of(const struct conf *conf,

@@ -14,6 +14,7 @@
 #include "dnscache.h"
 #include "expected.h"
 #include "tlsa.h"
+#include "verdict.h"
 #include "xalloc.h"
 
 int
@@ -81,34 +82,20 @@ expansion(const struct conf_host *h, const struct dnscache *dns)
 
 void
 checks_base_domain(const struct conf *conf, const struct conf_host *h,
-    const struct dnscache *dns, struct checks_base *out)
+    const struct dnscache *dns, struct verdict_base *out)
 {
-	const struct dns_answer *t;
-	const char *x;
+	const struct dns_answer *t = NULL;
+	const char *x = NULL;
 	char *owner;
-	size_t n;
 
-	memset(out, 0, sizeof(*out));
-	/* SNI carries no final dot (RFC 6066). */
-	snprintf(out->name, sizeof(out->name), "%s", checks_host_name(h));
-	n = strlen(out->name);
-	if (n > 1 && out->name[n - 1] == '.')
-		out->name[n - 1] = '\0';
-	if (!dns_mode(conf) || dns == NULL || (x = expansion(h, dns)) == NULL)
-		return;
-	snprintf(out->expanded, sizeof(out->expanded), "%s", x);
-	owner = tlsa_owner_name(x, h->port);
-	t = dnscache_get(dns, owner, DNS_TYPE_TLSA);
-	free(owner);
-	/* No TLSA records at the expanded name (a denial, or records that
-	 * do not count): senders try the original name. A failure is not
-	 * an absence: they defer, and so does the verdict. */
-	if (t != NULL && (t->status == DNS_NXDOMAIN ||
-	    t->status == DNS_NODATA || t->status == DNS_INSECURE)) {
-		out->fallback = 1;
-		return;
+	if (dns_mode(conf) && dns != NULL && (x = expansion(h, dns)) != NULL) {
+		owner = tlsa_owner_name(x, h->port);
+		t = dnscache_get(dns, owner, DNS_TYPE_TLSA);
+		free(owner);
 	}
-	snprintf(out->name, sizeof(out->name), "%s", x);
+	verdict_base_domain(checks_host_name(h), x, t != NULL &&
+	    (t->status == DNS_NXDOMAIN || t->status == DNS_NODATA ||
+	    t->status == DNS_INSECURE), out);
 }
 
 char *
@@ -200,19 +187,6 @@ checks_dns_refresh(const struct conf *conf, struct dnscache *dns,
 	return changed;
 }
 
-int
-checks_same_addr(const char *a, const char *b)
-{
-	unsigned char x[16], y[16];
-
-	if (inet_pton(AF_INET, a, x) == 1)
-		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
-	if (inet_pton(AF_INET6, a, x) == 1)
-		return inet_pton(AF_INET6, b, y) == 1 &&
-		    memcmp(x, y, 16) == 0;
-	return strcmp(a, b) == 0;
-}
-
 /* 1 if answer a (A or AAAA, may be NULL) holds addr. */
 static int
 answer_has(const struct dns_answer *a, const char *addr)
@@ -220,7 +194,7 @@ answer_has(const struct dns_answer *a, const char *addr)
 	size_t k;
 
 	for (k = 0; a != NULL && k < a->naddr; k++)
-		if (checks_same_addr(a->addr[k], addr))
+		if (verdict_same_addr(a->addr[k], addr))
 			return 1;
 	return 0;
 }
@@ -243,9 +217,9 @@ checks_host_dns(const struct conf *conf, const struct dnscache *dns,
 		if (h->port != port)
 			continue;
 		for (k = 0; k < h->nprobe; k++)
-			if (checks_same_addr(h->probe[k], addr) ||
+			if (verdict_same_addr(h->probe[k], addr) ||
 			    (h->probe_local[k] != NULL &&
-			    checks_same_addr(h->probe_local[k], addr)))
+			    verdict_same_addr(h->probe_local[k], addr)))
 				return h;
 		if (dns != NULL &&
 		    (answer_has(dnscache_get(dns, checks_host_name(h),

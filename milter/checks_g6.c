@@ -20,7 +20,7 @@ checks_g6(const struct conf *conf, const struct dnscache *dns,
     struct report *out)
 {
 	struct probe_job *jobs;
-	struct checks_base *base;
+	struct verdict_base *base;
 	const struct conf_host *hb;
 	size_t i;
 

@@ -20,6 +20,7 @@
 #include "certkey.h"
 #include "conf.h"
 #include "cover.h"
+#include "dns.h"
 #include "expect.h"
 #include "tlsa.h"
 #include "verdict.h"
@@ -41,6 +42,22 @@ struct vector {
 	char experr[ERRBUF_SIZE];
 	int computed;
 	time_t now;
+	/* What to probe: the host's CNAME expansion, where tlsa lines put
+	 * their records, the server's SNI map, the probe list and the A and
+	 * AAAA answers. */
+	char cname[256];
+	int cname_failed;
+	char at[256];
+	struct {
+		char name[256];
+		struct certkey_chain *chain;
+	} sni[4];
+	size_t nsni;
+	char *probe[8], *local[8];
+	size_t nprobe;
+	struct dns_answer a4, a6;
+	int has_a4, has_a6;		/* looked up (published lines) */
+	int tlsa_file;
 };
 
 static char *
@@ -165,8 +182,13 @@ add_record(struct vector *v, char **tok, int n)
 		fprintf(stderr, "verdict.in:%d: %s\n", v->line, err.msg);
 		exit(2);
 	}
-	tlsa_record_set_owner(&rec, v->e != NULL ? v->e->owner :
-	    "_25._tcp.mx1.example.test.");
+	if (v->at[0] != '\0') {
+		text = tlsa_owner_name(v->at, 25);
+		tlsa_record_set_owner(&rec, text);
+		free(text);
+	} else
+		tlsa_record_set_owner(&rec, v->e != NULL ? v->e->owner :
+		    "_25._tcp.mx1.example.test.");
 	rec.ttl = 3600;
 	tlsa_set_take(&v->pub, &rec);
 }
@@ -203,11 +225,131 @@ compute(struct vector *v)
 static void
 vector_free(struct vector *v)
 {
+	size_t i;
+
 	expect_free(v->e);
 	tlsa_set_free(&v->pub);
 	certkey_chain_free(v->served);
 	free(v->host.name);
+	for (i = 0; i < v->nsni; i++)
+		certkey_chain_free(v->sni[i].chain);
+	for (i = 0; i < v->nprobe; i++) {
+		free(v->probe[i]);
+		free(v->local[i]);
+	}
+	dns_answer_clear(&v->a4);
+	dns_answer_clear(&v->a6);
 	memset(v, 0, sizeof(*v));
+}
+
+/*
+ * The TLSA base domain of the vector's host, as the guard finds it: the
+ * expansion counts as having no records when the set holds none at its
+ * owner (unless its lookup failed).
+ */
+static void
+base_of(const struct vector *v, struct verdict_base *b)
+{
+	char *owner;
+	size_t i;
+	int none = 1;
+
+	if (v->cname[0] != '\0') {
+		owner = tlsa_owner_name(v->cname, 25);
+		for (i = 0; i < v->pub.n; i++)
+			if (tlsa_name_equal(v->pub.v[i].owner, owner))
+				none = 0;
+		free(owner);
+	}
+	verdict_base_domain(v->host.name, v->cname, none && !v->cname_failed,
+	    b);
+}
+
+/* The chain the server gives a probe that sends the base domain as SNI:
+ * its SNI map's, else the default (served). */
+static STACK_OF(X509) *
+served_chain(const struct vector *v, char *alg, size_t len)
+{
+	struct verdict_base b;
+	struct certkey_chain *c = v->served;
+	size_t i;
+
+	base_of(v, &b);
+	for (i = 0; i < v->nsni; i++)
+		if (tlsa_name_equal(v->sni[i].name, b.name))
+			c = v->sni[i].chain;
+	if (c == NULL) {
+		fprintf(stderr, "verdict.in:%d: nothing served\n", v->line);
+		exit(2);
+	}
+	if (alg != NULL)
+		certkey_cert_alg_name(certkey_chain_leaf(c), alg, len);
+	return c->certs;
+}
+
+/* "A|AAAA [secure|insecure] ADDR... | none | servfail" */
+static void
+set_answer(struct dns_answer *a, char **tok, int n)
+{
+	int i = 2;
+
+	dns_answer_clear(a);
+	dns_answer_init(a);
+	a->status = DNS_SECURE;
+	a->ttl = 3600;
+	if (n > 2 && strcmp(tok[2], "none") == 0) {
+		a->status = DNS_NODATA;
+		return;
+	}
+	if (n > 2 && strcmp(tok[2], "servfail") == 0) {
+		a->status = DNS_SERVFAIL;
+		return;
+	}
+	if (n > 2 && strcmp(tok[2], "insecure") == 0) {
+		a->status = DNS_INSECURE;
+		i++;
+	} else if (n > 2 && strcmp(tok[2], "secure") == 0)
+		i++;
+	for (; i < n; i++) {
+		a->addr = xreallocarray(a->addr, a->naddr + 1,
+		    sizeof(*a->addr));
+		a->addr[a->naddr++] = xstrdup(tok[i]);
+	}
+	a->havedata = a->naddr > 0;
+}
+
+/* targets "LIST" | unpublished "LIST": the probe targets ("ADDR" or
+ * "ADDR via LOCAL", joined by ", ") or the listed addresses reported as no
+ * longer published, exactly. */
+static void
+expect_targets(struct vector *v, char **tok)
+{
+	struct verdict_target t[32];
+	const char *unpub[8];
+	char got[1024] = "";
+	size_t i, nt, nu, len = 0;
+
+	nt = verdict_targets(v->probe, v->local, v->nprobe, !v->tlsa_file ||
+	    v->nprobe == 0, v->has_a4 ? &v->a4 : NULL,
+	    v->has_a6 ? &v->a6 : NULL, t, unpub, &nu);
+	if (strcmp(tok[0], "targets") == 0) {
+		for (i = 0; i < nt; i++)
+			len += (size_t)snprintf(got + len, sizeof(got) - len,
+			    "%s%s%s%s", i ? ", " : "", t[i].addr,
+			    t[i].dial ? " via " : "",
+			    t[i].dial ? t[i].dial : "");
+	} else
+		for (i = 0; i < nu; i++)
+			len += (size_t)snprintf(got + len, sizeof(got) - len,
+			    "%s%s", i ? ", " : "", unpub[i]);
+	checks++;
+	if (strcmp(got, tok[1]) == 0) {
+		printf("ok    %s: %s\n", v->name, tok[0]);
+		return;
+	}
+	failures++;
+	printf("FAIL  %s (verdict.in:%d): %s \"%s\", want \"%s\"\n",
+	    v->name, v->line, tok[0], got, tok[1]);
 }
 
 /* g4 CERT STATE SUBSTR, or g4 retire|records STATE SUBSTR */
@@ -215,9 +357,11 @@ static void
 expect_g4(struct vector *v, char **tok)
 {
 	struct verdict got, retire, fails;
+	struct verdict_base b;
+	struct expect eb;
 	struct cover cov;
 	struct errbuf err;
-	char what[64];
+	char what[64], *owner, *host;
 	size_t i;
 
 	compute(v);
@@ -241,12 +385,19 @@ expect_g4(struct vector *v, char **tok)
 		    tok[1]);
 		exit(2);
 	}
-	if (cover_check(v->e, &v->pub, &cov, &err) < 0) {
+	/* As the guard: the expected set at the TLSA base domain. */
+	base_of(v, &b);
+	eb = *v->e;
+	eb.owner = owner = tlsa_owner_name(b.name, 25);
+	eb.host = host = tlsa_name_normalise(b.name);
+	if (cover_check(&eb, &v->pub, &cov, &err) < 0) {
 		fprintf(stderr, "verdict.in:%d: %s\n", v->line, err.msg);
 		exit(2);
 	}
-	verdict_g4(v->e, &cov, i, "the DNS", &got);
+	verdict_g4(&eb, &cov, i, "the DNS", &got);
 	cover_free(&cov);
+	free(owner);
+	free(host);
 	judge(v, what, &got, tok[2], tok[3]);
 }
 
@@ -401,9 +552,63 @@ main(int argc, char **argv)
 			    &got, &sd, &dd);
 			judge(&v, "G11", &got, tok[2], tok[3]);
 		} else if (strcmp(tok[0], "g3") == 0 && n == 3) {
-			verdict_g3(&v.pub, "the DNS", v.e->owner,
-			    v.host.name, v.served->certs, v.served_alg, &got);
+			struct verdict_base b;
+			STACK_OF(X509) *sc;
+			char *owner;
+
+			sc = served_chain(&v, v.served_alg,
+			    sizeof(v.served_alg));
+			base_of(&v, &b);
+			owner = tlsa_owner_name(b.name, 25);
+			verdict_g3(&v.pub, "the DNS", owner, b.name, sc,
+			    v.served_alg, &got);
+			free(owner);
 			judge(&v, "G3", &got, tok[1], tok[2]);
+		} else if (strcmp(tok[0], "cname") == 0 && n >= 2) {
+			snprintf(v.cname, sizeof(v.cname), "%s", tok[1]);
+			v.cname_failed = n > 2 && strcmp(tok[2], "failed") == 0;
+		} else if (strcmp(tok[0], "at") == 0 && n == 2) {
+			snprintf(v.at, sizeof(v.at), "%s", tok[1]);
+		} else if (strcmp(tok[0], "sni") == 0 && n == 3 &&
+		    v.nsni < 4) {
+			snprintf(v.sni[v.nsni].name, sizeof(v.sni[0].name),
+			    "%s", tok[1]);
+			v.sni[v.nsni++].chain = load_chain(tok[2], &v);
+		} else if (strcmp(tok[0], "base") == 0 && n >= 2) {
+			struct verdict_base b;
+			int fb = n > 2 && strcmp(tok[2], "fallback") == 0;
+
+			base_of(&v, &b);
+			checks++;
+			if (strcmp(b.name, tok[1]) == 0 && b.fallback == fb)
+				printf("ok    %s: base %s\n", v.name, b.name);
+			else {
+				failures++;
+				printf("FAIL  %s (verdict.in:%d): base %s%s, "
+				    "want %s%s\n", v.name, lineno, b.name,
+				    b.fallback ? " (fallback)" : "", tok[1],
+				    fb ? " (fallback)" : "");
+			}
+		} else if (strcmp(tok[0], "probe") == 0 && n >= 2) {
+			for (int i = 1; i < n && v.nprobe < 8; i++) {
+				char *eq = strchr(tok[i], '=');
+
+				v.local[v.nprobe] = eq != NULL ?
+				    xstrdup(eq + 1) : NULL;
+				if (eq != NULL)
+					*eq = '\0';
+				v.probe[v.nprobe++] = xstrdup(tok[i]);
+			}
+		} else if (strcmp(tok[0], "mode") == 0 && n == 2) {
+			v.tlsa_file = strcmp(tok[1], "tlsa_file") == 0;
+		} else if (strcmp(tok[0], "published") == 0 && n >= 3) {
+			int four = strcmp(tok[1], "A") == 0;
+
+			set_answer(four ? &v.a4 : &v.a6, tok, n);
+			*(four ? &v.has_a4 : &v.has_a6) = 1;
+		} else if ((strcmp(tok[0], "targets") == 0 ||
+		    strcmp(tok[0], "unpublished") == 0) && n == 2) {
+			expect_targets(&v, tok);
 		} else if (strcmp(tok[0], "g4") == 0 && n == 4) {
 			expect_g4(&v, tok);
 		} else if (strcmp(tok[0], "g5") == 0 && n == 4) {
@@ -412,12 +617,13 @@ main(int argc, char **argv)
 			for (i = 0; i < v.e->ncerts; i++)
 				if (strcmp(v.e->certs[i].name, tok[1]) == 0)
 					break;
-			if (i == v.e->ncerts || v.served == NULL) {
+			if (i == v.e->ncerts) {
 				fprintf(stderr, "verdict.in:%d: g5 needs "
 				    "served and disk %s\n", lineno, tok[1]);
 				return 2;
 			}
-			verdict_g5(v.served->certs, v.e->certs[i].chain, &got);
+			verdict_g5(served_chain(&v, NULL, 0),
+			    v.e->certs[i].chain, &got);
 			judge(&v, "G5", &got, tok[2], tok[3]);
 		} else {
 			fprintf(stderr, "%s:%d: cannot parse this line\n",
