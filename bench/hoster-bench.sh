@@ -4,8 +4,10 @@
 # ECDSA leaf through tls_server_sni_maps, and one daneguard configuration
 # with a host section per name, each in a file of its own
 # (include("hosts.d/*.conf")). Measures "daneguard --check" (the full
-# sweep: BENCH_HOSTS x 2 probes with SNI, the DNS lookups batched): wall
-# time and maximum RSS (GNU time), BENCH_ROUNDS runs, and checks that
+# sweep: BENCH_HOSTS x 4 probes with SNI - RSA and ECDSA, and Ed25519 and
+# Ed448 that the guard tries for a chain no cert section describes - the
+# DNS lookups batched): wall time, CPU time and maximum RSS (GNU time),
+# BENCH_ROUNDS runs, and checks that
 # every item is right - exit 0 and every G3 and G5 OK, which needs the
 # chain of each name, not the default one.
 # Targets: --check <= 10 s on the 2-core machine, max RSS <= 48 MB.
@@ -20,6 +22,8 @@
 #	CERTDIR      default ./tests/tmp/certs
 #	BENCH_HOSTS  MX names, default 1000
 #	BENCH_ROUNDS runs, default 3
+#	DANEGUARD_BEFORE  another daneguard (e.g. main's) run side by side
+#	             with DANEGUARD in each round, alternating which goes first
 #
 # In a network namespace of its own: NSD serves hoster.test (signed at
 # run time) with an A record and the two 3 1 1 records of every name;
@@ -46,6 +50,11 @@ lab_require postfix:postfix postmap:postfix nsd:nsd \
 [ -r "$CERTDIR/rsa-chain.pem" ] ||
     lab_fail "no $CERTDIR/rsa-chain.pem (run make check first)"
 DANEGUARD=$(cd "$(dirname "$DANEGUARD")" && pwd)/$(basename "$DANEGUARD")
+if [ -n "$DANEGUARD_BEFORE" ]; then
+	[ -x "$DANEGUARD_BEFORE" ] ||
+	    lab_fail "DANEGUARD_BEFORE=$DANEGUARD_BEFORE is not an executable"
+	DANEGUARD_BEFORE=$(cd "$(dirname "$DANEGUARD_BEFORE")" && pwd)/$(basename "$DANEGUARD_BEFORE")
+fi
 CERTDIR=$(cd "$CERTDIR" && pwd)
 d=$LAB_TMP
 z=hoster.test
@@ -150,22 +159,41 @@ done
 
 # ------------------------------------------------------------ runs
 
-items=$((BENCH_HOSTS * 2))
-echo "| run | wall (s) | max RSS (MB) | exit | G3 OK | G5 OK |"
-echo "|---|---|---|---|---|---|"
-r=1
-while [ $r -le "$BENCH_ROUNDS" ]; do
-	lab_ns /usr/bin/time -f '%e %M' -o "$d/time" "$DANEGUARD" --check \
+# One run of binary $2 labelled $1: a table row; fails unless every item is
+# right.
+run()
+{
+	lab_ns /usr/bin/time -f '%e %U %S %M' -o "$d/time" "$2" --check \
 	    -c "$d/etc/daneguard.conf" > "$d/out" 2>"$d/err"
 	rc=$?
-	set -- $(tail -n 1 "$d/time")
+	set -- "$1" $(tail -n 1 "$d/time")
 	g3=$(awk '$1 == "G3" && $5 == "OK"' "$d/out" | wc -l)
 	g5=$(awk '$1 == "G5" && $5 == "OK"' "$d/out" | wc -l)
-	echo "| $r | $1 | $(echo "$2" | awk '{ printf "%.1f", $1 / 1024 }') | $rc | $g3/$items | $g5/$items |"
+	echo "| $r | $1 | $2 | $(echo "$3 $4" | awk '{ printf "%.1f", $1 + $2 }') | $(echo "$5" | awk '{ printf "%.1f", $1 / 1024 }') | $rc | $g3/$items | $g5/$items |"
 	if [ $rc -ne 0 ] || [ "$g3" -ne $items ] || [ "$g5" -ne $items ]; then
 		head -n 3 "$d/out" >&2
 		grep -v ' OK ' "$d/out" | head -n 10 >&2
-		lab_fail "not every item is right"
+		bad=1
+	fi
+}
+
+items=$((BENCH_HOSTS * 2))
+bad=0
+echo "| round | binary | wall (s) | CPU user+sys (s) | max RSS (MB) | exit | G3 OK | G5 OK |"
+echo "|---|---|---|---|---|---|---|---|"
+r=1
+while [ $r -le "$BENCH_ROUNDS" ]; do
+	# Side by side: the two binaries alternate, the order swapped each
+	# round, so that both see the same machine.
+	if [ -n "$DANEGUARD_BEFORE" ] && [ $((r % 2)) -eq 1 ]; then
+		run before "$DANEGUARD_BEFORE"
+		run after "$DANEGUARD"
+	elif [ -n "$DANEGUARD_BEFORE" ]; then
+		run after "$DANEGUARD"
+		run before "$DANEGUARD_BEFORE"
+	else
+		run daneguard "$DANEGUARD"
 	fi
 	r=$((r + 1))
 done
+[ $bad -eq 0 ] || lab_fail "not every item is right"

@@ -699,15 +699,24 @@ checks_timeout_ms(const struct conf *conf)
 	return t > 3600 ? 3600000 : (int)(t * 1000);
 }
 
+/*
+ * Probes of one slice of a sweep at most: the hosts are probed slice by
+ * slice, and what a slice's probes captured (chains, expected sets) is
+ * judged and freed before the next slice is probed, so that a sweep's
+ * memory grows with the slice, not with the number of hosts (a hoster's
+ * thousand names). Large enough that the pool's threads stay busy.
+ */
+#define CHECKS_SLICE_JOBS	512
+
 void
 checks_sweep(const struct conf *conf, const char *helo,
     struct checks_keep *keep, struct dnscache *dns, struct report *out)
 {
-	struct hostwork *hws;
+	struct hostwork *hws = NULL, *hw;
 	struct tlsa_set zone;
 	struct errbuf err;
 	struct probe_job *jobs = NULL;
-	size_t i, k, a, n = 0, nj;
+	size_t i, k, a, n, nj, first, last, cap = 0;
 	int zone_ok = 0;
 	time_t now = time(NULL);
 
@@ -721,57 +730,67 @@ checks_sweep(const struct conf *conf, const char *helo,
 	/* DNS first: the probe addresses may come from it. */
 	checks_dns_refresh(conf, dns, duration_clock());
 
-	hws = xcalloc(conf->nhosts ? conf->nhosts : 1, sizeof(*hws));
-	for (i = 0; i < conf->nhosts; i++) {
-		hostwork_init(&hws[i], &conf->hosts[i], conf,
-		    zone_ok ? &zone : NULL, err.msg, keep, dns, now);
-		hostwork_cover(&hws[i]);
-		n += hws[i].naddrs * hws[i].nalgs;
-	}
-	jobs = xcalloc(n ? n : 1, sizeof(*jobs));
-	nj = 0;
-	for (i = 0; i < conf->nhosts; i++)
-		for (k = 0; k < hws[i].naddrs; k++)
-			for (a = 0; a < hws[i].nalgs; a++) {
-				struct probe_job *j = &jobs[nj++];
-
-				j->params.addr = hws[i].addrs[k];
-				j->dial = hws[i].dials[k];
-				j->params.sni = hws[i].base.name;
-				j->params.port = conf->hosts[i].port;
-				j->params.helo = helo;
-				j->params.alg = hws[i].algs[a].family;
-				j->params.timeout_ms = checks_timeout_ms(conf);
+	for (first = 0; first < conf->nhosts; first = last) {
+		n = 0;
+		for (last = first; last < conf->nhosts &&
+		    (last == first || n < CHECKS_SLICE_JOBS); last++) {
+			if (last - first == cap) {
+				cap = cap ? 2 * cap : 64;
+				hws = xreallocarray(hws, cap, sizeof(*hws));
 			}
-	probepool_run(jobs, nj);
-
-	nj = 0;
-	for (i = 0; i < conf->nhosts; i++) {
-		const struct conf_host *h = &conf->hosts[i];
-
-		if (hws[i].nalgs == 0)
-			report_add(out, "G4", checks_host_name(h), NULL, NULL, NULL,
-			    GUARD_UNKNOWN, "no algorithm to probe: %s",
-			    hws[i].experr[0] ? hws[i].experr :
-			    "no cert sections");
-		for (k = 0; k < hws[i].naddrs; k++) {
-			for (a = 0; a < hws[i].nalgs; a++)
-				eval_probe(out, &hws[i], &jobs[nj + a],
-				    &hws[i].algs[a], &jobs[nj], hws[i].nalgs);
-			nj += hws[i].nalgs;
+			hw = &hws[last - first];
+			hostwork_init(hw, &conf->hosts[last], conf,
+			    zone_ok ? &zone : NULL, err.msg, keep, dns, now);
+			hostwork_cover(hw);
+			n += hw->naddrs * hw->nalgs;
 		}
-		for (a = 0; a < hws[i].nalgs; a++)
-			if (!hws[i].algs[a].unconfigured)
-				eval_g4(out, &hws[i], &hws[i].algs[a]);
-		eval_stale(out, &hws[i]);
-		eval_g7(out, &hws[i], dns);
-	}
+		jobs = xcalloc(n ? n : 1, sizeof(*jobs));
+		nj = 0;
+		for (i = first; i < last; i++) {
+			hw = &hws[i - first];
+			for (k = 0; k < hw->naddrs; k++)
+				for (a = 0; a < hw->nalgs; a++) {
+					struct probe_job *j = &jobs[nj++];
 
-	for (i = 0; i < nj; i++)
-		probe_result_clear(&jobs[i].res);
-	free(jobs);
-	for (i = 0; i < conf->nhosts; i++)
-		hostwork_done(&hws[i]);
+					j->params.addr = hw->addrs[k];
+					j->dial = hw->dials[k];
+					j->params.sni = hw->base.name;
+					j->params.port = conf->hosts[i].port;
+					j->params.helo = helo;
+					j->params.alg = hw->algs[a].family;
+					j->params.timeout_ms =
+					    checks_timeout_ms(conf);
+				}
+		}
+		probepool_run(jobs, nj);
+
+		nj = 0;
+		for (i = first; i < last; i++) {
+			hw = &hws[i - first];
+			if (hw->nalgs == 0)
+				report_add(out, "G4",
+				    checks_host_name(&conf->hosts[i]), NULL,
+				    NULL, NULL, GUARD_UNKNOWN, "no algorithm "
+				    "to probe: %s", hw->experr[0] ?
+				    hw->experr : "no cert sections");
+			for (k = 0; k < hw->naddrs; k++) {
+				for (a = 0; a < hw->nalgs; a++)
+					eval_probe(out, hw, &jobs[nj + a],
+					    &hw->algs[a], &jobs[nj],
+					    hw->nalgs);
+				nj += hw->nalgs;
+			}
+			for (a = 0; a < hw->nalgs; a++)
+				if (!hw->algs[a].unconfigured)
+					eval_g4(out, hw, &hw->algs[a]);
+			eval_stale(out, hw);
+			eval_g7(out, hw, dns);
+			hostwork_done(hw);
+		}
+		for (i = 0; i < nj; i++)
+			probe_result_clear(&jobs[i].res);
+		free(jobs);
+	}
 	free(hws);
 	tlsa_set_free(&zone);
 }
