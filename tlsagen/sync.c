@@ -106,12 +106,20 @@ probe_served(const struct run *r, const struct expect *e,
 {
 	struct probe_params p;
 	struct probe_result res;
-	char **addrs, *why = NULL;
-	const char *family;
-	size_t naddrs, i, k;
+	char **addrs, *why = NULL, sni[256];
+	const char *family, *base;
+	size_t naddrs, i, k, n;
 
 	*served = NULL;
 	*nserved = 0;
+	/* The probe sends the name of the records it syncs as SNI, as
+	 * senders do (RFC 7672 section 8.1): _PORT._tcp.NAME. gives NAME. */
+	base = strstr(e->owner, "._tcp.") != NULL ?
+	    strstr(e->owner, "._tcp.") + 6 : e->host;
+	snprintf(sni, sizeof(sni), "%s", base);
+	n = strlen(sni);
+	if (n > 1 && sni[n - 1] == '.')
+		sni[n - 1] = '\0';
 	addrs = probe_addresses(r, e, ctx, timeout_ms, &naddrs);
 	if (naddrs == 0)
 		why = xasprintf("%s has no address to probe: the chain it "
@@ -127,6 +135,7 @@ probe_served(const struct run *r, const struct expect *e,
 			p.addr = addrs[i];
 			p.port = e->port;
 			p.helo = "tlsagen.invalid";
+			p.sni = sni;
 			p.alg = family;
 			p.timeout_ms = timeout_ms;
 			if (probe_run(&p, &res) < 0 || res.chain == NULL)
