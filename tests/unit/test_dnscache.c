@@ -231,6 +231,10 @@ test_kept_while_failing(void **state)
 	assert_int_equal(dnscache_put(c, "mx1.example.test", DNS_TYPE_A, &a,
 	    NOW + 720), 1);
 	assert_null(dnscache_get_kept(c, "mx1.example.test", DNS_TYPE_A));
+	dnscache_free(c);
+}
+
+/*
  * Many names (the hoster's 1,000 hosts x 3 types): each entry is found
  * again under any spelling tlsa_name_equal takes as the same (case, final
  * dot), none under another type or name, and a refresh looks each
