@@ -15,22 +15,6 @@
 #include "verdict.h"
 #include "xalloc.h"
 
-const char *
-verdict_state_name(enum verdict_state state)
-{
-	switch (state) {
-	case VERDICT_OK:
-		return "OK";
-	case VERDICT_WARNING:
-		return "WARNING";
-	case VERDICT_CRITICAL:
-		return "CRITICAL";
-	case VERDICT_UNKNOWN:
-		break;
-	}
-	return "UNKNOWN";
-}
-
 static void
 verdict_set(struct verdict *v, enum verdict_state state, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -36,23 +36,13 @@
 #include "cover.h"
 #include "dns.h"
 #include "expect.h"
+#include "state.h"
 #include "tlsa.h"
-
-/* The monitoring-plugin order, as the guard's states. */
-enum verdict_state {
-	VERDICT_OK = 0,
-	VERDICT_WARNING = 1,
-	VERDICT_CRITICAL = 2,
-	VERDICT_UNKNOWN = 3
-};
 
 struct verdict {
 	enum verdict_state state;
 	char reason[1536];
 };
-
-/* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
-const char *verdict_state_name(enum verdict_state state);
 
 /*
  * G3: served (leaf first, as captured; served_alg e.g. "rsa-2048") against

@@ -130,7 +130,7 @@ g3_ok(const struct report *r, const char *host)
 		if (strcmp(r->items[i].check, "G3") != 0 ||
 		    strcmp(r->items[i].host, host) != 0)
 			continue;
-		if (r->items[i].state != GUARD_OK)
+		if (r->items[i].state != VERDICT_OK)
 			return 0;
 		n++;
 	}
@@ -164,13 +164,13 @@ g10_store(const struct conf *conf, const struct dnscache *dns, time_t now,
 
 		if (rc < 0) {
 			report_add(out, "G10", host, NULL, NULL, NULL,
-			    GUARD_UNKNOWN, "TLS-RPT store unreadable: %s",
+			    VERDICT_UNKNOWN, "TLS-RPT store unreadable: %s",
 			    err.msg);
 			continue;
 		}
 		if (g->failed == 0) {
 			it = report_add(out, "G10", host, NULL, NULL, NULL,
-			    GUARD_OK, "senders' TLS reports of the last 24 h "
+			    VERDICT_OK, "senders' TLS reports of the last 24 h "
 			    "show no DANE or STARTTLS failure");
 			it->counted = 1;
 			continue;
@@ -183,7 +183,7 @@ g10_store(const struct conf *conf, const struct dnscache *dns, time_t now,
 			    g->results.count[j]);
 		top = tally_top(&g->orgs);
 		it = report_add(out, "G10", host, NULL, NULL, NULL,
-		    GUARD_WARNING, "senders reported %lld failed sessions in "
+		    VERDICT_WARNING, "senders reported %lld failed sessions in "
 		    "the last 24 h (%s); \"%s\" reported %lld%s%s%s%s",
 		    g->failed, results, g->orgs.name[top], g->orgs.count[top],
 		    g->orgs.n > 1 ? " (and others)" : "",
@@ -218,7 +218,7 @@ g10_txt_item(const char *host, const char *domain,
 
 	a = dns != NULL ? dnscache_get(dns, owner, DNS_TYPE_TXT) : NULL;
 	if (a == NULL) {
-		report_add(out, "G10", host, owner, NULL, NULL, GUARD_UNKNOWN,
+		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_UNKNOWN,
 		    "%s TXT not looked up (no resolver)", owner);
 		free(owner);
 		return;
@@ -234,14 +234,14 @@ g10_txt_item(const char *host, const char *domain,
 		none = 1;
 		break;
 	case DNS_BOGUS:
-		report_add(out, "G10", host, owner, NULL, NULL, GUARD_WARNING,
+		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_WARNING,
 		    "%s TXT is bogus (%s): validating senders send no TLS "
 		    "reports for %s", owner, a->why ? a->why : "validation "
 		    "failed", domain);
 		free(owner);
 		return;
 	default:
-		report_add(out, "G10", host, owner, NULL, NULL, GUARD_UNKNOWN,
+		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_UNKNOWN,
 		    "%s TXT lookup failed (%s%s%s): tried again", owner,
 		    dns_status_name(a->status), a->why ? ": " : "",
 		    a->why ? a->why : "");
@@ -249,21 +249,21 @@ g10_txt_item(const char *host, const char *domain,
 		return;
 	}
 	if (none)
-		report_add(out, "G10", host, owner, NULL, NULL, GUARD_OK,
+		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_OK,
 		    "note: no TLS-RPT record at %s: senders send no TLS "
 		    "reports for %s; publish %s TXT \"v=TLSRPTv1; "
 		    "rua=mailto:ADDRESS\" (conf/postfix-tlsrpt.cf)", owner,
 		    domain, owner);
 	else if (rc < 0)
-		report_add(out, "G10", host, owner, NULL, NULL, GUARD_WARNING,
+		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_WARNING,
 		    "%s TXT %s: senders send no TLS reports for %s", owner,
 		    err.msg, domain);
 	else if (a->status == DNS_INSECURE)
-		report_add(out, "G10", host, owner, NULL, NULL, GUARD_OK,
+		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_OK,
 		    "note: %s has rua=%s but is not DNSSEC-signed (a forged "
 		    "answer could send the reports elsewhere)", owner, rua);
 	else
-		report_add(out, "G10", host, owner, NULL, NULL, GUARD_OK,
+		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_OK,
 		    "%s published (DNSSEC-signed), reports to %s", owner, rua);
 	free(owner);
 }

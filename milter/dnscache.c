@@ -410,13 +410,13 @@ dnscache_refresh(struct dnscache *c, const struct dnscache_query *q,
 
 /* ------------------------------------------------------------ G7 */
 
-enum guard_state
+enum verdict_state
 dnscache_g7_tlsa(const struct dns_answer *a, const char *owner, char *msg,
     size_t len)
 {
 	if (a == NULL) {
 		snprintf(msg, len, "TLSA of %s not looked up", owner);
-		return GUARD_UNKNOWN;
+		return VERDICT_UNKNOWN;
 	}
 	switch (a->status) {
 	case DNS_SECURE:
@@ -425,38 +425,38 @@ dnscache_g7_tlsa(const struct dns_answer *a, const char *owner, char *msg,
 			    "of its %zu records is usable (malformed): DANE "
 			    "senders cannot authenticate; republish them",
 			    owner, a->skipped);
-			return GUARD_CRITICAL;
+			return VERDICT_CRITICAL;
 		}
 		if (a->skipped > 0) {
 			snprintf(msg, len, "secure TLSA RRset at %s: %zu "
 			    "usable records, %zu malformed ones left out (fix "
 			    "or remove them)", owner, a->tlsa.n, a->skipped);
-			return GUARD_WARNING;
+			return VERDICT_WARNING;
 		}
 		snprintf(msg, len, "secure TLSA RRset at %s: %zu record%s, "
 		    "TTL %ld", owner, a->tlsa.n, a->tlsa.n == 1 ? "" : "s",
 		    a->ttl);
-		return GUARD_OK;
+		return VERDICT_OK;
 	case DNS_BOGUS:
 		snprintf(msg, len, "TLSA of %s is bogus (DNSSEC validation "
 		    "failed: %s): validating senders defer mail; check the "
 		    "zone's signatures and DS", owner,
 		    a->why != NULL ? a->why : "no reason given");
-		return GUARD_CRITICAL;
+		return VERDICT_CRITICAL;
 	case DNS_INSECURE:
 		snprintf(msg, len, "TLSA of %s is insecure (%s in a zone "
 		    "that is unsigned or has no chain of trust): the records "
 		    "do not count and senders do not use DANE; sign the zone "
 		    "and publish its DS", owner, a->havedata ? "records" :
 		    a->nxdomain ? "no such name" : "no records");
-		return GUARD_CRITICAL;
+		return VERDICT_CRITICAL;
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
 		snprintf(msg, len, "no TLSA RRset at %s (%s, validated): "
 		    "DANE is not published; publish the records tlsagen "
 		    "prints", owner, a->status == DNS_NXDOMAIN ?
 		    "no such name" : "no TLSA records");
-		return GUARD_CRITICAL;
+		return VERDICT_CRITICAL;
 	case DNS_SERVFAIL:
 	case DNS_TIMEOUT:
 	case DNS_ERROR:
@@ -465,7 +465,7 @@ dnscache_g7_tlsa(const struct dns_answer *a, const char *owner, char *msg,
 	snprintf(msg, len, "TLSA lookup of %s failed (%s, tempfail: the "
 	    "published set is unknown, not absent): %s", owner,
 	    dns_status_name(a->status), a->why != NULL ? a->why : "no detail");
-	return GUARD_UNKNOWN;
+	return VERDICT_UNKNOWN;
 }
 
 static int
@@ -475,20 +475,20 @@ has_addr(const struct dns_answer *a)
 	    a->status == DNS_INSECURE) && a->naddr > 0;
 }
 
-enum guard_state
+enum verdict_state
 dnscache_g7_addr(const struct dns_answer *a, const struct dns_answer *other,
     const char *name, const char *type, char *msg, size_t len)
 {
 	if (a == NULL) {
 		snprintf(msg, len, "%s of %s not looked up", type, name);
-		return GUARD_UNKNOWN;
+		return VERDICT_UNKNOWN;
 	}
 	switch (a->status) {
 	case DNS_SECURE:
 		snprintf(msg, len, "%zu secure %s record%s of %s, TTL %ld: "
 		    "probed", a->naddr, type, a->naddr == 1 ? "" : "s", name,
 		    a->ttl);
-		return GUARD_OK;
+		return VERDICT_OK;
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
 		/* Only a denial of the other type too means "none": a
@@ -499,13 +499,13 @@ dnscache_g7_addr(const struct dns_answer *a, const struct dns_answer *other,
 		    (other->status == DNS_INSECURE && other->naddr == 0))) {
 			snprintf(msg, len, "no %s records of %s (validated)",
 			    type, name);
-			return GUARD_OK;
+			return VERDICT_OK;
 		}
 		snprintf(msg, len, "%s has no %s record (%s, validated) and "
 		    "no %s record: nothing to probe, senders cannot reach it",
 		    name, type, dns_status_name(a->status),
 		    strcmp(type, "A") == 0 ? "AAAA" : "A");
-		return GUARD_CRITICAL;
+		return VERDICT_CRITICAL;
 	case DNS_INSECURE:
 		if (a->havedata)
 			snprintf(msg, len, "%zu insecure %s record%s of %s "
@@ -517,12 +517,12 @@ dnscache_g7_addr(const struct dns_answer *a, const struct dns_answer *other,
 			snprintf(msg, len, "no %s record of %s, insecure "
 			    "denial: the zone is unsigned or has no chain "
 			    "of trust; sign the zone", type, name);
-		return GUARD_CRITICAL;
+		return VERDICT_CRITICAL;
 	case DNS_BOGUS:
 		snprintf(msg, len, "%s of %s is bogus (DNSSEC validation "
 		    "failed: %s): not probed; validating senders defer mail",
 		    type, name, a->why != NULL ? a->why : "no reason given");
-		return GUARD_CRITICAL;
+		return VERDICT_CRITICAL;
 	case DNS_SERVFAIL:
 	case DNS_TIMEOUT:
 	case DNS_ERROR:
@@ -531,5 +531,5 @@ dnscache_g7_addr(const struct dns_answer *a, const struct dns_answer *other,
 	snprintf(msg, len, "%s lookup of %s failed (%s, tempfail): %s", type,
 	    name, dns_status_name(a->status),
 	    a->why != NULL ? a->why : "no detail");
-	return GUARD_UNKNOWN;
+	return VERDICT_UNKNOWN;
 }

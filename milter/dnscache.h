@@ -30,7 +30,7 @@
 
 #include "dns.h"
 #include "errbuf.h"
-#include "guard.h"
+#include "state.h"
 
 #define DNSCACHE_TTL_MIN	5
 #define DNSCACHE_TTL_MAX	86400
@@ -123,7 +123,7 @@ size_t dnscache_refresh(struct dnscache *c, const struct dnscache_query *q,
  * temporary failure (SERVFAIL, timeout, local error). The message goes
  * to msg.
  */
-enum guard_state dnscache_g7_tlsa(const struct dns_answer *ans,
+enum verdict_state dnscache_g7_tlsa(const struct dns_answer *ans,
     const char *owner, char *msg, size_t len);
 
 /*
@@ -134,7 +134,7 @@ enum guard_state dnscache_g7_tlsa(const struct dns_answer *ans,
  * senders skip the TLSA lookup) or no address of either type; UNKNOWN
  * for a temporary failure.
  */
-enum guard_state dnscache_g7_addr(const struct dns_answer *ans,
+enum verdict_state dnscache_g7_addr(const struct dns_answer *ans,
     const struct dns_answer *other, const char *name, const char *type,
     char *msg, size_t len);
 

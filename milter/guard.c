@@ -251,12 +251,12 @@ log_change(const struct report_item *it, const char *was)
 	if (*it->client && n >= 0 && (size_t)n < sizeof(fields))
 		snprintf(fields + n, sizeof(fields) - n, " client=%s",
 		    it->client);
-	if (it->state == GUARD_OK)
+	if (it->state == VERDICT_OK)
 		log_info("%s state=OK was=%s reason=\"%s\"", fields, was,
 		    reason);
 	else
 		log_warnx("%s state=%s was=%s reason=\"%s\"", fields,
-		    report_state_name(it->state), was, reason);
+		    verdict_state_name(it->state), was, reason);
 }
 
 /*
@@ -279,8 +279,8 @@ guard_merge(struct report *next, const struct report *prev)
 			continue;
 		}
 		if (k >= 0)
-			log_change(it, report_state_name(prev->items[k].state));
-		else if (it->state != GUARD_OK)
+			log_change(it, verdict_state_name(prev->items[k].state));
+		else if (it->state != VERDICT_OK)
 			log_change(it, "none");
 		else if (log_get_verbose())
 			log_change(it, "none");
@@ -325,7 +325,7 @@ guard_g6_shares(struct report *r)
 		h = checks_host_dns(guard.conf, guard.dns, l->addr, l->port);
 		report_listener(l->addr, l->port, lst, sizeof(lst));
 		report_add(r, "G6", h != NULL && h->name ? h->name : "",
-		    lst, NULL, NULL, GUARD_OK, "%lu of %lu sessions in "
+		    lst, NULL, NULL, VERDICT_OK, "%lu of %lu sessions in "
 		    "plaintext (%.1f%%) since start; without XCLIENT "
 		    "(xclient = no) the guard cannot tell whether STARTTLS "
 		    "was withheld", l->plaintext, l->sessions,
@@ -351,19 +351,19 @@ guard_milter_seen(struct report *r)
 	size_t i;
 
 	if (n > 0) {
-		report_add(r, "M1", NULL, NULL, NULL, NULL, GUARD_OK,
+		report_add(r, "M1", NULL, NULL, NULL, NULL, VERDICT_OK,
 		    "the MTA called the milter: %lu session(s) since start", n);
 		return;
 	}
 	for (i = 0; i < r->n; i++)
 		if (strcmp(r->items[i].check, "G1") == 0 &&
-		    r->items[i].state == GUARD_OK)
+		    r->items[i].state == VERDICT_OK)
 			break;
 	if (i == r->n)
 		return;		/* the probes did not reach the MTA: G1 says why */
 	if (++guard.reached < 2)
 		return;
-	report_add(r, "M1", NULL, NULL, NULL, NULL, GUARD_WARNING,
+	report_add(r, "M1", NULL, NULL, NULL, NULL, VERDICT_WARNING,
 	    "no milter session since start: is the MTA's milter setting "
 	    "pointing here? (%u sweeps reached the MTA, which never "
 	    "connected to the milter socket)", guard.reached);
@@ -404,7 +404,7 @@ guard_sweep(void)
 	report_clear(&guard.cur);
 	guard.cur = r;
 	log_debug("sweep done in %.3f s: %s", r.duration,
-	    report_state_name(report_worst(&r)));
+	    verdict_state_name(report_worst(&r)));
 	guard_write();
 }
 
@@ -778,7 +778,7 @@ guard_stop(void)
 	pthread_cond_destroy(&guard.cv);
 }
 
-enum guard_state
+enum verdict_state
 guard_check_once(const struct conf *conf, FILE *out)
 {
 	struct dnscache *dns;
@@ -786,7 +786,7 @@ guard_check_once(const struct conf *conf, FILE *out)
 	struct errbuf err;
 	char helo[64];
 	long long t0 = now_ms();
-	enum guard_state worst;
+	enum verdict_state worst;
 
 	memset(&r, 0, sizeof(r));
 	r.when = time(NULL);

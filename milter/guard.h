@@ -24,14 +24,7 @@
 #include <stdio.h>
 
 #include "conf.h"
-
-/* Monitoring-plugin exit codes of a sweep's worst state. */
-enum guard_state {
-	GUARD_OK = 0,
-	GUARD_WARNING = 1,
-	GUARD_CRITICAL = 2,
-	GUARD_UNKNOWN = 3
-};
+#include "state.h"
 
 /*
  * Start the guard thread over conf (the guard keeps its own reference
@@ -60,6 +53,6 @@ void guard_stop(void);
  * daneguard --check: one sweep without the milter; prints a one-line
  * summary then a table to out and returns the worst state.
  */
-enum guard_state guard_check_once(const struct conf *conf, FILE *out);
+enum verdict_state guard_check_once(const struct conf *conf, FILE *out);
 
 #endif

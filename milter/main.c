@@ -590,13 +590,13 @@ static int
 run_check_once(const char *path)
 {
 	struct conf *conf;
-	enum guard_state state;
+	enum verdict_state state;
 
 	/* A probe's write to a peer that hung up must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	if ((conf = load_conf(path)) == NULL) {
 		printf("DANEGUARD UNKNOWN - %s has errors\n", path);
-		return GUARD_UNKNOWN;
+		return VERDICT_UNKNOWN;
 	}
 	state = guard_check_once(conf, stdout);
 	fflush(stdout);

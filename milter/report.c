@@ -57,7 +57,7 @@ report_grow(struct report *r)
 struct report_item *
 report_add(struct report *r, const char *check, const char *host,
     const char *addr, const char *alg, const char *client,
-    enum guard_state state, const char *fmt, ...)
+    enum verdict_state state, const char *fmt, ...)
 {
 	struct report_item *it = report_grow(r);
 	va_list ap;
@@ -120,41 +120,29 @@ report_find(const struct report *r, const struct report_item *item)
 
 /* Severity order for "worst": OK < WARNING < UNKNOWN < CRITICAL. */
 static int
-report_rank(enum guard_state s)
+report_rank(enum verdict_state s)
 {
 	switch (s) {
-	case GUARD_OK:		return 0;
-	case GUARD_WARNING:	return 1;
-	case GUARD_UNKNOWN:	return 2;
-	case GUARD_CRITICAL:	return 3;
+	case VERDICT_OK:	return 0;
+	case VERDICT_WARNING:	return 1;
+	case VERDICT_UNKNOWN:	return 2;
+	case VERDICT_CRITICAL:	return 3;
 	}
 	return 2;
 }
 
-enum guard_state
+enum verdict_state
 report_worst(const struct report *r)
 {
-	enum guard_state worst = GUARD_OK;
+	enum verdict_state worst = VERDICT_OK;
 	size_t i;
 
 	if (r->n == 0)
-		return GUARD_UNKNOWN;
+		return VERDICT_UNKNOWN;
 	for (i = 0; i < r->n; i++)
 		if (report_rank(r->items[i].state) > report_rank(worst))
 			worst = r->items[i].state;
 	return worst;
-}
-
-const char *
-report_state_name(enum guard_state state)
-{
-	switch (state) {
-	case GUARD_OK:		return "OK";
-	case GUARD_WARNING:	return "WARNING";
-	case GUARD_CRITICAL:	return "CRITICAL";
-	case GUARD_UNKNOWN:	return "UNKNOWN";
-	}
-	return "UNKNOWN";
 }
 
 static const char *const report_tls_names[STATS_TLS_N] = {
@@ -185,7 +173,7 @@ report_json(const struct report *r)
 	    "\"duration_seconds\": %.3f},\n", (long long)r->when, iso,
 	    r->duration);
 	strbuf_printf(&b, "  \"state\": \"%s\",\n",
-	    report_state_name(report_worst(r)));
+	    verdict_state_name(report_worst(r)));
 	strbuf_puts(&b, "  \"checks\": [");
 	for (i = 0; i < r->n; i++) {
 		const struct report_item *it = &r->items[i];
@@ -205,7 +193,7 @@ report_json(const struct report *r)
 			strbuf_json(&b, it->client);
 		}
 		strbuf_printf(&b, ", \"state\": \"%s\", \"reason\": ",
-		    report_state_name(it->state));
+		    verdict_state_name(it->state));
 		strbuf_json(&b, it->reason);
 		if (it->counted)
 			strbuf_printf(&b, ", \"count\": %lld", it->count);
@@ -346,8 +334,8 @@ prom_item_value(const struct report_item *it, enum prom_value pv,
 static void
 prom_sweep(struct strbuf *b, const struct report *r)
 {
-	static const enum guard_state states[] = {
-		GUARD_OK, GUARD_WARNING, GUARD_CRITICAL, GUARD_UNKNOWN
+	static const enum verdict_state states[] = {
+		VERDICT_OK, VERDICT_WARNING, VERDICT_CRITICAL, VERDICT_UNKNOWN
 	};
 	size_t i, s, count;
 
@@ -370,7 +358,7 @@ prom_sweep(struct strbuf *b, const struct report *r)
 			if (r->items[i].state == states[s])
 				count++;
 		strbuf_puts(b, "daneguard_checks{");
-		prom_label(b, "state", report_state_name(states[s]), 1);
+		prom_label(b, "state", verdict_state_name(states[s]), 1);
 		strbuf_printf(b, "} %zu\n", count);
 	}
 }
@@ -470,17 +458,17 @@ report_print(const struct report *r, FILE *out)
 		"CHECK", "HOST", "ADDR", "ALG", "STATE"
 	};
 	size_t w[5], i, k, counts[4] = { 0, 0, 0, 0 }, shown = 0;
-	enum guard_state worst = report_worst(r);
+	enum verdict_state worst = report_worst(r);
 	const char *col[5], *p;
 
 	for (i = 0; i < r->n; i++)
 		counts[r->items[i].state]++;
 	fprintf(out, "DANEGUARD %s - %zu checks: %zu critical, %zu warning, "
-	    "%zu unknown, %zu ok", report_state_name(worst), r->n,
-	    counts[GUARD_CRITICAL], counts[GUARD_WARNING],
-	    counts[GUARD_UNKNOWN], counts[GUARD_OK]);
+	    "%zu unknown, %zu ok", verdict_state_name(worst), r->n,
+	    counts[VERDICT_CRITICAL], counts[VERDICT_WARNING],
+	    counts[VERDICT_UNKNOWN], counts[VERDICT_OK]);
 	/* Name the first few of the worst kind, so the line alone helps. */
-	for (i = 0; i < r->n && worst != GUARD_OK; i++) {
+	for (i = 0; i < r->n && worst != VERDICT_OK; i++) {
 		const struct report_item *it = &r->items[i];
 
 		if (it->state != worst)
@@ -504,8 +492,8 @@ report_print(const struct report *r, FILE *out)
 	 * state and the sweep's duration, for graphs.
 	 */
 	fprintf(out, " | critical=%zu;;;0 warning=%zu;;;0 unknown=%zu;;;0 "
-	    "ok=%zu;;;0 sweep_duration=%.3fs;;;0\n", counts[GUARD_CRITICAL],
-	    counts[GUARD_WARNING], counts[GUARD_UNKNOWN], counts[GUARD_OK],
+	    "ok=%zu;;;0 sweep_duration=%.3fs;;;0\n", counts[VERDICT_CRITICAL],
+	    counts[VERDICT_WARNING], counts[VERDICT_UNKNOWN], counts[VERDICT_OK],
 	    r->duration);
 
 	for (k = 0; k < 5; k++)
@@ -517,7 +505,7 @@ report_print(const struct report *r, FILE *out)
 		col[1] = dash(it->host);
 		col[2] = dash(it->addr);
 		col[3] = dash(it->alg);
-		col[4] = report_state_name(it->state);
+		col[4] = verdict_state_name(it->state);
 		for (k = 0; k < 5; k++)
 			if (strlen(col[k]) > w[k])
 				w[k] = strlen(col[k]);
@@ -531,7 +519,7 @@ report_print(const struct report *r, FILE *out)
 		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  ",
 		    (int)w[0], it->check, (int)w[1], dash(it->host),
 		    (int)w[2], dash(it->addr), (int)w[3], dash(it->alg),
-		    (int)w[4], report_state_name(it->state));
+		    (int)w[4], verdict_state_name(it->state));
 		if (*it->client != '\0')
 			fprintf(out, "client %s: ", it->client);
 		/* A "|" would start performance data on this line. */
@@ -573,7 +561,7 @@ report_state(const struct report *r)
 			continue;
 		strbuf_printf(&b, "%s\t%s\t%s\t%s\t%s\t%s\t%lld\n", it->check,
 		    it->host, it->addr, it->alg, it->client,
-		    report_state_name(it->state), (long long)it->since);
+		    verdict_state_name(it->state), (long long)it->since);
 	}
 	return strbuf_take(&b);
 }
@@ -584,7 +572,7 @@ state_line(char *line, struct report *r)
 {
 	char *f[7], *end;
 	struct report_item *it;
-	enum guard_state st;
+	enum verdict_state st;
 	long long since;
 	size_t n = 0;
 
@@ -597,13 +585,13 @@ state_line(char *line, struct report *r)
 	    f[0][0] != 'G')
 		return 0;
 	if (strcmp(f[5], "OK") == 0)
-		st = GUARD_OK;
+		st = VERDICT_OK;
 	else if (strcmp(f[5], "WARNING") == 0)
-		st = GUARD_WARNING;
+		st = VERDICT_WARNING;
 	else if (strcmp(f[5], "CRITICAL") == 0)
-		st = GUARD_CRITICAL;
+		st = VERDICT_CRITICAL;
 	else if (strcmp(f[5], "UNKNOWN") == 0)
-		st = GUARD_UNKNOWN;
+		st = VERDICT_UNKNOWN;
 	else
 		return 0;
 	errno = 0;

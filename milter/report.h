@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "errbuf.h"
-#include "guard.h"
+#include "state.h"
 #include "stats.h"
 
 struct report_item {
@@ -26,7 +26,7 @@ struct report_item {
 	char *addr;		/* probe address or listener, or "" */
 	char *alg;		/* "rsa", "ecdsa", ..., or "" */
 	char *client;		/* G6: the client impersonated, or "" */
-	enum guard_state state;
+	enum verdict_state state;
 	char *reason;		/* one line, never NULL */
 	time_t since;		/* when this state began (guard.c keeps it) */
 	int counted;		/* count applies (G10) */
@@ -55,7 +55,7 @@ void report_clear(struct report *r);
  */
 struct report_item *report_add(struct report *r, const char *check,
     const char *host, const char *addr, const char *alg, const char *client,
-    enum guard_state state, const char *fmt, ...)
+    enum verdict_state state, const char *fmt, ...)
     __attribute__((format(printf, 8, 9)));
 
 /* Append a deep copy of item (its since included). */
@@ -70,10 +70,8 @@ long report_find(const struct report *r, const struct report_item *item);
 /* Worst state of all items: UNKNOWN ranks between WARNING and CRITICAL
  * (a sweep that found a CRITICAL says so even if some probes failed);
  * an empty report is UNKNOWN. */
-enum guard_state report_worst(const struct report *r);
+enum verdict_state report_worst(const struct report *r);
 
-/* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
-const char *report_state_name(enum guard_state state);
 
 /*
  * A listener as the reports name it: "127.0.0.1:25", "[::1]:25", and

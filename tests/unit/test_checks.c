@@ -293,9 +293,9 @@ expect_rows(const struct report *r, const char *const *want)
 		    addr, alg, st), 4);
 		got = state_of(r, check, strcmp(addr, "-") == 0 ? "" : addr,
 		    alg);
-		if (got < 0 || strcmp(report_state_name(got), st) != 0) {
+		if (got < 0 || strcmp(verdict_state_name(got), st) != 0) {
 			print_error("%s: got %s\n", want[i], got < 0 ?
-			    "missing" : report_state_name(got));
+			    "missing" : verdict_state_name(got));
 			bad = 1;
 		}
 	}
@@ -328,7 +328,7 @@ test_healthy(void **state)
 	sweep(sv.port, "rsa-chain.pem", "rsa.key", all_published, &r);
 	server_stop(&sv);
 	expect_rows(&r, want);
-	assert_int_equal(report_worst(&r), GUARD_OK);
+	assert_int_equal(report_worst(&r), VERDICT_OK);
 	report_clear(&r);
 }
 
@@ -351,7 +351,7 @@ test_not_reloaded(void **state)
 	    &r);
 	server_stop(&sv);
 	expect_rows(&r, want);
-	assert_int_equal(report_worst(&r), GUARD_CRITICAL);
+	assert_int_equal(report_worst(&r), VERDICT_CRITICAL);
 	report_clear(&r);
 }
 
@@ -395,7 +395,7 @@ test_next_unpublished(void **state)
 	sweep(sv.port, "rsa-chain.pem", "rsa.key", published, &r);
 	server_stop(&sv);
 	expect_rows(&r, want);
-	assert_int_equal(report_worst(&r), GUARD_WARNING);
+	assert_int_equal(report_worst(&r), VERDICT_WARNING);
 	report_clear(&r);
 }
 
@@ -434,8 +434,8 @@ test_unreachable(void **state)
 	sweep(closed_port(), "rsa-chain.pem", "rsa.key", all_published, &r);
 	expect_rows(&r, want);
 	for (i = 0; i < r.n; i++)
-		assert_int_not_equal(r.items[i].state, GUARD_CRITICAL);
-	assert_int_equal(report_worst(&r), GUARD_UNKNOWN);
+		assert_int_not_equal(r.items[i].state, VERDICT_CRITICAL);
+	assert_int_equal(report_worst(&r), VERDICT_UNKNOWN);
 	report_clear(&r);
 }
 

@@ -308,26 +308,26 @@ test_g7_tlsa(void **state)
 
 	(void)state;
 	assert_int_equal(dnscache_g7_tlsa(NULL, OWNER, msg, sizeof(msg)),
-	    GUARD_UNKNOWN);
+	    VERDICT_UNKNOWN);
 
 	answer(&a, DNS_SECURE, 3600);
 	add_tlsa(&a, 0xaa);
 	assert_int_equal(dnscache_g7_tlsa(&a, OWNER, msg, sizeof(msg)),
-	    GUARD_OK);
+	    VERDICT_OK);
 	assert_non_null(strstr(msg, "secure TLSA RRset"));
 	a.skipped = 1;
 	assert_int_equal(dnscache_g7_tlsa(&a, OWNER, msg, sizeof(msg)),
-	    GUARD_WARNING);
+	    VERDICT_WARNING);
 	dns_answer_clear(&a);
 	answer(&a, DNS_SECURE, 3600);
 	a.skipped = 2;	/* only malformed records */
 	assert_int_equal(dnscache_g7_tlsa(&a, OWNER, msg, sizeof(msg)),
-	    GUARD_CRITICAL);
+	    VERDICT_CRITICAL);
 
 	answer(&a, DNS_BOGUS, -1);
 	a.why = xstrdup("signature crypto failed from 127.0.0.2");
 	assert_int_equal(dnscache_g7_tlsa(&a, OWNER, msg, sizeof(msg)),
-	    GUARD_CRITICAL);
+	    VERDICT_CRITICAL);
 	assert_non_null(strstr(msg, "bogus"));
 	assert_non_null(strstr(msg, "signature crypto failed"));
 	dns_answer_clear(&a);
@@ -336,33 +336,33 @@ test_g7_tlsa(void **state)
 	a.havedata = 1;
 	add_tlsa(&a, 0xaa);
 	assert_int_equal(dnscache_g7_tlsa(&a, OWNER, msg, sizeof(msg)),
-	    GUARD_CRITICAL);
+	    VERDICT_CRITICAL);
 	assert_non_null(strstr(msg, "insecure"));
 	assert_non_null(strstr(msg, "do not count"));
 	dns_answer_clear(&a);
 
 	answer(&a, DNS_NXDOMAIN, 300);
 	assert_int_equal(dnscache_g7_tlsa(&a, OWNER, msg, sizeof(msg)),
-	    GUARD_CRITICAL);
+	    VERDICT_CRITICAL);
 	assert_non_null(strstr(msg, "not published"));
 	answer(&a, DNS_NODATA, 300);
 	assert_int_equal(dnscache_g7_tlsa(&a, OWNER, msg, sizeof(msg)),
-	    GUARD_CRITICAL);
+	    VERDICT_CRITICAL);
 
 	/* Failures are tempfail: UNKNOWN, and never "not published". */
 	answer(&a, DNS_SERVFAIL, -1);
 	a.why = xstrdup(OWNER ": rcode 2 (SERVFAIL)");
 	assert_int_equal(dnscache_g7_tlsa(&a, OWNER, msg, sizeof(msg)),
-	    GUARD_UNKNOWN);
+	    VERDICT_UNKNOWN);
 	assert_non_null(strstr(msg, "tempfail"));
 	assert_null(strstr(msg, "not published"));
 	dns_answer_clear(&a);
 	answer(&a, DNS_TIMEOUT, -1);
 	assert_int_equal(dnscache_g7_tlsa(&a, OWNER, msg, sizeof(msg)),
-	    GUARD_UNKNOWN);
+	    VERDICT_UNKNOWN);
 	answer(&a, DNS_ERROR, -1);
 	assert_int_equal(dnscache_g7_tlsa(&a, OWNER, msg, sizeof(msg)),
-	    GUARD_UNKNOWN);
+	    VERDICT_UNKNOWN);
 }
 
 static void
@@ -376,36 +376,36 @@ test_g7_addr(void **state)
 	add_addr(&a4, "192.0.2.25");
 	answer(&a6, DNS_NODATA, 300);
 	assert_int_equal(dnscache_g7_addr(&a4, &a6, "mx1", "A", msg,
-	    sizeof(msg)), GUARD_OK);
+	    sizeof(msg)), VERDICT_OK);
 	/* No AAAA while there is an A: fine. */
 	assert_int_equal(dnscache_g7_addr(&a6, &a4, "mx1", "AAAA", msg,
-	    sizeof(msg)), GUARD_OK);
+	    sizeof(msg)), VERDICT_OK);
 	/* Neither: nothing to probe. */
 	dns_answer_clear(&a4);
 	answer(&a4, DNS_NXDOMAIN, 300);
 	assert_int_equal(dnscache_g7_addr(&a6, &a4, "mx1", "AAAA", msg,
-	    sizeof(msg)), GUARD_CRITICAL);
+	    sizeof(msg)), VERDICT_CRITICAL);
 	assert_non_null(strstr(msg, "nothing to probe"));
 
 	answer(&a4, DNS_INSECURE, 600);
 	a4.havedata = 1;
 	add_addr(&a4, "192.0.2.26");
 	assert_int_equal(dnscache_g7_addr(&a4, &a6, "mx1", "A", msg,
-	    sizeof(msg)), GUARD_CRITICAL);
+	    sizeof(msg)), VERDICT_CRITICAL);
 	assert_non_null(strstr(msg, "RFC 7672"));
 	dns_answer_clear(&a4);
 
 	answer(&a4, DNS_BOGUS, -1);
 	assert_int_equal(dnscache_g7_addr(&a4, &a6, "mx1", "A", msg,
-	    sizeof(msg)), GUARD_CRITICAL);
+	    sizeof(msg)), VERDICT_CRITICAL);
 	answer(&a4, DNS_TIMEOUT, -1);
 	assert_int_equal(dnscache_g7_addr(&a4, &a6, "mx1", "A", msg,
-	    sizeof(msg)), GUARD_UNKNOWN);
+	    sizeof(msg)), VERDICT_UNKNOWN);
 	assert_int_equal(dnscache_g7_addr(NULL, &a6, "mx1", "A", msg,
-	    sizeof(msg)), GUARD_UNKNOWN);
+	    sizeof(msg)), VERDICT_UNKNOWN);
 	/* A failed A lookup does not make a missing AAAA critical. */
 	assert_int_equal(dnscache_g7_addr(&a6, &a4, "mx1", "AAAA", msg,
-	    sizeof(msg)), GUARD_OK);
+	    sizeof(msg)), VERDICT_OK);
 }
 
 int

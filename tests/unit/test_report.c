@@ -28,12 +28,12 @@ fill(struct report *r)
 	memset(r, 0, sizeof(*r));
 	r->when = 1700000000;
 	r->duration = 0.25;
-	report_add(r, "G1", "mx1.example.test", "::1", "rsa", NULL, GUARD_OK,
+	report_add(r, "G1", "mx1.example.test", "::1", "rsa", NULL, VERDICT_OK,
 	    "STARTTLS offered and accepted");
 	report_add(r, "G3", "mx1.example.test", "127.0.0.1", "rsa", NULL,
-	    GUARD_CRITICAL, "no \"record\" \\ matches\n\x01\xff");
+	    VERDICT_CRITICAL, "no \"record\" \\ matches\n\x01\xff");
 	report_add(r, "G4", "mx1.example.test", NULL, "ecdsa", NULL,
-	    GUARD_WARNING, "next key has no record");
+	    VERDICT_WARNING, "next key has no record");
 }
 
 static void
@@ -43,15 +43,15 @@ test_worst(void **state)
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(report_worst(&r), GUARD_UNKNOWN);
-	report_add(&r, "G1", "h", "a", "rsa", NULL, GUARD_OK, "ok");
-	assert_int_equal(report_worst(&r), GUARD_OK);
-	report_add(&r, "G4", "h", "", "rsa", NULL, GUARD_WARNING, "w");
-	assert_int_equal(report_worst(&r), GUARD_WARNING);
-	report_add(&r, "G2", "h", "a", "rsa", NULL, GUARD_UNKNOWN, "u");
-	assert_int_equal(report_worst(&r), GUARD_UNKNOWN);
-	report_add(&r, "G3", "h", "a", "rsa", NULL, GUARD_CRITICAL, "c");
-	assert_int_equal(report_worst(&r), GUARD_CRITICAL);
+	assert_int_equal(report_worst(&r), VERDICT_UNKNOWN);
+	report_add(&r, "G1", "h", "a", "rsa", NULL, VERDICT_OK, "ok");
+	assert_int_equal(report_worst(&r), VERDICT_OK);
+	report_add(&r, "G4", "h", "", "rsa", NULL, VERDICT_WARNING, "w");
+	assert_int_equal(report_worst(&r), VERDICT_WARNING);
+	report_add(&r, "G2", "h", "a", "rsa", NULL, VERDICT_UNKNOWN, "u");
+	assert_int_equal(report_worst(&r), VERDICT_UNKNOWN);
+	report_add(&r, "G3", "h", "a", "rsa", NULL, VERDICT_CRITICAL, "c");
+	assert_int_equal(report_worst(&r), VERDICT_CRITICAL);
 	report_clear(&r);
 	assert_int_equal(r.n, 0);
 }
@@ -181,7 +181,7 @@ test_print(void **state)
 	/* A "|" in a reason would start performance data in the long
 	 * output: it is shown as "/". */
 	report_add(&r, "G2", "mx1.example.test", "::1", "rsa", NULL,
-	    GUARD_OK, "a|b");
+	    VERDICT_OK, "a|b");
 	f = open_memstream(&text, &len);
 	assert_non_null(f);
 	report_print(&r, f);
