@@ -111,18 +111,24 @@ rc=$?
 [ $rc -eq 1 ] || bad "second daneguard on a live socket: exit $rc, want 1"
 grep -q 'another milter answers' "$tmp/err" ||
 	{ bad "second daneguard: message"; cat "$tmp/err"; }
-# The milter process dies with its supervisor, asynchronously: wait.
+# The milter process dies with its supervisor, asynchronously: wait
+# until it has started (its socket is there before it logs so), then
+# until it is gone. 30 s each: a hang, not a speed limit (a sanitizer
+# build on a loaded machine takes seconds to start).
 i=0
-until grep -q 'started on' "$tmp/d1.err" || [ $i -ge 100 ]; do
+until grep -q 'started on' "$tmp/d1.err" || [ $i -ge 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
+grep -q 'started on' "$tmp/d1.err" ||
+	{ bad "daneguard did not log 'started on'"; cat "$tmp/d1.err"; }
 child=$(pgrep -P $pid)
+[ -n "$child" ] || bad "no milter process under the supervisor $pid"
 kill -KILL $pid
 wait $pid 2>/dev/null
 i=0
 while [ -n "$child" ] && [ -r /proc/$child/status ] &&
-    ! grep -q '^State:[[:space:]]*Z' /proc/$child/status && [ $i -lt 100 ]; do
+    ! grep -q '^State:[[:space:]]*Z' /proc/$child/status && [ $i -lt 600 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
