@@ -6,8 +6,13 @@
  */
 #include "config.h"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,6 +233,86 @@ test_write(void **state)
 	report_clear(&r);
 }
 
+/*
+ * The child of test_write_full, in its own mount namespace: a state_dir
+ * on a 64 KiB tmpfs, filled up. Exit status 0, or the number of the
+ * expectation that failed.
+ */
+static int
+write_full_child(void)
+{
+	char dir[] = "/tmp/test_report_full.XXXXXX";
+	char first[ERRBUF_SIZE], buf[4096];
+	struct report r;
+	struct errbuf err;
+	char *filler, *path;
+	int fd, rc = 0;
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mkdtemp(dir) == NULL ||
+	    mount("tmpfs", dir, "tmpfs", 0, "size=64k") < 0) {
+		fprintf(stderr, "state_dir full: a private 64k tmpfs at %s: "
+		    "%s\n", dir, strerror(errno));
+		return 10;
+	}
+	filler = xasprintf("%s/filler", dir);
+	if ((fd = open(filler, O_WRONLY | O_CREAT, 0600)) < 0)
+		return 11;
+	memset(buf, 'x', sizeof(buf));
+	while (write(fd, buf, sizeof(buf)) > 0)
+		;
+	if (errno != ENOSPC)
+		return 12;
+	close(fd);
+	fill(&r);
+	/* Two sweeps in a row: the same message, naming the file, not a
+	 * temporary name (the guard logs each distinct message once). */
+	if (report_write(&r, dir, &err) != -1)
+		rc = 1;
+	else if (strstr(err.msg, "status.json") == NULL ||
+	    strstr(err.msg, "No space left") == NULL ||
+	    strstr(err.msg, ".status.json.") != NULL)
+		rc = 2;
+	snprintf(first, sizeof(first), "%s", err.msg);
+	if (rc == 0 && (report_write(&r, dir, &err) != -1 ||
+	    strcmp(err.msg, first) != 0))
+		rc = 3;
+	if (rc != 0)
+		fprintf(stderr, "state_dir full: %s\n", first);
+	/* Room again: written, and nothing half-written was left. */
+	unlink(filler);
+	path = xasprintf("%s/status.json", dir);
+	if (rc == 0 && (report_write(&r, dir, &err) != 0 ||
+	    access(path, R_OK) != 0))
+		rc = 4;
+	report_clear(&r);
+	free(path);
+	free(filler);
+	umount(dir);
+	rmdir(dir);
+	return rc;
+}
+
+/* A full state_dir: one message, the same at every sweep (issue 11). */
+static void
+test_write_full(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();		/* mounting a small tmpfs needs root */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(write_full_child());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int
 main(void)
 {
@@ -238,6 +323,7 @@ main(void)
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_write_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
