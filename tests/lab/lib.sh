@@ -65,6 +65,18 @@ lab_require()
 	done
 }
 
+# lab_require_guard - the guard tests' preconditions: DANEGUARD (the
+# built daemon unless set) is an executable, make check's environment is
+# there, and we are root.
+lab_require_guard()
+{
+	DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
+	[ -x "$DANEGUARD" ] ||
+	    lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
+	lab_require_make_env
+	lab_require_root
+}
+
 # lab_require_make_env - TLSAGEN and CERTDIR as make check exports them.
 lab_require_make_env()
 {

@@ -26,10 +26,7 @@
 . "$top_srcdir/tests/lab/lib.sh"
 
 lab_init
-DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
-[ -x "$DANEGUARD" ] || lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
-lab_require_make_env
-lab_require_root
+lab_require_guard
 lab_require postfix:postfix postconf:postfix promtool:prometheus \
     nagios4:nagios4-core bash:bash script:bsdutils timeout:coreutils
 

@@ -36,10 +36,7 @@
 . "$top_srcdir/tests/lab/sendmail-lib.sh"
 
 lab_init
-DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
-[ -x "$DANEGUARD" ] || lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
-lab_require_make_env
-lab_require_root
+lab_require_guard
 lab_require openssl:openssl swaks:swaks perl:perl unshare:util-linux \
     timeout:coreutils bash:bash
 for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \

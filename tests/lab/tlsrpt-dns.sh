@@ -23,10 +23,7 @@
 . "$top_srcdir/tests/lab/dnslib.sh"
 
 lab_init
-DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
-[ -x "$DANEGUARD" ] || lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
-lab_require_make_env
-lab_require_root
+lab_require_guard
 lab_require nsd:nsd ldns-keygen:ldnsutils ldns-signzone:ldnsutils \
     drill:ldnsutils timeout:coreutils
 [ -r "$CERTDIR/rsa-chain.pem" ] ||

@@ -30,10 +30,7 @@
 . "$top_srcdir/tests/lab/lib.sh"
 
 lab_init
-DANEGUARD=${DANEGUARD:-$top_builddir/milter/daneguard}
-[ -x "$DANEGUARD" ] || lab_fail "DANEGUARD='$DANEGUARD' is not an executable"
-lab_require_make_env
-lab_require_root
+lab_require_guard
 lab_require postfix:postfix postconf:postfix swaks:swaks openssl:openssl \
     gzip:gzip base64:coreutils timeout:coreutils
 for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
