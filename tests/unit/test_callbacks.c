@@ -55,6 +55,7 @@
 
 #include "callbacks.h"
 #include "stats.h"
+#include "stats_listener.h"
 
 #define PROBE_HELO	"daneguard-probe.mx1.example.test"
 
@@ -249,41 +250,6 @@ close_ctx(SMFICTX *ctx)
 
 	passes(rc, "close");
 	assert_null(ctx->priv);
-}
-
-/* A copy of one listener's counters; fails the test if it is missing. */
-static struct stats_listener
-listener(const char *addr, unsigned port)
-{
-	struct stats_listener *all, found;
-	size_t n, i;
-
-	n = stats_snapshot(&all);
-	for (i = 0; i < n; i++)
-		if (all[i].port == port && strcmp(all[i].addr, addr) == 0)
-			break;
-	if (i == n) {
-		free(all);
-		fail_msg("no listener %s port %u counted", addr, port);
-	}
-	found = all[i];
-	free(all);
-	return found;
-}
-
-static int
-has_listener(const char *addr, unsigned port)
-{
-	struct stats_listener *all;
-	size_t n, i;
-	int found = 0;
-
-	n = stats_snapshot(&all);
-	for (i = 0; i < n; i++)
-		if (all[i].port == port && strcmp(all[i].addr, addr) == 0)
-			found = 1;
-	free(all);
-	return found;
 }
 
 static int
