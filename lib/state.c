@@ -3,6 +3,9 @@
  */
 #include "config.h"
 
+#include <stddef.h>
+#include <string.h>
+
 #include "state.h"
 
 const char *
@@ -19,4 +22,43 @@ verdict_state_name(enum verdict_state state)
 		break;
 	}
 	return "UNKNOWN";
+}
+
+/* The one table of check names. */
+static const char *const check_names[] = {
+	[CHECK_G1] = "G1",
+	[CHECK_G2] = "G2",
+	[CHECK_G3] = "G3",
+	[CHECK_G4] = "G4",
+	[CHECK_G5] = "G5",
+	[CHECK_G6] = "G6",
+	[CHECK_G7] = "G7",
+	[CHECK_G8] = "G8",
+	[CHECK_G9] = "G9",
+	[CHECK_G10] = "G10",
+	[CHECK_G11] = "G11",
+	[CHECK_M1] = "M1"
+};
+
+#define CHECK_COUNT	(sizeof(check_names) / sizeof(check_names[0]))
+
+const char *
+check_name(enum check_id id)
+{
+	if ((size_t)id >= CHECK_COUNT)
+		return "?";
+	return check_names[id];
+}
+
+int
+check_parse(const char *name, enum check_id *id)
+{
+	size_t i;
+
+	for (i = 0; i < CHECK_COUNT; i++)
+		if (strcmp(name, check_names[i]) == 0) {
+			*id = (enum check_id)i;
+			return 0;
+		}
+	return -1;
 }

@@ -1,7 +1,8 @@
 /*
- * state - the four states of every check, in the monitoring-plugin
- * order (their exit codes): the one vocabulary of lib/verdict's rules,
- * the guard's report, status.json, metrics and --check.
+ * state - the checks of daneguard(8) and the four states of every check,
+ * in the monitoring-plugin order (their exit codes): the one vocabulary
+ * of lib/verdict's rules, the guard's report, status.json, metrics,
+ * guard.state, the log and --check.
  */
 #ifndef DG_STATE_H
 #define DG_STATE_H
@@ -15,5 +16,29 @@ enum verdict_state {
 
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
 const char *verdict_state_name(enum verdict_state state);
+
+/* The checks, by their names in daneguard(8); M1: the MTA calls the
+ * milter. */
+enum check_id {
+	CHECK_G1,
+	CHECK_G2,
+	CHECK_G3,
+	CHECK_G4,
+	CHECK_G5,
+	CHECK_G6,
+	CHECK_G7,
+	CHECK_G8,
+	CHECK_G9,
+	CHECK_G10,
+	CHECK_G11,
+	CHECK_M1
+};
+
+/* "G1" ... "G11", "M1"; "?" for a value outside the enum. */
+const char *check_name(enum check_id id);
+
+/* The check named name (as check_name spells it) into *id: 0, or -1 when
+ * there is no such check. */
+int check_parse(const char *name, enum check_id *id);
 
 #endif

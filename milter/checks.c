@@ -219,7 +219,7 @@ family_is(const char *served, const char *family)
 }
 
 static void
-report_verdict(struct report *out, const char *check, const char *host,
+report_verdict(struct report *out, enum check_id check, const char *host,
     const char *addr, const char *alg, const struct verdict *v)
 {
 	report_add(out, check, host, addr, alg, NULL,
@@ -233,14 +233,15 @@ eval_g3(struct report *out, struct hostwork *hw, const struct probe_job *j)
 	struct verdict v;
 
 	if (hw->pub == NULL) {
-		report_add(out, "G3", host, j->params.addr, j->params.alg, NULL,
-		    VERDICT_UNKNOWN, "no published set to match against: %s",
+		report_add(out, CHECK_G3, host, j->params.addr, j->params.alg,
+		    NULL, VERDICT_UNKNOWN,
+		    "no published set to match against: %s",
 		    hw->puberr);
 		return;
 	}
 	verdict_g3(hw->pub, hw->pubname, hw->owner, hw->base.name, j->res.chain,
 	    j->res.alg, &v);
-	report_verdict(out, "G3", host, j->params.addr, j->params.alg, &v);
+	report_verdict(out, CHECK_G3, host, j->params.addr, j->params.alg, &v);
 }
 
 static void
@@ -251,14 +252,14 @@ eval_g5(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	struct verdict v;
 
 	if (a->cert == NULL || a->cert->chain == NULL) {
-		report_add(out, "G5", host, j->params.addr, j->params.alg, NULL,
-		    VERDICT_UNKNOWN, "chain on disk not loaded: %s",
+		report_add(out, CHECK_G5, host, j->params.addr, j->params.alg,
+		    NULL, VERDICT_UNKNOWN, "chain on disk not loaded: %s",
 		    a->error != NULL ? a->error : hw->experr[0] ? hw->experr :
 		    "no chain file");
 		return;
 	}
 	verdict_g5(j->res.chain, a->cert->chain, &v);
-	report_verdict(out, "G5", host, j->params.addr, j->params.alg, &v);
+	report_verdict(out, CHECK_G5, host, j->params.addr, j->params.alg, &v);
 }
 
 /* G11: the dates of the served leaf and of the leaf on disk. */
@@ -275,8 +276,8 @@ eval_g11(struct report *out, struct hostwork *hw, const struct probe_job *j,
 
 	verdict_dates(sk_X509_value(j->res.chain, 0), disk, hw->pub,
 	    hw->owner, hw->base.name, j->res.chain, time(NULL), &v, &sd, &dd);
-	it = report_add(out, "G11", host, j->params.addr, j->params.alg, NULL,
-	    v.state, "%s", v.reason);
+	it = report_add(out, CHECK_G11, host, j->params.addr, j->params.alg,
+	    NULL, v.state, "%s", v.reason);
 	it->dated = 1;
 	it->served_days = sd;
 	it->disk_dated = disk != NULL;
@@ -298,11 +299,12 @@ eval_unconfigured(struct report *out, struct hostwork *hw,
 	if (r->status != PROBE_OK || !family_is(r->alg, j->params.alg) ||
 	    r->chain == NULL || sk_X509_num(r->chain) < 1)
 		return;
-	report_add(out, "G2", host, addr, j->params.alg, NULL, VERDICT_OK,
+	report_add(out, CHECK_G2, host, addr, j->params.alg, NULL, VERDICT_OK,
 	    "%s %s, %s", r->version, r->cipher, r->alg);
 	eval_g3(out, hw, j);
 	eval_g11(out, hw, j, &(struct alg){ j->params.alg, NULL, NULL, 1 });
-	report_add(out, "G5", host, addr, j->params.alg, NULL, VERDICT_WARNING,
+	report_add(out, CHECK_G5, host, addr, j->params.alg, NULL,
+	    VERDICT_WARNING,
 	    "the MTA also serves %s (%s), which no cert section describes: "
 	    "G4 and G5 cannot check it against files; add a cert section "
 	    "for it", family_title(j->params.alg), r->alg);
@@ -350,79 +352,86 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	case PROBE_NO_XCLIENT:
 		/* Past STARTTLS, the offer itself was seen. */
 		if (r->step >= PROBE_STEP_HANDSHAKE) {
-			report_add(out, "G1", host, addr, j->params.alg, NULL,
-			    VERDICT_OK, "STARTTLS offered and accepted");
-			report_add(out, "G2", host, addr, j->params.alg, NULL,
-			    VERDICT_UNKNOWN, "%s at %s: %s", st, step,
+			report_add(out, CHECK_G1, host, addr, j->params.alg,
+			    NULL, VERDICT_OK, "STARTTLS offered and accepted");
+			report_add(out, CHECK_G2, host, addr, j->params.alg,
+			    NULL, VERDICT_UNKNOWN, "%s at %s: %s", st, step,
 			    r->detail);
 		} else if (r->step == PROBE_STEP_CONNECT && j->dial == NULL &&
 		    hw->wantaddrs) {
-			report_add(out, "G1", host, addr, j->params.alg, NULL,
-			    VERDICT_UNKNOWN, "%s cannot be reached from here "
+			report_add(out, CHECK_G1, host, addr, j->params.alg,
+			    NULL, VERDICT_UNKNOWN,
+			    "%s cannot be reached from here "
 			    "(%s at %s: %s); senders connect there: if it is "
 			    "NATed to a local listener, map it in the probe "
 			    "list (probe = { \"%s = LOCAL\" })", addr, st,
 			    step, r->detail, addr);
-			report_add(out, "G2", host, addr, j->params.alg, NULL,
-			    VERDICT_UNKNOWN, "not tested: %s at %s", st, step);
+			report_add(out, CHECK_G2, host, addr, j->params.alg,
+			    NULL, VERDICT_UNKNOWN,
+			    "not tested: %s at %s", st, step);
 		} else {
-			report_add(out, "G1", host, addr, j->params.alg, NULL,
-			    VERDICT_UNKNOWN, "%s at %s%s%s: %s", st, step,
+			report_add(out, CHECK_G1, host, addr, j->params.alg,
+			    NULL, VERDICT_UNKNOWN, "%s at %s%s%s: %s", st, step,
 			    j->dial ? " of " : "", j->dial ? j->dial : "",
 			    r->detail);
-			report_add(out, "G2", host, addr, j->params.alg, NULL,
-			    VERDICT_UNKNOWN, "not tested: %s at %s", st, step);
+			report_add(out, CHECK_G2, host, addr, j->params.alg,
+			    NULL, VERDICT_UNKNOWN,
+			    "not tested: %s at %s", st, step);
 		}
 		skip = st;
 		break;
 	case PROBE_NO_STARTTLS:
 	case PROBE_STARTTLS_REFUSED:
-		report_add(out, "G1", host, addr, j->params.alg, NULL,
+		report_add(out, CHECK_G1, host, addr, j->params.alg, NULL,
 		    VERDICT_CRITICAL, "%s", r->detail[0] ? r->detail :
 		    r->status == PROBE_NO_STARTTLS ?
 		    "EHLO does not advertise STARTTLS" :
 		    "STARTTLS refused");
-		report_add(out, "G2", host, addr, j->params.alg, NULL,
+		report_add(out, CHECK_G2, host, addr, j->params.alg, NULL,
 		    VERDICT_UNKNOWN, "not tested: no STARTTLS");
 		skip = "no STARTTLS";
 		break;
 	case PROBE_TLS_FAILED:
-		report_add(out, "G1", host, addr, j->params.alg, NULL, VERDICT_OK,
-		    "STARTTLS offered and accepted");
+		report_add(out, CHECK_G1, host, addr, j->params.alg, NULL,
+		    VERDICT_OK, "STARTTLS offered and accepted");
 		/* Other algorithms complete: this one is not served. */
 		if (peer_handshake(peers, npeers, j))
-			report_add(out, "G2", host, addr, j->params.alg, NULL,
-			    VERDICT_CRITICAL, "%s serves no %s chain (is it in "
+			report_add(out, CHECK_G2, host, addr, j->params.alg,
+			    NULL, VERDICT_CRITICAL,
+			    "%s serves no %s chain (is it in "
 			    "%s?): the handshake forcing %s ends in: %s", lst,
 			    family_title(j->params.alg), hw->chains_option,
 			    j->params.alg, r->detail);
 		else
-			report_add(out, "G2", host, addr, j->params.alg, NULL,
-			    VERDICT_CRITICAL, "no TLS handshake with %s: %s",
+			report_add(out, CHECK_G2, host, addr, j->params.alg,
+			    NULL, VERDICT_CRITICAL,
+			    "no TLS handshake with %s: %s",
 			    j->params.alg, r->detail);
 		skip = "no handshake";
 		break;
 	case PROBE_TLS_OLD:
-		report_add(out, "G1", host, addr, j->params.alg, NULL, VERDICT_OK,
-		    "STARTTLS offered and accepted");
+		report_add(out, CHECK_G1, host, addr, j->params.alg, NULL,
+		    VERDICT_OK, "STARTTLS offered and accepted");
 		if (r->detail[0] != '\0')
-			report_add(out, "G2", host, addr, j->params.alg, NULL,
-			    VERDICT_CRITICAL, "%s", r->detail);
+			report_add(out, CHECK_G2, host, addr, j->params.alg,
+			    NULL, VERDICT_CRITICAL, "%s", r->detail);
 		else
-			report_add(out, "G2", host, addr, j->params.alg, NULL,
-			    VERDICT_CRITICAL, "handshake only at %s (TLS 1.2 "
+			report_add(out, CHECK_G2, host, addr, j->params.alg,
+			    NULL, VERDICT_CRITICAL,
+			    "handshake only at %s (TLS 1.2 "
 			    "or later required)", r->version[0] ?
 			    r->version : "TLS < 1.2");
 		g1 = 1;
 		break;
 	case PROBE_OK:
-		report_add(out, "G1", host, addr, j->params.alg, NULL, VERDICT_OK,
-		    "STARTTLS offered and accepted%s%s%s", j->dial ?
+		report_add(out, CHECK_G1, host, addr, j->params.alg, NULL,
+		    VERDICT_OK, "STARTTLS offered and accepted%s%s%s", j->dial ?
 		    " (probed at " : "", j->dial ? j->dial : "",
 		    j->dial ? ")" : "");
 		if (j->params.alg != NULL && !family_is(r->alg, j->params.alg)) {
-			report_add(out, "G2", host, addr, j->params.alg, NULL,
-			    VERDICT_CRITICAL, "%s serves no %s chain (is it in "
+			report_add(out, CHECK_G2, host, addr, j->params.alg,
+			    NULL, VERDICT_CRITICAL,
+			    "%s serves no %s chain (is it in "
 			    "%s?): asked for %s, it answered with %s", lst,
 			    family_title(j->params.alg), hw->chains_option,
 			    j->params.alg, r->alg[0] ? r->alg :
@@ -430,8 +439,8 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 			skip = "algorithm not served";
 			break;
 		}
-		report_add(out, "G2", host, addr, j->params.alg, NULL, VERDICT_OK,
-		    "%s %s, %s", r->version, r->cipher, r->alg);
+		report_add(out, CHECK_G2, host, addr, j->params.alg, NULL,
+		    VERDICT_OK, "%s %s, %s", r->version, r->cipher, r->alg);
 		g1 = 1;
 		break;
 	}
@@ -440,9 +449,9 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 		skip = "no chain captured";
 	}
 	if (!g1) {
-		report_add(out, "G3", host, addr, j->params.alg, NULL,
+		report_add(out, CHECK_G3, host, addr, j->params.alg, NULL,
 		    VERDICT_UNKNOWN, "not tested: %s", skip);
-		report_add(out, "G5", host, addr, j->params.alg, NULL,
+		report_add(out, CHECK_G5, host, addr, j->params.alg, NULL,
 		    VERDICT_UNKNOWN, "not tested: %s", skip);
 		return;
 	}
@@ -460,25 +469,25 @@ eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
 	struct verdict v;
 
 	if (c == NULL || c->chain == NULL) {
-		report_add(out, "G4", host, NULL, a->family, NULL,
+		report_add(out, CHECK_G4, host, NULL, a->family, NULL,
 		    VERDICT_UNKNOWN, "files on disk not loaded: %s",
 		    a->error != NULL ? a->error : hw->experr[0] ? hw->experr :
 		    "no chain file");
 		return;
 	}
 	if (hw->pub == NULL) {
-		report_add(out, "G4", host, NULL, a->family, NULL,
+		report_add(out, CHECK_G4, host, NULL, a->family, NULL,
 		    VERDICT_UNKNOWN, "no published set: %s", hw->puberr);
 		return;
 	}
 	if (!hw->covered) {
-		report_add(out, "G4", host, NULL, a->family, NULL,
+		report_add(out, CHECK_G4, host, NULL, a->family, NULL,
 		    VERDICT_UNKNOWN, "cannot match: %s", hw->coverr);
 		return;
 	}
 	verdict_g4(&hw->eb, &hw->cov, (size_t)(c - hw->e->certs), hw->pubname,
 	    &v);
-	report_verdict(out, "G4", host, NULL, a->family, &v);
+	report_verdict(out, CHECK_G4, host, NULL, a->family, &v);
 }
 
 /*
@@ -642,17 +651,17 @@ eval_g7(struct report *out, struct hostwork *hw, const struct dnscache *dns)
 		if (dns == NULL)
 			st = VERDICT_UNKNOWN;
 		cname_prefix(hw, pre, sizeof(pre));
-		report_add(out, "G7", host, "TLSA", NULL, NULL, st, "%s%s",
+		report_add(out, CHECK_G7, host, "TLSA", NULL, NULL, st, "%s%s",
 		    pre, msg);
 	}
 	if (!hw->wantaddrs)
 		return;
 	st = dnscache_g7_addr(hw->a4, hw->a6, host, "A", msg, sizeof(msg));
-	report_add(out, "G7", host, "A", NULL, NULL, st, "%s", msg);
+	report_add(out, CHECK_G7, host, "A", NULL, NULL, st, "%s", msg);
 	st = dnscache_g7_addr(hw->a6, hw->a4, host, "AAAA", msg, sizeof(msg));
-	report_add(out, "G7", host, "AAAA", NULL, NULL, st, "%s", msg);
+	report_add(out, CHECK_G7, host, "AAAA", NULL, NULL, st, "%s", msg);
 	for (i = 0; i < hw->nunpub; i++)
-		report_add(out, "G7", host, hw->unpub[i], NULL, NULL,
+		report_add(out, CHECK_G7, host, hw->unpub[i], NULL, NULL,
 		    VERDICT_WARNING, "%s is in the probe list but not among "
 		    "the published A/AAAA records of %s: senders do not "
 		    "connect there, so it is not probed; remove it, or fix "
@@ -676,19 +685,20 @@ eval_stale(struct report *out, struct hostwork *hw)
 		return;
 	/* A record may belong to the file that did not load. */
 	if (hw->e->nfailed > 0) {
-		report_add(out, "G4", host, NULL, NULL, NULL, VERDICT_UNKNOWN,
+		report_add(out, CHECK_G4, host, NULL, NULL, NULL,
+		    VERDICT_UNKNOWN,
 		    "records to retire not judged: %s", hw->e->failed[0].error);
 		return;
 	}
 	if (verdict_g4_records(&hw->eb, hw->pub, hw->tlsa != NULL ?
 	    hw->tlsa->ttl : hw->h->ttl, &retire, &fails, &err) < 0) {
-		report_add(out, "G4", host, NULL, NULL, NULL, VERDICT_UNKNOWN,
-		    "cannot match: %s", err.msg);
+		report_add(out, CHECK_G4, host, NULL, NULL, NULL,
+		    VERDICT_UNKNOWN, "cannot match: %s", err.msg);
 		return;
 	}
-	report_verdict(out, "G4", host, NULL, NULL, &retire);
+	report_verdict(out, CHECK_G4, host, NULL, NULL, &retire);
 	if (fails.state != VERDICT_OK)
-		report_verdict(out, "G4", host, "records", NULL, &fails);
+		report_verdict(out, CHECK_G4, host, "records", NULL, &fails);
 }
 
 int
@@ -768,7 +778,7 @@ checks_sweep(const struct conf *conf, const char *helo,
 		for (i = first; i < last; i++) {
 			hw = &hws[i - first];
 			if (hw->nalgs == 0)
-				report_add(out, "G4",
+				report_add(out, CHECK_G4,
 				    checks_host_name(&conf->hosts[i]), NULL,
 				    NULL, NULL, VERDICT_UNKNOWN, "no algorithm "
 				    "to probe: %s", hw->experr[0] ?

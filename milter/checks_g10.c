@@ -127,7 +127,7 @@ g3_ok(const struct report *r, const char *host)
 	size_t i, n = 0;
 
 	for (i = 0; i < r->n; i++) {
-		if (strcmp(r->items[i].check, "G3") != 0 ||
+		if (r->items[i].check != CHECK_G3 ||
 		    strcmp(r->items[i].host, host) != 0)
 			continue;
 		if (r->items[i].state != VERDICT_OK)
@@ -163,13 +163,13 @@ g10_store(const struct conf *conf, const struct dnscache *dns, time_t now,
 		struct g10_host *g = &s.hosts[i];
 
 		if (rc < 0) {
-			report_add(out, "G10", host, NULL, NULL, NULL,
+			report_add(out, CHECK_G10, host, NULL, NULL, NULL,
 			    VERDICT_UNKNOWN, "TLS-RPT store unreadable: %s",
 			    err.msg);
 			continue;
 		}
 		if (g->failed == 0) {
-			it = report_add(out, "G10", host, NULL, NULL, NULL,
+			it = report_add(out, CHECK_G10, host, NULL, NULL, NULL,
 			    VERDICT_OK, "senders' TLS reports of the last 24 h "
 			    "show no DANE or STARTTLS failure");
 			it->counted = 1;
@@ -182,7 +182,7 @@ g10_store(const struct conf *conf, const struct dnscache *dns, time_t now,
 			    j ? ", " : "", g->results.name[j],
 			    g->results.count[j]);
 		top = tally_top(&g->orgs);
-		it = report_add(out, "G10", host, NULL, NULL, NULL,
+		it = report_add(out, CHECK_G10, host, NULL, NULL, NULL,
 		    VERDICT_WARNING, "senders reported %lld failed sessions in "
 		    "the last 24 h (%s); \"%s\" reported %lld%s%s%s%s",
 		    g->failed, results, g->orgs.name[top], g->orgs.count[top],
@@ -218,7 +218,8 @@ g10_txt_item(const char *host, const char *domain,
 
 	a = dns != NULL ? dnscache_get(dns, owner, DNS_TYPE_TXT) : NULL;
 	if (a == NULL) {
-		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_UNKNOWN,
+		report_add(out, CHECK_G10, host, owner, NULL, NULL,
+		    VERDICT_UNKNOWN,
 		    "%s TXT not looked up (no resolver)", owner);
 		free(owner);
 		return;
@@ -234,14 +235,16 @@ g10_txt_item(const char *host, const char *domain,
 		none = 1;
 		break;
 	case DNS_BOGUS:
-		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_WARNING,
+		report_add(out, CHECK_G10, host, owner, NULL, NULL,
+		    VERDICT_WARNING,
 		    "%s TXT is bogus (%s): validating senders send no TLS "
 		    "reports for %s", owner, a->why ? a->why : "validation "
 		    "failed", domain);
 		free(owner);
 		return;
 	default:
-		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_UNKNOWN,
+		report_add(out, CHECK_G10, host, owner, NULL, NULL,
+		    VERDICT_UNKNOWN,
 		    "%s TXT lookup failed (%s%s%s): tried again", owner,
 		    dns_status_name(a->status), a->why ? ": " : "",
 		    a->why ? a->why : "");
@@ -249,21 +252,22 @@ g10_txt_item(const char *host, const char *domain,
 		return;
 	}
 	if (none)
-		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_OK,
+		report_add(out, CHECK_G10, host, owner, NULL, NULL, VERDICT_OK,
 		    "note: no TLS-RPT record at %s: senders send no TLS "
 		    "reports for %s; publish %s TXT \"v=TLSRPTv1; "
 		    "rua=mailto:ADDRESS\" (conf/postfix-tlsrpt.cf)", owner,
 		    domain, owner);
 	else if (rc < 0)
-		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_WARNING,
+		report_add(out, CHECK_G10, host, owner, NULL, NULL,
+		    VERDICT_WARNING,
 		    "%s TXT %s: senders send no TLS reports for %s", owner,
 		    err.msg, domain);
 	else if (a->status == DNS_INSECURE)
-		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_OK,
+		report_add(out, CHECK_G10, host, owner, NULL, NULL, VERDICT_OK,
 		    "note: %s has rua=%s but is not DNSSEC-signed (a forged "
 		    "answer could send the reports elsewhere)", owner, rua);
 	else
-		report_add(out, "G10", host, owner, NULL, NULL, VERDICT_OK,
+		report_add(out, CHECK_G10, host, owner, NULL, NULL, VERDICT_OK,
 		    "%s published (DNSSEC-signed), reports to %s", owner, rua);
 	free(owner);
 }

@@ -55,13 +55,13 @@ checks_g6(const struct conf *conf, const struct dnscache *dns,
 		switch (r->status) {
 		case PROBE_NO_STARTTLS:
 		case PROBE_STARTTLS_REFUSED:
-			report_add(out, "G6", host, lst, NULL,
+			report_add(out, CHECK_G6, host, lst, NULL,
 			    t[i].client, VERDICT_CRITICAL, "STARTTLS withheld "
 			    "from client %s on listener %s: %s",
 			    t[i].client, lst, r->detail);
 			break;
 		case PROBE_NO_XCLIENT:
-			report_add(out, "G6", host, lst, NULL,
+			report_add(out, CHECK_G6, host, lst, NULL,
 			    t[i].client, VERDICT_UNKNOWN, "cannot impersonate "
 			    "%s: %s (authorise the guard's address, e.g. "
 			    "Postfix smtpd_authorized_xclient_hosts, or set "
@@ -71,7 +71,7 @@ checks_g6(const struct conf *conf, const struct dnscache *dns,
 		case PROBE_TIMEOUT:
 		case PROBE_PROTOCOL:
 			if (r->step < PROBE_STEP_HANDSHAKE) {
-				report_add(out, "G6", host, lst,
+				report_add(out, CHECK_G6, host, lst,
 				    NULL, t[i].client, VERDICT_UNKNOWN,
 				    "%s at %s: %s",
 				    probe_status_name(r->status),
@@ -83,7 +83,7 @@ checks_g6(const struct conf *conf, const struct dnscache *dns,
 		case PROBE_OK:
 		case PROBE_TLS_FAILED:
 		case PROBE_TLS_OLD:
-			report_add(out, "G6", host, lst, NULL,
+			report_add(out, CHECK_G6, host, lst, NULL,
 			    t[i].client, VERDICT_OK, "STARTTLS offered to "
 			    "client %s on listener %s", t[i].client, lst);
 			break;

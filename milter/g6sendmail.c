@@ -41,7 +41,8 @@ add_g1(const struct conf *conf, struct report *r)
 		else
 			snprintf(daemon, sizeof(daemon), "the daemon");
 		if (l->no_starttls_latest)
-			report_add(r, "G1", h != NULL && h->name ? h->name : "",
+			report_add(r, CHECK_G1,
+			    h != NULL && h->name ? h->name : "",
 			    lst, NULL, NULL, VERDICT_CRITICAL, "sendmail %s "
 			    "on %s offers no STARTTLS to anyone ({daemon_flags} "
 			    "S: DaemonPortOptions M=S); %lu of %lu sessions "
@@ -49,7 +50,8 @@ add_g1(const struct conf *conf, struct report *r)
 			    "M= modifiers", daemon, lst, l->no_starttls,
 			    l->sessions);
 		else
-			report_add(r, "G1", h != NULL && h->name ? h->name : "",
+			report_add(r, CHECK_G1,
+			    h != NULL && h->name ? h->name : "",
 			    lst, NULL, NULL, VERDICT_OK, "sendmail %s on %s "
 			    "offered no STARTTLS for %lu of %lu sessions "
 			    "since start ({daemon_flags} S), the latest "
@@ -69,7 +71,7 @@ add_g6(const struct conf *conf, struct report *r)
 	if (conf->sendmail_access == NULL)
 		return;
 	if (accessmap_load(conf->sendmail_access, &m, &err) < 0) {
-		report_add(r, "G6", "", "", NULL, "", VERDICT_UNKNOWN,
+		report_add(r, CHECK_G6, "", "", NULL, "", VERDICT_UNKNOWN,
 		    "cannot read sendmail_access: %s", err.msg);
 		return;
 	}
@@ -79,7 +81,7 @@ add_g6(const struct conf *conf, struct report *r)
 		    !accessmap_no_starttls(e->value))
 			continue;
 		found++;
-		report_add(r, "G6", "", "", NULL, e->key[0] ? e->key : "*",
+		report_add(r, CHECK_G6, "", "", NULL, e->key[0] ? e->key : "*",
 		    VERDICT_CRITICAL, "STARTTLS withheld from %s%s on every "
 		    "sendmail listener: %s:%u has \"Srv_Features:%s %s\" "
 		    "(S: no STARTTLS); a DANE sender there cannot deliver. "
@@ -88,7 +90,7 @@ add_g6(const struct conf *conf, struct report *r)
 		    conf->sendmail_access, e->line, e->key, e->value);
 	}
 	if (found == 0)
-		report_add(r, "G6", "", "", NULL, "", VERDICT_OK, "no "
+		report_add(r, CHECK_G6, "", "", NULL, "", VERDICT_OK, "no "
 		    "Srv_Features entry in %s withholds STARTTLS (%zu "
 		    "entries read)", conf->sendmail_access, m.n);
 	accessmap_free(&m);

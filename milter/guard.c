@@ -238,7 +238,8 @@ log_change(const struct report_item *it, const char *was)
 	int n;
 
 	log_reason(it->reason, reason, sizeof(reason));
-	n = snprintf(fields, sizeof(fields), "check=%s", it->check);
+	n = snprintf(fields, sizeof(fields), "check=%s",
+	    check_name(it->check));
 	if (*it->host && n >= 0 && (size_t)n < sizeof(fields))
 		n += snprintf(fields + n, sizeof(fields) - n, " host=%s",
 		    it->host);
@@ -324,7 +325,7 @@ guard_g6_shares(struct report *r)
 
 		h = checks_host_dns(guard.conf, guard.dns, l->addr, l->port);
 		report_listener(l->addr, l->port, lst, sizeof(lst));
-		report_add(r, "G6", h != NULL && h->name ? h->name : "",
+		report_add(r, CHECK_G6, h != NULL && h->name ? h->name : "",
 		    lst, NULL, NULL, VERDICT_OK, "%lu of %lu sessions in "
 		    "plaintext (%.1f%%) since start; without XCLIENT "
 		    "(xclient = no) the guard cannot tell whether STARTTLS "
@@ -351,19 +352,19 @@ guard_milter_seen(struct report *r)
 	size_t i;
 
 	if (n > 0) {
-		report_add(r, "M1", NULL, NULL, NULL, NULL, VERDICT_OK,
+		report_add(r, CHECK_M1, NULL, NULL, NULL, NULL, VERDICT_OK,
 		    "the MTA called the milter: %lu session(s) since start", n);
 		return;
 	}
 	for (i = 0; i < r->n; i++)
-		if (strcmp(r->items[i].check, "G1") == 0 &&
+		if (r->items[i].check == CHECK_G1 &&
 		    r->items[i].state == VERDICT_OK)
 			break;
 	if (i == r->n)
 		return;		/* the probes did not reach the MTA: G1 says why */
 	if (++guard.reached < 2)
 		return;
-	report_add(r, "M1", NULL, NULL, NULL, NULL, VERDICT_WARNING,
+	report_add(r, CHECK_M1, NULL, NULL, NULL, NULL, VERDICT_WARNING,
 	    "no milter session since start: is the MTA's milter setting "
 	    "pointing here? (%u sweeps reached the MTA, which never "
 	    "connected to the milter socket)", guard.reached);

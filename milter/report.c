@@ -55,14 +55,14 @@ report_grow(struct report *r)
 }
 
 struct report_item *
-report_add(struct report *r, const char *check, const char *host,
+report_add(struct report *r, enum check_id check, const char *host,
     const char *addr, const char *alg, const char *client,
     enum verdict_state state, const char *fmt, ...)
 {
 	struct report_item *it = report_grow(r);
 	va_list ap;
 
-	snprintf(it->check, sizeof(it->check), "%s", check);
+	it->check = check;
 	it->host = xstrdup(host != NULL ? host : "");
 	it->addr = xstrdup(addr != NULL ? addr : "");
 	it->alg = xstrdup(alg != NULL ? alg : "");
@@ -83,7 +83,7 @@ report_add_item(struct report *r, const struct report_item *src)
 {
 	struct report_item *it = report_grow(r);
 
-	memcpy(it->check, src->check, sizeof(it->check));
+	it->check = src->check;
 	it->host = xstrdup(src->host);
 	it->addr = xstrdup(src->addr);
 	it->alg = xstrdup(src->alg);
@@ -102,7 +102,7 @@ report_add_item(struct report *r, const struct report_item *src)
 int
 report_same_key(const struct report_item *a, const struct report_item *b)
 {
-	return strcmp(a->check, b->check) == 0 &&
+	return a->check == b->check &&
 	    strcmp(a->host, b->host) == 0 && strcmp(a->addr, b->addr) == 0 &&
 	    strcmp(a->alg, b->alg) == 0 && strcmp(a->client, b->client) == 0;
 }
@@ -181,7 +181,7 @@ report_json(const struct report *r)
 		iso_time(it->since, iso, sizeof(iso));
 		strbuf_puts(&b, i ? ",\n    {" : "\n    {");
 		strbuf_puts(&b, "\"check\": ");
-		strbuf_json(&b, it->check);
+		strbuf_json(&b, check_name(it->check));
 		strbuf_puts(&b, ", \"host\": ");
 		strbuf_json(&b, it->host);
 		strbuf_puts(&b, ", \"addr\": ");
@@ -264,7 +264,7 @@ static void
 prom_item_labels(struct strbuf *b, const struct report_item *it)
 {
 	strbuf_puts(b, "{");
-	prom_label(b, "check", it->check, 1);
+	prom_label(b, "check", check_name(it->check), 1);
 	prom_label(b, "host", it->host, 0);
 	prom_label(b, "addr", it->addr, 0);
 	prom_label(b, "alg", it->alg, 0);
@@ -478,7 +478,7 @@ report_print(const struct report *r, FILE *out)
 			break;
 		}
 		fprintf(out, "%s%s %s%s%s%s%s%s%s", shown ? ", " : " (",
-		    it->check, dash(it->host),
+		    check_name(it->check), dash(it->host),
 		    *it->addr ? " " : "", it->addr,
 		    *it->alg ? " " : "", it->alg,
 		    *it->client ? " client " : "", it->client);
@@ -501,7 +501,7 @@ report_print(const struct report *r, FILE *out)
 	for (i = 0; i < r->n; i++) {
 		const struct report_item *it = &r->items[i];
 
-		col[0] = it->check;
+		col[0] = check_name(it->check);
 		col[1] = dash(it->host);
 		col[2] = dash(it->addr);
 		col[3] = dash(it->alg);
@@ -517,7 +517,7 @@ report_print(const struct report *r, FILE *out)
 		const struct report_item *it = &r->items[i];
 
 		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  ",
-		    (int)w[0], it->check, (int)w[1], dash(it->host),
+		    (int)w[0], check_name(it->check), (int)w[1], dash(it->host),
 		    (int)w[2], dash(it->addr), (int)w[3], dash(it->alg),
 		    (int)w[4], verdict_state_name(it->state));
 		if (*it->client != '\0')
@@ -559,7 +559,8 @@ report_state(const struct report *r)
 		if (!state_field_ok(it->host) || !state_field_ok(it->addr) ||
 		    !state_field_ok(it->alg) || !state_field_ok(it->client))
 			continue;
-		strbuf_printf(&b, "%s\t%s\t%s\t%s\t%s\t%s\t%lld\n", it->check,
+		strbuf_printf(&b, "%s\t%s\t%s\t%s\t%s\t%s\t%lld\n",
+		    check_name(it->check),
 		    it->host, it->addr, it->alg, it->client,
 		    verdict_state_name(it->state), (long long)it->since);
 	}
@@ -572,6 +573,7 @@ state_line(char *line, struct report *r)
 {
 	char *f[7], *end;
 	struct report_item *it;
+	enum check_id check;
 	enum verdict_state st;
 	long long since;
 	size_t n = 0;
@@ -581,8 +583,10 @@ state_line(char *line, struct report *r)
 		*line++ = '\0';
 		f[n++] = line;
 	}
-	if (n != 7 || strchr(f[6], '\t') != NULL || strlen(f[0]) != 2 ||
-	    f[0][0] != 'G')
+	/* G1 to G9 only, as when ids were two-character strings: G10, G11
+	 * and M1 start again as new after a restart. */
+	if (n != 7 || strchr(f[6], '\t') != NULL ||
+	    check_parse(f[0], &check) < 0 || check > CHECK_G9)
 		return 0;
 	if (strcmp(f[5], "OK") == 0)
 		st = VERDICT_OK;
@@ -598,7 +602,7 @@ state_line(char *line, struct report *r)
 	since = strtoll(f[6], &end, 10);
 	if (errno != 0 || end == f[6] || *end != '\0' || since < 0)
 		return 0;
-	it = report_add(r, f[0], f[1], f[2], f[3], f[4], st, "%s",
+	it = report_add(r, check, f[1], f[2], f[3], f[4], st, "%s",
 	    "(state before the restart)");
 	it->since = (time_t)since;
 	return 1;

@@ -21,7 +21,7 @@
 #include "stats.h"
 
 struct report_item {
-	char check[4];		/* "G1" ... "G11" */
+	enum check_id check;
 	char *host;		/* MX host name, or "" */
 	char *addr;		/* probe address or listener, or "" */
 	char *alg;		/* "rsa", "ecdsa", ..., or "" */
@@ -53,7 +53,7 @@ void report_clear(struct report *r);
  * Add an item (strings are copied; NULL is taken as ""); since is set to
  * r->when. Returns the item, valid until the next add.
  */
-struct report_item *report_add(struct report *r, const char *check,
+struct report_item *report_add(struct report *r, enum check_id check,
     const char *host, const char *addr, const char *alg, const char *client,
     enum verdict_state state, const char *fmt, ...)
     __attribute__((format(printf, 8, 9)));

@@ -270,7 +270,7 @@ state_of(const struct report *r, const char *check, const char *addr,
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
-		if (strcmp(r->items[i].check, check) == 0 &&
+		if (strcmp(check_name(r->items[i].check), check) == 0 &&
 		    strcmp(r->items[i].addr, addr) == 0 &&
 		    strcmp(r->items[i].alg, alg) == 0)
 			return (int)r->items[i].state;

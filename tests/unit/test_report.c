@@ -2,7 +2,8 @@
  * test_report - milter/report.c: the worst state and its ranking, keys,
  * status.json and metrics.prom text (golden fragments, escaping of what a
  * hostile server may put in a reason), the --check table, and the files
- * written into a state_dir that does not exist yet.
+ * written into a state_dir that does not exist yet, the check names and
+ * guard.state read back.
  */
 #include "config.h"
 
@@ -33,11 +34,11 @@ fill(struct report *r)
 	memset(r, 0, sizeof(*r));
 	r->when = 1700000000;
 	r->duration = 0.25;
-	report_add(r, "G1", "mx1.example.test", "::1", "rsa", NULL, VERDICT_OK,
-	    "STARTTLS offered and accepted");
-	report_add(r, "G3", "mx1.example.test", "127.0.0.1", "rsa", NULL,
+	report_add(r, CHECK_G1, "mx1.example.test", "::1", "rsa", NULL,
+	    VERDICT_OK, "STARTTLS offered and accepted");
+	report_add(r, CHECK_G3, "mx1.example.test", "127.0.0.1", "rsa", NULL,
 	    VERDICT_CRITICAL, "no \"record\" \\ matches\n\x01\xff");
-	report_add(r, "G4", "mx1.example.test", NULL, "ecdsa", NULL,
+	report_add(r, CHECK_G4, "mx1.example.test", NULL, "ecdsa", NULL,
 	    VERDICT_WARNING, "next key has no record");
 }
 
@@ -49,13 +50,13 @@ test_worst(void **state)
 	(void)state;
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(report_worst(&r), VERDICT_UNKNOWN);
-	report_add(&r, "G1", "h", "a", "rsa", NULL, VERDICT_OK, "ok");
+	report_add(&r, CHECK_G1, "h", "a", "rsa", NULL, VERDICT_OK, "ok");
 	assert_int_equal(report_worst(&r), VERDICT_OK);
-	report_add(&r, "G4", "h", "", "rsa", NULL, VERDICT_WARNING, "w");
+	report_add(&r, CHECK_G4, "h", "", "rsa", NULL, VERDICT_WARNING, "w");
 	assert_int_equal(report_worst(&r), VERDICT_WARNING);
-	report_add(&r, "G2", "h", "a", "rsa", NULL, VERDICT_UNKNOWN, "u");
+	report_add(&r, CHECK_G2, "h", "a", "rsa", NULL, VERDICT_UNKNOWN, "u");
 	assert_int_equal(report_worst(&r), VERDICT_UNKNOWN);
-	report_add(&r, "G3", "h", "a", "rsa", NULL, VERDICT_CRITICAL, "c");
+	report_add(&r, CHECK_G3, "h", "a", "rsa", NULL, VERDICT_CRITICAL, "c");
 	assert_int_equal(report_worst(&r), VERDICT_CRITICAL);
 	report_clear(&r);
 	assert_int_equal(r.n, 0);
@@ -70,7 +71,7 @@ test_keys(void **state)
 	(void)state;
 	fill(&r);
 	memset(&probe, 0, sizeof(probe));
-	memcpy(probe.check, "G4", 3);
+	probe.check = CHECK_G4;
 	probe.host = "mx1.example.test";
 	probe.addr = "";
 	probe.alg = "ecdsa";
@@ -185,7 +186,7 @@ test_print(void **state)
 	free(text);
 	/* A "|" in a reason would start performance data in the long
 	 * output: it is shown as "/". */
-	report_add(&r, "G2", "mx1.example.test", "::1", "rsa", NULL,
+	report_add(&r, CHECK_G2, "mx1.example.test", "::1", "rsa", NULL,
 	    VERDICT_OK, "a|b");
 	f = open_memstream(&text, &len);
 	assert_non_null(f);
@@ -194,6 +195,69 @@ test_print(void **state)
 	assert_non_null(strstr(text, "  a/b\n"));
 	assert_null(strchr(strchr(text, '\n'), '|'));
 	free(text);
+	report_clear(&r);
+}
+
+/* Each check's name reads back as that check; no other name does. */
+static void
+test_check_names(void **state)
+{
+	enum check_id id, got;
+
+	(void)state;
+	for (id = CHECK_G1; id <= CHECK_M1; id++) {
+		assert_int_equal(check_parse(check_name(id), &got), 0);
+		assert_int_equal(got, id);
+	}
+	assert_string_equal(check_name(CHECK_G1), "G1");
+	assert_string_equal(check_name(CHECK_G10), "G10");
+	assert_string_equal(check_name(CHECK_M1), "M1");
+	assert_string_equal(check_name((enum check_id)(CHECK_M1 + 1)), "?");
+	assert_int_equal(check_parse("G12", &got), -1);
+	assert_int_equal(check_parse("g1", &got), -1);
+	assert_int_equal(check_parse("", &got), -1);
+}
+
+/*
+ * guard.state read back: the check, key and since of G1 to G9; G10, G11
+ * and M1 are not read back (they start again as new).
+ */
+static void
+test_state_load(void **state)
+{
+	char dir[] = "/tmp/test_report_state.XXXXXX";
+	struct report r, back;
+	struct errbuf err;
+	const char *name[] = { "status.json", "metrics.prom",
+	    REPORT_STATE_FILE };
+	char *path;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	fill(&r);
+	report_add(&r, CHECK_G10, "mx1.example.test", NULL, NULL, NULL,
+	    VERDICT_OK, "no failures");
+	report_add(&r, CHECK_M1, NULL, NULL, NULL, NULL, VERDICT_OK, "seen");
+	r.items[1].since = 1600000000;
+	assert_int_equal(report_write(&r, dir, &err), 0);
+	memset(&back, 0, sizeof(back));
+	assert_int_equal(report_state_load(dir, &back, &err), 0);
+	assert_int_equal(back.n, 3);
+	for (i = 0; i < back.n; i++) {
+		assert_int_equal(back.items[i].check, r.items[i].check);
+		assert_true(report_same_key(&back.items[i], &r.items[i]));
+		assert_int_equal(back.items[i].state, r.items[i].state);
+		assert_int_equal(back.items[i].since, r.items[i].since);
+	}
+	assert_int_equal(back.items[2].check, CHECK_G4);
+	for (i = 0; i < 3; i++) {
+		path = xasprintf("%s/%s", dir, name[i]);
+		unlink(path);
+		free(path);
+	}
+	rmdir(dir);
+	report_clear(&back);
 	report_clear(&r);
 }
 
@@ -322,6 +386,8 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_prom),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_check_names),
+		cmocka_unit_test(test_state_load),
 		cmocka_unit_test(test_write),
 		cmocka_unit_test(test_write_full),
 	};
