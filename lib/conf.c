@@ -382,6 +382,12 @@ static cfg_opt_t conf_dns_opts[] = {
 	CFG_END()
 };
 
+static cfg_opt_t conf_domain_opts[] = {
+	CFG_STR_LIST("hosts", NULL, CFGF_NODEFAULT),
+	CFG_BOOL("remote", cfg_true, CFGF_NONE),
+	CFG_END()
+};
+
 static cfg_opt_t conf_opts[] = {
 	CFG_STR("socket", CONF_DEFAULT_SOCKET, CFGF_NONE),
 	CFG_STR("user", CONF_DEFAULT_USER, CFGF_NONE),
@@ -395,6 +401,8 @@ static cfg_opt_t conf_opts[] = {
 	CFG_STR("sendmail_access", NULL, CFGF_NODEFAULT),
 	CFG_SEC("dns", conf_dns_opts, CFGF_NONE),
 	CFG_SEC("host", conf_host_opts, CFGF_MULTI | CFGF_TITLE),
+	CFG_SEC("domain", conf_domain_opts, CFGF_MULTI | CFGF_TITLE),
+	CFG_STR("domains_file", NULL, CFGF_NODEFAULT),
 	CFG_FUNC("include", conf_func_include),
 	CFG_END()
 };
@@ -408,7 +416,7 @@ conf_set_validators(cfg_t *cfg)
 	};
 	static const char *const paths[] = {
 		"user", "pidfile", "state_dir", "tlsa_file",
-		"sendmail_access",
+		"sendmail_access", "domains_file",
 		"dns|trust_anchor_file", "dns|resolver", "dns|resolver_config",
 		"host|cert|chain", "host|cert|key", "host|cert|next_key",
 		"host|cert|passphrase_file"
@@ -606,6 +614,7 @@ conf_copy(struct conf_load *load, cfg_t *cfg)
 		conf_copy_host(load, cfg_getnsec(cfg, "host", (unsigned)i),
 		    &conf->hosts[i]);
 	conf->nhosts = n;
+	conf_domains_copy(load, cfg, conf);
 	return conf;
 }
 
@@ -884,6 +893,8 @@ conf_load_flags(const char *path, unsigned flags, struct conf **out,
 		conf_err_add(err, msg);
 		bad = 1;
 	}
+	if (!bad && conf_domains_check(conf, err) < 0)
+		bad = 1;
 	if (bad) {
 		conf_free(conf);
 		conf = NULL;
@@ -943,6 +954,7 @@ conf_free(struct conf *conf)
 	free(conf->state_dir);
 	free(conf->tlsa_file);
 	free(conf->sendmail_access);
+	conf_domains_free(conf);
 	free(conf);
 }
 

@@ -48,6 +48,21 @@ struct conf_host {
 	size_t ncerts;
 	char **tlsrpt_domains;	/* mail domains whose _smtp._tls to check */
 	size_t ntlsrpt_domains;
+	int keyless;		/* never from a file: another machine's MX
+				 * host (a domain's, or --remote), checked
+				 * without files (G1-G3, G7); no certs */
+};
+
+/* domain "NAME" { ... }, and each line of domains_file */
+struct conf_domain {
+	char *name;		/* mail domain as given (no final dot) */
+	char **hosts;		/* host sections that must be MX targets;
+				 * none listed: at least one must be */
+	size_t nhosts;
+	int remote;		/* check its other MX hosts without keys
+				 * (default yes) */
+	int line;		/* where it was described, for messages */
+	char *file;		/* that file (the conf or domains_file) */
 };
 
 struct conf_dns {
@@ -72,6 +87,9 @@ struct conf {
 	struct conf_dns dns;
 	struct conf_host *hosts;
 	size_t nhosts;
+	char *domains_file;		/* or NULL */
+	struct conf_domain *domains;	/* sections, then domains_file */
+	size_t ndomains;
 };
 
 /*

@@ -292,7 +292,7 @@ conf_sect_path(const struct conf_load *load, long i)
 static int
 conf_title_eq(const char *name, const char *a, const char *b)
 {
-	if (strcmp(name, "host") == 0)
+	if (strcmp(name, "host") == 0 || strcmp(name, "domain") == 0)
 		return tlsa_name_equal(a, b);
 	return strcasecmp(a, b) == 0;
 }

@@ -9,6 +9,9 @@
 
 #include <confuse.h>
 
+#include "conf.h"
+#include "errbuf.h"
+
 /* A section as conf_scan saw it. */
 struct conf_sect {
 	char *name;		/* "host", "cert", "dns", or an unknown word */
@@ -69,5 +72,16 @@ long conf_sect_find(const struct conf_load *load, long parent,
  * level; malloc'd.
  */
 char *conf_context(const struct conf_load *load, cfg_t *cfg);
+
+/*
+ * conf_domain.c: copy the domain sections of cfg and the lines of its
+ * domains_file into conf (problems go to load); check, once the included
+ * files are merged, that their hosts name host sections (err gets one
+ * line per problem; returns 0 or -1); free them.
+ */
+void conf_domains_copy(struct conf_load *load, cfg_t *cfg,
+    struct conf *conf);
+int conf_domains_check(const struct conf *conf, struct errbuf *err);
+void conf_domains_free(struct conf *conf);
 
 #endif

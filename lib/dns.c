@@ -23,6 +23,7 @@
 #include <unbound.h>
 
 #include "dns.h"
+#include "dnswire.h"
 #include "fileio.h"
 #include "xalloc.h"
 
@@ -82,6 +83,10 @@ dns_answer_clear(struct dns_answer *ans)
 	for (i = 0; i < ans->ntxt; i++)
 		free(ans->txt[i]);
 	free(ans->txt);
+	for (i = 0; i < ans->nmx; i++)
+		free(ans->mx[i]);
+	free(ans->mx);
+	free(ans->mxpref);
 	dns_answer_init(ans);
 }
 
@@ -297,6 +302,35 @@ dns_copy_txt(struct dns_answer *out, const unsigned char *rd, size_t len)
 	out->txt[out->ntxt++] = s;
 }
 
+/* One MX rdata (preference, exchange) into out->mx, in preference order. */
+static void
+dns_copy_mx(struct dns_answer *out, const unsigned char *rd, size_t len)
+{
+	char name[1025];
+	size_t used, n, at;
+	unsigned pref;
+
+	if (len < 3 || dnswire_name(rd + 2, len - 2, &used, name,
+	    sizeof(name)) < 0 || used != len - 2) {
+		out->skipped++;
+		return;
+	}
+	pref = (unsigned)rd[0] << 8 | rd[1];
+	n = strlen(name);
+	if (n > 0 && name[n - 1] == '.')
+		name[n - 1] = '\0';
+	out->mx = xreallocarray(out->mx, out->nmx + 1, sizeof(*out->mx));
+	out->mxpref = xreallocarray(out->mxpref, out->nmx + 1,
+	    sizeof(*out->mxpref));
+	for (at = out->nmx; at > 0 && out->mxpref[at - 1] > pref; at--) {
+		out->mx[at] = out->mx[at - 1];
+		out->mxpref[at] = out->mxpref[at - 1];
+	}
+	out->mx[at] = xstrdup(name);
+	out->mxpref[at] = pref;
+	out->nmx++;
+}
+
 static void
 dns_copy_data(struct dns_answer *out, const struct ub_result *r,
     const char *owner, int rrtype)
@@ -324,6 +358,9 @@ dns_copy_data(struct dns_answer *out, const struct ub_result *r,
 			out->addr[out->naddr++] = xstrdup(buf);
 		} else if (rrtype == DNS_TYPE_TXT)
 			dns_copy_txt(out, (unsigned char *)r->data[i],
+			    (size_t)r->len[i]);
+		else if (rrtype == DNS_TYPE_MX)
+			dns_copy_mx(out, (unsigned char *)r->data[i],
 			    (size_t)r->len[i]);
 	}
 }

@@ -25,6 +25,7 @@
 #define DNS_DEFAULT_ANCHOR "/usr/share/dns/root.key"
 
 #define DNS_TYPE_A	1
+#define DNS_TYPE_MX	15
 #define DNS_TYPE_TXT	16
 #define DNS_TYPE_AAAA	28
 #define DNS_TYPE_TLSA	52
@@ -74,6 +75,13 @@ struct dns_answer {
 	 * or a bad length is left out and counted in skipped. */
 	char **txt;
 	size_t ntxt;
+	/* MX lookups, DNS_SECURE or DNS_INSECURE only: the exchanges in
+	 * order of preference (lowest first, ties in answer order), lower
+	 * case, without the final dot ("" for the null MX "."); malformed
+	 * rdata is counted in skipped. */
+	char **mx;
+	unsigned *mxpref;
+	size_t nmx;
 };
 
 struct dns_ctx;
@@ -122,7 +130,7 @@ void dns_answer_clear(struct dns_answer *ans);
  * and classify the answer into out, waiting at most timeout_ms. out is
  * overwritten (initialised first; the caller clears it afterwards, also
  * on failure). TLSA data goes to out->tlsa, A/AAAA to out->addr, TXT to
- * out->txt; other types only get status and ttl.
+ * out->txt, MX to out->mx; other types only get status and ttl.
  * Calls on one ctx from several threads are serialised by a lock: use one
  * ctx per thread to resolve in parallel.
  * Returns 0 whenever out->status says what happened (SERVFAIL and

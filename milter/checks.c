@@ -157,6 +157,14 @@ hostwork_algs(struct hostwork *hw)
 {
 	size_t i;
 
+	if (hw->h->keyless) {
+		/* Whatever it serves is judged against the records. */
+		for (i = 0; i < 4; i++) {
+			add_alg(hw, checks_families[i], NULL, NULL);
+			hw->algs[i].unconfigured = 1;
+		}
+		return;
+	}
 	if (hw->e != NULL) {
 		for (i = 0; i < hw->e->ncerts; i++) {
 			const struct expect_cert *c = &hw->e->certs[i];
@@ -325,6 +333,62 @@ peer_handshake(const struct probe_job *peers, size_t npeers,
 }
 
 /*
+ * A keyless host (another machine's MX): G1 and, when no algorithm
+ * completes a handshake at TLS 1.2 or later, G2 once per address (with
+ * the first probe of it); G2, G3 and G11 for each algorithm it serves.
+ * Algorithms it does not serve are no finding: nothing says which it
+ * should.
+ */
+static void
+eval_keyless(struct report *out, struct hostwork *hw,
+    const struct probe_job *j, const struct probe_job *peers, size_t npeers)
+{
+	const struct probe_result *r = &j->res, *p;
+	const char *host = checks_host_name(hw->h), *addr = j->params.addr;
+	int tls = 0, hs = 0;
+	size_t i;
+
+	if (j == &peers[0]) {
+		for (i = 0; i < npeers; i++) {
+			p = &peers[i].res;
+			if (p->status == PROBE_OK || p->status == PROBE_TLS_OLD ||
+			    p->status == PROBE_TLS_FAILED ||
+			    p->step >= PROBE_STEP_HANDSHAKE)
+				tls = 1;
+			hs |= p->status == PROBE_OK;
+		}
+		if (tls)
+			report_add(out, CHECK_G1, host, addr, NULL, NULL,
+			    VERDICT_OK, "STARTTLS offered and accepted");
+		else if (r->status == PROBE_NO_STARTTLS ||
+		    r->status == PROBE_STARTTLS_REFUSED)
+			report_add(out, CHECK_G1, host, addr, NULL, NULL,
+			    VERDICT_CRITICAL, "%s (seen from here: a middlebox "
+			    "on the way may strip it)", r->detail[0] ?
+			    r->detail : r->status == PROBE_NO_STARTTLS ?
+			    "EHLO does not advertise STARTTLS" :
+			    "STARTTLS refused");
+		else
+			report_add(out, CHECK_G1, host, addr, NULL, NULL,
+			    VERDICT_UNKNOWN, "%s at %s: %s",
+			    probe_status_name(r->status),
+			    probe_step_name(r->step), r->detail);
+		if (tls && !hs)
+			report_add(out, CHECK_G2, host, addr, NULL, NULL,
+			    VERDICT_CRITICAL, "no handshake at TLS 1.2 or "
+			    "later with any algorithm: %s", r->detail[0] ?
+			    r->detail : probe_status_name(r->status));
+	}
+	if (r->status != PROBE_OK || !family_is(r->alg, j->params.alg) ||
+	    r->chain == NULL || sk_X509_num(r->chain) < 1)
+		return;
+	report_add(out, CHECK_G2, host, addr, j->params.alg, NULL, VERDICT_OK,
+	    "%s %s, %s", r->version, r->cipher, r->alg);
+	eval_g3(out, hw, j);
+	eval_g11(out, hw, j, &(struct alg){ j->params.alg, NULL, NULL, 1 });
+}
+
+/*
  * G1, G2, G3, G5 of one probe; peers are the probes of the same host and
  * address (one per algorithm), j among them.
  */
@@ -340,6 +404,10 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	const char *skip = NULL;
 	char lst[128];
 
+	if (hw->h->keyless) {
+		eval_keyless(out, hw, j, peers, npeers);
+		return;
+	}
 	if (a->unconfigured) {
 		eval_unconfigured(out, hw, j);
 		return;
@@ -548,7 +616,9 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 	    "smtpd_tls_chain_files";
 	checks_base_domain(conf, h, dns, &hw->base);
 	hw->owner = tlsa_owner_name(hw->base.name, h->port);
-	if (keep != NULL) {
+	if (h->keyless)
+		;	/* another machine's host: no files */
+	else if (keep != NULL) {
 		if (checks_expect_kept(keep, h, now, duration_clock(),
 		    &hw->e, &err) < 0)
 			hw->e = NULL;
@@ -559,7 +629,7 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 	hostwork_algs(hw);
 	hostwork_addrs(hw, conf, dns);
 
-	if (conf->tlsa_file != NULL) {
+	if (conf->tlsa_file != NULL && !h->keyless) {
 		snprintf(hw->pubname, sizeof(hw->pubname), "tlsa_file %s",
 		    conf->tlsa_file);
 		if (zone != NULL)
@@ -729,6 +799,9 @@ checks_sweep(const struct conf *conf, const char *helo,
 	size_t i, k, a, n, nj, first, last, cap = 0;
 	int zone_ok = 0;
 	time_t now = time(NULL);
+	const struct conf *own = conf;
+	struct conf *dconf;
+	struct checks_keys keys = { NULL, 0 };
 
 	tlsa_set_init(&zone);
 	err.msg[0] = '\0';
@@ -739,6 +812,9 @@ checks_sweep(const struct conf *conf, const char *helo,
 	}
 	/* DNS first: the probe addresses may come from it. */
 	checks_dns_refresh(conf, dns, duration_clock());
+	/* The other MX hosts of the domains, swept keyless. */
+	if ((dconf = checks_domain_conf(own, dns)) != NULL)
+		conf = dconf;
 
 	for (first = 0; first < conf->nhosts; first = last) {
 		n = 0;
@@ -784,10 +860,17 @@ checks_sweep(const struct conf *conf, const char *helo,
 				    "to probe: %s", hw->experr[0] ?
 				    hw->experr : "no cert sections");
 			for (k = 0; k < hw->naddrs; k++) {
-				for (a = 0; a < hw->nalgs; a++)
-					eval_probe(out, hw, &jobs[nj + a],
-					    &hw->algs[a], &jobs[nj],
-					    hw->nalgs);
+				for (a = 0; a < hw->nalgs; a++) {
+					struct probe_job *j = &jobs[nj + a];
+
+					eval_probe(out, hw, j, &hw->algs[a],
+					    &jobs[nj], hw->nalgs);
+					if (j->res.status == PROBE_OK &&
+					    family_is(j->res.alg,
+					    j->params.alg))
+						checks_keys_add(&keys,
+						    hw->h->name, j->res.chain);
+				}
 				nj += hw->nalgs;
 			}
 			for (a = 0; a < hw->nalgs; a++)
@@ -803,4 +886,7 @@ checks_sweep(const struct conf *conf, const char *helo,
 	}
 	free(hws);
 	tlsa_set_free(&zone);
+	checks_domain_eval(own, dns, &keys, out);
+	checks_keys_clear(&keys);
+	checks_domain_conf_free(own, dconf);
 }

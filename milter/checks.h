@@ -32,10 +32,13 @@
 
 #include <time.h>
 
+#include <openssl/x509.h>
+
 #include "conf.h"
 #include "dnscache.h"
 #include "errbuf.h"
 #include "report.h"
+#include "mxview.h"
 #include "verdict.h"
 
 /* What one sweep leaves for the next: the last expected set per host. */
@@ -148,5 +151,35 @@ const struct conf_host *checks_host_of(const struct conf *conf,
  */
 const struct conf_host *checks_host_dns(const struct conf *conf,
     const struct dnscache *dns, const char *addr, unsigned port);
+
+/*
+ * The MX view (checks_domain.c). checks_domain_refresh looks up the MX
+ * RRset of every domain of conf that dns does not hold unexpired at now
+ * (checks_dns_refresh calls it first). checks_domain_conf returns conf
+ * with the other MX hosts of its domains (remote = yes; targets of a
+ * secure or insecure MX answer that are no host section) added as
+ * keyless hosts, or NULL when there are none: the sweep and the DNS
+ * refresh run over it (free it with checks_domain_conf_free, which
+ * leaves conf's own hosts alone). checks_sweep notes the leaf key of
+ * every chain it captured (checks_keys_add) and ends with
+ * checks_domain_eval: per domain, G7 "MX" (mxview_rrset), G7 "MX-hosts"
+ * (mxview_targets, when conf has host sections) and G3 "MX-keys"
+ * (mxview_shared over the keys of the domain's MX hosts).
+ */
+struct checks_keys {
+	struct mxview_key *v;	/* hosts borrowed from the swept conf */
+	size_t n;
+};
+
+size_t checks_domain_refresh(const struct conf *conf, struct dnscache *dns,
+    time_t now);
+struct conf *checks_domain_conf(const struct conf *conf,
+    const struct dnscache *dns);
+void checks_domain_conf_free(const struct conf *conf, struct conf *x);
+void checks_keys_add(struct checks_keys *keys, const char *host,
+    STACK_OF(X509) *chain);
+void checks_keys_clear(struct checks_keys *keys);
+void checks_domain_eval(const struct conf *conf, const struct dnscache *dns,
+    const struct checks_keys *keys, struct report *out);
 
 #endif

@@ -22,7 +22,8 @@ checks_dns_needed(const struct conf *conf)
 {
 	size_t i;
 
-	if (conf->tlsa_file == NULL && conf->nhosts > 0)
+	if ((conf->tlsa_file == NULL && conf->nhosts > 0) ||
+	    conf->ndomains > 0)
 		return 1;
 	for (i = 0; i < conf->nhosts; i++)
 		if (conf->hosts[i].nprobe == 0 ||
@@ -48,18 +49,18 @@ checks_dns_new(const struct conf *conf, struct dnscache **out,
 	return 0;
 }
 
-/* 1 when conf takes the published set from DNS (no tlsa_file). */
+/* 1 when h's published set comes from DNS (no tlsa_file, or keyless). */
 static int
-dns_mode(const struct conf *conf)
+dns_mode(const struct conf *conf, const struct conf_host *h)
 {
-	return conf->tlsa_file == NULL;
+	return conf->tlsa_file == NULL || h->keyless;
 }
 
 /* 1 when the A/AAAA records of h are looked up. */
 static int
 wants_addrs(const struct conf *conf, const struct conf_host *h)
 {
-	return dns_mode(conf) || h->nprobe == 0;
+	return dns_mode(conf, h) || h->nprobe == 0;
 }
 
 /* The secure CNAME expansion of h's name in dns, or NULL. */
@@ -88,7 +89,8 @@ checks_base_domain(const struct conf *conf, const struct conf_host *h,
 	const char *x = NULL;
 	char *owner;
 
-	if (dns_mode(conf) && dns != NULL && (x = expansion(h, dns)) != NULL) {
+	if (dns_mode(conf, h) && dns != NULL &&
+	    (x = expansion(h, dns)) != NULL) {
 		owner = tlsa_owner_name(x, h->port);
 		t = dnscache_get(dns, owner, DNS_TYPE_TLSA);
 		free(owner);
@@ -134,9 +136,26 @@ tlsrpt_refresh(const struct conf *conf, struct dnscache *dns, time_t now)
 	return changed;
 }
 
+static size_t hosts_refresh(const struct conf *conf, struct dnscache *dns,
+    time_t now);
+
 size_t
 checks_dns_refresh(const struct conf *conf, struct dnscache *dns,
     time_t now)
+{
+	struct conf *x;
+	size_t changed;
+
+	/* The domains' MX first: their other MX hosts are swept too. */
+	changed = checks_domain_refresh(conf, dns, now);
+	x = checks_domain_conf(conf, dns);
+	changed += hosts_refresh(x != NULL ? x : conf, dns, now);
+	checks_domain_conf_free(conf, x);
+	return changed;
+}
+
+static size_t
+hosts_refresh(const struct conf *conf, struct dnscache *dns, time_t now)
 {
 	struct dnscache_query *q;
 	char **owners;
@@ -150,7 +169,7 @@ checks_dns_refresh(const struct conf *conf, struct dnscache *dns,
 	for (i = 0; i < conf->nhosts; i++) {
 		const struct conf_host *h = &conf->hosts[i];
 
-		if (dns_mode(conf)) {
+		if (dns_mode(conf, h)) {
 			owners[i] = tlsa_owner_name(checks_host_name(h),
 			    h->port);
 			q[n].name = owners[i];
@@ -168,10 +187,10 @@ checks_dns_refresh(const struct conf *conf, struct dnscache *dns,
 	/* Second round: the TLSA RRsets at the secure CNAME expansions that
 	 * the address answers revealed (RFC 7672 section 2.2.3). */
 	n = 0;
-	for (i = 0; dns_mode(conf) && i < conf->nhosts; i++) {
+	for (i = 0; i < conf->nhosts; i++) {
 		const struct conf_host *h = &conf->hosts[i];
 
-		if ((x = expansion(h, dns)) == NULL)
+		if (!dns_mode(conf, h) || (x = expansion(h, dns)) == NULL)
 			continue;
 		owners[conf->nhosts + i] = tlsa_owner_name(x, h->port);
 		q[n].name = owners[conf->nhosts + i];

@@ -279,7 +279,8 @@ static char *
 digest(const struct dns_answer *a)
 {
 	char **items, *s, *n, *hex;
-	size_t k = 0, i, cap = a->tlsa.n + a->naddr + a->ntxt;
+	size_t k = 0, i, cap = a->tlsa.n + a->naddr + a->ntxt +
+	    a->nmx;
 
 	items = xcalloc(cap ? cap : 1, sizeof(*items));
 	for (i = 0; i < a->tlsa.n; i++) {
@@ -293,6 +294,8 @@ digest(const struct dns_answer *a)
 		items[k++] = xstrdup(a->addr[i]);
 	for (i = 0; i < a->ntxt; i++)
 		items[k++] = xasprintf("\"%s\"", a->txt[i]);
+	for (i = 0; i < a->nmx; i++)
+		items[k++] = xasprintf("MX %u %s", a->mxpref[i], a->mx[i]);
 	qsort(items, k, sizeof(*items), strp_cmp);
 	/* One word for every temporary failure: a resolver that times out
 	 * once and answers SERVFAIL the next time changed nothing that a

@@ -780,8 +780,9 @@ guard_stop(void)
 }
 
 enum verdict_state
-guard_check_once(const struct conf *conf, FILE *out)
+guard_check_once(const struct conf *conf, int json, FILE *out)
 {
+	char *text;
 	struct dnscache *dns;
 	struct report r;
 	struct errbuf err;
@@ -799,7 +800,12 @@ guard_check_once(const struct conf *conf, FILE *out)
 	checks_g10(conf, dns, r.when, &r);
 	dnscache_free(dns);
 	r.duration = (double)(now_ms() - t0) / 1000.0;
-	report_print(&r, out);
+	if (json) {
+		text = report_json(&r);
+		fputs(text, out);
+		free(text);
+	} else
+		report_print(&r, out);
 	fflush(out);
 	worst = report_worst(&r);
 	report_clear(&r);

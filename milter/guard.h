@@ -51,8 +51,10 @@ void guard_stop(void);
 
 /*
  * daneguard --check: one sweep without the milter; prints a one-line
- * summary then a table to out and returns the worst state.
+ * summary then a table to out (json: the status.json text instead) and
+ * returns the worst state.
  */
-enum verdict_state guard_check_once(const struct conf *conf, FILE *out);
+enum verdict_state guard_check_once(const struct conf *conf, int json,
+    FILE *out);
 
 #endif

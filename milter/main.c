@@ -68,11 +68,14 @@
 #define RESTART_MAX	10
 #define RESTART_WINDOW	600
 
-enum { OPT_CHECK = 256, OPT_TLSRPT };
+enum { OPT_CHECK = 256, OPT_TLSRPT, OPT_REMOTE, OPT_DOMAIN, OPT_JSON };
 
 static const struct option long_options[] = {
 	{ "check",	no_argument,	NULL, OPT_CHECK },
 	{ "tlsrpt",	no_argument,	NULL, OPT_TLSRPT },
+	{ "remote",	no_argument,	NULL, OPT_REMOTE },
+	{ "domain",	required_argument, NULL, OPT_DOMAIN },
+	{ "json",	no_argument,	NULL, OPT_JSON },
 	{ "help",	no_argument,	NULL, 'h' },
 	{ "version",	no_argument,	NULL, 'V' },
 	{ NULL,		0,		NULL, 0 }
@@ -88,6 +91,11 @@ struct options {
 	int check_once;		/* --check */
 	int tlsrpt;		/* --tlsrpt */
 	int verbose;
+	int conf_given;		/* -c */
+	int remote;		/* --remote */
+	const char *host;	/* -H */
+	const char *domain;	/* --domain */
+	int json;		/* --json */
 };
 
 /* The configuration file, absolute: SIGUSR1 reloads it after chdir("/"). */
@@ -103,7 +111,13 @@ usage(FILE *fp)
 "usage: daneguard [-fv] [-c FILE] [-p SOCKSPEC] [-u USER[:GROUP]]\n"
 "                 [-P PIDFILE]\n"
 "       daneguard -n [-c FILE]          check the configuration\n"
-"       daneguard --check [-c FILE]     one sweep, monitoring-plugin exit\n"
+"       daneguard --check [--json] [-c FILE]\n"
+"                                       one sweep, monitoring-plugin exit\n"
+"       daneguard --check [--json] [-c FILE] --remote -H HOST\n"
+"       daneguard --check [--json] [-c FILE] --domain DOMAIN\n"
+"                                       the same for any MX host or mail\n"
+"                                       domain, without keys (-c: only its\n"
+"                                       dns section and probe_timeout)\n"
 "       daneguard --tlsrpt [-fv] [-c FILE] [FILE|DIR|-]...\n"
 "                                       take in TLS-RPT reports\n"
 "options:\n"
@@ -587,7 +601,7 @@ run_check_conf(const char *path, const char *socket)
 
 /* --check: the monitoring-plugin convention, so a bad file is UNKNOWN. */
 static int
-run_check_once(const char *path)
+run_check_once(const char *path, int json)
 {
 	struct conf *conf;
 	enum verdict_state state;
@@ -598,7 +612,69 @@ run_check_once(const char *path)
 		printf("DANEGUARD UNKNOWN - %s has errors\n", path);
 		return VERDICT_UNKNOWN;
 	}
-	state = guard_check_once(conf, stdout);
+	state = guard_check_once(conf, json, stdout);
+	fflush(stdout);
+	conf_free(conf);
+	return (int)state;
+}
+
+/*
+ * --check --remote -H HOST, --check --domain DOMAIN: a configuration
+ * made here, with one keyless host or one domain; only the dns section
+ * and probe_timeout of -c FILE (when given) are used.
+ */
+static int
+run_check_remote(const struct options *o)
+{
+	const char *name = o->remote ? o->host : o->domain;
+	struct conf *conf, *file = NULL;
+	struct errbuf err;
+	enum verdict_state state;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (name == NULL || !conf_hostname_ok(name) || strlen(name) > 240) {
+		printf("DANEGUARD UNKNOWN - %s \"%s\" is not a %s name; "
+		    "give %s\n", o->remote ? "-H" : "--domain",
+		    name ? name : "", o->remote ? "host" : "domain",
+		    o->remote ? "--remote -H MX-HOST" :
+		    "--domain MAIL-DOMAIN");
+		return VERDICT_UNKNOWN;
+	}
+	if (o->conf_given && conf_load_flags(conf_path, CONF_HOSTS_OPTIONAL,
+	    &file, &err) < 0) {
+		log_lines(err.msg);
+		printf("DANEGUARD UNKNOWN - %s has errors\n", conf_path);
+		return VERDICT_UNKNOWN;
+	}
+	conf = xcalloc(1, sizeof(*conf));
+	conf->path = xstrdup(file ? file->path : "(command line)");
+	conf->state_dir = xstrdup(file ? file->state_dir : PATHS_STATE_DIR);
+	conf->probe_interval = 300;
+	conf->probe_timeout = file ? file->probe_timeout : 10;
+	conf->dns.trust_anchor_file = file && file->dns.trust_anchor_file ?
+	    xstrdup(file->dns.trust_anchor_file) : file ? NULL :
+	    xstrdup(DNS_DEFAULT_ANCHOR);
+	conf->dns.resolver = file && file->dns.resolver ?
+	    xstrdup(file->dns.resolver) : NULL;
+	conf->dns.resolver_config = file && file->dns.resolver_config ?
+	    xstrdup(file->dns.resolver_config) : NULL;
+	conf_free(file);
+	if (o->remote) {
+		conf->hosts = xcalloc(1, sizeof(*conf->hosts));
+		conf->hosts[0].name = xstrdup(name);
+		conf->hosts[0].port = 25;
+		conf->hosts[0].ttl = 3600;
+		conf->hosts[0].keyless = 1;
+		conf->nhosts = 1;
+	} else {
+		conf->domains = xcalloc(1, sizeof(*conf->domains));
+		conf->domains[0].name = xasprintf("%.*s", (int)(strlen(name) -
+		    (name[strlen(name) - 1] == '.')), name);
+		conf->domains[0].remote = 1;
+		conf->domains[0].file = xstrdup("--domain");
+		conf->ndomains = 1;
+	}
+	state = guard_check_once(conf, o->json, stdout);
 	fflush(stdout);
 	conf_free(conf);
 	return (int)state;
@@ -945,11 +1021,24 @@ main(int argc, char *argv[])
 	o.conf = PATHS_CONF;
 	log_init("daneguard", 1, 0);
 	log_set_fatal_status(EXIT_CONF);
-	while ((ch = getopt_long(argc, argv, ":c:fnp:u:P:vVh", long_options,
+	while ((ch = getopt_long(argc, argv, ":c:fnp:u:P:vVhH:", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.conf = optarg;
+			o.conf_given = 1;
+			break;
+		case 'H':
+			o.host = optarg;
+			break;
+		case OPT_REMOTE:
+			o.remote = 1;
+			break;
+		case OPT_DOMAIN:
+			o.domain = optarg;
+			break;
+		case OPT_JSON:
+			o.json = 1;
 			break;
 		case 'f':
 			o.foreground = 1;
@@ -1010,8 +1099,21 @@ main(int argc, char *argv[])
 	conf_path = path_absolute(o.conf);
 	if (o.check_conf)
 		return run_check_conf(conf_path, o.socket);
+	if ((o.remote || o.domain != NULL || o.host != NULL || o.json) &&
+	    !o.check_once) {
+		log_warnx("--remote, -H, --domain and --json go with --check");
+		return EXIT_USAGE;
+	}
+	if (o.remote + (o.domain != NULL) > 1 || (o.host != NULL) !=
+	    o.remote) {
+		log_warnx("give --check --remote -H HOST, or --check --domain "
+		    "DOMAIN");
+		return EXIT_USAGE;
+	}
+	if (o.remote || o.domain != NULL)
+		return run_check_remote(&o);
 	if (o.check_once)
-		return run_check_once(conf_path);
+		return run_check_once(conf_path, o.json);
 	if (o.tlsrpt)
 		return run_tlsrpt(&o, argv + optind, argc - optind);
 	return run_milter(&o);

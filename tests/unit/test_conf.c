@@ -764,6 +764,70 @@ test_tlsrpt_domains(void **state)
 	conf_free(conf);
 }
 
+/*
+ * domain sections and domains_file: the sections first, then the file's
+ * lines (comments and blank lines skipped, a final dot dropped); each
+ * problem names the file and line.
+ */
+static void
+test_domains(void **state)
+{
+	struct conf *conf = NULL;
+	struct errbuf err;
+
+	(void)state;
+	write_str("t.domains", "# customers\n\n  example.net.  # one\n"
+	    "EXAMPLE.com\n");
+	if (load_text("domains_file = \"t.domains\"\n"
+	    "host \"a\" { cert \"c\" { chain = \"/c\" } }\n"
+	    "domain \"example.org\" { hosts = { \"A.\" } remote = no }\n",
+	    &conf, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(conf->ndomains, 3);
+	assert_string_equal(conf->domains[0].name, "example.org");
+	assert_int_equal(conf->domains[0].remote, 0);
+	assert_int_equal(conf->domains[0].nhosts, 1);
+	assert_string_equal(conf->domains[0].hosts[0], "A");
+	assert_int_equal(conf->domains[0].line, 3);
+	assert_string_equal(conf->domains[1].name, "example.net");
+	assert_int_equal(conf->domains[1].remote, 1);
+	assert_int_equal(conf->domains[1].nhosts, 0);
+	assert_int_equal(conf->domains[1].line, 3);
+	assert_string_equal(conf->domains[1].file, "t.domains");
+	assert_string_equal(conf->domains[2].name, "EXAMPLE.com");
+	conf_free(conf);
+
+	write_str("t.domains", "example.net\nbad_name\nexample.org\n"
+	    "a b\nexample.net\n");
+	expect_errors("\ndomains_file = \"t.domains\"\n"
+	    "host \"a\" { cert \"c\" { chain = \"/c\" } }\n"
+	    "domain \"example.org\" { }\n",
+	    "t.conf:2: domains_file t.domains:2: \"bad_name\" is not a "
+	    "domain name (letters, digits, hyphens, dots)\n"
+	    "t.conf:2: domains_file t.domains:3: domain \"example.org\" is "
+	    "also at t.conf:4; keep one\n"
+	    "t.conf:2: domains_file t.domains:4: more than one word; write "
+	    "one mail domain a line\n"
+	    "t.conf:2: domains_file t.domains:5: domain \"example.net\" is "
+	    "also at t.domains:1; keep one");
+	unlink("t.domains");
+	expect_errors("domains_file = \"t.domains\"\n"
+	    "host \"a\" { cert \"c\" { chain = \"/c\" } }\n",
+	    "t.conf:1: domains_file: t.domains: No such file or directory");
+	expect_errors("host \"a\" { cert \"c\" { chain = \"/c\" } }\n"
+	    "domain \"example.org\" { hosts = { \"b\" } }\n",
+	    "t.conf:2: domain \"example.org\": hosts: \"b\" is not a host "
+	    "section of the configuration; list the hosts this machine "
+	    "serves for the domain");
+	expect_errors("host \"a\" { cert \"c\" { chain = \"/c\" } }\n"
+	    "domain \"ex ample\" { }\ndomain \"b.\" { }\n"
+	    "domain \"B\" { }\n",
+	    "t.conf:2: domain \"ex ample\": not a domain name (letters, "
+	    "digits, hyphens, dots)\n"
+	    "t.conf:4: domain \"B\" is defined twice (first at line 3); give "
+	    "each domain a different name");
+}
+
 int
 main(void)
 {
@@ -783,6 +847,7 @@ main(void)
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_hosts_optional),
 		cmocka_unit_test(test_tlsrpt_domains),
+		cmocka_unit_test(test_domains),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,301 @@
+#!/bin/sh
+# tests/lab/guard-domain.sh - the MX view (issue 13): domain sections and
+# domains_file, the other MX hosts of a domain checked without keys, and
+# "daneguard --check --domain" / "--check --remote -H" with no host
+# section, exit codes and JSON.
+#
+# In a network namespace of its own: example.test is signed at test time
+# and served by NSD on 127.0.0.2, with unsigned.example.test delegated
+# without DS. A private Postfix listens on 127.0.0.1:25 (mx1, this
+# machine's host: the RSA chain), 127.0.0.5:25 (mx2, "another machine":
+# the rsa-other chain, whose keys the guard does not have) and
+# 127.0.0.6:25 (mx3: mx1's chain again, one key on two MX hosts).
+#   example.test         MX mx1, mx2   G7 MX OK; mx2 probed keyless:
+#                                      G1/G2/G3 OK while its record
+#                                      matches rsa-other; G3 CRITICAL
+#                                      (found through --domain too) once
+#                                      the zone publishes mx1's record
+#                                      for it; posttls-finger to mx2
+#                                      verifies exactly when G3 is OK
+#   shared.example.test  MX mx1, mx3   G3 MX-keys WARNING naming both
+#   bogus.example.test   MX mx1,       G7 MX CRITICAL "bogus"
+#                        tampered
+#   unsigned.example.test              G7 MX WARNING "DANE is not in
+#   (from domains_file)                force for mail to ..."
+#   elsewhere.example.test MX mx2      G7 MX-hosts WARNING: mx1 is not
+#                                      among its MX hosts
+#
+# Environment: CERTDIR, DANEGUARD, top_srcdir (make check). Needs root
+# and the Debian packages postfix, nsd, ldnsutils, unbound, python3, iproute2,
+# util-linux.
+
+: "${top_srcdir:=$(dirname "$0")/../..}"
+: "${top_builddir:=.}"
+. "$top_srcdir/tests/lab/lib.sh"
+. "$top_srcdir/tests/lab/dnslib.sh"
+
+lab_init
+lab_require_guard
+lab_require postfix:postfix postconf:postfix nsd:nsd \
+    ldns-keygen:ldnsutils ldns-signzone:ldnsutils drill:ldnsutils \
+    unshare:util-linux timeout:coreutils unbound:unbound \
+    posttls-finger:postfix python3:python3
+
+d=$LAB_TMP
+fails=0
+checks=0
+disk=$d/disk
+mkdir -p "$disk" || lab_fail "mkdir $disk"
+for f in rsa.key rsa-chain.pem rsa-other.key rsa-other-chain.pem; do
+	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
+done
+anchor=$LAB_TMP/keys/example.test/anchor.ds
+
+good=$(lab_oracle_311 "$disk/rsa-chain.pem") || exit 1
+other=$(lab_oracle_311 "$disk/rsa-other-chain.pem") || exit 1
+[ "$good" != "$other" ] || lab_fail "the two chains have one key"
+
+# ------------------------------------------------------------ DNS
+
+serial=0
+# zone MX2-RECORD - sign example.test with that TLSA record for mx2 (the
+# others fixed), tamper with bogus's MX, make NSD serve it.
+zone()
+{
+	serial=$((serial + 1))
+	cat > "$d/zone.$serial" <<EOF
+\$ORIGIN example.test.
+\$TTL 3600
+@	IN SOA ns1 hostmaster $serial 3600 900 604800 300
+	IN NS ns1
+	IN MX 10 mx1
+	IN MX 20 mx2
+ns1	IN A 127.0.0.2
+mx1	IN A 127.0.0.1
+mx2	IN A 127.0.0.5
+mx3	IN A 127.0.0.6
+shared	IN MX 10 mx1
+	IN MX 20 mx3
+bogus	IN MX 10 mx1
+elsewhere IN MX 10 mx2
+unsigned IN NS ns1
+_25._tcp.mx1 IN TLSA $good
+_25._tcp.mx2 IN TLSA $1
+_25._tcp.mx3 IN TLSA $good
+EOF
+	lab_dns_sign example.test "$d/zone.$serial" "$d/zone.$serial.signed"
+	# bogus's MX names mx2 after signing: its RRSIG no longer verifies.
+	awk '$1 == "bogus.example.test." && $4 == "MX" {
+		sub(/mx1\.example\.test\.$/, "mx2.example.test."); n++ }
+	    { print } END { if (n != 1) exit 1 }' "$d/zone.$serial.signed" \
+	    > "$d/served.new" || lab_fail "no MX of bogus.example.test to tamper"
+	mv "$d/served.new" "$d/served.zone" || lab_fail "mv zone"
+	if [ $serial -eq 1 ]; then
+		cat > "$d/unsigned.zone" <<EOF
+\$ORIGIN unsigned.example.test.
+\$TTL 600
+@	IN SOA ns1.example.test. hostmaster 1 3600 900 604800 300
+	IN NS ns1.example.test.
+	IN MX 10 mx1.example.test.
+EOF
+		lab_nsd_start ns "example.test=$d/served.zone unsigned.example.test=$d/unsigned.zone" \
+		    127.0.0.2
+	else
+		lab_nsd_reload ns example.test 127.0.0.2
+	fi
+}
+
+lab_netns_create
+zone "$other"
+lab_ubconf "$anchor" example.test 127.0.0.2 > "$d/ub.conf"
+lab_unbound_start "$anchor" example.test 127.0.0.2
+
+# ------------------------------------------------------------ Postfix
+
+lab_postfix_init pf
+lab_postfix_conf pf \
+    "smtpd_tls_security_level = may" \
+    "smtpd_tls_chain_files = $disk/rsa.key $disk/rsa-chain.pem"
+lab_postfix_listen pf "127.0.0.1:25"
+lab_postfix_listen pf "127.0.0.5:25" \
+    "-o smtpd_tls_chain_files=$disk/rsa-other.key,$disk/rsa-other-chain.pem"
+lab_postfix_listen pf "127.0.0.6:25"
+lab_postfix_start pf
+
+# ------------------------------------------------------------ the guard
+
+printf '# hosted domains\nunsigned.example.test\n\n' > "$d/domains"
+cat > "$d/dg.conf" <<EOF
+state_dir      = "$d/state"
+probe_timeout  = 5
+domains_file   = "$d/domains"
+dns {
+  trust_anchor_file = "$anchor"
+  resolver_config   = "$d/ub.conf"
+}
+host "mx1.example.test" {
+  cert "rsa" { chain = "$disk/rsa-chain.pem" key = "$disk/rsa.key" }
+}
+domain "example.test" { hosts = { "mx1.example.test" } }
+domain "shared.example.test" { }
+domain "bogus.example.test" { }
+domain "elsewhere.example.test" { }
+EOF
+# Only the dns section and probe_timeout count with --remote/--domain.
+cat > "$d/dns.conf" <<EOF
+probe_timeout  = 5
+dns {
+  trust_anchor_file = "$anchor"
+  resolver_config   = "$d/ub.conf"
+}
+EOF
+
+# expect WHAT RC ROWS - after a check into $d/check.out: exit RC and every
+# row of ROWS ("CHECK HOST ADDR ALG STATE") with that state.
+expect()
+{
+	why=
+	[ "$rc" -eq "$2" ] || why="exit $rc, not $2"
+	why=$why$(echo "$3" | while read -r c h a g st; do
+		[ -n "$c" ] || continue
+		got=$(lab_dg_state "$d/check.out" "$c" "$h" "$a" "$g")
+		[ "$got" = "$st" ] || printf '; %s %s %s %s is %s, not %s' \
+		    "$c" "$h" "$a" "$g" "$got" "$st"
+	done)
+	why=${why#; }
+	if lab_result "$1${why:+: $why}" "$([ -z "$why" ]; echo $?)"; then
+		head -n 1 "$d/check.out" | sed 's/^/      | /'
+	else
+		sed 's/^/      | /' "$d/check.out" "$d/check.err"
+	fi
+}
+
+# has WHAT REGEX - a row of $d/check.out matches.
+has()
+{
+	if grep -Eq "$2" "$d/check.out"; then
+		lab_result "$1" 0
+	else
+		lab_result "$1: no row matches '$2'" 1
+		sed 's/^/      | /' "$d/check.out"
+	fi
+}
+
+# remote ARGS... - daneguard --check -c dns.conf ARGS in the namespace.
+remote()
+{
+	lab_ns timeout 120 "$DANEGUARD" --check -c "$d/dns.conf" "$@" \
+	    >"$d/check.out" 2>"$d/check.err"
+	rc=$?
+}
+
+# json STATE G3-HOST G3-STATE - $d/check.out is JSON (status.json's
+# form) with that overall state and exactly one G3 row of G3-HOST, in
+# G3-STATE.
+json()
+{
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+g3 = [c for c in r["checks"] if c["check"] == "G3" and c["host"] == sys.argv[3]]
+sys.exit(0 if r["state"] == sys.argv[2] and len(g3) == 1 and
+    g3[0]["state"] == sys.argv[4] else 1)' "$d/check.out" "$@"
+}
+
+# finger WHAT G3 - posttls-finger to [mx2.example.test]:25 through the
+# validating resolver verifies exactly when the guard's G3 state is OK.
+finger()
+{
+	lab_finger "$d/finger.out" "[mx2.example.test]:25" -a ipv4
+	pv=no
+	grep -q '^posttls-finger: Verified TLS connection established' \
+	    "$d/finger.out" && pv=yes
+	if { [ "$2" = OK ] && [ $pv = yes ]; } || { [ "$2" = CRITICAL ] &&
+	    [ $pv = no ] && grep -q 'no matching DANE TLSA records' \
+	    "$d/finger.out"; }; then
+		lab_result "$1: guard G3 $2, posttls-finger verified: $pv" 0
+	else
+		lab_result "$1: guard G3 $2, posttls-finger verified: $pv" 1
+		sed 's/^/      | /' "$d/finger.out"
+	fi
+}
+
+# 1. The configured domains, mx2 healthy.
+lab_dg_check "$d/dg.conf" "$d/check.out" "$d/check.err"
+expect "domains: bogus MX CRITICAL, others as published" 2 \
+"G7 example.test MX - OK
+G7 example.test MX-hosts - OK
+G3 example.test MX-keys - OK
+G1 mx2.example.test 127.0.0.5 - OK
+G2 mx2.example.test 127.0.0.5 rsa OK
+G3 mx2.example.test 127.0.0.5 rsa OK
+G7 mx2.example.test TLSA - OK
+G3 mx1.example.test 127.0.0.1 rsa OK
+G5 mx1.example.test 127.0.0.1 rsa OK
+G7 shared.example.test MX - OK
+G3 shared.example.test MX-keys - WARNING
+G3 mx3.example.test 127.0.0.6 rsa OK
+G7 bogus.example.test MX - CRITICAL
+G7 bogus.example.test MX-hosts - missing
+G7 unsigned.example.test MX - WARNING
+G7 elsewhere.example.test MX - OK
+G7 elsewhere.example.test MX-hosts - WARNING"
+has "insecure MX: DANE not in force" \
+    '^G7 +unsigned\.example\.test +MX .*WARNING +DANE is not in force for mail to unsigned\.example\.test'
+has "bogus MX says bogus" '^G7 +bogus\.example\.test +MX .*CRITICAL .*bogus'
+has "shared key names both hosts" \
+    '^G3 +shared\.example\.test +MX-keys .*mx1\.example\.test and mx3\.example\.test'
+has "keyless host probed: a G1 row" '^G1 +mx2\.example\.test'
+if grep -Eq '^G[45] +mx2\.example\.test' "$d/check.out"; then
+	lab_result "keyless host has no G4/G5 rows" 1
+else
+	lab_result "keyless host has no G4/G5 rows" 0
+fi
+finger "healthy remote MX" "$(lab_dg_state "$d/check.out" G3 \
+    mx2.example.test 127.0.0.5 rsa)"
+
+# 2. --check --domain / --remote, no host section, JSON.
+remote --domain example.test
+expect "--domain example.test: healthy, exit 0" 0 \
+"G7 example.test MX - OK
+G3 example.test MX-keys - OK
+G3 mx1.example.test 127.0.0.1 rsa OK
+G3 mx2.example.test 127.0.0.5 rsa OK"
+remote --remote -H mx2.example.test --json
+json OK mx2.example.test OK
+lab_result "--remote -H mx2 --json: state OK, G3 OK (exit $rc)" \
+    "$([ $? -eq 0 ] && [ $rc -eq 0 ]; echo $?)" ||
+    sed 's/^/      | /' "$d/check.out" "$d/check.err"
+
+# 3. mx2's record is mx1's: its chain matches no record.
+zone "$good"
+lab_dg_check "$d/dg.conf" "$d/check.out" "$d/check.err"
+expect "remote MX whose chain matches no record: G3 CRITICAL" 2 \
+"G3 mx2.example.test 127.0.0.5 rsa CRITICAL
+G3 mx1.example.test 127.0.0.1 rsa OK"
+finger "remote MX whose chain matches no record" "$(lab_dg_state \
+    "$d/check.out" G3 mx2.example.test 127.0.0.5 rsa)"
+remote --domain example.test
+expect "--domain example.test finds it: exit 2" 2 \
+"G3 mx2.example.test 127.0.0.5 rsa CRITICAL
+G3 mx1.example.test 127.0.0.1 rsa OK"
+remote --domain example.test --json
+json CRITICAL mx2.example.test CRITICAL
+lab_result "--domain --json: state CRITICAL, mx2's G3 CRITICAL (exit $rc)" \
+    "$([ $? -eq 0 ] && [ $rc -eq 2 ]; echo $?)" ||
+    sed 's/^/      | /' "$d/check.out" "$d/check.err"
+remote --domain unsigned.example.test
+expect "--domain of an insecure MX RRset: exit 1" 1 \
+"G7 unsigned.example.test MX - WARNING"
+remote --domain bogus.example.test
+expect "--domain of a bogus MX RRset: exit 2" 2 \
+"G7 bogus.example.test MX - CRITICAL"
+
+# Bad input: one line, UNKNOWN.
+remote --domain "not a domain"
+lab_result "--domain with a bad name: exit 3, one line" \
+    "$([ $rc -eq 3 ] && [ "$(wc -l < "$d/check.out")" -eq 1 ]; echo $?)" ||
+    cat "$d/check.out"
+
+echo "$checks checks, $fails failed"
+[ $fails -eq 0 ] || exit 1
+exit 0
