@@ -39,6 +39,7 @@
 #include "errbuf.h"
 #include "g6sendmail.h"
 #include "guard.h"
+#include "intake.h"
 #include "log.h"
 #include "report.h"
 #include "stats.h"
@@ -54,6 +55,11 @@
  * (listener, client) pairs remembered and re-probed at every sweep. */
 #define GUARD_G6_INTERVAL	60
 #define GUARD_G6_MAX		64
+/* TLS-RPT spool: at most this many reports taken in between two looks at
+ * the rest (plaintext, files, sweeps); after a store failure, the next
+ * try this many ms later. */
+#define GUARD_SPOOL_BATCH	200
+#define GUARD_SPOOL_RETRY_MS	60000
 
 /* What stat() says about a watched file; all zero when it is missing. */
 struct watch {
@@ -387,6 +393,7 @@ guard_sweep(void)
 	memset(&r, 0, sizeof(r));
 	r.when = time(NULL);
 	log_debug("sweep start");
+	(void)intake_spool_tidy(guard.conf, r.when);
 	checks_sweep(guard.conf, guard.helo, guard.keep, guard.dns, &r);
 	r.nlisteners = stats_snapshot(&r.listeners);
 	g6sendmail_add(guard.conf, &r);	/* sendmail: {daemon_flags}, access map */
@@ -574,6 +581,28 @@ guard_clock_check(void)
 	have = 1;
 }
 
+/*
+ * The TLS-RPT reports that the MTA's pipe spooled (daneguard-tlsrpt-spool)
+ * into the store, a batch at a time; G10 reads them at the next sweep.
+ * Returns 1 when more wait.
+ */
+static int
+guard_tlsrpt(void)
+{
+	static long long retry_at;
+	long long t = now_ms();
+	int more;
+
+	if (t < retry_at)
+		return 0;
+	if (intake_spool(guard.conf, GUARD_SPOOL_BATCH, time(NULL),
+	    &more) < 0) {
+		retry_at = t + GUARD_SPOOL_RETRY_MS;
+		return 0;
+	}
+	return more;
+}
+
 /* ------------------------------------------------------------ thread */
 
 static void *
@@ -581,7 +610,7 @@ guard_main(void *arg)
 {
 	struct timespec ts;
 	long long next_sweep = 0, first_change = 0, t;
-	int sweep = 1, changed;
+	int sweep = 1, changed, more = 0;
 
 	(void)arg;
 	pthread_mutex_lock(&guard.mu);
@@ -630,9 +659,10 @@ guard_main(void *arg)
 			if (guard_dns_tick())
 				sweep = 1;
 		}
+		more = guard_tlsrpt();
 
 		pthread_mutex_lock(&guard.mu);
-		if (guard.stop || guard.pending != NULL)
+		if (guard.stop || guard.pending != NULL || more)
 			continue;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += GUARD_TICK_MS * 1000000L;

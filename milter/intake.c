@@ -250,3 +250,103 @@ intake_run(const struct conf *conf, char *const *paths, int n, time_t now)
 	free(store);
 	return rc;
 }
+
+/* ------------------------------------------------------------ spool */
+
+/* A file in tmp/ older than this was left by a spooler that died. */
+#define SPOOL_TMP_AGE	(36 * 3600)
+
+static char *
+spool_path(const struct conf *conf, const char *sub)
+{
+	return xasprintf("%s/" INTAKE_SPOOL "%s%s", conf->state_dir,
+	    sub != NULL ? "/" : "", sub != NULL ? sub : "");
+}
+
+int
+intake_spool_tidy(const struct conf *conf, time_t now)
+{
+	static const char *const subs[] = { NULL, "tmp", "new", "cur" };
+	struct dirent *d;
+	struct stat st;
+	char *path, *f;
+	DIR *dir;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		path = spool_path(conf, subs[i]);
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			log_warn("tlsrpt: cannot make the spool %s", path);
+			rc = -1;
+		}
+		free(path);
+	}
+	path = spool_path(conf, "tmp");
+	if ((dir = opendir(path)) != NULL) {
+		while ((d = readdir(dir)) != NULL) {
+			if (d->d_name[0] == '.')
+				continue;
+			f = xasprintf("%s/%s", path, d->d_name);
+			if (lstat(f, &st) == 0 && S_ISREG(st.st_mode) &&
+			    st.st_mtime + SPOOL_TMP_AGE < now) {
+				if (unlink(f) == 0)
+					log_info("tlsrpt: removed %s, left "
+					    "unfinished by a spooler", f);
+			}
+			free(f);
+		}
+		closedir(dir);
+	}
+	free(path);
+	return rc;
+}
+
+int
+intake_spool(const struct conf *conf, size_t max, time_t now, int *more)
+{
+	char *store = xasprintf("%s/tlsrpt", conf->state_dir);
+	char *newdir = spool_path(conf, "new"), *path;
+	struct dirent *d;
+	struct stat st;
+	size_t n = 0;
+	DIR *dir;
+	int rc = 0, one;
+
+	*more = 0;
+	if ((dir = opendir(newdir)) == NULL) {
+		/* made at the next sweep (intake_spool_tidy) */
+		free(newdir);
+		free(store);
+		return 0;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (n == max) {
+			*more = 1;
+			break;
+		}
+		path = xasprintf("%s/%s", newdir, d->d_name);
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(path);
+			continue;
+		}
+		one = intake_file(conf, store, path, now);
+		if (one == INTAKE_TEMPFAIL) {
+			/* The store cannot be written: all stay for later. */
+			free(path);
+			rc = -1;
+			break;
+		}
+		/* Taken in, or not a report (logged): done with it. */
+		if (unlink(path) < 0)
+			log_warn("tlsrpt: cannot remove %s", path);
+		free(path);
+		n++;
+	}
+	closedir(dir);
+	free(newdir);
+	free(store);
+	return rc < 0 ? -1 : (int)n;
+}

@@ -28,4 +28,28 @@
 int intake_run(const struct conf *conf, char *const *paths, int n,
     time_t now);
 
+/*
+ * The spool: state_dir/INTAKE_SPOOL, a Maildir into which the MTA's pipe
+ * (daneguard-tlsrpt-spool) writes report mail, and which the running
+ * daemon drains, so a pipe process need not load the parser.
+ */
+#define INTAKE_SPOOL	"tlsrpt-spool"
+
+/*
+ * Make the spool (and its tmp/, new/, cur/, mode 0700) where missing, and
+ * remove files in tmp/ older than 36 hours (a spooler that died). Returns
+ * 0, or -1 when a directory cannot be made (logged).
+ */
+int intake_spool_tidy(const struct conf *conf, time_t now);
+
+/*
+ * Take in at most max messages of the spool's new/ at time now: each one
+ * taken in (counted, counted before, too old) or not a report (logged,
+ * nothing stored) is removed. Returns how many; *more is 1 when more
+ * wait. Returns -1 at the first that the store cannot take: it and the
+ * rest stay for a later call.
+ */
+int intake_spool(const struct conf *conf, size_t max, time_t now,
+    int *more);
+
 #endif

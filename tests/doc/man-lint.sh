@@ -10,7 +10,7 @@
 # exit 0 pass, 1 fail, 77 skip.
 
 : "${top_srcdir:=$(dirname "$0")/../..}"
-pages="$top_srcdir/doc/tlsagen.1 $top_srcdir/doc/daneguard.conf.5 $top_srcdir/doc/daneguard.8"
+pages="$top_srcdir/doc/tlsagen.1 $top_srcdir/doc/daneguard.conf.5 $top_srcdir/doc/daneguard.8 $top_srcdir/doc/daneguard-tlsrpt-spool.8"
 for c in mandoc:mandoc groff:groff-base python3:python3; do
 	command -v "${c%%:*}" >/dev/null 2>&1 || {
 		echo "man-lint: SKIP: ${c%%:*} not found (Debian package ${c#*:})"

@@ -48,8 +48,10 @@ unitdir=$systemdsystemunitdir
 expected="$bindir/tlsagen
 $sbindir/daneguard
 $sbindir/daneguard-acme-hook
+$sbindir/daneguard-tlsrpt-spool
 $mandir/man1/tlsagen.1
 $mandir/man8/daneguard.8
+$mandir/man8/daneguard-tlsrpt-spool.8
 $mandir/man5/daneguard.conf.5
 $sysconfdir/daneguard/daneguard.conf
 $docdir/examples/postfix-main.cf
@@ -75,7 +77,8 @@ echo "$expected" | while IFS= read -r f; do
 	[ -f "$dest$f" ] || { echo "FAIL missing $f"; echo x >>"$tmp/missing"; }
 done
 [ -f "$tmp/missing" ] && fail=1
-for f in "$bindir/tlsagen" "$sbindir/daneguard"; do
+for f in "$bindir/tlsagen" "$sbindir/daneguard" \
+    "$sbindir/daneguard-tlsrpt-spool"; do
 	[ -x "$dest$f" ] || bad "$f is not executable"
 done
 cmp -s "$dest$sysconfdir/daneguard/daneguard.conf" \

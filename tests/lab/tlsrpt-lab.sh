@@ -10,8 +10,8 @@
 #            deep JSON, wrong types, wrong dates, a mail without a report
 #            part) exits 65 with one line and leaves the store untouched;
 #            66, 75 and 78 as documented
-#   Postfix  a private Postfix delivers a report mail through the pipe
-#            service of conf/postfix-tlsrpt.cf (taken from that file) into
+#   Postfix  a private Postfix delivers a report mail through the direct
+#            pipe service of conf/postfix-tlsrpt.cf (taken from that file) into
 #            the store; a mail that is no report bounces, nothing stored
 #   G10      daneguard --check against that Postfix: G3 OK on both
 #            addresses and algorithms, G10 WARNING naming the reporter,
@@ -229,9 +229,11 @@ lab_postfix_conf pf \
     "tlsrpt_destination_recipient_limit = 1"
 lab_postfix_listen pf "127.0.0.1:25"
 lab_postfix_listen pf "[::1]:25"
-# The recipe's master.cf lines, with this test's program, user and file.
-sed -n '/^# --- master.cf/,/^# --- end master.cf/p' \
-    "$top_srcdir/conf/postfix-tlsrpt.cf" | grep -v '^#' |
+# The recipe's master.cf lines for daneguard --tlsrpt in the pipe itself
+# (tlsrpt-spool.sh tests the spooler's), with this test's program, user
+# and file.
+sed -n '/^# --- master.cf direct/,/^# --- end master.cf direct/p' \
+    "$top_srcdir/conf/postfix-tlsrpt.cf" | grep -v '^# ---' | sed 's/^#//' |
     sed -e "s|user=daneguard|user=nobody|" \
         -e "s|/usr/sbin/daneguard --tlsrpt|$dg --tlsrpt -c $LAB_TMP/pipe.conf|" \
     >> "$pfdir/etc/master.cf"
