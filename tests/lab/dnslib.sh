@@ -159,6 +159,41 @@ EOF
 	for lab_a in "$@"; do echo "	stub-addr: $lab_a@53"; done
 }
 
+# ------------------------------------------------------------ two nameservers
+
+# lab_twons_zone SERIAL MX_ADDR RECORD... - print example.test as the
+# two-nameserver labs (gate-lab.sh, sync-lab.sh) publish it: NS ns1 (A
+# 127.0.0.1) and ns2 (AAAA ::1), mx A MX_ADDR, each RECORD a TLSA record
+# at _25._tcp.mx. Sign it with lab_dns_sign.
+lab_twons_zone()
+{
+	lab_serial=$1 lab_mx=$2
+	shift 2
+	printf '$ORIGIN example.test.\n$TTL 3600\n'
+	printf '@\tIN SOA ns1 hostmaster %s 3600 900 604800 300\n' \
+	    "$lab_serial"
+	printf '\tIN NS ns1\n\tIN NS ns2\n'
+	printf 'ns1\tIN A 127.0.0.1\nns2\tIN AAAA ::1\nmx\tIN A %s\n' \
+	    "$lab_mx"
+	for lab_r in "$@"; do echo "_25._tcp.mx IN TLSA $lab_r"; done
+}
+
+# lab_twons_start NS1_FILE NS2_FILE ANCHOR - the lab's namespace (made
+# here), NSD ns1 on 127.0.0.1 serving a copy of the signed zone file
+# NS1_FILE and ns2 on ::1 a copy of NS2_FILE: $LAB_TMP/ns1.zone and
+# ns2.zone, which a test replaces and then calls lab_nsd_reload. A
+# libunbound configuration for both, ANCHOR the trust anchor, in
+# $LAB_TMP/ub.conf.
+lab_twons_start()
+{
+	lab_netns_create
+	cp "$1" "$LAB_TMP/ns1.zone" && cp "$2" "$LAB_TMP/ns2.zone" ||
+	    lab_fail "cannot copy $1 and $2 to $LAB_TMP"
+	lab_nsd_start ns1 "example.test=$LAB_TMP/ns1.zone" 127.0.0.1
+	lab_nsd_start ns2 "example.test=$LAB_TMP/ns2.zone" ::1
+	lab_ubconf "$3" example.test 127.0.0.1 ::1 > "$LAB_TMP/ub.conf"
+}
+
 # ------------------------------------------------------------ the reference
 
 # The reference DANE client: Postfix's posttls-finger through a validating

@@ -86,31 +86,15 @@ ecdsa_rec=$(rdata ecdsa-chain.pem) || exit 1
 rsa_hex=$(echo "$rsa_rec" | cut -d' ' -f4)
 ecdsa_hex=$(echo "$ecdsa_rec" | cut -d' ' -f4)
 
-# zone SERIAL RECORD... - example.test with these TLSA records at OWNER.
-zone()
-{
-	serial=$1
-	shift
-	printf '$ORIGIN example.test.\n$TTL 3600\n'
-	printf '@\tIN SOA ns1 hostmaster %s 3600 900 604800 300\n' "$serial"
-	printf '\tIN NS ns1\n\tIN NS ns2\n'
-	printf 'ns1\tIN A 127.0.0.1\nns2\tIN AAAA ::1\nmx\tIN A 192.0.2.25\n'
-	for r in "$@"; do echo "_25._tcp.mx IN TLSA $r"; done
-}
-zone 1 "$rsa_rec" > "$d/v1"
-zone 2 "$rsa_rec" "$ecdsa_rec" > "$d/v2"
-zone 3 "$rsa_rec" "$ecdsa_rec" > "$d/v3"
+lab_twons_zone 1 192.0.2.25 "$rsa_rec" > "$d/v1"
+lab_twons_zone 2 192.0.2.25 "$rsa_rec" "$ecdsa_rec" > "$d/v2"
+lab_twons_zone 3 192.0.2.25 "$rsa_rec" "$ecdsa_rec" > "$d/v3"
 for v in v1 v2 v3; do lab_dns_sign example.test "$d/$v" "$d/$v.signed"; done
 lab_dns_tamper "$d/v3.signed" "$d/v3.tampered" "$(echo "$ecdsa_hex" |
     cut -c1-12)"
 anchor=$LAB_TMP/keys/example.test/anchor.ds
 
-lab_netns_create
-cp "$d/v2.signed" "$d/ns1.zone"
-cp "$d/v1.signed" "$d/ns2.zone"
-lab_nsd_start ns1 "example.test=$d/ns1.zone" 127.0.0.1
-lab_nsd_start ns2 "example.test=$d/ns2.zone" ::1
-lab_ubconf "$anchor" example.test 127.0.0.1 ::1 > "$d/ub.conf"
+lab_twons_start "$d/v2.signed" "$d/v1.signed" "$anchor"
 
 # crosscheck ADDR - the gate's line for ADDR against dig +norec @ADDR:
 # "present" exactly when dig sees both records, "missing: ecdsa" exactly

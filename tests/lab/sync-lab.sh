@@ -48,28 +48,13 @@ old=$(rdata "$CERTDIR/rsa-chain.pem") || exit 1
 new=$(rdata "$CERTDIR/rsa-other-chain.pem") || exit 1
 nxt=$(rdata --next "$CERTDIR/rsa-next.key") || exit 1
 
-zone()
-{
-	serial=$1
-	shift
-	printf '$ORIGIN example.test.\n$TTL 3600\n'
-	printf '@\tIN SOA ns1 hostmaster %s 3600 900 604800 300\n' "$serial"
-	printf '\tIN NS ns1\n\tIN NS ns2\n'
-	printf 'ns1\tIN A 127.0.0.1\nns2\tIN AAAA ::1\nmx\tIN A 127.0.0.1\n'
-	for r in "$@"; do echo "_25._tcp.mx IN TLSA $r"; done
-}
-zone 1 "$old" > "$d/v1"
-zone 2 "$old" "$new" > "$d/v2"
-zone 3 "$old" "$new" "$nxt" > "$d/v3"
+lab_twons_zone 1 127.0.0.1 "$old" > "$d/v1"
+lab_twons_zone 2 127.0.0.1 "$old" "$new" > "$d/v2"
+lab_twons_zone 3 127.0.0.1 "$old" "$new" "$nxt" > "$d/v3"
 for v in v1 v2 v3; do lab_dns_sign example.test "$d/$v" "$d/$v.signed"; done
 anchor=$LAB_TMP/keys/example.test/anchor.ds
 
-lab_netns_create
-cp "$d/v2.signed" "$d/ns1.zone"
-cp "$d/v1.signed" "$d/ns2.zone"
-lab_nsd_start ns1 "example.test=$d/ns1.zone" 127.0.0.1
-lab_nsd_start ns2 "example.test=$d/ns2.zone" ::1
-lab_ubconf "$anchor" example.test 127.0.0.1 ::1 > "$d/ub.conf"
+lab_twons_start "$d/v2.signed" "$d/v1.signed" "$anchor"
 mkdir -p "$d/state"
 cat > "$d/dg.conf" <<EOF
 state_dir     = "$d/state"
