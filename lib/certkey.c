@@ -92,18 +92,6 @@ cert_d2i(const unsigned char **pp, long len, int aux, unsigned flags)
 	return cert;
 }
 
-/* Is cert's public key decoded (a complete certificate)? */
-static int
-cert_key_decoded(X509 *cert)
-{
-	EVP_PKEY *pkey;
-
-	ERR_set_mark();
-	pkey = X509_get0_pubkey(cert);
-	ERR_pop_to_mark();
-	return pkey != NULL;
-}
-
 /* ------------------------------------------------------------ chains */
 
 static struct certkey_chain *
@@ -470,29 +458,6 @@ certkey_key_matches_cert(EVP_PKEY *key, X509 *cert)
 	ERR_pop_to_mark();
 	EVP_PKEY_free(certkey);
 	return rc == 1;
-}
-
-X509 *
-certkey_cert_complete(X509 *cert)
-{
-	unsigned char *der = NULL;
-	const unsigned char *p;
-	X509 *full = NULL;
-	int len;
-
-	if (cert == NULL)
-		return NULL;
-	if (cert_key_decoded(cert))
-		return X509_up_ref(cert) ? cert : NULL;
-	/* The _AUX forms keep the trust settings of a TRUSTED CERTIFICATE. */
-	ERR_set_mark();
-	if ((len = i2d_X509_AUX(cert, &der)) > 0) {
-		p = der;
-		full = d2i_X509_AUX(NULL, &p, len);
-	}
-	OPENSSL_free(der);
-	ERR_pop_to_mark();
-	return full;
 }
 
 /* ------------------------------------------------------------ algorithms */

@@ -139,14 +139,6 @@ int certkey_key_matches_cert(EVP_PKEY *key, X509 *cert);
  */
 EVP_PKEY *certkey_cert_pubkey(X509 *cert);
 
-/*
- * A complete copy of cert (key decoded, in the default library context)
- * for what verifies signatures: cert itself with a new reference when it
- * is complete already, else a new certificate. Free it with X509_free.
- * NULL on failure.
- */
-X509 *certkey_cert_complete(X509 *cert);
-
 /* 1 if the two keys have the same public part, else 0. */
 int certkey_pubkey_equal(EVP_PKEY *a, EVP_PKEY *b);
 

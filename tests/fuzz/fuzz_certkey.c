@@ -1,5 +1,5 @@
 /*
- * fuzz_certkey - libFuzzer target for lib/certkey.c.
+ * fuzz_certkey - libFuzzer target for lib/certkey*.c and lib/certread.c.
  *
  * Feeds the input to certkey_chain_parse (complete and light) and to
  * certkey_key_parse (with no passphrase and with "x", the passphrase of
@@ -11,8 +11,8 @@
  *
  * Of the light leaf (certkey.h), the algorithm, read without decoding
  * the key, must be supported; decoded on demand, the key must
- * have that very name and match the certificate, and a complete copy
- * must carry the same key. The one thing the light reading cannot see is
+ * have that very name and match the certificate, and the complete leaf
+ * of the same input must carry the same key. The one thing the light reading cannot see is
  * an EC point of the right length off its curve: then the key does not
  * decode, which is allowed unless the file also held the private key.
  */
@@ -61,7 +61,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *passphrases[] = { NULL, "x" };
-	struct certkey_chain *chain = NULL;
+	struct certkey_chain *chain = NULL, *complete = NULL;
 	struct certkey_key *key = NULL;
 	struct errbuf err;
 	char date[16], alg[128], decoded[128];
@@ -72,10 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err.msg[0] = '\0';
 	/* Complete and light certificates load alike. */
-	rc = certkey_chain_parse(data, size, NAME, 0, &chain, &err);
+	rc = certkey_chain_parse(data, size, NAME, 0, &complete, &err);
 	check_error(rc, &err);
-	certkey_chain_free(chain);
-	chain = NULL;
 	if (certkey_chain_parse(data, size, NAME, CERTKEY_LIGHT, &chain,
 	    &err) != rc)
 		abort();
@@ -97,11 +95,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    certkey_alg_family(pkey)) != 0 ||
 			    !certkey_key_matches_cert(pkey, leaf))
 				abort();
-			if ((full = certkey_cert_complete(leaf)) == NULL ||
-			    !certkey_pubkey_equal(X509_get0_pubkey(full),
+			full = certkey_chain_leaf(complete);
+			if (!certkey_pubkey_equal(X509_get0_pubkey(full),
 			    pkey))
 				abort();
-			X509_free(full);
 			EVP_PKEY_free(pkey);
 		} else if (chain->key != NULL)
 			abort();
@@ -119,6 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (chain != NULL)
 		abort();
 	certkey_chain_free(chain);
+	certkey_chain_free(complete);
 
 	for (i = 0; i < sizeof(passphrases) / sizeof(passphrases[0]); i++) {
 		err.msg[0] = '\0';
