@@ -239,34 +239,22 @@ match_explain_ignored(const struct tlsa_set *set, const char *owner,
 	}
 }
 
-int
-match_chain(const struct tlsa_set *set, const char *owner, const char *host,
-    STACK_OF(X509) *chain, struct match_result *res, struct errbuf *err)
+/*
+ * A fresh SSL object for matching a chain: DANE enabled with host as the
+ * base domain and the reference name for the DANE-TA name check (none
+ * when host is NULL or ""), DANE-EE without name checks. NULL with err
+ * set on failure.
+ */
+static SSL *
+match_chain_ssl(const char *host, struct errbuf *err)
 {
-	X509_STORE_CTX *ctx = NULL;
-	SSL *ssl = NULL;
-	char *base = NULL;
-	size_t i, usable = 0, len;
-	int ret = -1, ok, verr, depth;
-	uint8_t usage, selector, mtype;
-	const unsigned char *data;
-	size_t dlen;
-	char unusable[384] = "";
+	SSL *ssl;
+	char *base;
+	size_t len;
 
-	match_reset(res);
-	if (chain == NULL || sk_X509_num(chain) < 1) {
-		errbuf_set(err, "match: no certificate to match");
-		return -1;
-	}
-	pthread_once(&match_once, match_ctx_init);
-	if (match_ctx == NULL) {
-		errbuf_ssl(err, "match: cannot set up OpenSSL DANE verification");
-		return -1;
-	}
-	ERR_clear_error();
 	if ((ssl = SSL_new(match_ctx)) == NULL) {
 		errbuf_ssl(err, "match: SSL_new");
-		goto done;
+		return NULL;
 	}
 	SSL_set_connect_state(ssl);
 
@@ -281,15 +269,34 @@ match_chain(const struct tlsa_set *set, const char *owner, const char *host,
 		base[len - 1] = '\0';
 	if (SSL_dane_enable(ssl, base) <= 0) {
 		errbuf_ssl(err, "match: cannot enable DANE for %s", base);
-		goto done;
+		goto fail;
 	}
 	/* No host given: there is no name to check. */
 	if ((host == NULL || *host == '\0') && !SSL_set1_host(ssl, NULL)) {
 		errbuf_ssl(err, "match: cannot clear the reference name");
-		goto done;
+		goto fail;
 	}
 	/* RFC 7672 section 3.1.1: DANE-EE ignores names (and expiry). */
 	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	free(base);
+	return ssl;
+fail:
+	free(base);
+	SSL_free(ssl);
+	return NULL;
+}
+
+/*
+ * Add the records of set at owner to ssl as senders do: a record they
+ * cannot use is skipped, its reason appended to unusable. Counts into
+ * res->published and res->usable. Returns 0, or -1 with err set.
+ */
+static int
+match_chain_records(SSL *ssl, const struct tlsa_set *set, const char *owner,
+    struct match_result *res, char *unusable, size_t ulen,
+    struct errbuf *err)
+{
+	size_t i, usable = 0;
 
 	for (i = 0; i < set->n; i++) {
 		const struct tlsa_record *rec = &set->v[i];
@@ -304,29 +311,33 @@ match_chain(const struct tlsa_set *set, const char *owner, const char *host,
 			usable++;
 			break;
 		case 0:
-			match_append(unusable, sizeof(unusable), why);
+			match_append(unusable, ulen, why);
 			break;
 		default:
 			errbuf_set(err, "match: %s", why);
-			goto done;
+			return -1;
 		}
 	}
 	ERR_clear_error();
 	res->usable = usable;
-	if (res->published == 0) {
-		snprintf(res->reason, sizeof(res->reason),
-		    "no TLSA records for %s", owner != NULL ? owner : "any owner");
-		ret = 0;
-		goto done;
-	}
-	if (usable == 0) {
-		snprintf(res->reason, sizeof(res->reason), "%zu record%s "
-		    "published at %s, none usable by DANE SMTP senders: %s",
-		    res->published, res->published == 1 ? "" : "s",
-		    owner != NULL ? owner : "the owner", unusable);
-		ret = 0;
-		goto done;
-	}
+	return 0;
+}
+
+/*
+ * Verify chain against the records added to ssl. Returns 1 (res->depth
+ * and res->record set), 0 with res->reason (and an ignored record
+ * explained), or -1 with err set.
+ */
+static int
+match_chain_verify(SSL *ssl, const struct tlsa_set *set, const char *owner,
+    const char *host, STACK_OF(X509) *chain, struct match_result *res,
+    struct errbuf *err)
+{
+	X509_STORE_CTX *ctx;
+	int ret = -1, ok, verr, depth;
+	uint8_t usage, selector, mtype;
+	const unsigned char *data;
+	size_t dlen;
 
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    !X509_STORE_CTX_init(ctx, SSL_CTX_get_cert_store(match_ctx),
@@ -370,11 +381,52 @@ match_chain(const struct tlsa_set *set, const char *owner, const char *host,
 		res->record = match_find(set, owner, usage, selector, mtype,
 		    data, dlen);
 	ret = 1;
-
 done:
 	X509_STORE_CTX_free(ctx);
+	return ret;
+}
+
+int
+match_chain(const struct tlsa_set *set, const char *owner, const char *host,
+    STACK_OF(X509) *chain, struct match_result *res, struct errbuf *err)
+{
+	SSL *ssl;
+	int ret = -1;
+	char unusable[384] = "";
+
+	match_reset(res);
+	if (chain == NULL || sk_X509_num(chain) < 1) {
+		errbuf_set(err, "match: no certificate to match");
+		return -1;
+	}
+	pthread_once(&match_once, match_ctx_init);
+	if (match_ctx == NULL) {
+		errbuf_ssl(err, "match: cannot set up OpenSSL DANE verification");
+		return -1;
+	}
+	ERR_clear_error();
+	if ((ssl = match_chain_ssl(host, err)) == NULL)
+		return -1;
+	if (match_chain_records(ssl, set, owner, res, unusable,
+	    sizeof(unusable), err) < 0)
+		goto done;
+	if (res->published == 0) {
+		snprintf(res->reason, sizeof(res->reason),
+		    "no TLSA records for %s", owner != NULL ? owner : "any owner");
+		ret = 0;
+		goto done;
+	}
+	if (res->usable == 0) {
+		snprintf(res->reason, sizeof(res->reason), "%zu record%s "
+		    "published at %s, none usable by DANE SMTP senders: %s",
+		    res->published, res->published == 1 ? "" : "s",
+		    owner != NULL ? owner : "the owner", unusable);
+		ret = 0;
+		goto done;
+	}
+	ret = match_chain_verify(ssl, set, owner, host, chain, res, err);
+done:
 	SSL_free(ssl);
-	free(base);
 	return ret;
 }
 
