@@ -130,24 +130,17 @@ out:
 }
 
 /*
- * The TLSA base domain of e's host as senders find it (RFC 7672 section
- * 2.2.3), asked through ctx: the secure CNAME expansion of the host name
- * when its A or AAAA lookup shows one, unless the expansion has no TLSA
- * records (a denial, or an insecure answer); else the host name. Returns
- * the expanded name (malloc'd, trailing dot) when it is the base domain,
- * else NULL; *fallback is set when an expansion was found but has no
- * TLSA records.
+ * The secure CNAME expansion of e's host name when it is the TLSA base
+ * domain (malloc'd, trailing dot), else NULL; see gate_base.
  */
 static char *
-gate_expansion(struct dns_ctx *ctx, const struct expect *e, int timeout_ms,
-    int *fallback)
+gate_expansion(struct dns_ctx *ctx, const struct expect *e, int timeout_ms)
 {
 	struct dns_req req[2];
 	struct dns_answer t;
 	char *canon = NULL, *owner;
 	size_t i;
 
-	*fallback = 0;
 	memset(req, 0, sizeof(req));
 	req[0].name = req[1].name = e->host;
 	req[0].rrtype = DNS_TYPE_A;
@@ -168,7 +161,6 @@ gate_expansion(struct dns_ctx *ctx, const struct expect *e, int timeout_ms,
 	free(owner);
 	if (t.status == DNS_NXDOMAIN || t.status == DNS_NODATA ||
 	    t.status == DNS_INSECURE) {
-		*fallback = 1;
 		log_warnx("%s \u2192 %s (secure CNAME): no TLSA records at the "
 		    "expanded name, senders use the original name", e->host,
 		    canon);
@@ -177,6 +169,31 @@ gate_expansion(struct dns_ctx *ctx, const struct expect *e, int timeout_ms,
 	}
 	dns_answer_clear(&t);
 	return canon;
+}
+
+void
+gate_base(struct dns_ctx *ctx, const struct expect *e, int timeout_ms,
+    struct expect *eb)
+{
+	char *x;
+
+	*eb = *e;
+	if (e->host == NULL || (x = gate_expansion(ctx, e, timeout_ms)) == NULL)
+		return;
+	eb->host = x;
+	eb->owner = tlsa_owner_name(x, e->port);
+	log_warnx("%s \u2192 %s (secure CNAME): the records must be at %s",
+	    e->host, x, eb->owner);
+}
+
+void
+gate_base_free(struct expect *eb, const struct expect *e)
+{
+	if (eb->owner != e->owner)
+		free(eb->owner);
+	if (eb->host != e->host)
+		free(eb->host);
+	*eb = *e;
 }
 
 static void gate_host_at(const struct options *o, const struct expect *e,
@@ -191,24 +208,12 @@ gate_host(const struct options *o, const struct expect *e,
     struct tally *t)
 {
 	struct expect eb;
-	char *x;
-	int fallback;
 
 	/* Senders look for the records at the TLSA base domain: ask the
 	 * nameservers of the zone that holds it. */
-	eb = *e;
-	if (e->host != NULL && (x = gate_expansion(ctx, e,
-	    settings->timeout_ms, &fallback)) != NULL) {
-		eb.host = x;
-		eb.owner = tlsa_owner_name(x, e->port);
-		log_warnx("%s \u2192 %s (secure CNAME): the records must be "
-		    "at %s", e->host, x, eb.owner);
-	}
+	gate_base(ctx, e, settings->timeout_ms, &eb);
 	gate_host_at(o, &eb, settings, ctx, fs, now, many, out, t);
-	if (eb.owner != e->owner) {
-		free(eb.owner);
-		free(eb.host);
-	}
+	gate_base_free(&eb, e);
 }
 
 static void

@@ -14,7 +14,9 @@
 
 #include <time.h>
 
+#include "dns.h"
 #include "dnsauth.h"
+#include "expect.h"
 #include "inputs.h"
 #include "options.h"
 
@@ -27,6 +29,19 @@ void gate_settings(const struct options *o, const struct conf *conf,
 
 /* The first-seen state file: STATE_DIR/firstseen (caller frees). */
 char *gate_state_path(const struct conf *conf);
+
+/*
+ * Where senders look for e's records (RFC 7672 section 2.2.3), asked
+ * through ctx: *eb is a copy of e whose host and owner are the secure
+ * CNAME expansion of e's host name when its A or AAAA lookup shows one,
+ * unless the expansion has no TLSA records (a validated denial, or an
+ * insecure answer: senders fall back to the original name); else e's.
+ * Says which name it follows on standard error. The gate and --sync both
+ * use it; free with gate_base_free(eb, e).
+ */
+void gate_base(struct dns_ctx *ctx, const struct expect *e, int timeout_ms,
+    struct expect *eb);
+void gate_base_free(struct expect *eb, const struct expect *e);
 
 /*
  * Check every host of r at every nameserver address of its zone; print

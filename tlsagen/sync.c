@@ -95,13 +95,14 @@ probe_addresses(const struct run *r, const struct expect *e,
 }
 
 /*
- * Probe every address for every algorithm of e; served[] gets the served
- * chains (the caller frees them). Returns NULL when all were seen, else
- * why one could not be (malloc'd).
+ * Probe every address of host (e as configured) for every algorithm of
+ * e (its records at the TLSA base domain: gate_base); served[] gets the
+ * served chains (the caller frees them). Returns NULL when all were seen,
+ * else why one could not be (malloc'd).
  */
 static char *
-probe_served(const struct run *r, const struct expect *e,
-    struct dns_ctx *ctx, int timeout_ms, STACK_OF(X509) ***served,
+probe_served(const struct run *r, const struct expect *host,
+    const struct expect *e, struct dns_ctx *ctx, int timeout_ms, STACK_OF(X509) ***served,
     size_t *nserved)
 {
 	struct probe_params p;
@@ -120,10 +121,10 @@ probe_served(const struct run *r, const struct expect *e,
 	n = strlen(sni);
 	if (n > 1 && sni[n - 1] == '.')
 		sni[n - 1] = '\0';
-	addrs = probe_addresses(r, e, ctx, timeout_ms, &naddrs);
+	addrs = probe_addresses(r, host, ctx, timeout_ms, &naddrs);
 	if (naddrs == 0)
 		why = xasprintf("%s has no address to probe: the chain it "
-		    "serves is unknown", e->host);
+		    "serves is unknown", host->host);
 	for (i = 0; why == NULL && i < naddrs; i++) {
 		for (k = 0; why == NULL && k < e->ncerts; k++) {
 			if (e->certs[k].chain == NULL)
@@ -238,10 +239,14 @@ settled(const struct options *o, const struct expect *e,
 	return why;
 }
 
-/* One host: returns the worst exit status for it. */
+/*
+ * One host: returns the worst exit status for it. Its records are synced
+ * where senders look for them (RFC 7672 section 2.2.3, as the gate does):
+ * at the secure CNAME expansion of its name unless that has none.
+ */
 static int
 sync_host(const struct options *o, const struct run *r,
-    const struct expect *e, const struct dnsauth_settings *settings,
+    const struct expect *host, const struct dnsauth_settings *settings,
     struct dns_ctx *ctx, struct firstseen *fs, time_t now,
     struct strbuf *out, size_t *nitems)
 {
@@ -250,6 +255,8 @@ sync_host(const struct options *o, const struct run *r,
 	struct tlsa_set needed, published;
 	struct change *ch = NULL;
 	STACK_OF(X509) **served = NULL;
+	struct expect eb;
+	const struct expect *e = &eb;
 	struct errbuf err;
 	char *why = NULL;
 	size_t nch = 0, nserved = 0, answered = 0, i, k, nchanges;
@@ -257,10 +264,11 @@ sync_host(const struct options *o, const struct run *r,
 
 	tlsa_set_init(&needed);
 	tlsa_set_init(&published);
+	gate_base(ctx, host, settings->timeout_ms, &eb);
 	if (dnsauth_find(ctx, e->owner, settings->timeout_ms, &z, &err) < 0) {
 		log_warnx("%s", err.msg);
-		dnsauth_zone_free(&z);
-		return EXIT_ERROR;
+		status = EXIT_ERROR;
+		goto out;
 	}
 	dnsauth_query(&z, settings, e->owner);
 	for (i = 0; i < z.nservers; i++) {
@@ -287,8 +295,12 @@ sync_host(const struct options *o, const struct run *r,
 		goto out;
 	}
 	for (k = 0; k < e->nentries; k++)
-		if (tlsa_set_find(&needed, NULL, &e->entries[k].rec) < 0)
+		if (tlsa_set_find(&needed, NULL, &e->entries[k].rec) < 0) {
 			tlsa_set_add(&needed, &e->entries[k].rec);
+			/* At the base domain, which may not be the entry's. */
+			free(needed.v[needed.n - 1].owner);
+			needed.v[needed.n - 1].owner = xstrdup(e->owner);
+		}
 
 	/* Adds: a needed record that some address that answered lacks. */
 	for (k = 0; k < needed.n; k++) {
@@ -316,7 +328,7 @@ sync_host(const struct options *o, const struct run *r,
 		if (why == NULL && served == NULL) {
 			why = settled(o, e, &z, &needed, fs, now);
 			if (why == NULL)
-				why = probe_served(r, e, ctx,
+				why = probe_served(r, host, e, ctx,
 				    settings->timeout_ms, &served, &nserved);
 			if (why == NULL && served == NULL)
 				served = xcalloc(1, sizeof(*served));
@@ -352,8 +364,9 @@ sync_host(const struct options *o, const struct run *r,
 		else if (status == 0)
 			status = EXIT_CHECK_FAILED;
 	if (o->form != TLSA_FORM_JSON) {
-		strbuf_printf(out, "; %s %zu nameserver address%s of %s: %s\n",
-		    e->host, z.nservers, z.nservers == 1 ? "" : "es", z.apex,
+		strbuf_printf(out, "; %s%s%s %zu nameserver address%s of %s: "
+		    "%s\n", e->host != host->host ? host->host : "",
+		    e->host != host->host ? " \u2192 " : "", e->host, z.nservers, z.nservers == 1 ? "" : "es", z.apex,
 		    nchanges ? "changes" : "in sync");
 		if (nchanges)
 			strbuf_printf(out, "zone %s\n", z.apex);
@@ -375,6 +388,7 @@ out:
 	tlsa_set_free(&needed);
 	tlsa_set_free(&published);
 	dnsauth_zone_free(&z);
+	gate_base_free(&eb, host);
 	return status;
 }
 

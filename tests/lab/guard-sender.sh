@@ -28,7 +28,10 @@
 #                                               --dns asks the hoster's
 #                                               nameserver, and the
 #                                               alias's when the target
-#                                               has no records
+#                                               has no records; so does
+#                                               tlsagen --sync (the add
+#                                               goes to the hoster's
+#                                               zone, at the target)
 #   probe list 127.0.0.1, A record 127.0.0.5   127.0.0.5 probed: CRITICAL;
 #                                               127.0.0.1 reported as not
 #                                               published
@@ -354,7 +357,23 @@ gate()
 	fi
 }
 
+# sync WHAT RC ERE - tlsagen --sync for mx4 (cname4.conf) exits RC with
+# an output line matching ERE.
+sync_()
+{
+	lab_ns "$TLSAGEN" -q -c "$d/cname4.conf" --sync >"$d/sync.out" \
+	    2>"$d/sync.err"
+	src=$?
+	if [ $src -eq "$2" ] && grep -Eq "$3" "$d/sync.out"; then
+		lab_result "$1" 0
+	else
+		lab_result "$1: exit $src, not $2, or no line '$3'" 1
+	fi
+	sed 's/^/      | /' "$d/sync.out" "$d/sync.err"
+}
+
 conf "$d/cname4.conf" mx4.example.test rsa-chain.pem rsa.key
+mkdir -p "$d/state" || lab_fail "mkdir $d/state"
 zone
 run_check "$d/cname4.conf"
 expect "CNAME into another zone, records at the target: OK" 0 \
@@ -381,10 +400,20 @@ agree "CNAME into another zone, wrong at the target" mx4.example.test \
     127.0.0.1
 gate "gate: the target's records are missing on the hoster's nameserver" 1 \
     '^mail\.provider\.example\.test\. ns3\.example\.test\. 127\.0\.0\.3 serial [0-9]+ missing: '
+# tlsagen --sync follows the same rule: the record goes to the hoster's
+# zone, at the target, and nothing is said about the alias's records.
+sync_ "sync: adds the record at the target, in the hoster's zone" 1 \
+    "^update add _25\\._tcp\\.mail\\.provider\\.example\\.test\\. [0-9]+ IN TLSA 3 1 1 $good\$"
+grep -q '^zone provider\.example\.test\.$' "$d/sync.out" &&
+    grep -q '^; mx4\.example\.test\. → mail\.provider\.example\.test\. ' \
+    "$d/sync.out" && ! grep -q '_25\._tcp\.mx4' "$d/sync.out"
+lab_result "sync: names the hoster's zone and both names, not the alias's owner" $?
 
 pzone
 gate "gate: no records at the target, the alias's count (fallback)" 0 \
     '^mx4\.example\.test\. ns1\.example\.test\. 127\.0\.0\.2 serial [0-9]+ present$'
+sync_ "sync: no records at the target, the alias's are in sync (fallback)" 0 \
+    '^; mx4\.example\.test\. 1 nameserver address of example\.test\.: in sync$'
 
 # ------------------------------------------------------------ 3. addresses
 
