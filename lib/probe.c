@@ -71,7 +71,25 @@ static const struct probe_force probe_forces[] = {
 	/* EdDSA certificates go with the ECDSA suites in TLS 1.2 (RFC 8422). */
 	{ "ed25519", "ed25519", "aECDSA:!eNULL:@SECLEVEL=0" },
 	{ "ed448", "ed448", "aECDSA:!eNULL:@SECLEVEL=0" },
+	/* Either: one handshake that fails proves neither is served. */
+	{ "ed25519+ed448", "ed25519:ed448", "aECDSA:!eNULL:@SECLEVEL=0" },
 };
+
+/* Is family one of force's algorithms ("ed25519+ed448": either)? */
+static int
+force_accepts(const struct probe_force *force, const char *family)
+{
+	const char *a = force->alg;
+	size_t n = strlen(family);
+
+	for (;;) {
+		if (strncmp(a, family, n) == 0 && (a[n] == '\0' || a[n] == '+'))
+			return 1;
+		if ((a = strchr(a, '+')) == NULL)
+			return 0;
+		a++;
+	}
+}
 
 
 /* ------------------------------------------------------------ names */
@@ -399,7 +417,7 @@ step_handshake(struct probe_conn *c)
 	(void)certkey_cert_alg_name(leaf, res->alg, sizeof(res->alg));
 	family = certkey_cert_alg_family(leaf);
 	if (force != NULL && (family == NULL ||
-	    strcmp(family, force->alg) != 0)) {
+	    !force_accepts(force, family))) {
 		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake forcing %s: "
 		    "server served a %s certificate (%s, %s)", force->alg,
 		    res->alg[0] ? res->alg : "unknown", res->version,

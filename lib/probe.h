@@ -47,7 +47,9 @@ struct probe_params {
 	const char *addr;	/* IPv4 or IPv6 literal */
 	unsigned port;
 	const char *helo;	/* our EHLO name; the milter recognises probes by it */
-	const char *alg;	/* "rsa", "ecdsa", "ed25519", "ed448"; NULL: no forcing */
+	const char *alg;	/* "rsa", "ecdsa", "ed25519", "ed448", or
+				 * "ed25519+ed448" (either: res->alg says
+				 * which); NULL: no forcing */
 	const char *xclient;	/* client address to impersonate, or NULL */
 	const char *sni;	/* TLS SNI: the TLSA base domain, or NULL: none */
 	int timeout_ms;		/* per step */

@@ -54,6 +54,8 @@
 
 /* ------------------------------------------------------------ a sweep */
 
+static int family_is(const char *served, const char *family);
+
 /* One algorithm of a host: its family and the chain/next key on disk. */
 struct alg {
 	const char *family;		/* static string from certkey */
@@ -95,6 +97,13 @@ struct hostwork {
 static const char *const checks_families[] = {
 	"rsa", "ecdsa", "ed25519", "ed448"
 };
+
+/*
+ * Ed25519 and Ed448 when neither is configured: one probe offers both
+ * (lib/probe), and most MTAs serve neither, so a failed handshake settles
+ * both; when it completes, a second probe asks for the other one.
+ */
+static const char checks_eddsa[] = "ed25519+ed448";
 
 static const char *
 known_family(const char *name)
@@ -200,6 +209,28 @@ hostwork_algs(struct hostwork *hw)
 		if (hw->nalgs > n)
 			hw->algs[n].unconfigured = 1;
 	}
+	/* Both EdDSA families unconfigured (the last two): one probe. */
+	if (hw->nalgs >= 2 && hw->algs[hw->nalgs - 1].unconfigured &&
+	    hw->algs[hw->nalgs - 2].unconfigured &&
+	    strcmp(hw->algs[hw->nalgs - 2].family, "ed25519") == 0 &&
+	    strcmp(hw->algs[hw->nalgs - 1].family, "ed448") == 0) {
+		hw->nalgs--;
+		hw->algs[hw->nalgs - 1].family = checks_eddsa;
+	}
+}
+
+/* The family of the served leaf among those j forced, or NULL. */
+static const char *
+forced_family(const struct probe_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (family_is(j->res.alg, checks_families[i]) &&
+		    (strcmp(j->params.alg, checks_families[i]) == 0 ||
+		    (j->params.alg == checks_eddsa && i >= 2)))
+			return checks_families[i];
+	return NULL;
 }
 
 /* "RSA", "ECDSA", "Ed25519", "Ed448" for messages. */
@@ -299,12 +330,15 @@ eval_g11(struct report *out, struct hostwork *hw, const struct probe_job *j,
  */
 static void
 eval_unconfigured(struct report *out, struct hostwork *hw,
-    const struct probe_job *j)
+    const struct probe_job *forced)
 {
-	const struct probe_result *r = &j->res;
-	const char *host = checks_host_name(hw->h), *addr = j->params.addr;
+	const struct probe_result *r = &forced->res;
+	const char *host = checks_host_name(hw->h), *addr = forced->params.addr;
+	struct probe_job job = *forced, *j = &job;
 
-	if (r->status != PROBE_OK || !family_is(r->alg, j->params.alg) ||
+	/* Reported under the family served ("ed25519+ed448": either). */
+	if (r->status != PROBE_OK ||
+	    (job.params.alg = forced_family(forced)) == NULL ||
 	    r->chain == NULL || sk_X509_num(r->chain) < 1)
 		return;
 	report_add(out, CHECK_G2, host, addr, j->params.alg, NULL, VERDICT_OK,
@@ -795,8 +829,9 @@ checks_sweep(const struct conf *conf, const char *helo,
 	struct hostwork *hws = NULL, *hw;
 	struct tlsa_set zone;
 	struct errbuf err;
-	struct probe_job *jobs = NULL;
-	size_t i, k, a, n, nj, first, last, cap = 0;
+	struct probe_job *jobs = NULL, *extra = NULL;
+	const char *fam;
+	size_t i, k, a, n, nj, nx, x, first, last, cap = 0;
 	int zone_ok = 0;
 	time_t now = time(NULL);
 	const struct conf *own = conf;
@@ -849,8 +884,23 @@ checks_sweep(const struct conf *conf, const char *helo,
 				}
 		}
 		probepool_run(jobs, nj);
+		/* The other EdDSA family where the probe offering both
+		 * completed a handshake: rare, run after. */
+		nx = 0;
+		for (i = 0; i < nj; i++)
+			if (jobs[i].params.alg == checks_eddsa &&
+			    (fam = forced_family(&jobs[i])) != NULL) {
+				extra = xreallocarray(extra, nx + 1,
+				    sizeof(*extra));
+				extra[nx] = (struct probe_job){ .params =
+				    jobs[i].params, .dial = jobs[i].dial };
+				extra[nx++].params.alg = strcmp(fam,
+				    "ed25519") == 0 ? "ed448" : "ed25519";
+			}
+		probepool_run(extra, nx);
 
 		nj = 0;
+		x = 0;
 		for (i = first; i < last; i++) {
 			hw = &hws[i - first];
 			if (hw->nalgs == 0)
@@ -866,8 +916,17 @@ checks_sweep(const struct conf *conf, const char *helo,
 					eval_probe(out, hw, j, &hw->algs[a],
 					    &jobs[nj], hw->nalgs);
 					if (j->res.status == PROBE_OK &&
-					    family_is(j->res.alg,
-					    j->params.alg))
+					    forced_family(j) != NULL)
+						checks_keys_add(&keys,
+						    hw->h->name, j->res.chain);
+					if (j->params.alg != checks_eddsa ||
+					    forced_family(j) == NULL)
+						continue;
+					/* The other EdDSA family, asked after. */
+					j = &extra[x++];
+					eval_unconfigured(out, hw, j);
+					if (j->res.status == PROBE_OK &&
+					    forced_family(j) != NULL)
 						checks_keys_add(&keys,
 						    hw->h->name, j->res.chain);
 				}
@@ -882,7 +941,11 @@ checks_sweep(const struct conf *conf, const char *helo,
 		}
 		for (i = 0; i < nj; i++)
 			probe_result_clear(&jobs[i].res);
+		for (i = 0; i < nx; i++)
+			probe_result_clear(&extra[i].res);
 		free(jobs);
+		free(extra);
+		extra = NULL;
 	}
 	free(hws);
 	tlsa_set_free(&zone);

@@ -22,9 +22,10 @@
 # and, for the files: key that does not match -> G4 CRITICAL naming both
 # files, the daemon runs on; a chain file that does not load -> that
 # algorithm's G4 UNKNOWN with its error, the other algorithm OK. On
-# 127.0.0.3 Postfix also serves an Ed25519 chain no cert section
-# describes (G5 WARNING, G3 as openssl s_client forcing Ed25519 sees it,
-# with and without its record); on 127.0.0.4 it serves no ECDSA chain
+# 127.0.0.3 Postfix also serves an Ed25519 and an Ed448 chain no cert
+# section describes (G5 WARNING for each, the second found by the probe
+# after the one that offers both; G3 as openssl s_client forcing Ed25519
+# sees it, with and without its record); on 127.0.0.4 it serves no ECDSA chain
 # while the configuration has one ("serves no ECDSA chain"); on 127.0.0.5
 # it serves an expired leaf: G11 WARNING under 3 x x, CRITICAL under
 # 2 x x, as s_client sees it; on 127.0.0.6 and .7 a valid leaf under an
@@ -54,6 +55,7 @@ disk=$d/disk
 mkdir -p "$disk" "$d/state" || lab_fail "mkdir"
 for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
     ecdsa-next.key rsa-other.key garbage.pem ed25519.key ed25519-chain.pem \
+    ed448.key ed448.pem int.pem \
     expired.key expired.pem ecdsa-expint.key ecdsa-expint-chain.pem \
     ecdsa-expint-full.pem; do
 	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
@@ -143,10 +145,11 @@ lab_postfix_conf pf \
     "smtpd_tls_security_level = may" \
     "smtpd_tls_chain_files = $disk/ecdsa.key $disk/ecdsa-chain.pem $disk/rsa.key $disk/rsa-chain.pem"
 lab_postfix_listen pf "127.0.0.1:25"
-# mx2: also an Ed25519 chain, which no cert section describes; mx3: only
-# the RSA chain, while the configuration has an ECDSA one too.
+# mx2: also an Ed25519 and an Ed448 chain, which no cert section
+# describes; mx3: only the RSA chain, while the configuration has an
+# ECDSA one too.
 lab_postfix_listen pf "127.0.0.3:25" \
-    "-o smtpd_tls_chain_files=$disk/ecdsa.key,$disk/ecdsa-chain.pem,$disk/rsa.key,$disk/rsa-chain.pem,$disk/ed25519.key,$disk/ed25519-chain.pem"
+    "-o smtpd_tls_chain_files=$disk/ecdsa.key,$disk/ecdsa-chain.pem,$disk/rsa.key,$disk/rsa-chain.pem,$disk/ed25519.key,$disk/ed25519-chain.pem,$disk/ed448.key,$disk/ed448.pem,$disk/int.pem"
 lab_postfix_listen pf "127.0.0.4:25" \
     "-o smtpd_tls_chain_files=$disk/rsa.key,$disk/rsa-chain.pem"
 # mx4: an expired leaf (issued by the intermediate CA).
@@ -345,13 +348,19 @@ for with in no yes; do
 	lab_result "Ed25519 served, $with record: guard G3 $g3, s_client exit $ref" $? ||
 	    sed 's/^/      | /' "$d/check.out" "$d/sclient.out"
 done
-hasnt "no row for Ed448, which nothing serves" '^G[0-9] .* ed448 '
+# One probe offers Ed25519 and Ed448 together; the server chose one, so
+# a second probe asked for the other: both are reported, by their names.
+has "Ed448 served too, not configured: G5 WARNING" \
+    '^G5 .*127\.0\.0\.3 +ed448 +WARNING .*also serves Ed448 \(ed448\), which no cert section describes'
+hasnt "no row under the probe's pair of algorithms" '^G[0-9] .* ed25519\+ed448 '
 
 {
 	echo "_25._tcp.mx3.example.test. 3600 IN TLSA 3 1 1 $rsa1"
 	echo "_25._tcp.mx3.example.test. 3600 IN TLSA 3 1 1 $ec1"
 } > "$d/published.zone"
 lab_dg_check "$d/dg-mx3.conf" "$d/check.out" "$d/check.err"
+hasnt "no row for Ed25519 or Ed448, which mx3 does not serve" \
+    '^G[0-9] .* (ed25519|ed448) '
 has "ECDSA configured, not served: named as such" \
     '^G2 .*127\.0\.0\.4 +ecdsa +CRITICAL +127\.0\.0\.4:25 serves no ECDSA chain \(is it in smtpd_tls_chain_files\?\)'
 [ "$(state G2 mx3.example.test 127.0.0.4 rsa)" = OK ] &&
