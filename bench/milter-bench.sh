@@ -22,11 +22,18 @@
 #     daneguard listener (smtp-source -w, default_process_limit raised,
 #     smtpd_client_connection_count_limit = 0); daneguard's VmRSS sampled
 #     while they are open, and its VmHWM.
+#     With "tputsweep" in BENCH_PHASES, every round also runs A B C C B A
+#     while the daneguard milter sweeps without pause (SIGUSR2 every
+#     0.2 s; its configuration then also has the 16 x 2 hosts of 3.): the
+#     ratios with and without a sweep running, side by side.
 #  3. sweep: 16 more listeners 127.0.0.1:2500-2515 (TLS, RSA and ECDSA
 #     chains); "daneguard --check" over a configuration with 16 host
 #     sections (one per port) and both algorithms, against one with one
-#     host and one algorithm (ECDSA; RSA too, for reference). Warm-up run,
-#     then BENCH_SWEEP_RUNS interleaved rounds; medians and ratio.
+#     host and one algorithm on a listener that serves only that one
+#     (ECDSA :2520; RSA :2521, for reference). Warm-up run, then
+#     BENCH_SWEEP_RUNS interleaved rounds; medians and ratio. With
+#     DANEGUARD_BEFORE, the daemon's 16 x 2 sweeps of both binaries side
+#     by side.
 #  4. sendmail: the throughput of 1. against a private sendmail 8.17
 #     (tests/lab/sendmail-lib.sh; skipped when it cannot be downloaded):
 #     no milter, nullmilter and daneguard over a unix and over an inet
@@ -43,7 +50,10 @@
 #	BENCH_SWEEP_RUNS  sweep rounds, default 7
 #	BENCH_RTT_MS      round trip added by bench/delayproxy for the
 #	                  network-bound sweep figure, default 20
-#	BENCH_PHASES      any of "tput rss sweep sendmail", default all four
+#	BENCH_PHASES      any of "tput tputsweep rss sweep sendmail",
+#	                  default "tput rss sweep sendmail"
+#	DANEGUARD_BEFORE  another daneguard (e.g. main's): its daemon
+#	                  sweeps timed beside DANEGUARD's in the sweep phase
 #	NULLMILTER_FLAGS  "-n": the do-nothing milter negotiates nothing
 #	BENCH_SM_QUICKACK "1": the sendmail phase sets quickack on the
 #	                  namespace's loopback routes (ip-route(8)), which
@@ -74,6 +84,11 @@ abspath() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 [ -x "$DANEGUARD" ] || die "DANEGUARD=$DANEGUARD is not an executable (run from the build directory after make)"
 [ -x "$TLSAGEN" ] || die "TLSAGEN=$TLSAGEN is not an executable"
 DANEGUARD=$(abspath "$DANEGUARD")
+DANEGUARD_BEFORE=${DANEGUARD_BEFORE:-}
+if [ -n "$DANEGUARD_BEFORE" ]; then
+	[ -x "$DANEGUARD_BEFORE" ] || die "DANEGUARD_BEFORE=$DANEGUARD_BEFORE is not an executable"
+	DANEGUARD_BEFORE=$(abspath "$DANEGUARD_BEFORE")
+fi
 TLSAGEN=$(abspath "$TLSAGEN")
 if [ ! -r "$CERTDIR/rsa-chain.pem" ] && [ "$CERTDIR" = ./tests/tmp/certs ]; then
 	make tests/tmp/certs/.stamp >/dev/null || die "cannot make $CERTDIR"
@@ -149,17 +164,29 @@ make_conf()
 	"$TLSAGEN" -q -c "$1" -o "$1.zone" || die "tlsagen -c $1 failed"
 }
 
-conf_host mx1.example.test 25 "rsa ecdsa" | make_conf "$LAB_TMP/dg.conf"
+# The milter's: one host; with tputsweep, the 16 x 2 hosts of the sweep
+# phase too, so that a sweep has the work of one.
+{
+	conf_host mx1.example.test 25 "rsa ecdsa"
+	if phase tputsweep; then
+		for i in $(seq 0 15); do
+			conf_host "mx$i.example.test" $((2500 + i)) "rsa ecdsa"
+		done
+	fi
+} | make_conf "$LAB_TMP/dg.conf"
 for i in $(seq 0 15); do
 	conf_host "mx$i.example.test" $((2500 + i)) "rsa ecdsa"
 done | make_conf "$LAB_TMP/sweep16.conf"
-conf_host mx0.example.test 2500 ecdsa | make_conf "$LAB_TMP/one-ecdsa.conf"
-conf_host mx0.example.test 2500 rsa | make_conf "$LAB_TMP/one-rsa.conf"
+# One algorithm on a listener that serves only that one: the guard also
+# tries the algorithms no cert section describes, and a listener serving
+# both chains would rightly be reported for the other.
+conf_host mx0.example.test 2520 ecdsa | make_conf "$LAB_TMP/one-ecdsa.conf"
+conf_host mx0.example.test 2521 rsa | make_conf "$LAB_TMP/one-rsa.conf"
 # The same, through bench/delayproxy (ports 3500-3515): a network RTT.
 for i in $(seq 0 15); do
 	conf_host "mx$i.example.test" $((3500 + i)) "rsa ecdsa"
 done | make_conf "$LAB_TMP/sweep16-rtt.conf"
-conf_host mx0.example.test 3500 ecdsa | make_conf "$LAB_TMP/one-ecdsa-rtt.conf"
+conf_host mx0.example.test 3520 ecdsa | make_conf "$LAB_TMP/one-ecdsa-rtt.conf"
 
 # ------------------------------------------------------------ Postfix
 lab_netns_create
@@ -182,6 +209,10 @@ lab_postfix_listen pf 127.0.0.1:2602 -o 'smtpd_milters=$dg_milters'
 for i in $(seq 0 15); do
 	lab_postfix_listen pf 127.0.0.1:$((2500 + i))
 done
+lab_postfix_listen pf 127.0.0.1:2520 \
+    "-o smtpd_tls_chain_files=$certs/ecdsa.key,$certs/ecdsa-chain.pem"
+lab_postfix_listen pf 127.0.0.1:2521 \
+    "-o smtpd_tls_chain_files=$certs/rsa.key,$certs/rsa-chain.pem"
 
 # ------------------------------------------------------------ milters
 # Started with ip netns exec + setsid exec, so $! is the milter itself;
@@ -258,16 +289,50 @@ if phase tput; then
 	warm_null=500 warm_dg=500
 	declare -A rates runs
 	for v in none null dg; do rates[$v]=; runs[$v]=0; done
+	for v in none null dg; do rates[${v}_s]=; done
+	# sweeper - SIGUSR2 to the daneguard milter every 0.2 s, so that it
+	# sweeps without pause; notes each new status.json (replaced, a new
+	# inode, after every sweep) in $LAB_TMP/sweeps.
+	sweeper()
+	{
+		sw_last=
+		while :; do
+			kill -USR2 "$dg_pid" 2>/dev/null || break
+			sw_ino=$(stat -c %i "$LAB_TMP/dg.conf.state/status.json" 2>/dev/null)
+			if [ "$sw_ino" != "$sw_last" ]; then
+				echo "$sw_ino" >> "$LAB_TMP/sweeps"
+				sw_last=$sw_ino
+			fi
+			sleep 0.2
+		done
+	}
+	: > "$LAB_TMP/sweeps"
 	for r in $(seq 1 "$BENCH_ROUNDS"); do
-		for v in none null dg dg null none; do
-			t=$(smtp_source "$(port_of $v)" "$BENCH_MSGS" "$BENCH_SESS")
-			queue_drain
-			rt=$(rate "$BENCH_MSGS" "$t")
-			rates[$v]="${rates[$v]} $rt"
-			runs[$v]=$((runs[$v] + 1))
-			printf '  round %d %-4s %s s  %s msg/s\n' "$r" "$v" "$(secs "$t")" "$rt"
+		for mode in quiet sweeping; do
+			[ $mode = sweeping ] && ! phase tputsweep && continue
+			sfx=
+			if [ $mode = sweeping ]; then
+				sfx=_s
+				sweeper &
+				sw_pid=$!
+			fi
+			for v in none null dg dg null none; do
+				t=$(smtp_source "$(port_of $v)" "$BENCH_MSGS" "$BENCH_SESS")
+				queue_drain
+				rt=$(rate "$BENCH_MSGS" "$t")
+				rates[$v$sfx]="${rates[$v$sfx]} $rt"
+				runs[$v]=$((runs[$v] + 1))
+				printf '  round %d %-8s %-4s %s s  %s msg/s\n' "$r" "$mode" "$v" "$(secs "$t")" "$rt"
+			done
+			if [ $mode = sweeping ]; then
+				kill "$sw_pid"
+				wait "$sw_pid" 2>/dev/null
+			fi
 		done
 	done
+	# The first status.json each sweeping block sees is the one before.
+	n_sweeps=0
+	phase tputsweep && n_sweeps=$(($(wc -l < "$LAB_TMP/sweeps") - BENCH_ROUNDS))
 	# shellcheck disable=SC2086
 	{ m_none=$(median ${rates[none]}); m_null=$(median ${rates[null]}); m_dg=$(median ${rates[dg]}); }
 	r_dg_null=$(ratio "$m_dg" "$m_null")
@@ -309,6 +374,26 @@ Order per round: none, nullmilter, daneguard, daneguard, nullmilter, none; $BENC
 - nullmilter / none: **$r_null_none**; daneguard / none: $r_dg_none
 - proof: $delivered messages discarded by Postfix (want $want_all), $milter_warn milter warnings; daneguard counted ${dg_sessions:-?} sessions on 127.0.0.1:2602 (want >= $want_dg)
 EOF
+	if phase tputsweep; then
+		# shellcheck disable=SC2086
+		{ m_none_s=$(median ${rates[none_s]}); m_null_s=$(median ${rates[null_s]}); m_dg_s=$(median ${rates[dg_s]}); }
+		cat >> "$out" <<EOF
+
+The same rounds, each followed by A B C C B A while the daneguard milter
+sweeps without pause (SIGUSR2 every 0.2 s; its configuration holds
+mx1:25 and the 16 x 2 hosts of the sweep phase), $n_sweeps sweeps
+completed during those runs; the medians above are of the quiet runs:
+
+| while sweeping | runs (msg/s) | median |
+|---|---|---|
+| no milter (:25) | ${rates[none_s]# } | **$m_none_s** |
+| nullmilter (:2601) | ${rates[null_s]# } | **$m_null_s** |
+| daneguard (:2602) | ${rates[dg_s]# } | **$m_dg_s** |
+
+- daneguard / nullmilter while sweeping: **$(ratio "$m_dg_s" "$m_null_s")**; quiet: **$r_dg_null**
+EOF
+		[ "$n_sweeps" -gt 0 ] || { ok=0; echo "MISMATCH: no sweep completed while sweeping" >&2; }
+	fi
 fi
 
 # ------------------------------------------------------------ 2. memory
@@ -410,11 +495,12 @@ if phase sweep; then
 	# The daemon's own sweeps (SIGUSR2), as status.json times them: the
 	# steady state, where the expected sets are kept while the files are
 	# unchanged and no key is decoded again.
-	# daemon_sweeps CONF - start daneguard on CONF, time BENCH_SWEEP_RUNS
-	# sweeps, stop it; prints the durations in seconds.
+	# daemon_sweeps CONF [BINARY] - start daneguard (DANEGUARD) on CONF,
+	# time BENCH_SWEEP_RUNS sweeps, stop it; prints the durations in
+	# seconds.
 	daemon_sweeps()
 	{
-		ip netns exec "$LAB_NETNS" setsid "$DANEGUARD" -f -c "$1" \
+		ip netns exec "$LAB_NETNS" setsid "${2:-$DANEGUARD}" -f -c "$1" \
 		    -p "unix:$LAB_TMP/sweep.sock" -u nobody:postfix \
 		    >"$LAB_TMP/sweep-dg.log" 2>&1 &
 		ds_pid=$!
@@ -446,6 +532,18 @@ if phase sweep; then
 	d16=$(daemon_sweeps "$LAB_TMP/sweep16.conf" | tr '\n' ' ')
 	d1e=$(daemon_sweeps "$LAB_TMP/one-ecdsa.conf" | tr '\n' ' ')
 	echo "  daemon sweeps: 16x2 $d16; one ecdsa $d1e"
+	# The steady state against another binary: after, before, before,
+	# after, so that both see the same machine.
+	if [ -n "$DANEGUARD_BEFORE" ]; then
+		da= db=
+		for b in after before before after; do
+			case $b in
+			after)	da="$da $(daemon_sweeps "$LAB_TMP/sweep16.conf" | tr '\n' ' ')" ;;
+			before)	db="$db $(daemon_sweeps "$LAB_TMP/sweep16.conf" "$DANEGUARD_BEFORE" | tr '\n' ' ')" ;;
+			esac
+		done
+		echo "  daemon sweeps 16x2: after $da; before $db"
+	fi
 	# With a network between the guard and the listeners: a probe waits
 	# one RTT per SMTP step and per TLS flight, and the 32 probes of a
 	# sweep overlap. delayproxy holds every chunk BENCH_RTT_MS/2 in each
@@ -453,7 +551,7 @@ if phase sweep; then
 	cc -O2 -o "$LAB_TMP/delayproxy" "$here/delayproxy.c" -lpthread ||
 	    die "cannot build bench/delayproxy.c"
 	pairs=
-	for i in $(seq 0 15); do
+	for i in $(seq 0 15) 20; do
 		pairs="$pairs 127.0.0.1:$((3500 + i))=127.0.0.1:$((2500 + i))"
 	done
 	# shellcheck disable=SC2086
@@ -512,6 +610,16 @@ One probe: mx0.example.test:2500, one algorithm.
 - one more run each, CPU (bash \`time\`) and machine busy share (/proc/stat):
 $(sed 's/^ */  - /' "$LAB_TMP/cpu.txt")
 EOF
+	if [ -n "$DANEGUARD_BEFORE" ]; then
+		# shellcheck disable=SC2086
+		{ mda=$(median $da); mdb=$(median $db); }
+		cat >> "$out" <<EOF
+- the daemon's 16 x 2 sweeps side by side (after, before, before, after;
+  $BENCH_SWEEP_RUNS sweeps per start), this DANEGUARD against
+  DANEGUARD_BEFORE=$DANEGUARD_BEFORE: after ${da# } (median **$mda s**);
+  before ${db# } (median **$mdb s**); after / before **$(ratio "$mda" "$mdb")**
+EOF
+	fi
 	cat >> "$out" <<EOF
 
 With a ${BENCH_RTT_MS} ms round trip between the guard and the listeners

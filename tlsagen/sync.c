@@ -63,7 +63,11 @@ render(struct strbuf *out, enum tlsa_form form, const char *apex,
 	free(s);
 }
 
-/* The addresses to probe: the host's probe list, else its A and AAAA. */
+/*
+ * The addresses to probe: the host's probe list (the local listener of
+ * an entry "PUBLISHED = LOCAL", as the guard dials it), else its A and
+ * AAAA.
+ */
 static char **
 probe_addresses(const struct run *r, const struct expect *e,
     struct dns_ctx *ctx, int timeout_ms, size_t *n)
@@ -80,7 +84,9 @@ probe_addresses(const struct run *r, const struct expect *e,
 		if (!tlsa_name_equal(h->name, e->host) || h->nprobe == 0)
 			continue;
 		for (k = 0; k < h->nprobe; k++)
-			add_string(&v, n, xstrdup(h->probe[k]));
+			add_string(&v, n, xstrdup(h->probe_local != NULL &&
+			    h->probe_local[k] != NULL ? h->probe_local[k] :
+			    h->probe[k]));
 		return v;
 	}
 	for (t = 0; t < 2; t++) {

@@ -3,7 +3,9 @@
 # an old one may be retired, against two real nameservers and a real MTA.
 #
 # In a network namespace: example.test signed at test time, one NSD per
-# nameserver address (ns1 127.0.0.1, ns2 ::1), Postfix on 127.0.0.1:25.
+# nameserver address (ns1 127.0.0.1, ns2 ::1), Postfix on 127.0.0.1:25,
+# which the probe list maps the host's address to ("192.0.2.25 =
+# 127.0.0.1", NAT: the probes dial the local listener).
 # On disk (daneguard.conf): the renewed RSA chain (rsa-other) and the next
 # key (rsa-next). Published: the old chain's record (rsa), the renewed
 # chain's, later the next key's.
@@ -67,7 +69,7 @@ host "$HOST" {
   port     = 25
   ttl      = 3600
   rollover = "current+next"
-  probe    = { "127.0.0.1" }
+  probe    = { "192.0.2.25 = 127.0.0.1" }
   cert "rsa" { chain = "$CERTDIR/rsa-other-chain.pem"
                next_key = "$CERTDIR/rsa-next.key" }
 }
