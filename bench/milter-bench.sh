@@ -170,7 +170,7 @@ make_conf()
 	conf_host mx1.example.test 25 "rsa ecdsa"
 	if phase tputsweep; then
 		for i in $(seq 0 15); do
-			conf_host "mx$i.example.test" $((2500 + i)) "rsa ecdsa"
+			conf_host "sweep$i.example.test" $((2500 + i)) "rsa ecdsa"
 		done
 	fi
 } | make_conf "$LAB_TMP/dg.conf"
