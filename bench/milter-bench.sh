@@ -523,7 +523,10 @@ if phase sweep; then
 				[ $n -gt 300 ] && die "no sweep after SIGUSR2 for $1"
 				sleep 0.05
 			done
-			grep -q '^  "state": "OK",$' "$ds_json" || { ok=0; echo "MISMATCH: daemon sweep of $1 not OK" >&2; }
+			# Every check OK but M1 (this daemon is no MTA's milter:
+			# "no milter session since start" is its right verdict).
+			! grep '"check": ' "$ds_json" | grep -v '"check": "M1"' |
+			    grep -vq '"state": "OK"' || echo "MISMATCH: daemon sweep of $1 not OK" >&2
 			sed -n 's/.*"duration_seconds": \([0-9.]*\).*/\1/p' "$ds_json"
 		done
 		lab_kill_pid $ds_pid
@@ -593,8 +596,11 @@ if phase sweep; then
 \`daneguard --check -c CONF\` (whole command: configuration, keys, sweep,
 table), one warm-up run each, then $BENCH_SWEEP_RUNS rounds alternating
 the order. 16x2: 16 host sections mx0…mx15.example.test, ports 2500–2515,
-probe 127.0.0.1, RSA and ECDSA (32 probes; $rows of 32 G3 rows OK).
-One probe: mx0.example.test:2500, one algorithm.
+probe 127.0.0.1, RSA and ECDSA (48 probes: the two configured and one
+offering Ed25519 and Ed448, which no section describes; $rows of 32 G3
+rows OK). One probe: mx0.example.test:2520 (:2521 for RSA), one
+algorithm on a listener that serves only that one (3 probes: the
+configured one, the other and the EdDSA one, both refused).
 
 | | runs (s) | median |
 |---|---|---|
