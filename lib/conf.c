@@ -132,6 +132,8 @@ static const struct conf_range {
 	{ "probe_interval", 10, 86400, " seconds" },
 	{ "probe_timeout", 1, 300, " seconds" },
 	{ "tlsrpt_days", 1, 366, " days" },
+	{ "rrsig_warning", 3600, 366L * 86400, " seconds" },
+	{ "rrsig_critical", 0, 366L * 86400, " seconds" },
 };
 
 static int
@@ -379,6 +381,9 @@ static cfg_opt_t conf_dns_opts[] = {
 	CFG_STR("trust_anchor_file", CONF_DEFAULT_ANCHOR, CFGF_NONE),
 	CFG_STR("resolver", NULL, CFGF_NODEFAULT),
 	CFG_STR("resolver_config", NULL, CFGF_NODEFAULT),
+	CFG_BOOL("dnssec_health", cfg_false, CFGF_NONE),
+	CFG_INT_CB("rrsig_warning", 259200, CFGF_NONE, conf_parse_number),
+	CFG_INT_CB("rrsig_critical", 86400, CFGF_NONE, conf_parse_number),
 	CFG_END()
 };
 
@@ -412,7 +417,8 @@ conf_set_validators(cfg_t *cfg)
 {
 	static const char *const ranges[] = {
 		"probe_interval", "probe_timeout", "tlsrpt_days", "host|port",
-		"host|ttl", "host|issuer_depth"
+		"host|ttl", "host|issuer_depth", "dns|rrsig_warning",
+		"dns|rrsig_critical"
 	};
 	static const char *const paths[] = {
 		"user", "pidfile", "state_dir", "tlsa_file",
@@ -595,8 +601,14 @@ conf_copy(struct conf_load *load, cfg_t *cfg)
 		conf->dns.resolver = conf_strdup_opt(dns, "resolver");
 		conf->dns.resolver_config =
 		    conf_strdup_opt(dns, "resolver_config");
-	} else
+		conf->dns.dnssec_health = cfg_getbool(dns, "dnssec_health");
+		conf->dns.rrsig_warning = cfg_getint(dns, "rrsig_warning");
+		conf->dns.rrsig_critical = cfg_getint(dns, "rrsig_critical");
+	} else {
 		conf->dns.trust_anchor_file = xstrdup(CONF_DEFAULT_ANCHOR);
+		conf->dns.rrsig_warning = 259200;
+		conf->dns.rrsig_critical = 86400;
+	}
 
 	for (i = 0; load->included && i < load->nset; i++)
 		if (load->set[i].sect < 0)

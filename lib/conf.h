@@ -69,6 +69,9 @@ struct conf_dns {
 	char *trust_anchor_file;	/* default /usr/share/dns/root.key */
 	char *resolver;			/* or NULL */
 	char *resolver_config;		/* or NULL */
+	int dnssec_health;		/* G9 on; default 0 */
+	long rrsig_warning;		/* G9 seconds, default 3 days */
+	long rrsig_critical;		/* G9 seconds, default 1 day */
 };
 
 struct conf {

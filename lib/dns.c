@@ -87,6 +87,7 @@ dns_answer_clear(struct dns_answer *ans)
 		free(ans->mx[i]);
 	free(ans->mx);
 	free(ans->mxpref);
+	free(ans->packet);
 	dns_answer_init(ans);
 }
 
@@ -461,6 +462,19 @@ dns_ctx_set_stub(struct dns_ctx *ctx, const char *zone, const char *addr,
 	return 0;
 }
 
+int
+dns_ctx_set_permissive(struct dns_ctx *ctx, struct errbuf *err)
+{
+	int rc;
+
+	if ((rc = ub_ctx_set_option(ctx->ub, "val-permissive-mode:",
+	    "yes")) != 0) {
+		errbuf_set(err, "val-permissive-mode: %s", ub_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 void
 dns_rdata_free(struct dns_rdata *rd)
 {
@@ -522,6 +536,13 @@ dns_finish(struct dns_req *rq, struct dns_query *q, const char *owner)
 		rq->rc = -1;
 	} else {
 		dns_classify(&rq->ans, q->result, owner, rq->rrtype);
+		if (rq->want_packet && q->result->answer_packet != NULL &&
+		    q->result->answer_len > 0) {
+			rq->ans.packet = xmalloc((size_t)q->result->answer_len);
+			memcpy(rq->ans.packet, q->result->answer_packet,
+			    (size_t)q->result->answer_len);
+			rq->ans.packet_len = (size_t)q->result->answer_len;
+		}
 		if (rq->rd != NULL && (rq->ans.status == DNS_SECURE ||
 		    rq->ans.status == DNS_INSECURE) && q->result->havedata)
 			dns_copy_rdata(rq->rd, q->result);

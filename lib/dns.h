@@ -82,6 +82,11 @@ struct dns_answer {
 	char **mx;
 	unsigned *mxpref;
 	size_t nmx;
+	/* Requests with want_packet (struct dns_req), whatever the status
+	 * (bogus included): the answer as libunbound encoded it, RRSIGs
+	 * included (dnssig.h reads it); NULL when there was none. */
+	unsigned char *packet;
+	size_t packet_len;
 };
 
 struct dns_ctx;
@@ -176,6 +181,15 @@ const char *dns_status_name(enum dns_status status);
 int dns_ctx_set_stub(struct dns_ctx *ctx, const char *zone, const char *addr,
     struct errbuf *err);
 
+/*
+ * Turn validation failures into answers (val-permissive-mode): bogus
+ * data comes back classified DNS_INSECURE. Only for finding out *why* a
+ * zone is bogus (G9: the zone and nameservers of a zone whose DS names
+ * no key); never for what senders would use. Call it before the first
+ * lookup. Returns 0, or -1 with err set.
+ */
+int dns_ctx_set_permissive(struct dns_ctx *ctx, struct errbuf *err);
+
 /* The records of an answer as wire-format rdata, for the types that
  * dns_lookup does not decode (NS, SOA). Names in it are uncompressed. */
 struct dns_rdata {
@@ -201,6 +215,7 @@ struct dns_req {
 	const char *name;
 	int rrtype;
 	struct dns_rdata *rd;	/* NULL, or gets the rdata (dns_lookup_rdata) */
+	int want_packet;	/* 1: ans.packet gets the raw answer */
 	struct dns_answer ans;	/* the caller clears it afterwards */
 	int rc;			/* 0, or -1 with ans.status DNS_ERROR */
 };

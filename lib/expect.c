@@ -22,12 +22,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "dnshealth.h"
 #include "expect.h"
 #include "xalloc.h"
-
-/* The TTL range DESIGN.md recommends. */
-#define EXPECT_TTL_MIN	1800
-#define EXPECT_TTL_MAX	3600
 
 /*
  * Entries already emitted, keyed on rdata. Every entry of one expect has
@@ -445,6 +442,7 @@ expect_type_allowed(struct tlsa_type t, struct errbuf *err)
 static int
 expect_check_types(struct expect *e, struct errbuf *err)
 {
+	char advice[512];
 	size_t i;
 	int sel0 = 0, mtype0 = 0;
 
@@ -462,16 +460,9 @@ expect_check_types(struct expect *e, struct errbuf *err)
 			    "large records that break in some DNS setups; "
 			    "prefer SHA-256 (1)");
 	}
-	if (e->ttl >= 0 && e->ttl < EXPECT_TTL_MIN)
-		expect_warn(e, "TTL %ld is below %d: short TTLs add DNS load "
-		    "and make DANE fragile when the nameservers are briefly "
-		    "unreachable; %d-%d is recommended", e->ttl,
-		    EXPECT_TTL_MIN, EXPECT_TTL_MIN, EXPECT_TTL_MAX);
-	else if (e->ttl > EXPECT_TTL_MAX)
-		expect_warn(e, "TTL %ld is above %d: a rollover must wait 2 x "
-		    "TTL after publishing new records, so long TTLs make it "
-		    "slow; %d-%d is recommended", e->ttl, EXPECT_TTL_MAX,
-		    EXPECT_TTL_MIN, EXPECT_TTL_MAX);
+	/* The same rule as the guard's G9 note (dnshealth.h). */
+	if (dnshealth_ttl_advice(e->ttl, -1, advice, sizeof(advice)))
+		expect_warn(e, "%s", advice);
 	return 0;
 }
 

@@ -127,6 +127,19 @@ void checks_g6(const struct conf *conf, const struct dnscache *dns,
 void checks_g10(const struct conf *conf, const struct dnscache *dns,
     time_t now, struct report *out);
 
+/*
+ * G9 (checks_g9.c), when the dns section has dnssec_health: for each
+ * host, every address of every nameserver of its TLSA owner's zone asked
+ * directly. Items: "rrsig" per address (the earliest RRSIG expiration of
+ * the TLSA, A/AAAA and DNSKEY RRsets against rrsig_warning/critical and
+ * the SOA EXPIRE, with the seconds left), "ds" per zone (the parent's DS
+ * names a key that signs the DNSKEY RRset), "ttl" per host (the TTL
+ * advice of dnshealth.h, as a note). Blocks for up to a few
+ * probe_timeouts; now is the wall clock (RRSIG times are).
+ */
+void checks_g9(const struct conf *conf, const struct dnscache *dns,
+    time_t now, struct report *out);
+
 /* "_smtp._tls.DOMAIN" (malloc'd; a final dot of domain dropped). */
 char *checks_tlsrpt_owner(const char *domain);
 

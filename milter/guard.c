@@ -60,6 +60,9 @@
  * try this many ms later. */
 #define GUARD_SPOOL_BATCH	200
 #define GUARD_SPOOL_RETRY_MS	60000
+/* G9 asks every nameserver address directly: every 15 min, not at
+ * every sweep (G8's ns_interval, once there, replaces this). */
+#define GUARD_G9_INTERVAL	900
 
 /* What stat() says about a watched file; all zero when it is missing. */
 struct watch {
@@ -95,6 +98,8 @@ static struct {
 	size_t ng6;
 	char write_err[ERRBUF_SIZE];	/* last report_write error logged */
 	unsigned reached;	/* sweeps whose probes reached the MTA (M1) */
+	struct report g9;	/* the last G9 items, added to every sweep */
+	long long next_g9;	/* now_ms() when G9 is due; 0: at once */
 } guard = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -382,6 +387,23 @@ guard_run_g6(struct report *r, struct checks_g6_target *t, size_t n)
 	checks_g6(guard.conf, guard.dns, guard.helo, t, n, r);
 }
 
+/* G9 when due (checks_g9 also asks nothing when it is off), then its
+ * last items into r. */
+static void
+guard_g9(struct report *r)
+{
+	size_t i;
+
+	if (guard.next_g9 == 0 || now_ms() >= guard.next_g9) {
+		report_clear(&guard.g9);
+		guard.g9.when = r->when;
+		checks_g9(guard.conf, guard.dns, time(NULL), &guard.g9);
+		guard.next_g9 = now_ms() + GUARD_G9_INTERVAL * 1000LL;
+	}
+	for (i = 0; i < guard.g9.n; i++)
+		report_add_item(r, &guard.g9.items[i]);
+}
+
 static void
 guard_sweep(void)
 {
@@ -398,6 +420,7 @@ guard_sweep(void)
 	r.nlisteners = stats_snapshot(&r.listeners);
 	g6sendmail_add(guard.conf, &r);	/* sendmail: {daemon_flags}, access map */
 	checks_g10(guard.conf, guard.dns, r.when, &r);
+	guard_g9(&r);
 	if (guard.conf->xclient) {
 		for (i = 0; i < guard.ng6; i++) {
 			t[i] = guard.g6[i].t;
@@ -632,6 +655,7 @@ guard_main(void *arg)
 			watch_build(guard.conf);
 			if (!guard.conf->xclient)
 				guard.ng6 = 0;
+			guard.next_g9 = 0;
 			sweep = 1;
 		}
 		pthread_mutex_unlock(&guard.mu);
@@ -732,6 +756,8 @@ guard_start(struct conf *conf, int resume)
 	guard.ng6 = 0;
 	guard.write_err[0] = '\0';
 	guard.reached = 0;
+	guard.next_g9 = 0;
+	memset(&guard.g9, 0, sizeof(guard.g9));
 	memset(&guard.cur, 0, sizeof(guard.cur));
 	/* The states before a crash: the first sweep then logs only what
 	 * changed, and keeps "since". */
@@ -805,6 +831,7 @@ guard_stop(void)
 	dnscache_free(guard.dns);
 	guard.dns = NULL;
 	report_clear(&guard.cur);
+	report_clear(&guard.g9);
 	watch_clear();
 	pthread_cond_destroy(&guard.cv);
 }
@@ -828,6 +855,7 @@ guard_check_once(const struct conf *conf, int json, FILE *out)
 	checks_sweep(conf, helo, NULL, dns, &r);
 	g6sendmail_add(conf, &r);	/* the access map; no listeners here */
 	checks_g10(conf, dns, r.when, &r);
+	checks_g9(conf, dns, time(NULL), &r);
 	dnscache_free(dns);
 	r.duration = (double)(now_ms() - t0) / 1000.0;
 	if (json) {

@@ -97,6 +97,8 @@ report_add_item(struct report *r, const struct report_item *src)
 	it->served_days = src->served_days;
 	it->disk_dated = src->disk_dated;
 	it->disk_days = src->disk_days;
+	it->sig_dated = src->sig_dated;
+	it->sig_seconds = src->sig_seconds;
 }
 
 int
@@ -203,6 +205,9 @@ report_json(const struct report *r)
 		if (it->disk_dated)
 			strbuf_printf(&b, ", \"disk_expiry_days\": %ld",
 			    it->disk_days);
+		if (it->sig_dated)
+			strbuf_printf(&b, ", \"rrsig_expiry_seconds\": %lld",
+			    it->sig_seconds);
 		strbuf_printf(&b, ", \"since\": %lld, \"since_utc\": \"%s\"}",
 		    (long long)it->since, iso);
 	}
@@ -293,7 +298,8 @@ prom_listener(struct strbuf *b, const struct stats_listener *l)
 }
 
 /* The per-check series: which value, when an item has one. */
-enum prom_value { PV_STATE, PV_SINCE, PV_COUNT, PV_SERVED_DAYS, PV_DISK_DAYS };
+enum prom_value { PV_STATE, PV_SINCE, PV_COUNT, PV_SERVED_DAYS, PV_DISK_DAYS,
+	PV_SIG_SECONDS };
 
 static const struct {
 	const char *name;
@@ -313,6 +319,9 @@ static const struct {
 	{ "daneguard_disk_leaf_expiry_days", PV_DISK_DAYS,
 	  "G11: days until the leaf certificate of the chain file expires "
 	  "(negative once expired)." },
+	{ "daneguard_rrsig_expiry_seconds", PV_SIG_SECONDS,
+	  "G9: seconds until the earliest RRSIG that senders need expires, "
+	  "as one nameserver address serves it (negative once expired)." },
 };
 
 /* Item it's value for series pv in *out; 0 if it has none. */
@@ -326,6 +335,7 @@ prom_item_value(const struct report_item *it, enum prom_value pv,
 	case PV_COUNT:		*out = it->count; return it->counted;
 	case PV_SERVED_DAYS:	*out = it->served_days; return it->dated;
 	case PV_DISK_DAYS:	*out = it->disk_days; return it->disk_dated;
+	case PV_SIG_SECONDS:	*out = it->sig_seconds; return it->sig_dated;
 	}
 	return 0;
 }

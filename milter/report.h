@@ -35,6 +35,8 @@ struct report_item {
 	long served_days;	/* G11: days to the served leaf's notAfter */
 	int disk_dated;		/* G11: a leaf on disk was loaded */
 	long disk_days;		/* G11: days to its notAfter */
+	int sig_dated;		/* G9: sig_seconds applies */
+	long long sig_seconds;	/* G9: to the earliest RRSIG expiration */
 };
 
 struct report {
