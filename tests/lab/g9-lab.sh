@@ -257,6 +257,24 @@ done
 lab_dg_check "$d/dg-36h.conf" "$d/days36.out" "$d/days36.err"
 expect "days, rrsig_warning 36h" "$d/days36.out" rrsig 127.0.0.2 OK
 
+# The earliest over the RRsets: the DNSKEY RRset's RRSIG from a signing
+# that expires in 5 h, the rest from one that lasts 30 days (same keys).
+serial=$((serial + 1))
+child $serial "$d/mixed.zone" 3600 604800
+sign "$d/mixed.zone" "$d/mixed-long.signed" $((30 * 86400))
+sign "$d/mixed.zone" "$d/mixed-short.signed" $((5 * 3600))
+{
+	awk '!($4 == "RRSIG" && $5 == "DNSKEY")' "$d/mixed-long.signed"
+	awk '$4 == "RRSIG" && $5 == "DNSKEY"' "$d/mixed-short.signed"
+} > "$d/child.signed"
+lab_nsd_reload child example.test 127.0.0.2
+lab_nsd_serial 127.0.0.4 $serial
+lab_dg_check "$d/dg.conf" "$d/mixed.out" "$d/mixed.err"
+awk '$1 == "G9"' "$d/mixed.out"
+expect "DNSKEY RRSIG expiring first" "$d/mixed.out" rrsig 127.0.0.2 CRITICAL
+expect_text "DNSKEY RRSIG expiring first" "$d/mixed.out" rrsig 127.0.0.2 \
+    "the RRSIG of example.test. DNSKEY"
+
 scenario shortttl 300 604800 $((60 * 86400))
 expect "long signatures, short TTL" "$d/shortttl.out" rrsig 127.0.0.2 OK
 expect "long signatures, short TTL" "$d/shortttl.out" ttl _25._tcp.$host. OK

@@ -158,6 +158,40 @@ test_prom(void **state)
 	report_clear(&r);
 }
 
+/* G9's seconds to the earliest RRSIG expiration: a series of its own,
+ * in status.json too, and a copied item keeps it. */
+static void
+test_rrsig_seconds(void **state)
+{
+	struct report r, c;
+	struct report_item *it;
+	char *p;
+
+	(void)state;
+	fill(&r);
+	p = report_prom(&r);
+	assert_null(strstr(p, "daneguard_rrsig_expiry_seconds"));
+	free(p);
+	it = report_add(&r, "G9", "mx1.example.test", "127.0.0.2", "rrsig",
+	    NULL, VERDICT_WARNING, "expires soon");
+	it->sig_dated = 1;
+	it->sig_seconds = -3600;
+	memset(&c, 0, sizeof(c));
+	report_add_item(&c, &r.items[r.n - 1]);
+	p = report_prom(&c);
+	assert_non_null(strstr(p, "# TYPE daneguard_rrsig_expiry_seconds "
+	    "gauge\n"));
+	assert_non_null(strstr(p, "\ndaneguard_rrsig_expiry_seconds{check="
+	    "\"G9\",host=\"mx1.example.test\",addr=\"127.0.0.2\","
+	    "alg=\"rrsig\",client=\"\"} -3600\n"));
+	free(p);
+	p = report_json(&c);
+	assert_non_null(strstr(p, "\"rrsig_expiry_seconds\": -3600"));
+	free(p);
+	report_clear(&c);
+	report_clear(&r);
+}
+
 static void
 test_print(void **state)
 {
@@ -385,6 +419,7 @@ main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_prom),
+		cmocka_unit_test(test_rrsig_seconds),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_check_names),
 		cmocka_unit_test(test_state_load),
