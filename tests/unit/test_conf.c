@@ -189,6 +189,9 @@ test_defaults(void **state)
 	    "/usr/share/dns/root.key");
 	assert_null(conf->dns.resolver);
 	assert_null(conf->dns.resolver_config);
+	assert_int_equal(conf->dns.dnssec_health, 0);
+	assert_int_equal(conf->dns.rrsig_warning, 259200);
+	assert_int_equal(conf->dns.rrsig_critical, 86400);
 	assert_int_equal(conf->nhosts, 1);
 	h = &conf->hosts[0];
 	assert_string_equal(h->name, "mx.example.net");
@@ -235,6 +238,9 @@ test_all_options(void **state)
 	    "  trust_anchor_file = \"/var/lib/unbound/root.key\"\n"
 	    "  resolver = \"::1\"\n"
 	    "  resolver_config = \"/etc/dg/unbound.conf\"\n"
+	    "  dnssec_health = yes\n"
+	    "  rrsig_warning = 3600\n"
+	    "  rrsig_critical = 0\n"
 	    "}\n"
 	    "host \"a.example\" {\n"
 	    "  port = 65535\n"
@@ -263,6 +269,9 @@ test_all_options(void **state)
 	    "/var/lib/unbound/root.key");
 	assert_string_equal(conf->dns.resolver, "::1");
 	assert_string_equal(conf->dns.resolver_config, "/etc/dg/unbound.conf");
+	assert_int_equal(conf->dns.dnssec_health, 1);
+	assert_int_equal(conf->dns.rrsig_warning, 3600);
+	assert_int_equal(conf->dns.rrsig_critical, 0);
 	assert_int_equal(conf->nhosts, 2);
 	h = &conf->hosts[0];
 	assert_int_equal(h->port, 65535);
@@ -350,6 +359,9 @@ static const struct {
 	  "t.conf:1: probe_interval 9 is out of range (10-86400 seconds)" },
 	{ "\nprobe_timeout = 0\n" HOST_OK,
 	  "t.conf:2: probe_timeout 0 is out of range (1-300 seconds)" },
+	{ "dns {\n  rrsig_warning = 3599\n}\n" HOST_OK,
+	  "t.conf:2: dns: rrsig_warning 3599 is out of range "
+	  "(3600-31622400 seconds)" },
 	{ "probe_timeout = 301\n" HOST_OK,
 	  "t.conf:1: probe_timeout 301 is out of range (1-300 seconds)" },
 	{ "host \"h\" {\n  cert \"c\" { chain = \"/c\" }\n  port = 0\n}\n",
