@@ -51,7 +51,7 @@ g9_server(const struct conf *conf, const char *host,
 	size_t i;
 
 	if (s->addr == NULL || s->why != NULL) {
-		report_add(out, "G9", host, addr, "rrsig", NULL,
+		report_add(out, CHECK_G9, host, addr, "rrsig", NULL,
 		    VERDICT_UNKNOWN, "nameserver %s%s%s%s: %s", s->name,
 		    s->addr ? " (" : "", s->addr ? s->addr : "",
 		    s->addr ? ")" : "", s->why ? s->why : "no address");
@@ -73,7 +73,7 @@ g9_server(const struct conf *conf, const char *host,
 		}
 	}
 	if (first == NULL) {
-		report_add(out, "G9", host, addr, "rrsig", NULL, VERDICT_OK,
+		report_add(out, CHECK_G9, host, addr, "rrsig", NULL, VERDICT_OK,
 		    "nameserver %s (%s) serves no signatures for the records "
 		    "senders need (the zone is not signed: see G7)", s->name,
 		    s->addr);
@@ -92,7 +92,7 @@ g9_server(const struct conf *conf, const char *host,
 		    sizeof(left));
 		duration_format(s->soa_expire, exp, sizeof(exp));
 		dnssig_type_name(first->covered, type, sizeof(type));
-		it = report_add(out, "G9", host, addr, "rrsig", NULL,
+		it = report_add(out, CHECK_G9, host, addr, "rrsig", NULL,
 		    VERDICT_WARNING, "nameserver %s (%s): the RRSIG of %s %s "
 		    "(signer %s, key %u) expires in %s, not later than the "
 		    "SOA EXPIRE of %s: a secondary cut off from its primary "
@@ -100,7 +100,7 @@ g9_server(const struct conf *conf, const char *host,
 		    "lower EXPIRE", s->name, s->addr, first->sig_owner, type,
 		    first->signer, first->keytag, left, exp);
 	} else
-		it = report_add(out, "G9", host, addr, "rrsig", NULL, st,
+		it = report_add(out, CHECK_G9, host, addr, "rrsig", NULL, st,
 		    "nameserver %s (%s): the RRSIG of %s %s (signer %s, key "
 		    "%u) %s %s (%s)%s%s; WARNING below %s, CRITICAL below %s",
 		    s->name, s->addr, worst->sig_owner, type, worst->signer,
@@ -124,20 +124,20 @@ g9_ds(const char *host, const struct zonesig_zone *z, struct report *out)
 	case DNS_SECURE:
 		break;
 	case DNS_BOGUS:
-		report_add(out, "G9", host, z->apex, "ds", NULL,
+		report_add(out, CHECK_G9, host, z->apex, "ds", NULL,
 		    VERDICT_CRITICAL, "the DS RRset of %s at the parent is "
 		    "bogus: %s", z->apex, z->ds_why ? z->ds_why : "");
 		return;
 	case DNS_INSECURE:
 	case DNS_NODATA:
 	case DNS_NXDOMAIN:
-		report_add(out, "G9", host, z->apex, "ds", NULL, VERDICT_OK,
+		report_add(out, CHECK_G9, host, z->apex, "ds", NULL, VERDICT_OK,
 		    "no secure DS for %s at the parent (%s): nothing to "
 		    "match (G7 says whether DANE is in force)", z->apex,
 		    dns_status_name(z->ds_status));
 		return;
 	default:
-		report_add(out, "G9", host, z->apex, "ds", NULL,
+		report_add(out, CHECK_G9, host, z->apex, "ds", NULL,
 		    VERDICT_UNKNOWN, "the DS RRset of %s at the parent: %s",
 		    z->apex, z->ds_why ? z->ds_why :
 		    dns_status_name(z->ds_status));
@@ -179,22 +179,22 @@ g9_ds(const char *host, const struct zonesig_zone *z, struct report *out)
 		}
 	}
 	if (checked == 0) {
-		report_add(out, "G9", host, z->apex, "ds", NULL,
+		report_add(out, CHECK_G9, host, z->apex, "ds", NULL,
 		    VERDICT_UNKNOWN, "no nameserver address of %s served its "
 		    "DNSKEY RRset: the DS cannot be checked", z->apex);
 		return;
 	}
 	if (worst == VERDICT_OK)
-		report_add(out, "G9", host, z->apex, "ds", NULL, VERDICT_OK,
+		report_add(out, CHECK_G9, host, z->apex, "ds", NULL, VERDICT_OK,
 		    "%zu DS record(s) of %s at the parent; a key they name "
 		    "signs the DNSKEY RRset at every address", z->ds.n,
 		    z->apex);
 	else if (worst == VERDICT_UNKNOWN)
-		report_add(out, "G9", host, z->apex, "ds", NULL,
+		report_add(out, CHECK_G9, host, z->apex, "ds", NULL,
 		    VERDICT_UNKNOWN, "the DS records of %s use digest types "
 		    "this build cannot check", z->apex);
 	else
-		report_add(out, "G9", host, z->apex, "ds", NULL,
+		report_add(out, CHECK_G9, host, z->apex, "ds", NULL,
 		    VERDICT_CRITICAL, "none of the %zu DS record(s) of %s at "
 		    "the parent names a key that signs the DNSKEY RRset "
 		    "served by %s (%s)%s: validating senders see the zone "
@@ -226,10 +226,10 @@ g9_ttl(const struct conf_host *h, const char *host, const char *owner,
 	if (ttl < 0)
 		ttl = h->ttl;
 	if (dnshealth_ttl_advice(ttl, refresh, advice, sizeof(advice)))
-		report_add(out, "G9", host, owner, "ttl", NULL, VERDICT_OK,
+		report_add(out, CHECK_G9, host, owner, "ttl", NULL, VERDICT_OK,
 		    "note: %s", advice);
 	else
-		report_add(out, "G9", host, owner, "ttl", NULL, VERDICT_OK,
+		report_add(out, CHECK_G9, host, owner, "ttl", NULL, VERDICT_OK,
 		    "TLSA TTL %ld, SOA REFRESH %ld: as recommended", ttl,
 		    refresh);
 }
@@ -261,7 +261,7 @@ checks_g9(const struct conf *conf, const struct dnscache *dns, time_t now,
 
 		host = checks_host_name(h);
 		if (ctx == NULL) {
-			report_add(out, "G9", host, "", "rrsig", NULL,
+			report_add(out, CHECK_G9, host, "", "rrsig", NULL,
 			    VERDICT_UNKNOWN, "dns: %s", err.msg);
 			continue;
 		}
@@ -275,7 +275,7 @@ checks_g9(const struct conf *conf, const struct dnscache *dns, time_t now,
 		want[2].type = DNS_TYPE_AAAA;
 		if (zonesig_scan(ctx, &set, owner, want, 3, now, &z,
 		    &err) < 0) {
-			report_add(out, "G9", host, "", "rrsig", NULL,
+			report_add(out, CHECK_G9, host, "", "rrsig", NULL,
 			    VERDICT_UNKNOWN, "%s", err.msg);
 			zonesig_zone_free(&z);
 			free(owner);

@@ -172,7 +172,7 @@ test_rrsig_seconds(void **state)
 	p = report_prom(&r);
 	assert_null(strstr(p, "daneguard_rrsig_expiry_seconds"));
 	free(p);
-	it = report_add(&r, "G9", "mx1.example.test", "127.0.0.2", "rrsig",
+	it = report_add(&r, CHECK_G9, "mx1.example.test", "127.0.0.2", "rrsig",
 	    NULL, VERDICT_WARNING, "expires soon");
 	it->sig_dated = 1;
 	it->sig_seconds = -3600;
