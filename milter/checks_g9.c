@@ -169,13 +169,11 @@ g9_ds(const char *host, const struct zonesig_zone *z, struct report *out)
 			nunk += unknown;
 		}
 		st = dnshealth_ds(z->ds.n, nmatch, nsign, nunk);
+		/* The first address of the worst state is named. */
 		if (bad == NULL || st > worst) {
-			if (st != VERDICT_OK || bad == NULL) {
-				bad = s;
-				bad_match = nmatch;
-			}
-			if (st > worst)
-				worst = st;
+			bad = s;
+			bad_match = nmatch;
+			worst = st;
 		}
 	}
 	if (checked == 0) {

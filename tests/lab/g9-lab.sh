@@ -309,5 +309,43 @@ lab_ns drill -D @127.0.0.2 DNSKEY example.test > "$d/roll.dnskey" 2>&1
 expect "KSK roll in progress" "$d/roll.out" ds example.test. OK
 expect "KSK roll in progress" "$d/roll.out" rrsig 127.0.0.2 OK
 
+# The daemon: G9 in status.json and metrics.prom after its first sweep,
+# the seconds left as drill dates the RRSIG, and still there after a
+# second sweep (SIGUSR2) that did not ask the nameservers again.
+mkdir -p "$d/state"
+chown nobody "$d/state"
+lab_dg_start nobody:nogroup "$d/dg.conf" "$d/dg.sock" "$d/dg.log" \
+    "$d/state/metrics.prom"
+m=$d/state/metrics.prom
+exp=$(drill_expiry 127.0.0.2)
+exp_epoch=$(date -u -d "$(as_utc "$exp" | sed 's/ UTC$//')" +%s)
+sweep=$(awk '$1 == "daneguard_sweep_timestamp_seconds" { print $2 }' "$m")
+left=$(grep '^daneguard_rrsig_expiry_seconds{check="G9",host="'$host'",addr="127.0.0.2",alg="rrsig"' "$m" |
+    awk '{ print $2 }')
+if [ -n "$left" ] && [ -n "$sweep" ] &&
+    [ $((exp_epoch - sweep - left)) -ge 0 ] &&
+    [ $((exp_epoch - sweep - left)) -le 300 ]; then
+	pass "daemon: daneguard_rrsig_expiry_seconds $left, drill's expiry $exp"
+else
+	fail "daemon: daneguard_rrsig_expiry_seconds '$left' vs drill's $exp (sweep $sweep)" "$m"
+fi
+grep -q '"check": "G9", "host": "'$host'", "addr": "example.test.", "alg": "ds", "state": "OK"' \
+    "$d/state/status.json" && pass "daemon: G9 ds OK in status.json" ||
+    fail "daemon: no G9 ds OK in status.json" "$d/state/status.json"
+# A second sweep must start in a later second than the first, so that
+# its timestamp tells the two apart.
+while [ "$(date +%s)" -le "$sweep" ]; do sleep 0.1; done
+kill -USR2 "$dg_pid"
+tries=300
+while [ "$(awk '$1 == "daneguard_sweep_timestamp_seconds" { print $2 }' "$m" 2>/dev/null)" = "$sweep" ]; do
+	tries=$((tries - 1))
+	[ $tries -le 0 ] && lab_fail "no second sweep after SIGUSR2"
+	sleep 0.1
+done
+# metrics.prom is replaced atomically: the new one is whole.
+grep -q '^daneguard_rrsig_expiry_seconds{check="G9",host="'$host'",addr="127.0.0.4"' "$m" &&
+    pass "daemon: G9 kept in the second sweep" ||
+    fail "daemon: G9 missing after the second sweep" "$m"
+
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ]
