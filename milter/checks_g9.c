@@ -5,7 +5,8 @@
  * the alg column:
  *   "rrsig"  per nameserver address: the earliest RRSIG expiration over
  *            the TLSA RRset, the host's A and AAAA (when in the zone) and
- *            the zone's DNSKEY RRset; also WARNING when that is not later
+ *            the zone's DNSKEY RRset (for a configured domain, under its
+ *            name: its MX RRset and its zone's DNSKEY); also WARNING when that is not later
  *            than the SOA EXPIRE the address serves. Carries the seconds
  *            left (daneguard_rrsig_expiry_seconds).
  *   "ds"     per zone (address column: the apex): the parent's DS RRset
@@ -232,6 +233,35 @@ g9_ttl(const struct conf_host *h, const char *host, const char *owner,
 		    refresh);
 }
 
+/*
+ * The items of one zone: owner's, asked for want at every address;
+ * label is the host column (a host, or a domain); h, when not NULL,
+ * gets the TTL note.
+ */
+static void
+g9_zone(const struct conf *conf, struct dns_ctx *ctx,
+    const struct dnsauth_settings *set, const char *label, const char *owner,
+    const struct zonesig_want *want, size_t nwant,
+    const struct conf_host *h, time_t now, struct report *out)
+{
+	struct zonesig_zone z;
+	struct errbuf err;
+	size_t k;
+
+	if (zonesig_scan(ctx, set, owner, want, nwant, now, &z, &err) < 0) {
+		report_add(out, CHECK_G9, label, "", "rrsig", NULL,
+		    VERDICT_UNKNOWN, "%s", err.msg);
+		zonesig_zone_free(&z);
+		return;
+	}
+	for (k = 0; k < z.nservers; k++)
+		g9_server(conf, label, &z.servers[k], now, out);
+	g9_ds(label, &z, out);
+	if (h != NULL)
+		g9_ttl(h, label, owner, &z, out);
+	zonesig_zone_free(&z);
+}
+
 void
 checks_g9(const struct conf *conf, const struct dnscache *dns, time_t now,
     struct report *out)
@@ -239,14 +269,14 @@ checks_g9(const struct conf *conf, const struct dnscache *dns, time_t now,
 	struct dnsauth_settings set;
 	struct verdict_base base;
 	struct zonesig_want want[3];
-	struct zonesig_zone z;
 	struct dns_ctx *ctx;
 	struct errbuf err;
 	const char *host;
 	char *owner;
-	size_t i, k;
+	size_t i;
 
-	if (!conf->dns.dnssec_health || conf->nhosts == 0)
+	if (!conf->dns.dnssec_health ||
+	    (conf->nhosts == 0 && conf->ndomains == 0))
 		return;
 	memset(&set, 0, sizeof(set));
 	set.anchor = conf->dns.trust_anchor_file;
@@ -271,20 +301,22 @@ checks_g9(const struct conf *conf, const struct dnscache *dns, time_t now,
 		want[1].type = DNS_TYPE_A;
 		want[2].owner = host;
 		want[2].type = DNS_TYPE_AAAA;
-		if (zonesig_scan(ctx, &set, owner, want, 3, now, &z,
-		    &err) < 0) {
-			report_add(out, CHECK_G9, host, "", "rrsig", NULL,
-			    VERDICT_UNKNOWN, "%s", err.msg);
-			zonesig_zone_free(&z);
-			free(owner);
+		g9_zone(conf, ctx, &set, host, owner, want, 3, h, now, out);
+		free(owner);
+	}
+	/* Where a domain is configured, its MX RRset is needed too: rows
+	 * under the domain's name (as its G7 rows), in the MX's zone. */
+	for (i = 0; i < conf->ndomains; i++) {
+		const char *name = conf->domains[i].name;
+
+		if (ctx == NULL) {
+			report_add(out, CHECK_G9, name, "", "rrsig", NULL,
+			    VERDICT_UNKNOWN, "dns: %s", err.msg);
 			continue;
 		}
-		for (k = 0; k < z.nservers; k++)
-			g9_server(conf, host, &z.servers[k], now, out);
-		g9_ds(host, &z, out);
-		g9_ttl(h, host, owner, &z, out);
-		zonesig_zone_free(&z);
-		free(owner);
+		want[0].owner = name;
+		want[0].type = DNS_TYPE_MX;
+		g9_zone(conf, ctx, &set, name, name, want, 1, NULL, now, out);
 	}
 	dns_ctx_free(ctx);
 }

@@ -21,6 +21,10 @@
 #   DS of another key at the parent      ds CRITICAL
 #   DS of the KSK and of a second,       ds OK (a roll in progress)
 #     published but not signing, KSK
+#   the MX RRSIG alone expiring in 5 h   the domain's rrsig CRITICAL naming
+#     (domain "example.test")            MX; the host's rows OK
+# The daemon writes G9 into status.json and metrics.prom and keeps it
+# across sweeps.
 #
 # Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check).
 # Needs root and the Debian packages nsd, ldnsutils, iproute2.
@@ -49,21 +53,22 @@ fail()
 	[ -n "$2" ] && sed 's/^/      /' "$2"
 }
 
-# expect NAME OUT ALG ADDR STATE - the G9 row (ALG, ADDR) of OUT is STATE.
+# expect NAME OUT ALG ADDR STATE - the G9 row (ALG, ADDR) of OUT is STATE
+# (host column: $row, default the host).
 expect()
 {
-	got=$(lab_dg_state "$2" G9 "$host" "$4" "$3")
+	got=$(lab_dg_state "$2" G9 "${row:-$host}" "$4" "$3")
 	if [ "$got" = "$5" ]; then
-		pass "$1: G9 $3 $4 $5"
+		pass "$1: G9 ${row:-$host} $3 $4 $5"
 	else
-		fail "$1: G9 $3 $4 is $got, expected $5" "$2"
+		fail "$1: G9 ${row:-$host} $3 $4 is $got, expected $5" "$2"
 	fi
 }
 
 # expect_text NAME OUT ALG ADDR TEXT - that row's reason contains TEXT.
 expect_text()
 {
-	if awk -v a="$4" -v g="$3" -v h="$host" \
+	if awk -v a="$4" -v g="$3" -v h="${row:-$host}" \
 	    '$1 == "G9" && $2 == h && $3 == a && $4 == g' "$2" |
 	    grep -qF -- "$5"; then
 		pass "$1: G9 $3 $4 says '$5'"
@@ -90,6 +95,7 @@ dns {
 }
 EOF
 	lab_dg_host "$host" "$CERTDIR" >> "$1"
+	echo 'domain "example.test" { hosts = { "mx1.example.test" } }' >> "$1"
 }
 conf "$d/dg.conf"
 conf "$d/dg-36h.conf" "rrsig_warning = 129600"
@@ -110,6 +116,7 @@ child()
 @	IN SOA ns1 hostmaster $1 $refresh 900 $4 300
 	IN NS ns1
 	IN NS ns2
+	IN MX 10 mx1
 ns1	IN A 127.0.0.2
 ns2	IN A 127.0.0.4
 mx1	IN A 127.0.0.1
@@ -274,6 +281,29 @@ awk '$1 == "G9"' "$d/mixed.out"
 expect "DNSKEY RRSIG expiring first" "$d/mixed.out" rrsig 127.0.0.2 CRITICAL
 expect_text "DNSKEY RRSIG expiring first" "$d/mixed.out" rrsig 127.0.0.2 \
     "the RRSIG of example.test. DNSKEY"
+
+# The domain's MX RRset (a domain section): its RRSIG alone expires in
+# 5 h. The host's rows do not cover it; the domain's rows do.
+serial=$((serial + 1))
+child $serial "$d/mx.zone" 3600 604800
+sign "$d/mx.zone" "$d/mx-long.signed" $((30 * 86400))
+sign "$d/mx.zone" "$d/mx-short.signed" $((5 * 3600))
+{
+	awk '!($4 == "RRSIG" && $5 == "MX")' "$d/mx-long.signed"
+	awk '$4 == "RRSIG" && $5 == "MX"' "$d/mx-short.signed"
+} > "$d/child.signed"
+lab_nsd_reload child example.test 127.0.0.2
+lab_nsd_serial 127.0.0.4 $serial
+lab_dg_check "$d/dg.conf" "$d/mxsoon.out" "$d/mxsoon.err"
+awk '$1 == "G9"' "$d/mxsoon.out"
+expect "MX RRSIG expiring" "$d/mxsoon.out" rrsig 127.0.0.2 OK
+row=example.test
+expect "MX RRSIG expiring" "$d/mxsoon.out" rrsig 127.0.0.2 CRITICAL
+expect "MX RRSIG expiring" "$d/mxsoon.out" rrsig 127.0.0.4 CRITICAL
+expect_text "MX RRSIG expiring" "$d/mxsoon.out" rrsig 127.0.0.2 \
+    "the RRSIG of example.test. MX"
+expect "MX RRSIG expiring" "$d/mxsoon.out" ds example.test. OK
+row=
 
 scenario shortttl 300 604800 $((60 * 86400))
 expect "long signatures, short TTL" "$d/shortttl.out" rrsig 127.0.0.2 OK
