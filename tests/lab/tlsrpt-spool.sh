@@ -10,7 +10,9 @@
 #            G10 WARNING with the count in status.json; a mail that is no
 #            report is accepted, logged by the daemon, removed, nothing
 #            stored; with the spool not writable Postfix defers the mail
-#            (75) and delivers it once it is writable again: nothing lost
+#            (75) and delivers it once it is writable again: nothing lost;
+#            the recipe's virtual(8) service (no process per mail) writes
+#            a report mail into the spool, the daemon counts it
 #   hostile  the spooler alone: larger than the limit (65), empty (65), a
 #            spool that does not exist or is not writable (75), a disk
 #            that fills during the write (75): never a file left in tmp/
@@ -110,7 +112,7 @@ d=$LAB_TMP/disk
 lab_postfix_conf pf \
     "smtpd_tls_security_level = may" \
     "smtpd_tls_chain_files = $d/ecdsa.key $d/ecdsa-chain.pem $d/rsa.key $d/rsa-chain.pem" \
-    "transport_maps = inline:{tlsrpt@example.test=tlsrpt:}" \
+    "transport_maps = inline:{tlsrpt@example.test=tlsrpt:, tlsrpt-md@example.test=tlsrpt-md:}" \
     "tlsrpt_destination_recipient_limit = 1"
 lab_postfix_listen pf "127.0.0.1:25"
 lab_postfix_listen pf "[::1]:25"
@@ -122,6 +124,14 @@ sed -n '/^# --- master.cf$/,/^# --- end master.cf$/p' \
     >> "$pfdir/etc/master.cf"
 grep -q "argv=$spooler -d $spool\$" "$pfdir/etc/master.cf" ||
     lab_fail "no spooler pipe service in conf/postfix-tlsrpt.cf"
+# And its virtual(8) service, delivering into the spool as nobody.
+sed -n '/^# --- master.cf maildir/,/^# --- end master.cf maildir/p' \
+    "$top_srcdir/conf/postfix-tlsrpt.cf" | grep -v '^# ---' | sed 's/^#//' |
+    sed -e "s|=/var/lib/daneguard\$|=$state|" \
+        -e "s|UID|$(id -u nobody)|g" -e "s|GID|$(id -g nobody)|g" \
+    >> "$pfdir/etc/master.cf"
+grep -q "virtual_mailbox_base=$state\$" "$pfdir/etc/master.cf" ||
+    lab_fail "no virtual(8) service in conf/postfix-tlsrpt.cf"
 lab_postfix_start pf
 
 # The daemon makes the spool at its first sweep, before status.json.
@@ -132,11 +142,12 @@ lab_dg_start nobody "$conf" "$LAB_TMP/dg.sock" "$LAB_TMP/dg.log" \
 lab_result "the daemon made its spool (tmp, new, cur; nobody, 0700)" $? ||
     { ls -laR "$state"; cat "$LAB_TMP/dg.log"; }
 
+# send FILE [TO] - the mail in FILE to TO (tlsrpt@example.test) over SMTP.
 send()
 {
 	lab_ns swaks --server 127.0.0.1:25 --helo sender.example \
 	    --from tlsrpt-noreply@mailprovider.example \
-	    --to tlsrpt@example.test --data "@$1" >"$LAB_TMP/swaks.out" 2>&1 ||
+	    --to "${2:-tlsrpt@example.test}" --data "@$1" >"$LAB_TMP/swaks.out" 2>&1 ||
 	    { cat "$LAB_TMP/swaks.out"; lab_postfix_log pf; lab_fail "swaks failed"; }
 }
 
@@ -206,6 +217,23 @@ delivered sent 3 &&
     wait_for log grep -q 'counted report-id="spool2"' "$LAB_TMP/dg.log" &&
     [ "$(store_sum tlsa-invalid)" = 60 ]
 lab_result "writable again: the deferred mail is delivered and counted" $? ||
+    { lab_postfix_log pf; cat "$LAB_TMP/dg.log"; ls -laR "$spool"; }
+
+# No process per mail: Postfix's virtual(8) writes into the spool.
+md_sent()
+{
+	grep -q "to=<tlsrpt-md@example.test>.*relay=tlsrpt-md.*status=sent" \
+	    "$pfdir/maillog"
+}
+report "$LAB_TMP/in/md1.json" spool-md1
+sh "$fixtures/mkmail.sh" "$LAB_TMP/in/md1.json" > "$LAB_TMP/in/md1.eml"
+send "$LAB_TMP/in/md1.eml" tlsrpt-md@example.test
+wait_for sent md_sent &&
+    wait_for log grep -q "tlsrpt: $spool/new/[^ ]*: counted report-id=\"spool-md1\"" \
+    "$LAB_TMP/dg.log" &&
+    [ "$(store_sum tlsa-invalid)" = 90 ] &&
+    wait_for removed empty_dir "$spool/new"
+lab_result "Postfix virtual(8) -> the spool (the recipe's maildir service) -> running daemon: counted" $? ||
     { lab_postfix_log pf; cat "$LAB_TMP/dg.log"; ls -laR "$spool"; }
 
 lab_kill_pid $dg_pid
