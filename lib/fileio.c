@@ -89,34 +89,27 @@ fileio_toolarge(const char *path, size_t max, struct errbuf *err)
 }
 
 int
-fileio_read(const char *path, size_t max, int flags, char **bufp,
-    size_t *lenp, struct errbuf *err)
+fileio_read_fd(int fd, const char *name, size_t max, size_t hint, int flags,
+    char **bufp, size_t *lenp, struct errbuf *err)
 {
-	struct stat st;
 	char *buf, *grown;
 	size_t len = 0, cap;
 	ssize_t n;
-	int fd, saved;
+	int saved;
 
 	*bufp = NULL;
 	*lenp = 0;
-	if ((fd = fileio_open(path, &st, err)) < 0)
-		return -1;
-	if ((unsigned long long)st.st_size > max) {
-		close(fd);
-		fileio_toolarge(path, max, err);
-		return -1;
-	}
-	/* The size is a hint (the file may grow): room for one more byte
-	 * tells a grown file from one that ended. */
-	cap = (size_t)st.st_size + 1;
+	/* Room for one more byte than the hint tells a file that grew from
+	 * one that ended; without a hint, 64 KiB to start with. */
+	cap = hint > 0 ? hint + 1 : 65536;
+	if (cap > max + 1)
+		cap = max + 1;
 	buf = xmalloc(cap + 1);
 	for (;;) {
 		if (len == cap) {
 			if (cap > max) {
-				close(fd);
 				fileio_free(buf, len, flags);
-				fileio_toolarge(path, max, err);
+				fileio_toolarge(name, max, err);
 				return -1;
 			}
 			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
@@ -134,20 +127,42 @@ fileio_read(const char *path, size_t max, int flags, char **bufp,
 			continue;
 		if (n < 0) {
 			saved = errno;
-			close(fd);
 			fileio_free(buf, len, flags);
-			fileio_syserr(path, saved, err);
+			fileio_syserr(name, saved, err);
 			return -1;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
 	buf[len] = '\0';
 	*bufp = buf;
 	*lenp = len;
 	return 0;
+}
+
+int
+fileio_read(const char *path, size_t max, int flags, char **bufp,
+    size_t *lenp, struct errbuf *err)
+{
+	struct stat st;
+	int fd, rc, saved;
+
+	*bufp = NULL;
+	*lenp = 0;
+	if ((fd = fileio_open(path, &st, err)) < 0)
+		return -1;
+	if ((unsigned long long)st.st_size > max) {
+		close(fd);
+		fileio_toolarge(path, max, err);
+		return -1;
+	}
+	rc = fileio_read_fd(fd, path, max, (size_t)st.st_size, flags, bufp,
+	    lenp, err);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }
 
 int

@@ -32,7 +32,16 @@
 int fileio_read(const char *path, size_t max, int flags, char **bufp,
     size_t *lenp, struct errbuf *err);
 
-/* Free a buffer from fileio_read (wiped first with FILEIO_SECRET). */
+/*
+ * Read the open descriptor fd to its end (standard input, a pipe, a file
+ * already open), at most max bytes, as fileio_read does; name stands for
+ * the path in err ("NAME: larger than ...", errno EFBIG). hint: the size
+ * expected (st_size), 0 if unknown. fd stays open.
+ */
+int fileio_read_fd(int fd, const char *name, size_t max, size_t hint,
+    int flags, char **bufp, size_t *lenp, struct errbuf *err);
+
+/* Free a buffer from fileio_read or fileio_read_fd (wiped first with FILEIO_SECRET). */
 void fileio_free(char *buf, size_t len, int flags);
 
 /*

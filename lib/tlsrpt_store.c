@@ -19,6 +19,7 @@
 #include <glib.h>
 
 #include "atomicfile.h"
+#include "fileio.h"
 #include "tlsrpt_store.h"
 #include "xalloc.h"
 
@@ -168,50 +169,19 @@ shard_free(struct shard *s)
 static int
 slurp(const char *path, char **out, size_t *outlen, struct errbuf *err)
 {
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-	ssize_t n = 0;
-	int fd;
-
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT) {
-			*out = xstrdup("");
-			*outlen = 0;
-			return 0;
-		}
-		errbuf_set(err, "%s: %s", path, strerror(errno));
-		return -1;
+	if (fileio_read(path, MAX_SHARD, 0, out, outlen, err) == 0)
+		return 0;
+	if (errno == ENOENT) {
+		*out = xstrdup("");
+		*outlen = 0;
+		return 0;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > MAX_SHARD) {
+	if (errno == EFBIG || errno == EISDIR || errno == EINVAL)
 		errbuf_set(err, "%s: not a TLS-RPT store file (not a regular "
 		    "file, or larger than %ld bytes); remove it", path,
 		    (long)MAX_SHARD);
-		close(fd);
-		return -1;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (n < 0) {
-		errbuf_set(err, "%s: %s", path, strerror(errno));
-		close(fd);
-		free(buf);
-		return -1;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*out = buf;
-	*outlen = got;
-	return 0;
+	return -1;
 }
 
 /* The day of a line ("c\tDAY\t..."), or -1 when it has none. */

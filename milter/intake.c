@@ -14,48 +14,12 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "fileio.h"
 #include "intake.h"
 #include "log.h"
 #include "tlsrpt.h"
 #include "tlsrpt_store.h"
 #include "xalloc.h"
-
-/* Read fd whole, at most TLSRPT_MAX_INPUT bytes (more: -2). */
-static int
-read_all(int fd, char **out, size_t *outlen)
-{
-	size_t cap = 65536, len = 0;
-	char *buf = xmalloc(cap);
-	ssize_t n;
-
-	for (;;) {
-		if (len == cap) {
-			if (cap > TLSRPT_MAX_INPUT) {
-				free(buf);
-				return -2;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > TLSRPT_MAX_INPUT) {
-		free(buf);
-		return -2;
-	}
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
 
 static int
 worse(int a, int b)
@@ -84,7 +48,10 @@ failed_sessions(const struct tlsrpt_report *r)
 	return n;
 }
 
-/* One input (fd, named name in messages). */
+/*
+ * One input: the open descriptor fd, or (fd < 0) the file name; name in
+ * messages.
+ */
 static int
 intake_one(const struct conf *conf, const char *store, int fd,
     const char *name, time_t now)
@@ -96,14 +63,20 @@ intake_one(const struct conf *conf, const char *store, int fd,
 	size_t len;
 	int rc;
 
-	if ((rc = read_all(fd, &data, &len)) == -1) {
-		log_warn("tlsrpt: %s", name);
-		return INTAKE_NOINPUT;
-	}
-	if (rc == -2) {
+	err.msg[0] = '\0';
+	if (fd >= 0)
+		rc = fileio_read_fd(fd, name, TLSRPT_MAX_INPUT, 0, 0, &data,
+		    &len, &err);
+	else
+		rc = fileio_read(name, TLSRPT_MAX_INPUT, 0, &data, &len, &err);
+	if (rc < 0 && errno == EFBIG) {
 		log_warnx("tlsrpt: %s: larger than %u bytes: not a report; "
 		    "nothing stored", name, TLSRPT_MAX_INPUT);
 		return INTAKE_DATAERR;
+	}
+	if (rc < 0) {
+		log_warnx("tlsrpt: %s", err.msg);
+		return INTAKE_NOINPUT;
 	}
 	err.msg[0] = '\0';
 	rc = tlsrpt_read(data, len, now, &r, NULL, &err);
@@ -145,15 +118,7 @@ static int
 intake_file(const struct conf *conf, const char *store, const char *path,
     time_t now)
 {
-	int fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		log_warn("tlsrpt: %s", path);
-		return INTAKE_NOINPUT;
-	}
-	rc = intake_one(conf, store, fd, path, now);
-	close(fd);
-	return rc;
+	return intake_one(conf, store, -1, path, now);
 }
 
 static int

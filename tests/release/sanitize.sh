@@ -37,7 +37,7 @@ ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS UBSAN_OPTIONS
 tests='tests/tlsagen/errors.sh tests/tlsagen/specialfiles.sh
-    tests/unit/test_atomicfile tests/unit/test_certkey tests/unit/test_conf
+    tests/unit/test_atomicfile tests/unit/test_fileio tests/unit/test_certkey tests/unit/test_conf
     tests/unit/test_tlsa tests/unit/test_report tests/unit/test_firstseen'
 if make -j"$(nproc)" check TESTS="$(echo $tests)" >check.out 2>&1; then
 	grep -E '^(PASS|FAIL|SKIP|ERROR):' check.out
