@@ -304,9 +304,16 @@ intake_spool(const struct conf *conf, size_t max, time_t now, int *more)
 			rc = -1;
 			break;
 		}
-		/* Taken in, or not a report (logged): done with it. */
-		if (unlink(path) < 0)
-			log_warn("tlsrpt: cannot remove %s", path);
+		/* Taken in, or not a report (logged): done with it. One that
+		 * cannot be removed would be read again at every call: stop
+		 * as for a store failure. */
+		if (unlink(path) < 0 && errno != ENOENT) {
+			log_warn("tlsrpt: cannot remove %s from the spool",
+			    path);
+			free(path);
+			rc = -1;
+			break;
+		}
 		free(path);
 		n++;
 	}

@@ -46,8 +46,9 @@ int intake_spool_tidy(const struct conf *conf, time_t now);
  * Take in at most max messages of the spool's new/ at time now: each one
  * taken in (counted, counted before, too old) or not a report (logged,
  * nothing stored) is removed. Returns how many; *more is 1 when more
- * wait. Returns -1 at the first that the store cannot take: it and the
- * rest stay for a later call.
+ * wait. Returns -1 at the first that the store cannot take, or that
+ * cannot be removed (read only new/): it and the rest stay for a later
+ * call.
  */
 int intake_spool(const struct conf *conf, size_t max, time_t now,
     int *more);
