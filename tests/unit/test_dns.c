@@ -189,6 +189,61 @@ test_rdata(void **state)
 	tlsa_record_clear(&rec);
 }
 
+/*
+ * MX rdata: exchanges in order of preference (ties in answer order),
+ * lower case without the final dot, the null MX as ""; rdata that is
+ * short, compressed or has bytes after the name is skipped.
+ */
+static void
+test_mx(void **state)
+{
+	static const char mx20[] = "\0\24\3MX2\7example\4test";
+	static const char mx10[] = "\0\12\3mx1\7example\4test";
+	static const char mx10b[] = "\0\12\3mx3\7example\4test";
+	static const char null[] = "\0\0";
+	static const char ptr[] = "\0\12\300\14";
+	static const char tail[] = "\0\12\1a\0x";
+	char *d[] = { (char *)mx20, (char *)mx10, (char *)mx10b, NULL };
+	int l[] = { sizeof(mx20), sizeof(mx10), sizeof(mx10b) };
+	char *bad[] = { (char *)null, (char *)ptr, (char *)tail, NULL };
+	int bl[] = { 1, sizeof(ptr) - 1, sizeof(tail) - 1 };
+	char *nd[] = { (char *)null, NULL };
+	int nl[] = { 3 };
+	struct ub_result r;
+	struct dns_answer a;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.secure = 1;
+	r.havedata = 1;
+	r.data = d;
+	r.len = l;
+	dns_answer_init(&a);
+	dns_classify(&a, &r, "example.test", DNS_TYPE_MX);
+	assert_int_equal(a.status, DNS_SECURE);
+	assert_int_equal(a.nmx, 3);
+	assert_string_equal(a.mx[0], "mx1.example.test");
+	assert_string_equal(a.mx[1], "mx3.example.test");
+	assert_string_equal(a.mx[2], "mx2.example.test");
+	assert_int_equal(a.mxpref[0], 10);
+	assert_int_equal(a.mxpref[2], 20);
+	dns_answer_clear(&a);
+
+	r.data = bad;
+	r.len = bl;
+	dns_classify(&a, &r, "example.test", DNS_TYPE_MX);
+	assert_int_equal(a.nmx, 0);
+	assert_int_equal(a.skipped, 3);
+	dns_answer_clear(&a);
+
+	r.data = nd;
+	r.len = nl;
+	dns_classify(&a, &r, "example.test", DNS_TYPE_MX);
+	assert_int_equal(a.nmx, 1);
+	assert_string_equal(a.mx[0], "");
+	dns_answer_clear(&a);
+}
+
 int
 main(void)
 {
@@ -198,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_tempfail),
 		cmocka_unit_test(test_insecure),
 		cmocka_unit_test(test_rdata),
+		cmocka_unit_test(test_mx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
