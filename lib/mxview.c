@@ -185,7 +185,7 @@ mxview_shared(const char *domain, const struct mxview_key *k, size_t n,
 			nshared++;
 			if (at < sizeof(msg))
 				at += (size_t)snprintf(msg + at, sizeof(msg) -
-				    at, "%s%s and %s (key %s\u2026)", at ? "; " :
+				    at, "%s%s and %s (key %s...)", at ? "; " :
 				    "", k[i].host, k[j].host, hex);
 			break;
 		}

@@ -58,18 +58,26 @@ other=$(lab_oracle_311 "$disk/rsa-other-chain.pem") || exit 1
 # ------------------------------------------------------------ DNS
 
 serial=0
-# zone MX2-RECORD - sign example.test with that TLSA record for mx2 (the
-# others fixed), tamper with bogus's MX, make NSD serve it.
+# zone MX2-RECORD [MX-TTL [MX-HOSTS]] - sign example.test with that TLSA
+# record for mx2 (the others fixed; example.test's MX RRset with that TTL,
+# default 3600, naming MX-HOSTS, default "mx1 mx2"), tamper with bogus's
+# MX, make NSD serve it.
 zone()
 {
 	serial=$((serial + 1))
+	pref=0
+	apex=
+	for h in ${3:-mx1 mx2}; do
+		pref=$((pref + 10))
+		apex="$apex@ ${2:-3600} IN MX $pref $h
+"
+	done
 	cat > "$d/zone.$serial" <<EOF
 \$ORIGIN example.test.
 \$TTL 3600
 @	IN SOA ns1 hostmaster $serial 3600 900 604800 300
 	IN NS ns1
-	IN MX 10 mx1
-	IN MX 20 mx2
+$apex
 ns1	IN A 127.0.0.2
 mx1	IN A 127.0.0.1
 mx2	IN A 127.0.0.5
@@ -295,6 +303,50 @@ remote --domain "not a domain"
 lab_result "--domain with a bad name: exit 3, one line" \
     "$([ $rc -eq 3 ] && [ "$(wc -l < "$d/check.out")" -eq 1 ]; echo $?)" ||
     cat "$d/check.out"
+
+# 4. The daemon: the domain rows in status.json and metrics.prom, and an
+# MX RRset that changes in DNS is seen when its TTL (5 s) runs out,
+# without a signal (probe_interval 300 s).
+zone "$good" 5
+state_dir=$d/state
+mkdir -p "$state_dir" && chown nobody "$state_dir" || lab_fail "state dir"
+lab_dg_start nobody "$d/dg.conf" "$d/dg.sock" "$d/dg.log" \
+    "$state_dir/status.json"
+# jstate CHECK HOST ADDR ALG - that item's state in status.json
+jstate()
+{
+	grep "\"check\": \"$1\", \"host\": \"$2\", \"addr\": \"$3\", \"alg\": \"$4\"" \
+	    "$state_dir/status.json" 2>/dev/null |
+	    sed -n 's/.*"state": "\([A-Z]*\)".*/\1/p' | grep . || echo missing
+}
+lab_result "daemon: status.json has the MX view (bogus MX CRITICAL, mx2 G3 CRITICAL, shared key WARNING)" \
+    "$([ "$(jstate G7 bogus.example.test MX "")" = CRITICAL ] &&
+    [ "$(jstate G3 mx2.example.test 127.0.0.5 rsa)" = CRITICAL ] &&
+    [ "$(jstate G3 shared.example.test MX-keys "")" = WARNING ] &&
+    grep -q '^daneguard_check_state{check="G7",host="unsigned.example.test",addr="MX",alg="",client=""} 1$' \
+    "$state_dir/metrics.prom"; echo $?)" ||
+    sed 's/^/      | /' "$state_dir/status.json" "$d/dg.log"
+zone "$good" 5 mx1
+n=0
+until grep -q 'secure MX RRset: mx1.example.test (10)"' \
+    "$state_dir/status.json"; do
+	n=$((n + 1))
+	[ $n -gt 600 ] && break		# 60 s: a hang
+	sleep 0.1
+done
+lab_result "daemon: MX RRset changed in DNS -> re-looked-up when its TTL ran out and swept" \
+    "$(grep -q 'dns: [0-9]* answer(s) changed; sweeping' "$d/dg.log" &&
+    grep -q 'secure MX RRset: mx1.example.test (10)"' \
+    "$state_dir/status.json" &&
+    [ "$(jstate G7 example.test MX-hosts "")" = OK ]; echo $?)" ||
+    sed 's/^/      | /' "$state_dir/status.json" "$d/dg.log"
+lab_kill_pid $dg_pid
+if grep -q 'Sanitizer\|runtime error' "$d/dg.log"; then
+	lab_result "daemon: no sanitizer finding" 1
+	head -n 60 "$d/dg.log"
+else
+	lab_result "daemon: no sanitizer finding" 0
+fi
 
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ] || exit 1
