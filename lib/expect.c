@@ -549,19 +549,11 @@ expect_check_size(struct expect *e)
 		    "or shorter records (3 1 1, 2 1 1)", e->owner, size);
 }
 
-/* Records for one cert section, in the order current, issuer, next. */
+/* 0 when cert section ci has something to publish of an algorithm we
+ * support, else -1 with err set. */
 static int
-expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
-    time_t now, const struct tlsa_type *issuer, size_t nissuer,
-    const uint8_t *nextm, size_t nnext, struct errbuf *err)
+expect_cert_usable(struct expect_cert *c, struct errbuf *err)
 {
-	struct expect_cert *c = &e->certs[ci];
-	struct tlsa_record rec = { NULL, -1, { 0, 0, 0 }, 0, NULL };
-	char date[32], *note;
-	X509 *leaf = NULL, *ca;
-	size_t i, k;
-	int leaf_expired = 0;
-
 	if (c->chain == NULL && c->next == NULL) {
 		errbuf_set(err, "cert \"%s\": neither a chain nor a next key",
 		    c->name);
@@ -580,85 +572,130 @@ expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
 		    c->next->path, desc);
 		return -1;
 	}
+	return 0;
+}
 
-	if (c->chain != NULL) {
-		leaf = certkey_chain_leaf(c->chain);
-		leaf_expired = certkey_is_expired(leaf, now, date,
-		    sizeof(date));
-		for (i = 0; i < e->ntypes; i++) {
-			if (e->types[i].usage != TLSA_USAGE_DANE_EE)
-				continue;
-			if (tlsa_record_from_cert(&rec, e->types[i], leaf,
-			    err) < 0) {
-				errbuf_prefix(err, "%s", c->chain->path);
-				return -1;
-			}
-			note = leaf_expired ? xasprintf("certificate expired "
-			    "%s: fine for 3 x x (RFC 7672 section 3.1), but "
-			    "renew it", date) : NULL;
-			expect_emit(e, seen, &rec, ci, EXPECT_CURRENT,
-			    c->chain->path, note);
+/*
+ * The 3 x x records of the leaf of cert section ci's chain. Whether the
+ * leaf has expired into *expired, its notAfter date into date. Returns 0,
+ * or -1 with err set.
+ */
+static int
+expect_cert_current(struct expect *e, struct expect_seen *seen, size_t ci,
+    time_t now, int *expired, char *date, size_t datelen,
+    struct errbuf *err)
+{
+	struct expect_cert *c = &e->certs[ci];
+	struct tlsa_record rec = { NULL, -1, { 0, 0, 0 }, 0, NULL };
+	X509 *leaf = certkey_chain_leaf(c->chain);
+	char *note;
+	size_t i;
+
+	*expired = certkey_is_expired(leaf, now, date, datelen);
+	for (i = 0; i < e->ntypes; i++) {
+		if (e->types[i].usage != TLSA_USAGE_DANE_EE)
+			continue;
+		if (tlsa_record_from_cert(&rec, e->types[i], leaf, err) < 0) {
+			errbuf_prefix(err, "%s", c->chain->path);
+			return -1;
 		}
+		note = *expired ? xasprintf("certificate expired %s: fine for "
+		    "3 x x (RFC 7672 section 3.1), but renew it", date) :
+		    NULL;
+		expect_emit(e, seen, &rec, ci, EXPECT_CURRENT, c->chain->path,
+		    note);
 	}
+	return 0;
+}
 
-	if (c->chain != NULL && nissuer > 0) {
-		int depth = e->issuer_depth;
+/*
+ * The 2 x x records (types issuer[0..nissuer)) of the CA at the issuer
+ * depth of cert section ci's chain, after the checks senders' chain
+ * building makes necessary; leaf_expired and leaf_date as
+ * expect_cert_current found them. Returns 0, or -1 with err set.
+ */
+static int
+expect_cert_issuer(struct expect *e, struct expect_seen *seen, size_t ci,
+    time_t now, const struct tlsa_type *issuer, size_t nissuer,
+    int leaf_expired, const char *leaf_date, struct errbuf *err)
+{
+	struct expect_cert *c = &e->certs[ci];
+	struct tlsa_record rec = { NULL, -1, { 0, 0, 0 }, 0, NULL };
+	int depth = e->issuer_depth;
+	char date[32];
+	X509 *ca;
+	size_t i, k;
 
-		if (depth < 1 || depth >= sk_X509_num(c->chain->certs)) {
-			errbuf_set(err, "%s has no certificate at depth %d: a "
-			    "2 x x record needs the issuing CA in the chain "
-			    "the server sends", c->chain->path, depth);
-			return -1;
-		}
-		ca = sk_X509_value(c->chain->certs, depth);
-		if (!certkey_is_ca(ca)) {
-			errbuf_set(err, "%s: the certificate at depth %d is "
-			    "not a CA (no basicConstraints CA:TRUE): a 2 x x "
-			    "record must name the issuing CA; fix the chain "
-			    "file or use 3 1 1", c->chain->path, depth);
-			return -1;
-		}
-		if (expect_check_issuers(e, c, depth, err) < 0)
-			return -1;
-		/* DANE-TA is name-checked (RFC 7672 section 3.2.2). */
-		if (e->host != NULL)
-			expect_check_name(e, leaf, c->chain->path);
-		/* Senders verify the chain's validity for DANE-TA. */
-		if (leaf_expired)
-			expect_warn(e, "%s: certificate expired %s: senders "
-			    "check the chain's validity for 2 x x (DANE-TA) "
-			    "records, so these fail; renew it",
-			    c->chain->path, date);
-		/* Below the trust anchor senders check the dates; the
-		 * trust anchor's own, OpenSSL does not (s_client
-		 * -dane_tlsa_rrdata verifies with it expired). */
-		for (k = 1; k < (size_t)depth; k++)
-			if (certkey_is_expired(sk_X509_value(c->chain->certs,
-			    (int)k), now, date, sizeof(date)))
-				expect_warn(e, "%s: the CA at depth %zu expired "
-				    "%s: below the CA of the 2 x x records, "
-				    "senders check its dates, so these fail; "
-				    "renew the chain", c->chain->path, k, date);
-		if (certkey_is_expired(ca, now, date, sizeof(date)))
-			expect_warn(e, "%s: the CA at depth %d expired %s: as "
-			    "the trust anchor of the 2 x x records, OpenSSL "
-			    "senders (Postfix) do not check its dates and "
-			    "still verify, but other DANE senders may not, "
-			    "and the CA issues nothing more from it; renew "
-			    "the chain from a current CA", c->chain->path,
-			    depth, date);
-		for (i = 0; i < nissuer; i++) {
-			if (tlsa_record_from_cert(&rec, issuer[i], ca,
-			    err) < 0) {
-				errbuf_prefix(err, "%s", c->chain->path);
-				return -1;
-			}
-			expect_emit(e, seen, &rec, ci, EXPECT_ISSUER,
-			    c->chain->path, NULL);
-		}
+	if (depth < 1 || depth >= sk_X509_num(c->chain->certs)) {
+		errbuf_set(err, "%s has no certificate at depth %d: a "
+		    "2 x x record needs the issuing CA in the chain "
+		    "the server sends", c->chain->path, depth);
+		return -1;
 	}
+	ca = sk_X509_value(c->chain->certs, depth);
+	if (!certkey_is_ca(ca)) {
+		errbuf_set(err, "%s: the certificate at depth %d is "
+		    "not a CA (no basicConstraints CA:TRUE): a 2 x x "
+		    "record must name the issuing CA; fix the chain "
+		    "file or use 3 1 1", c->chain->path, depth);
+		return -1;
+	}
+	if (expect_check_issuers(e, c, depth, err) < 0)
+		return -1;
+	/* DANE-TA is name-checked (RFC 7672 section 3.2.2). */
+	if (e->host != NULL)
+		expect_check_name(e, certkey_chain_leaf(c->chain),
+		    c->chain->path);
+	/* Senders verify the chain's validity for DANE-TA. */
+	if (leaf_expired)
+		expect_warn(e, "%s: certificate expired %s: senders "
+		    "check the chain's validity for 2 x x (DANE-TA) "
+		    "records, so these fail; renew it",
+		    c->chain->path, leaf_date);
+	/* Below the trust anchor senders check the dates; the
+	 * trust anchor's own, OpenSSL does not (s_client
+	 * -dane_tlsa_rrdata verifies with it expired). */
+	for (k = 1; k < (size_t)depth; k++)
+		if (certkey_is_expired(sk_X509_value(c->chain->certs,
+		    (int)k), now, date, sizeof(date)))
+			expect_warn(e, "%s: the CA at depth %zu expired "
+			    "%s: below the CA of the 2 x x records, "
+			    "senders check its dates, so these fail; "
+			    "renew the chain", c->chain->path, k, date);
+	if (certkey_is_expired(ca, now, date, sizeof(date)))
+		expect_warn(e, "%s: the CA at depth %d expired %s: as "
+		    "the trust anchor of the 2 x x records, OpenSSL "
+		    "senders (Postfix) do not check its dates and "
+		    "still verify, but other DANE senders may not, "
+		    "and the CA issues nothing more from it; renew "
+		    "the chain from a current CA", c->chain->path,
+		    depth, date);
+	for (i = 0; i < nissuer; i++) {
+		if (tlsa_record_from_cert(&rec, issuer[i], ca, err) < 0) {
+			errbuf_prefix(err, "%s", c->chain->path);
+			return -1;
+		}
+		expect_emit(e, seen, &rec, ci, EXPECT_ISSUER,
+		    c->chain->path, NULL);
+	}
+	return 0;
+}
 
-	/* The sibling CAs the next renewal may come from. */
+/*
+ * The 2 x x records of the sibling CAs (issuers) of cert section ci, the
+ * CAs the next renewal may come from. Returns 0, or -1 with err set.
+ */
+static int
+expect_cert_siblings(struct expect *e, struct expect_seen *seen, size_t ci,
+    time_t now, const struct tlsa_type *issuer, size_t nissuer,
+    struct errbuf *err)
+{
+	struct expect_cert *c = &e->certs[ci];
+	struct tlsa_record rec = { NULL, -1, { 0, 0, 0 }, 0, NULL };
+	char date[32];
+	X509 *ca;
+	size_t i, k;
+
 	if (c->nissuers > 0 && e->rollover != CONF_ROLLOVER_CURRENT_ISSUER) {
 		errbuf_set(err, "cert \"%s\": issuers is for rollover = "
 		    "current+issuer (2 x x records); with current+next the "
@@ -689,21 +726,57 @@ expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
 			    NULL);
 		}
 	}
+	return 0;
+}
 
-	if (c->next != NULL) {
-		for (i = 0; i < nnext; i++) {
-			struct tlsa_type t = { TLSA_USAGE_DANE_EE,
-			    TLSA_SELECTOR_SPKI, nextm[i] };
+/* The 3 1 x records (matching types nextm) of cert section ci's next key.
+ * Returns 0, or -1 with err set. */
+static int
+expect_cert_next(struct expect *e, struct expect_seen *seen, size_t ci,
+    const uint8_t *nextm, size_t nnext, struct errbuf *err)
+{
+	struct expect_cert *c = &e->certs[ci];
+	struct tlsa_record rec = { NULL, -1, { 0, 0, 0 }, 0, NULL };
+	size_t i;
 
-			if (tlsa_record_from_pubkey(&rec, t, c->next->pkey,
-			    err) < 0) {
-				errbuf_prefix(err, "%s", c->next->path);
-				return -1;
-			}
-			expect_emit(e, seen, &rec, ci, EXPECT_NEXT,
-			    c->next->path, NULL);
+	for (i = 0; i < nnext; i++) {
+		struct tlsa_type t = { TLSA_USAGE_DANE_EE,
+		    TLSA_SELECTOR_SPKI, nextm[i] };
+
+		if (tlsa_record_from_pubkey(&rec, t, c->next->pkey,
+		    err) < 0) {
+			errbuf_prefix(err, "%s", c->next->path);
+			return -1;
 		}
+		expect_emit(e, seen, &rec, ci, EXPECT_NEXT, c->next->path,
+		    NULL);
 	}
+	return 0;
+}
+
+/* Records for one cert section, in the order current, issuer, next. */
+static int
+expect_compute_cert(struct expect *e, struct expect_seen *seen, size_t ci,
+    time_t now, const struct tlsa_type *issuer, size_t nissuer,
+    const uint8_t *nextm, size_t nnext, struct errbuf *err)
+{
+	struct expect_cert *c = &e->certs[ci];
+	char date[32];
+	int leaf_expired = 0;
+
+	if (expect_cert_usable(c, err) < 0)
+		return -1;
+	if (c->chain != NULL && expect_cert_current(e, seen, ci, now,
+	    &leaf_expired, date, sizeof(date), err) < 0)
+		return -1;
+	if (c->chain != NULL && nissuer > 0 && expect_cert_issuer(e, seen,
+	    ci, now, issuer, nissuer, leaf_expired, date, err) < 0)
+		return -1;
+	if (expect_cert_siblings(e, seen, ci, now, issuer, nissuer, err) < 0)
+		return -1;
+	if (c->next != NULL &&
+	    expect_cert_next(e, seen, ci, nextm, nnext, err) < 0)
+		return -1;
 	return 0;
 }
 
