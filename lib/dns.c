@@ -577,15 +577,87 @@ dns_abandon(struct dns_ctx *ctx, struct dns_slot *s)
 	free(s->owner);
 }
 
+/*
+ * Send the requests from *next on until DNS_MANY_WINDOW are in flight in
+ * fl (*nfl of them). At most DNS_MANY_WINDOW in flight: libunbound drops
+ * what exceeds its num-queries-per-thread, and a dropped query would
+ * only time out. Each has its own deadline, counted from when it is
+ * sent, so that a long batch is not cut short by the time the first
+ * lookups took. A request that cannot be sent fails (rc -1).
+ */
+static void
+dns_send(struct dns_ctx *ctx, struct dns_req *req, size_t n, size_t *next,
+    struct dns_slot *fl, size_t *nfl, int timeout_ms)
+{
+	struct dns_slot *s;
+	struct dns_req *r;
+	int rc;
+
+	for (; *next < n && *nfl < DNS_MANY_WINDOW; (*next)++) {
+		s = &fl[*nfl];
+		r = &req[*next];
+		s->i = *next;
+		s->owner = tlsa_name_normalise(r->name);
+		s->q = xcalloc(1, sizeof(*s->q));
+		rc = ub_resolve_async(ctx->ub, s->owner, r->rrtype, 1,
+		    s->q, dns_callback, &s->id);
+		if (rc != 0) {
+			r->ans.why = xasprintf("%s type %d: cannot "
+			    "start lookup: %s", s->owner, r->rrtype,
+			    ub_strerror(rc));
+			r->rc = -1;
+			free(s->q);
+			free(s->owner);
+			continue;
+		}
+		s->deadline = dns_now_ms() + timeout_ms;
+		(*nfl)++;
+	}
+}
+
+/*
+ * Take the answers that came (the memory of a batch is its window's, not
+ * all its results'); a lookup past its deadline at now is a timeout.
+ * fl stays in the order sent. Returns how many are still in flight.
+ */
+static size_t
+dns_collect(struct dns_ctx *ctx, struct dns_req *req, struct dns_slot *fl,
+    size_t nfl, long now, int timeout_ms)
+{
+	struct dns_slot *s;
+	struct dns_req *r;
+	size_t j, k;
+
+	for (j = 0, k = 0; j < nfl; j++) {
+		s = &fl[j];
+		r = &req[s->i];
+		if (s->q->done) {
+			dns_finish(r, s->q, s->owner);
+			if (s->q->result != NULL)
+				ub_resolve_free(s->q->result);
+			free(s->q);
+			free(s->owner);
+		} else if (now >= s->deadline) {
+			r->ans.status = DNS_TIMEOUT;
+			r->ans.why = xasprintf("%s type %d: no answer "
+			    "within %d ms", s->owner, r->rrtype,
+			    timeout_ms);
+			dns_abandon(ctx, s);
+		} else
+			fl[k++] = *s;
+	}
+	return k;
+}
+
 int
 dns_lookup_many(struct dns_ctx *ctx, struct dns_req *req, size_t n,
     int timeout_ms)
 {
-	struct dns_slot fl[DNS_MANY_WINDOW], *s;
+	struct dns_slot fl[DNS_MANY_WINDOW];
 	struct dns_req *r;
 	struct pollfd pfd;
 	long now, left;
-	size_t i, j, k, nfl = 0, next = 0;
+	size_t i, j, nfl = 0, next = 0;
 	int rc, failed = 0, np, e;
 
 	if (timeout_ms < 0)
@@ -600,54 +672,9 @@ dns_lookup_many(struct dns_ctx *ctx, struct dns_req *req, size_t n,
 	}
 	pfd.fd = ub_fd(ctx->ub);
 	for (;;) {
-		/* At most DNS_MANY_WINDOW in flight: libunbound drops what
-		 * exceeds its num-queries-per-thread, and a dropped query
-		 * would only time out. Each has its own deadline, counted
-		 * from when it is sent, so that a long batch is not cut
-		 * short by the time the first lookups took. */
-		for (; next < n && nfl < DNS_MANY_WINDOW; next++) {
-			s = &fl[nfl];
-			r = &req[next];
-			s->i = next;
-			s->owner = tlsa_name_normalise(r->name);
-			s->q = xcalloc(1, sizeof(*s->q));
-			rc = ub_resolve_async(ctx->ub, s->owner, r->rrtype, 1,
-			    s->q, dns_callback, &s->id);
-			if (rc != 0) {
-				r->ans.why = xasprintf("%s type %d: cannot "
-				    "start lookup: %s", s->owner, r->rrtype,
-				    ub_strerror(rc));
-				r->rc = -1;
-				free(s->q);
-				free(s->owner);
-				continue;
-			}
-			s->deadline = dns_now_ms() + timeout_ms;
-			nfl++;
-		}
-		/* Answers are taken as they come (the memory of a batch is
-		 * its window's, not all its results'); a lookup past its
-		 * deadline is a timeout. fl stays in the order sent. */
+		dns_send(ctx, req, n, &next, fl, &nfl, timeout_ms);
 		now = dns_now_ms();
-		for (j = 0, k = 0; j < nfl; j++) {
-			s = &fl[j];
-			r = &req[s->i];
-			if (s->q->done) {
-				dns_finish(r, s->q, s->owner);
-				if (s->q->result != NULL)
-					ub_resolve_free(s->q->result);
-				free(s->q);
-				free(s->owner);
-			} else if (now >= s->deadline) {
-				r->ans.status = DNS_TIMEOUT;
-				r->ans.why = xasprintf("%s type %d: no answer "
-				    "within %d ms", s->owner, r->rrtype,
-				    timeout_ms);
-				dns_abandon(ctx, s);
-			} else
-				fl[k++] = *s;
-		}
-		nfl = k;
+		nfl = dns_collect(ctx, req, fl, nfl, now, timeout_ms);
 		if (nfl == 0 && next >= n)
 			break;
 		if (nfl < DNS_MANY_WINDOW && next < n)
