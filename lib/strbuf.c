@@ -65,6 +65,47 @@ strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The UTF-8 sequence at p as JSON \u escapes (a surrogate pair above
+ * U+FFFF): the output stays ASCII, and the arrow of a CNAME reason reads
+ * as U+2192 in any JSON reader, not as three Latin-1 characters. A byte
+ * that does not start a well-formed sequence (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF) becomes U+FFFD. Returns
+ * how many bytes it consumed (at least 1).
+ */
+static size_t
+json_utf8(struct strbuf *sb, const unsigned char *p)
+{
+	static const unsigned long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	unsigned long c;
+	size_t n, i;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2, c = *p & 0x1f;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3, c = *p & 0x0f;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4, c = *p & 0x07;
+	else
+		goto bad;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			goto bad;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		goto bad;
+	if (c > 0xffff)
+		strbuf_printf(sb, "\\u%04lx\\u%04lx", 0xd800 + ((c - 0x10000) >> 10),
+		    0xdc00 + ((c - 0x10000) & 0x3ff));
+	else
+		strbuf_printf(sb, "\\u%04lx", c);
+	return n;
+bad:
+	strbuf_add(sb, "\\ufffd", 6);
+	return 1;
+}
+
 void
 strbuf_json(struct strbuf *sb, const char *s)
 {
@@ -83,7 +124,9 @@ strbuf_json(struct strbuf *sb, const char *s)
 			strbuf_add(sb, "\\n", 2);
 		else if (*p == '\t')
 			strbuf_add(sb, "\\t", 2);
-		else if (*p < 0x20 || *p >= 0x7f)
+		else if (*p >= 0x80)
+			p += json_utf8(sb, p) - 1;
+		else if (*p < 0x20 || *p == 0x7f)
 			strbuf_printf(sb, "\\u%04x", *p);
 		else
 			strbuf_add(sb, p, 1);

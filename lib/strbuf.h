@@ -27,9 +27,11 @@ void strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 
 /*
  * Append s as a JSON string literal, quotes included; NULL gives null.
- * Control characters and every byte from 0x7f up are written as \u00XX:
- * text from the network (SMTP replies, certificate names) need not be
- * UTF-8, and the output stays valid JSON whatever it holds.
+ * Control characters and DEL are written as \u00XX, a well-formed UTF-8
+ * sequence as its code point (\uXXXX, a surrogate pair above U+FFFF), and
+ * any other byte from 0x80 up as \ufffd: text from the network (SMTP
+ * replies, certificate names) need not be UTF-8, and the output stays
+ * ASCII and valid JSON whatever it holds.
  */
 void strbuf_json(struct strbuf *sb, const char *s);
 

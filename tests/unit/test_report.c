@@ -37,7 +37,8 @@ fill(struct report *r)
 	report_add(r, CHECK_G1, "mx1.example.test", "::1", "rsa", NULL,
 	    VERDICT_OK, "STARTTLS offered and accepted");
 	report_add(r, CHECK_G3, "mx1.example.test", "127.0.0.1", "rsa", NULL,
-	    VERDICT_CRITICAL, "no \"record\" \\ matches\n\x01\xff");
+	    VERDICT_CRITICAL, "no \"record\" \\ matches\n\x01\xff"
+	    " \xe2\x86\x92 \xf0\x9f\x93\xa7 \xc0\x80 \xed\xa0\x80 \xe2\x86");
 	report_add(r, CHECK_G4, "mx1.example.test", NULL, "ecdsa", NULL,
 	    VERDICT_WARNING, "next key has no record");
 }
@@ -98,7 +99,8 @@ test_json(void **state)
 	assert_non_null(strstr(j, "{\"check\": \"G3\", \"host\": "
 	    "\"mx1.example.test\", \"addr\": \"127.0.0.1\", \"alg\": \"rsa\", "
 	    "\"state\": \"CRITICAL\", \"reason\": \"no \\\"record\\\" \\\\ "
-	    "matches\\n\\u0001\\u00ff\", \"since\": 1700000000"));
+	    "matches\\n\\u0001\\ufffd \\u2192 \\ud83d\\udce7 \\ufffd\\ufffd "
+	    "\\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\", \"since\": 1700000000"));
 	assert_non_null(strstr(j, "\"addr\": \"\", \"alg\": \"ecdsa\""));
 	assert_non_null(strstr(j, "\"listeners\": []\n}\n"));
 	assert_null(strstr(j, "client"));
