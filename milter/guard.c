@@ -839,6 +839,7 @@ guard_stop(void)
 enum verdict_state
 guard_check_once(const struct conf *conf, int json, FILE *out)
 {
+	struct conf *dconf;
 	char *text;
 	struct dnscache *dns;
 	struct report r;
@@ -855,7 +856,10 @@ guard_check_once(const struct conf *conf, int json, FILE *out)
 	checks_sweep(conf, helo, NULL, dns, &r);
 	g6sendmail_add(conf, &r);	/* the access map; no listeners here */
 	checks_g10(conf, dns, r.when, &r);
-	checks_g9(conf, dns, time(NULL), &r);
+	/* With the domains' other MX hosts (checks_domain_conf). */
+	dconf = checks_domain_conf(conf, dns);
+	checks_g9(dconf != NULL ? dconf : conf, dns, time(NULL), &r);
+	checks_domain_conf_free(conf, dconf);
 	dnscache_free(dns);
 	r.duration = (double)(now_ms() - t0) / 1000.0;
 	if (json) {

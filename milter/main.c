@@ -658,6 +658,10 @@ run_check_remote(const struct options *o)
 	    xstrdup(file->dns.resolver) : NULL;
 	conf->dns.resolver_config = file && file->dns.resolver_config ?
 	    xstrdup(file->dns.resolver_config) : NULL;
+	/* G9 is part of the outside view, with the file's thresholds. */
+	conf->dns.dnssec_health = 1;
+	conf->dns.rrsig_warning = file ? file->dns.rrsig_warning : 259200;
+	conf->dns.rrsig_critical = file ? file->dns.rrsig_critical : 86400;
 	conf_free(file);
 	if (o->remote) {
 		conf->hosts = xcalloc(1, sizeof(*conf->hosts));

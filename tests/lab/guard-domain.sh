@@ -75,7 +75,7 @@ zone()
 	cat > "$d/zone.$serial" <<EOF
 \$ORIGIN example.test.
 \$TTL 3600
-@	IN SOA ns1 hostmaster $serial 3600 900 604800 300
+@	IN SOA ns1 hostmaster $serial 3600 900 86400 300
 	IN NS ns1
 $apex
 ns1	IN A 127.0.0.2
@@ -291,6 +291,14 @@ json CRITICAL mx2.example.test CRITICAL
 lab_result "--domain --json: state CRITICAL, mx2's G3 CRITICAL (exit $rc)" \
     "$([ $? -eq 0 ] && [ $rc -eq 2 ]; echo $?)" ||
     sed 's/^/      | /' "$d/check.out" "$d/check.err"
+# G9 is part of it: rrsig rows for the remote MX host's zone and the MX.
+python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+g9 = [c for c in r["checks"] if c["check"] == "G9" and c["alg"] == "rrsig"]
+sys.exit(0 if {"mx2.example.test", "example.test"} <= {c["host"] for c in g9}
+    and all(c["state"] == "OK" for c in g9) else 1)' "$d/check.out"
+lab_result "--domain: G9 rrsig rows OK for mx2.example.test and the MX" $? ||
+    sed 's/^/      | /' "$d/check.out"
 remote --domain unsigned.example.test
 expect "--domain of an insecure MX RRset: exit 1" 1 \
 "G7 unsigned.example.test MX - WARNING"
