@@ -131,6 +131,7 @@ static const struct conf_range {
 	{ "issuer_depth", 1, 16, "" },
 	{ "probe_interval", 10, 86400, " seconds" },
 	{ "probe_timeout", 1, 300, " seconds" },
+	{ "ns_interval", 0, 86400, " seconds; 0 turns G8 off" },
 	{ "tlsrpt_days", 1, 366, " days" },
 	{ "rrsig_warning", 3600, 366L * 86400, " seconds" },
 	{ "rrsig_critical", 0, 366L * 86400, " seconds" },
@@ -400,6 +401,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_STR("state_dir", CONF_DEFAULT_STATE_DIR, CFGF_NONE),
 	CFG_INT_CB("probe_interval", 300, CFGF_NONE, conf_parse_number),
 	CFG_INT_CB("probe_timeout", 10, CFGF_NONE, conf_parse_number),
+	CFG_INT_CB("ns_interval", 900, CFGF_NONE, conf_parse_number),
 	CFG_BOOL("xclient", cfg_false, CFGF_NONE),
 	CFG_INT_CB("tlsrpt_days", 14, CFGF_NONE, conf_parse_number),
 	CFG_STR("tlsa_file", NULL, CFGF_NODEFAULT),
@@ -416,9 +418,9 @@ static void
 conf_set_validators(cfg_t *cfg)
 {
 	static const char *const ranges[] = {
-		"probe_interval", "probe_timeout", "tlsrpt_days", "host|port",
-		"host|ttl", "host|issuer_depth", "dns|rrsig_warning",
-		"dns|rrsig_critical"
+		"probe_interval", "probe_timeout", "ns_interval",
+		"tlsrpt_days", "host|port", "host|ttl", "host|issuer_depth",
+		"dns|rrsig_warning", "dns|rrsig_critical"
 	};
 	static const char *const paths[] = {
 		"user", "pidfile", "state_dir", "tlsa_file",
@@ -591,6 +593,7 @@ conf_copy(struct conf_load *load, cfg_t *cfg)
 	conf->state_dir = conf_strdup_opt(cfg, "state_dir");
 	conf->probe_interval = cfg_getint(cfg, "probe_interval");
 	conf->probe_timeout = cfg_getint(cfg, "probe_timeout");
+	conf->ns_interval = cfg_getint(cfg, "ns_interval");
 	conf->xclient = cfg_getbool(cfg, "xclient") ? 1 : 0;
 	conf->tlsrpt_days = cfg_getint(cfg, "tlsrpt_days");
 	conf->tlsa_file = conf_strdup_opt(cfg, "tlsa_file");

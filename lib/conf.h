@@ -83,6 +83,7 @@ struct conf {
 	char *state_dir;		/* default /var/lib/daneguard */
 	long probe_interval;		/* seconds, default 300 */
 	long probe_timeout;		/* seconds, default 10 */
+	long ns_interval;		/* G8 pass, seconds, default 900; 0 off */
 	int xclient;			/* default 0 */
 	long tlsrpt_days;		/* TLS-RPT store window, default 14 */
 	char *tlsa_file;		/* or NULL */

@@ -18,13 +18,19 @@
 void
 dnsauth_zone_free(struct dnsauth_zone *z)
 {
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < z->nservers; i++) {
 		free(z->servers[i].name);
 		free(z->servers[i].addr);
 		free(z->servers[i].why);
 		dns_answer_clear(&z->servers[i].tlsa);
+		for (k = 0; k < z->servers[i].nans; k++) {
+			dns_answer_clear(&z->servers[i].ans[k]);
+			dns_rdata_free(&z->servers[i].rd[k]);
+		}
+		free(z->servers[i].ans);
+		free(z->servers[i].rd);
 	}
 	free(z->servers);
 	free(z->apex);
@@ -43,6 +49,7 @@ add_server(struct dnsauth_zone *z, const char *name, const char *addr)
 	s->name = xstrdup(name);
 	s->addr = addr != NULL ? xstrdup(addr) : NULL;
 	s->serial = -1;
+	s->soa_status = DNS_ERROR;
 	dns_answer_init(&s->tlsa);
 	return s;
 }
@@ -64,51 +71,96 @@ parent(const char *name)
 	return dot[1] == '\0' ? "." : dot + 1;
 }
 
-static int
-find_apex(struct dns_ctx *ctx, const char *name, int timeout_ms,
-    struct dnsauth_zone *z, struct errbuf *err)
+/*
+ * The apex of each name: every name still open is asked for the SOA of
+ * its current candidate (the name, then its parents), all names of one
+ * level in one batch (a candidate shared by several names asked once),
+ * so that n names cost as many rounds as the deepest needs, not n walks.
+ * Returns how many names failed (err[i] set, z[i].apex NULL).
+ */
+static size_t
+find_apexes(struct dns_ctx *ctx, const char *const *names, size_t n,
+    int timeout_ms, struct dnsauth_zone *z, struct errbuf *err)
 {
-	struct dns_answer ans;
-	const char *n;
-	char *norm;
-	int ret = -1;
+	struct dns_req *req;
+	struct dns_answer *ans;
+	char **norm;
+	const char **cur;
+	size_t *slot, i, k, nreq, nfail = 0, open = n;
 
-	norm = tlsa_name_normalise(name);
-	for (n = norm; n != NULL; n = parent(n)) {
-		dns_lookup(ctx, n, DNS_TYPE_SOA, timeout_ms, &ans);
-		switch (ans.status) {
-		case DNS_SECURE:
-			break;
-		case DNS_INSECURE:
-			if (ans.havedata)
-				break;
-			/* FALLTHROUGH */
-		case DNS_NXDOMAIN:
-		case DNS_NODATA:
-			dns_answer_clear(&ans);
-			continue;
-		default:
-			errbuf_set(err, "%s: cannot find its zone: SOA %s: "
-			    "%s%s%s%s", name, n, dns_status_name(ans.status),
-			    ans.why ? ": " : "", ans.why ? ans.why : "",
-			    ans.status == DNS_TIMEOUT ||
-			    ans.status == DNS_SERVFAIL ? " (is the resolver "
-			    "reachable? see the dns section or "
-			    "--resolver-config)" : "");
-			dns_answer_clear(&ans);
-			goto out;
+	norm = xcalloc(n + 1, sizeof(*norm));
+	cur = xcalloc(n + 1, sizeof(*cur));
+	slot = xcalloc(n + 1, sizeof(*slot));
+	req = xcalloc(n + 1, sizeof(*req));
+	for (i = 0; i < n; i++)
+		cur[i] = norm[i] = tlsa_name_normalise(names[i]);
+	while (open > 0) {
+		nreq = 0;
+		for (i = 0; i < n; i++) {
+			if (cur[i] == NULL)
+				continue;
+			for (k = 0; k < nreq; k++)
+				if (strcmp(req[k].name, cur[i]) == 0)
+					break;
+			if (k == nreq) {
+				memset(&req[nreq], 0, sizeof(req[nreq]));
+				req[nreq].name = cur[i];
+				req[nreq++].rrtype = DNS_TYPE_SOA;
+			}
+			slot[i] = k;
 		}
-		z->apex = xstrdup(n);
-		z->soa = ans.status;
-		dns_answer_clear(&ans);
-		ret = 0;
-		goto out;
+		dns_lookup_many(ctx, req, nreq, timeout_ms);
+		for (i = 0; i < n; i++) {
+			if (cur[i] == NULL)
+				continue;
+			ans = &req[slot[i]].ans;
+			switch (ans->status) {
+			case DNS_SECURE:
+				break;
+			case DNS_INSECURE:
+				if (ans->havedata)
+					break;
+				/* FALLTHROUGH */
+			case DNS_NXDOMAIN:
+			case DNS_NODATA:
+				if ((cur[i] = parent(cur[i])) == NULL) {
+					errbuf_set(&err[i], "%s: no zone found "
+					    "(no SOA record at any of its "
+					    "names): check the name, or the "
+					    "resolver settings", names[i]);
+					nfail++;
+					open--;
+				}
+				continue;
+			default:
+				errbuf_set(&err[i], "%s: cannot find its zone: "
+				    "SOA %s: %s%s%s%s", names[i], cur[i],
+				    dns_status_name(ans->status),
+				    ans->why ? ": " : "", ans->why ? ans->why :
+				    "", ans->status == DNS_TIMEOUT ||
+				    ans->status == DNS_SERVFAIL ? " (is the "
+				    "resolver reachable? see the dns section "
+				    "or --resolver-config)" : "");
+				cur[i] = NULL;
+				nfail++;
+				open--;
+				continue;
+			}
+			z[i].apex = xstrdup(cur[i]);
+			z[i].soa = ans->status;
+			cur[i] = NULL;
+			open--;
+		}
+		for (k = 0; k < nreq; k++)
+			dns_answer_clear(&req[k].ans);
 	}
-	errbuf_set(err, "%s: no zone found (no SOA record at any of its "
-	    "names): check the name, or the resolver settings", name);
-out:
+	for (i = 0; i < n; i++)
+		free(norm[i]);
 	free(norm);
-	return ret;
+	free(cur);
+	free(slot);
+	free(req);
+	return nfail;
 }
 
 static int
@@ -117,106 +169,168 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The NS names of the apex, sorted, without duplicates. */
+/* The NS names of an NS answer (rd), sorted, into names. */
 static int
-find_ns(struct dns_ctx *ctx, const char *name, int timeout_ms,
-    struct dnsauth_zone *z, char ***names, size_t *nnames,
+ns_names(const char *name, const char *apex, const struct dns_answer *ans,
+    const struct dns_rdata *rd, char ***names, size_t *nnames,
     struct errbuf *err)
 {
-	struct dns_answer ans;
-	struct dns_rdata rd;
 	char buf[1025];
 	size_t i, used;
-	int ret = -1;
 
 	*names = NULL;
 	*nnames = 0;
-	dns_lookup_rdata(ctx, z->apex, DNS_TYPE_NS, timeout_ms, &ans, &rd);
-	if (ans.status != DNS_SECURE && !(ans.status == DNS_INSECURE &&
-	    ans.havedata)) {
+	if (ans->status != DNS_SECURE && !(ans->status == DNS_INSECURE &&
+	    ans->havedata)) {
 		errbuf_set(err, "%s: no NS found for its zone %s: %s%s%s",
-		    name, z->apex, dns_status_name(ans.status),
-		    ans.why ? ": " : "", ans.why ? ans.why : "");
-		goto out;
+		    name, apex, dns_status_name(ans->status),
+		    ans->why ? ": " : "", ans->why ? ans->why : "");
+		return -1;
 	}
-	for (i = 0; i < rd.n; i++) {
-		if (dnswire_name(rd.data[i], rd.len[i], &used, buf,
-		    sizeof(buf)) < 0 || used != rd.len[i])
+	for (i = 0; i < rd->n; i++) {
+		if (dnswire_name(rd->data[i], rd->len[i], &used, buf,
+		    sizeof(buf)) < 0 || used != rd->len[i])
 			continue;
 		*names = xreallocarray(*names, *nnames + 1, sizeof(**names));
 		(*names)[(*nnames)++] = xstrdup(buf);
 	}
 	if (*nnames == 0) {
 		errbuf_set(err, "%s: no NS found for its zone %s (empty or "
-		    "malformed NS RRset)", name, z->apex);
-		goto out;
+		    "malformed NS RRset)", name, apex);
+		return -1;
 	}
 	qsort(*names, *nnames, sizeof(**names), name_cmp);
-	ret = 0;
-out:
-	dns_answer_clear(&ans);
-	dns_rdata_free(&rd);
-	return ret;
+	return 0;
+}
+
+/* Index of name in req[0..n) (type A entries), or n. */
+static size_t
+req_find(const struct dns_req *req, size_t n, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < n; k += 2)
+		if (strcmp(req[k].name, name) == 0)
+			return k;
+	return n;
+}
+
+size_t
+dnsauth_find_many(struct dns_ctx *ctx, const char *const *names, size_t n,
+    int timeout_ms, struct dnsauth_zone *z, struct errbuf *err)
+{
+	struct dns_req *nsreq, *areq;
+	struct dns_rdata *rd;
+	struct dns_answer *ans;
+	char ***ns, *why;
+	size_t *nns, *slot, i, j, k, r, nz = 0, na = 0, before, nfail;
+
+	for (i = 0; i < n; i++) {
+		memset(&z[i], 0, sizeof(z[i]));
+		err[i].msg[0] = '\0';
+	}
+	nfail = find_apexes(ctx, names, n, timeout_ms, z, err);
+
+	/* The NS RRset of every apex found, each asked once. */
+	nsreq = xcalloc(n + 1, sizeof(*nsreq));
+	rd = xcalloc(n + 1, sizeof(*rd));
+	slot = xcalloc(n + 1, sizeof(*slot));
+	for (i = 0; i < n; i++) {
+		if (z[i].apex == NULL)
+			continue;
+		for (k = 0; k < nz; k++)
+			if (strcmp(nsreq[k].name, z[i].apex) == 0)
+				break;
+		if (k == nz) {
+			nsreq[nz].name = z[i].apex;
+			nsreq[nz].rrtype = DNS_TYPE_NS;
+			nsreq[nz].rd = &rd[nz];
+			nz++;
+		}
+		slot[i] = k;
+	}
+	dns_lookup_many(ctx, nsreq, nz, timeout_ms);
+	ns = xcalloc(n + 1, sizeof(*ns));
+	nns = xcalloc(n + 1, sizeof(*nns));
+	for (i = 0; i < n; i++)
+		if (z[i].apex != NULL && ns_names(names[i], z[i].apex,
+		    &nsreq[slot[i]].ans, &rd[slot[i]], &ns[i], &nns[i],
+		    &err[i]) < 0) {
+			free(z[i].apex);
+			z[i].apex = NULL;
+			nfail++;
+		}
+
+	/* Every A and AAAA of every NS name at once: one wait. */
+	areq = NULL;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nns[i]; j++) {
+			if (req_find(areq, na, ns[i][j]) < na)
+				continue;
+			areq = xreallocarray(areq, na + 2, sizeof(*areq));
+			memset(&areq[na], 0, 2 * sizeof(*areq));
+			areq[na].name = areq[na + 1].name = ns[i][j];
+			areq[na].rrtype = DNS_TYPE_A;
+			areq[na + 1].rrtype = DNS_TYPE_AAAA;
+			na += 2;
+		}
+	dns_lookup_many(ctx, areq, na, timeout_ms);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nns[i]; j++) {
+			if (j > 0 && strcmp(ns[i][j], ns[i][j - 1]) == 0)
+				continue;
+			r = req_find(areq, na, ns[i][j]);
+			before = z[i].nservers;
+			why = NULL;
+			for (k = r; k < r + 2; k++) {
+				ans = &areq[k].ans;
+				for (size_t a = 0; a < ans->naddr; a++)
+					add_server(&z[i], areq[k].name,
+					    ans->addr[a]);
+				if (ans->status != DNS_SECURE &&
+				    ans->status != DNS_INSECURE &&
+				    ans->status != DNS_NODATA &&
+				    ans->status != DNS_NXDOMAIN && why == NULL)
+					why = xasprintf("%s %s: %s%s%s",
+					    areq[k].name, areq[k].rrtype ==
+					    DNS_TYPE_A ? "A" : "AAAA",
+					    dns_status_name(ans->status),
+					    ans->why ? ": " : "",
+					    ans->why ? ans->why : "");
+			}
+			if (z[i].nservers == before)
+				add_server(&z[i], ns[i][j], NULL)->why =
+				    why != NULL ? why : xasprintf("%s has no "
+				    "A or AAAA record", ns[i][j]);
+			else
+				free(why);
+		}
+	for (k = 0; k < na; k++)
+		dns_answer_clear(&areq[k].ans);
+	free(areq);
+	for (k = 0; k < nz; k++) {
+		dns_answer_clear(&nsreq[k].ans);
+		dns_rdata_free(&rd[k]);
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nns[i]; j++)
+			free(ns[i][j]);
+		free(ns[i]);
+	}
+	free(ns);
+	free(nns);
+	free(nsreq);
+	free(rd);
+	free(slot);
+	return nfail;
 }
 
 int
 dnsauth_find(struct dns_ctx *ctx, const char *name, int timeout_ms,
     struct dnsauth_zone *z, struct errbuf *err)
 {
-	static const int types[] = { DNS_TYPE_A, DNS_TYPE_AAAA };
-	struct dns_req *req;
-	struct dns_answer *ans;
-	char **names = NULL, *why;
-	size_t nnames = 0, nreq = 0, i, k, r, before;
-	int ret = -1;
-
-	memset(z, 0, sizeof(*z));
-	if (find_apex(ctx, name, timeout_ms, z, err) < 0 ||
-	    find_ns(ctx, name, timeout_ms, z, &names, &nnames, err) < 0)
-		goto out;
-	/* Every A and AAAA at once: one wait, not two per NS name. */
-	req = xcalloc(nnames * 2, sizeof(*req));
-	for (i = 0; i < nnames; i++) {
-		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
-			continue;
-		for (k = 0; k < 2; k++) {
-			req[nreq].name = names[i];
-			req[nreq++].rrtype = types[k];
-		}
-	}
-	dns_lookup_many(ctx, req, nreq, timeout_ms);
-	for (r = 0; r < nreq; r += 2) {
-		before = z->nservers;
-		why = NULL;
-		for (k = r; k < r + 2; k++) {
-			ans = &req[k].ans;
-			for (i = 0; i < ans->naddr; i++)
-				add_server(z, req[k].name, ans->addr[i]);
-			if (ans->status != DNS_SECURE &&
-			    ans->status != DNS_INSECURE &&
-			    ans->status != DNS_NODATA &&
-			    ans->status != DNS_NXDOMAIN && why == NULL)
-				why = xasprintf("%s %s: %s%s%s", req[k].name,
-				    req[k].rrtype == DNS_TYPE_A ? "A" : "AAAA",
-				    dns_status_name(ans->status),
-				    ans->why ? ": " : "",
-				    ans->why ? ans->why : "");
-			dns_answer_clear(ans);
-		}
-		if (z->nservers == before)
-			add_server(z, req[r].name, NULL)->why = why != NULL ?
-			    why : xasprintf("%s has no A or AAAA record",
-			    req[r].name);
-		else
-			free(why);
-	}
-	free(req);
-	ret = 0;
-out:
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	return ret;
+	return dnsauth_find_many(ctx, &name, 1, timeout_ms, z, err) == 0 ?
+	    0 : -1;
 }
 
 struct job {
@@ -224,7 +338,8 @@ struct job {
 	const struct dnsauth_settings *settings;
 	struct dns_ctx *ctx;
 	const char *apex;
-	const char *owner;
+	const struct dnsauth_question *q;
+	size_t nq;
 	pthread_t thread;
 	int started;
 };
@@ -245,7 +360,7 @@ server_ctx(const struct dnsauth_settings *s, const char *apex,
 	ctx = dns_ctx_new(s->anchor, s->resolver, s->config, &err);
 	if (ctx == NULL || dns_ctx_set_stub(ctx, apex, srv->addr,
 	    &err) < 0) {
-		srv->tlsa.status = DNS_ERROR;
+		srv->soa_status = DNS_ERROR;
 		srv->why = xstrdup(err.msg);
 		dns_ctx_free(ctx);
 		return NULL;
@@ -254,59 +369,84 @@ server_ctx(const struct dnsauth_settings *s, const char *apex,
 }
 
 static void *
-query_one(void *arg)
+ask_one(void *arg)
 {
 	struct job *j = arg;
 	struct dnsauth_server *s = j->server;
-	struct dns_req req[2];
-	struct dns_rdata rd;
-	unsigned long serial;
+	struct dns_req *req;
+	struct dns_rdata soa;
+	struct dnswire_soa f;
+	size_t k;
 
-	/* TLSA and SOA at once: a dead server costs one timeout. */
-	memset(req, 0, sizeof(req));
-	req[0].name = j->owner;
-	req[0].rrtype = DNS_TYPE_TLSA;
-	req[1].name = j->apex;
-	req[1].rrtype = DNS_TYPE_SOA;
-	req[1].rd = &rd;
-	dns_lookup_many(j->ctx, req, 2, j->settings->timeout_ms);
-	s->tlsa = req[0].ans;
-	if (rd.n > 0 && dnswire_soa_serial(rd.data[0], rd.len[0],
-	    &serial) == 0)
-		s->serial = (long)serial;
-	dns_answer_clear(&req[1].ans);
-	dns_rdata_free(&rd);
-	if (s->tlsa.why != NULL && s->why == NULL)
-		s->why = xstrdup(s->tlsa.why);
+	/* Everything at once: a dead server costs one timeout. */
+	req = xcalloc(j->nq + 1, sizeof(*req));
+	memset(&soa, 0, sizeof(soa));
+	req[0].name = j->apex;
+	req[0].rrtype = DNS_TYPE_SOA;
+	req[0].rd = &soa;
+	for (k = 0; k < j->nq; k++) {
+		req[k + 1].name = j->q[k].name;
+		req[k + 1].rrtype = j->q[k].rrtype;
+		req[k + 1].rd = &s->rd[k];
+	}
+	dns_lookup_many(j->ctx, req, j->nq + 1, j->settings->timeout_ms);
+	s->soa_status = req[0].ans.status;
+	if (soa.n > 0 && dnswire_soa(soa.data[0], soa.len[0], &f) == 0) {
+		s->serial = (long)f.serial;
+		s->soa = f;
+	}
+	for (k = 0; k < j->nq; k++)
+		s->ans[k] = req[k + 1].ans;
+	if (s->why == NULL) {
+		for (k = 0; k < j->nq && s->why == NULL; k++)
+			if (s->ans[k].why != NULL)
+				s->why = xstrdup(s->ans[k].why);
+		if (s->why == NULL && req[0].ans.why != NULL)
+			s->why = xstrdup(req[0].ans.why);
+	}
+	dns_answer_clear(&req[0].ans);
+	dns_rdata_free(&soa);
+	free(req);
 	return NULL;
 }
 
 void
-dnsauth_query(struct dnsauth_zone *z, const struct dnsauth_settings *s,
-    const char *owner)
+dnsauth_ask(struct dnsauth_zone *z, const struct dnsauth_settings *s,
+    const struct dnsauth_question *q, size_t nq)
 {
+	struct dnsauth_server *srv;
 	struct job *jobs;
-	size_t i;
+	size_t i, k;
 
 	jobs = xcalloc(z->nservers + 1, sizeof(*jobs));
 	for (i = 0; i < z->nservers; i++) {
-		if (z->servers[i].addr == NULL)
+		srv = &z->servers[i];
+		srv->ans = xcalloc(nq + 1, sizeof(*srv->ans));
+		srv->rd = xcalloc(nq + 1, sizeof(*srv->rd));
+		srv->nans = nq;
+		for (k = 0; k < nq; k++)
+			dns_answer_init(&srv->ans[k]);
+		if (srv->addr == NULL)
 			continue;
-		jobs[i].server = &z->servers[i];
+		jobs[i].server = srv;
 		jobs[i].settings = s;
 		jobs[i].apex = z->apex;
-		jobs[i].owner = owner;
-		jobs[i].ctx = server_ctx(s, z->apex, &z->servers[i]);
+		jobs[i].q = q;
+		jobs[i].nq = nq;
+		jobs[i].ctx = server_ctx(s, z->apex, srv);
+		if (jobs[i].ctx == NULL)
+			for (k = 0; k < nq; k++)
+				srv->ans[k].status = DNS_ERROR;
 	}
 	for (i = 0; i < z->nservers; i++) {
 		if (jobs[i].ctx == NULL)
 			continue;
 		/* No thread to spare: ask this one in turn. */
-		if (pthread_create(&jobs[i].thread, NULL, query_one,
+		if (pthread_create(&jobs[i].thread, NULL, ask_one,
 		    &jobs[i]) == 0)
 			jobs[i].started = 1;
 		else
-			query_one(&jobs[i]);
+			ask_one(&jobs[i]);
 	}
 	for (i = 0; i < z->nservers; i++) {
 		if (jobs[i].started)
@@ -314,4 +454,23 @@ dnsauth_query(struct dnsauth_zone *z, const struct dnsauth_settings *s,
 		dns_ctx_free(jobs[i].ctx);
 	}
 	free(jobs);
+}
+
+void
+dnsauth_query(struct dnsauth_zone *z, const struct dnsauth_settings *s,
+    const char *owner)
+{
+	struct dnsauth_question q = { owner, DNS_TYPE_TLSA };
+	size_t i;
+
+	dnsauth_ask(z, s, &q, 1);
+	for (i = 0; i < z->nservers; i++) {
+		dns_answer_clear(&z->servers[i].tlsa);
+		z->servers[i].tlsa = z->servers[i].ans[0];
+		dns_answer_init(&z->servers[i].ans[0]);
+		if (z->servers[i].addr != NULL && z->servers[i].tlsa.status ==
+		    DNS_ERROR && z->servers[i].soa_status == DNS_ERROR &&
+		    z->servers[i].tlsa.why == NULL && z->servers[i].why != NULL)
+			z->servers[i].tlsa.why = xstrdup(z->servers[i].why);
+	}
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "dns.h"
+#include "dnswire.h"
 #include "errbuf.h"
 
 /* How to make the per-server contexts (as for dns_ctx_new). */
@@ -32,8 +33,21 @@ struct dnsauth_server {
 	char *name;		/* NS name, "ns1.example.com." */
 	char *addr;		/* numeric address; NULL: the name has none */
 	char *why;		/* no address or no answer: why; else NULL */
-	struct dns_answer tlsa;	/* the TLSA answer of this address alone */
+	struct dns_answer tlsa;	/* dnsauth_query: the TLSA answer of this
+				 * address alone */
 	long serial;		/* its SOA serial; -1 if unknown */
+	enum dns_status soa_status;	/* how its apex SOA was classified */
+	struct dnswire_soa soa;	/* its SOA numbers, when serial >= 0 */
+	/* dnsauth_ask: the answer (and rdata) to each question, in order */
+	struct dns_answer *ans;
+	struct dns_rdata *rd;
+	size_t nans;
+};
+
+/* One question to every address (dnsauth_ask). */
+struct dnsauth_question {
+	const char *name;
+	int rrtype;
 };
 
 struct dnsauth_zone {
@@ -55,9 +69,31 @@ int dnsauth_find(struct dns_ctx *ctx, const char *name, int timeout_ms,
     struct dnsauth_zone *z, struct errbuf *err);
 
 /*
- * Ask every server of z that has an address, in parallel, for the TLSA
- * RRset of owner and for the zone's SOA; fills each server's tlsa,
- * serial and (on failure) why. A server whose context cannot be made
+ * dnsauth_find for the n names of names at once, into z[i] and err[i]
+ * (each z[i] freed with dnsauth_zone_free): the lookups of all names run
+ * in one batch per step (SOA level by level, then the NS RRsets, then
+ * every NS address), so many names cost about what one does. A name that
+ * failed has z[i].apex NULL and err[i] set. Returns how many failed.
+ */
+size_t dnsauth_find_many(struct dns_ctx *ctx, const char *const *names,
+    size_t n, int timeout_ms, struct dnsauth_zone *z, struct errbuf *err);
+
+/*
+ * Ask every server of z that has an address, in parallel (each through
+ * its own context: see above), for the zone's SOA and for every question
+ * of q, all at once: a dead server costs one timeout. Fills each
+ * server's serial, soa, soa_status, ans[k] and rd[k] (the answer to
+ * q[k]; nans = nq; a server without address or context gets DNS_ERROR
+ * answers) and, on failure, why. q must outlive the call only.
+ * The G8 pass asks the TLSA RRsets of every host of a zone here; more
+ * questions (RRSIGs, DNSKEY) go in the same batch.
+ */
+void dnsauth_ask(struct dnsauth_zone *z, const struct dnsauth_settings *s,
+    const struct dnsauth_question *q, size_t nq);
+
+/*
+ * dnsauth_ask with one question, the TLSA RRset of owner, whose answer
+ * goes to each server's tlsa. A server whose context cannot be made
  * gets tlsa.status DNS_ERROR and why.
  */
 void dnsauth_query(struct dnsauth_zone *z, const struct dnsauth_settings *s,

@@ -53,9 +53,15 @@ dnswire_name(const unsigned char *p, size_t len, size_t *used,
 	return 0;
 }
 
+static unsigned long
+u32(const unsigned char *p)
+{
+	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 |
+	    (unsigned long)p[2] << 8 | p[3];
+}
+
 int
-dnswire_soa_serial(const unsigned char *rdata, size_t len,
-    unsigned long *serial)
+dnswire_soa(const unsigned char *rdata, size_t len, struct dnswire_soa *out)
 {
 	char name[1025];
 	size_t pos = 0, used;
@@ -70,8 +76,22 @@ dnswire_soa_serial(const unsigned char *rdata, size_t len,
 	/* SERIAL REFRESH RETRY EXPIRE MINIMUM: five 32-bit numbers. */
 	if (len - pos != 20)
 		return -1;
-	*serial = (unsigned long)rdata[pos] << 24 |
-	    (unsigned long)rdata[pos + 1] << 16 |
-	    (unsigned long)rdata[pos + 2] << 8 | rdata[pos + 3];
+	out->serial = u32(rdata + pos);
+	out->refresh = u32(rdata + pos + 4);
+	out->retry = u32(rdata + pos + 8);
+	out->expire = u32(rdata + pos + 12);
+	out->minimum = u32(rdata + pos + 16);
+	return 0;
+}
+
+int
+dnswire_soa_serial(const unsigned char *rdata, size_t len,
+    unsigned long *serial)
+{
+	struct dnswire_soa soa;
+
+	if (dnswire_soa(rdata, len, &soa) < 0)
+		return -1;
+	*serial = soa.serial;
 	return 0;
 }

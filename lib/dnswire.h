@@ -23,4 +23,13 @@ int dnswire_name(const unsigned char *p, size_t len, size_t *used,
 int dnswire_soa_serial(const unsigned char *rdata, size_t len,
     unsigned long *serial);
 
+/* The five numbers of SOA rdata (G8 uses serial and refresh, G9 expire). */
+struct dnswire_soa {
+	unsigned long serial, refresh, retry, expire, minimum;
+};
+
+/* SOA rdata into out. 0, or -1 if malformed. */
+int dnswire_soa(const unsigned char *rdata, size_t len,
+    struct dnswire_soa *out);
+
 #endif

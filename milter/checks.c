@@ -42,6 +42,7 @@
 
 #include "certkey.h"
 #include "checks.h"
+#include "checks_g8.h"
 #include "dnscache.h"
 #include "duration.h"
 #include "expected.h"
@@ -826,6 +827,29 @@ void
 checks_sweep(const struct conf *conf, const char *helo,
     struct checks_keep *keep, struct dnscache *dns, struct report *out)
 {
+	checks_sweep_served(conf, helo, keep, dns, NULL, out);
+}
+
+/* A chain served for the algorithm asked: G8 matches each address's
+ * records against it. */
+static void
+keep_served(struct checks_served *served, const struct conf_host *h,
+    const struct probe_job *j)
+{
+	const struct probe_result *r = &j->res;
+
+	if (served != NULL && (r->status == PROBE_OK ||
+	    r->status == PROBE_TLS_OLD) && r->chain != NULL &&
+	    (j->params.alg == NULL || family_is(r->alg, j->params.alg)))
+		checks_served_add(served, checks_host_name(h), h->port,
+		    r->chain, r->alg);
+}
+
+void
+checks_sweep_served(const struct conf *conf, const char *helo,
+    struct checks_keep *keep, struct dnscache *dns,
+    struct checks_served *served, struct report *out)
+{
 	struct hostwork *hws = NULL, *hw;
 	struct tlsa_set zone;
 	struct errbuf err;
@@ -929,6 +953,7 @@ checks_sweep(const struct conf *conf, const char *helo,
 					    forced_family(j) != NULL)
 						checks_keys_add(&keys,
 						    hw->h->name, j->res.chain);
+					keep_served(served, hw->h, j);
 				}
 				nj += hw->nalgs;
 			}

@@ -91,6 +91,13 @@ size_t checks_dns_refresh(const struct conf *conf, struct dnscache *dns,
 void checks_sweep(const struct conf *conf, const char *helo,
     struct checks_keep *keep, struct dnscache *dns, struct report *out);
 
+/* checks_sweep that also keeps every chain served (checks_g8.h) in
+ * served (may be NULL), for G8. */
+struct checks_served;
+void checks_sweep_served(const struct conf *conf, const char *helo,
+    struct checks_keep *keep, struct dnscache *dns,
+    struct checks_served *served, struct report *out);
+
 /* A listener on which a client sent mail in plaintext. */
 struct checks_g6_target {
 	char listener[64];	/* address the client connected to */

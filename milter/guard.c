@@ -33,6 +33,7 @@
 #include <openssl/rand.h>
 
 #include "checks.h"
+#include "checks_g8.h"
 #include "conf.h"
 #include "dnscache.h"
 #include "duration.h"
@@ -100,6 +101,15 @@ static struct {
 	unsigned reached;	/* sweeps whose probes reached the MTA (M1) */
 	struct report g9;	/* the last G9 items, added to every sweep */
 	long long next_g9;	/* now_ms() when G9 is due; 0: at once */
+	/* G8 (checks_g8.h): its pass runs between sweeps */
+	struct report g8;		/* items of the last pass */
+	struct checks_served *served;	/* a sweep's chains, new since... */
+	struct checks_served *g8served;	/* ...the chains the pass matches */
+	struct checks_g8_memory *g8mem;	/* lag history */
+	struct dns_ctx *g8ctx;		/* finds the zones and nameservers */
+	char g8err[ERRBUF_SIZE];	/* why there is no g8ctx (logged once) */
+	long long next_ns;		/* next pass due, now_ms() */
+	int g8_wanted;			/* a pass at the next tick */
 } guard = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -408,6 +418,7 @@ static void
 guard_sweep(void)
 {
 	struct checks_g6_target t[GUARD_G6_MAX];
+	struct checks_served *served = checks_served_new();
 	struct report r;
 	long long t0 = now_ms();
 	size_t i;
@@ -416,7 +427,18 @@ guard_sweep(void)
 	r.when = time(NULL);
 	log_debug("sweep start");
 	(void)intake_spool_tidy(guard.conf, r.when);
-	checks_sweep(guard.conf, guard.helo, guard.keep, guard.dns, &r);
+	checks_sweep_served(guard.conf, guard.helo, guard.keep, guard.dns,
+	    served, &r);
+	/* A chain not matched by the last G8 pass (renewed, reloaded):
+	 * every nameserver is asked again. */
+	if (checks_served_has_new(served, guard.g8served)) {
+		checks_served_free(guard.served);
+		guard.served = served;
+		guard.g8_wanted = 1;
+	} else
+		checks_served_free(served);
+	for (i = 0; i < guard.g8.n; i++)
+		report_add_item(&r, &guard.g8.items[i]);
 	r.nlisteners = stats_snapshot(&r.listeners);
 	g6sendmail_add(guard.conf, &r);	/* sendmail: {daemon_flags}, access map */
 	checks_g10(guard.conf, guard.dns, r.when, &r);
@@ -437,6 +459,79 @@ guard_sweep(void)
 	log_debug("sweep done in %.3f s: %s", r.duration,
 	    verdict_state_name(report_worst(&r)));
 	guard_write();
+}
+
+/*
+ * G8: every address of every nameserver of each host's zone, asked
+ * directly (checks_g8.h). Its items replace the last pass's in the
+ * current states and are carried into every sweep's report until the
+ * next pass.
+ */
+static void
+guard_g8_pass(void)
+{
+	struct dnsauth_settings s;
+	struct report g8, next;
+	struct errbuf err;
+	long long t0 = now_ms();
+	size_t i;
+
+	checks_g8_settings(guard.conf, &s);
+	if (guard.g8ctx == NULL) {
+		guard.g8ctx = dns_ctx_new(s.anchor, s.resolver, s.config, &err);
+		if (guard.g8ctx == NULL && strcmp(err.msg, guard.g8err) != 0) {
+			log_warnx("G8: %s", err.msg);
+			snprintf(guard.g8err, sizeof(guard.g8err), "%s",
+			    err.msg);
+		}
+	}
+	if (guard.g8mem == NULL)
+		guard.g8mem = checks_g8_memory_new();
+	if (guard.served != NULL) {
+		checks_served_free(guard.g8served);
+		guard.g8served = guard.served;
+		guard.served = NULL;
+	}
+	memset(&g8, 0, sizeof(g8));
+	g8.when = time(NULL);
+	checks_g8(guard.conf, guard.dns, &s, guard.g8ctx, guard.g8served,
+	    guard.g8mem, duration_clock(), &g8);
+	log_debug("G8: pass done in %.3f s, %zu item(s)",
+	    (double)(now_ms() - t0) / 1000.0, g8.n);
+
+	guard_merge(&g8, &guard.cur);
+	memset(&next, 0, sizeof(next));
+	next.when = guard.cur.when;
+	next.duration = guard.cur.duration;
+	for (i = 0; i < guard.cur.n; i++)
+		if (strcmp(guard.cur.items[i].check, "G8") != 0)
+			report_add_item(&next, &guard.cur.items[i]);
+	for (i = 0; i < g8.n; i++)
+		report_add_item(&next, &g8.items[i]);
+	next.nlisteners = stats_snapshot(&next.listeners);
+	report_clear(&guard.cur);
+	guard.cur = next;
+	report_clear(&guard.g8);
+	guard.g8 = g8;
+	guard_write();
+}
+
+/* Forget what G8 knew of the former configuration. */
+static void
+guard_g8_reset(void)
+{
+	report_clear(&guard.g8);
+	checks_served_free(guard.served);
+	guard.served = NULL;
+	checks_served_free(guard.g8served);
+	guard.g8served = NULL;
+	checks_g8_memory_free(guard.g8mem);
+	guard.g8mem = NULL;
+	dns_ctx_free(guard.g8ctx);
+	guard.g8ctx = NULL;
+	guard.g8err[0] = '\0';
+	guard.next_ns = 0;
+	guard.g8_wanted = 1;
 }
 
 /* Remember (listener, client); 1 if it is due for a probe now. */
@@ -556,6 +651,7 @@ guard_dns_tick(void)
 	if ((n = checks_dns_refresh(guard.conf, guard.dns, now)) == 0)
 		return 0;
 	log_info("dns: %zu answer(s) changed; sweeping", n);
+	guard.g8_wanted = 1;	/* and asking every nameserver */
 	return 1;
 }
 
@@ -656,6 +752,7 @@ guard_main(void *arg)
 			if (!guard.conf->xclient)
 				guard.ng6 = 0;
 			guard.next_g9 = 0;
+			guard_g8_reset();
 			sweep = 1;
 		}
 		pthread_mutex_unlock(&guard.mu);
@@ -672,7 +769,7 @@ guard_main(void *arg)
 			sweep = 1;
 		}
 		if (atomic_exchange(&guard_sweep_wanted, 0))
-			sweep = 1;
+			sweep = guard.g8_wanted = 1;
 		if (sweep || t >= next_sweep) {
 			sweep = 0;
 			guard_sweep();
@@ -682,6 +779,14 @@ guard_main(void *arg)
 			guard_plaintext();
 			if (guard_dns_tick())
 				sweep = 1;
+		}
+		/* After the sweep it may have asked for (its chains). */
+		if (!sweep && checks_g8_enabled(guard.conf) &&
+		    (guard.g8_wanted || now_ms() >= guard.next_ns)) {
+			guard.g8_wanted = 0;
+			guard_g8_pass();
+			guard.next_ns = now_ms() +
+			    (long long)guard.conf->ns_interval * 1000;
 		}
 		more = guard_tlsrpt();
 
@@ -759,6 +864,13 @@ guard_start(struct conf *conf, int resume)
 	guard.next_g9 = 0;
 	memset(&guard.g9, 0, sizeof(guard.g9));
 	memset(&guard.cur, 0, sizeof(guard.cur));
+	memset(&guard.g8, 0, sizeof(guard.g8));
+	guard.served = guard.g8served = NULL;
+	guard.g8mem = NULL;
+	guard.g8ctx = NULL;
+	guard.g8err[0] = '\0';
+	guard.next_ns = 0;
+	guard.g8_wanted = 0;
 	/* The states before a crash: the first sweep then logs only what
 	 * changed, and keeps "since". */
 	if (resume && report_state_load(conf->state_dir, &guard.cur,
@@ -832,6 +944,7 @@ guard_stop(void)
 	guard.dns = NULL;
 	report_clear(&guard.cur);
 	report_clear(&guard.g9);
+	guard_g8_reset();
 	watch_clear();
 	pthread_cond_destroy(&guard.cv);
 }
@@ -841,6 +954,9 @@ guard_check_once(const struct conf *conf, int json, FILE *out)
 {
 	struct conf *dconf;
 	char *text;
+	struct checks_served *served = checks_served_new();
+	struct dnsauth_settings s;
+	struct dns_ctx *ctx = NULL;
 	struct dnscache *dns;
 	struct report r;
 	struct errbuf err;
@@ -853,7 +969,15 @@ guard_check_once(const struct conf *conf, int json, FILE *out)
 	guard_make_helo(helo, sizeof(helo));
 	/* A resolver problem shows as G7 UNKNOWN, with the reason. */
 	(void)checks_dns_new(conf, &dns, &err);
-	checks_sweep(conf, helo, NULL, dns, &r);
+	checks_sweep_served(conf, helo, NULL, dns, served, &r);
+	if (checks_g8_enabled(conf)) {
+		checks_g8_settings(conf, &s);
+		ctx = dns_ctx_new(s.anchor, s.resolver, s.config, &err);
+		checks_g8(conf, dns, &s, ctx, served, NULL, duration_clock(),
+		    &r);
+		dns_ctx_free(ctx);
+	}
+	checks_served_free(served);
 	g6sendmail_add(conf, &r);	/* the access map; no listeners here */
 	checks_g10(conf, dns, r.when, &r);
 	/* With the domains' other MX hosts (checks_domain_conf). */

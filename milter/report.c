@@ -99,6 +99,8 @@ report_add_item(struct report *r, const struct report_item *src)
 	it->disk_days = src->disk_days;
 	it->sig_dated = src->sig_dated;
 	it->sig_seconds = src->sig_seconds;
+	it->ns_serialed = src->ns_serialed;
+	it->ns_serial = src->ns_serial;
 }
 
 int
@@ -208,6 +210,9 @@ report_json(const struct report *r)
 		if (it->sig_dated)
 			strbuf_printf(&b, ", \"rrsig_expiry_seconds\": %lld",
 			    it->sig_seconds);
+		if (it->ns_serialed)
+			strbuf_printf(&b, ", \"soa_serial\": %ld",
+			    it->ns_serial);
 		strbuf_printf(&b, ", \"since\": %lld, \"since_utc\": \"%s\"}",
 		    (long long)it->since, iso);
 	}
@@ -299,7 +304,7 @@ prom_listener(struct strbuf *b, const struct stats_listener *l)
 
 /* The per-check series: which value, when an item has one. */
 enum prom_value { PV_STATE, PV_SINCE, PV_COUNT, PV_SERVED_DAYS, PV_DISK_DAYS,
-	PV_SIG_SECONDS };
+	PV_SIG_SECONDS, PV_NS_SERIAL };
 
 static const struct {
 	const char *name;
@@ -322,6 +327,9 @@ static const struct {
 	{ "daneguard_rrsig_expiry_seconds", PV_SIG_SECONDS,
 	  "G9: seconds until the earliest RRSIG that senders need expires, "
 	  "as one nameserver address serves it (negative once expired)." },
+	{ "daneguard_ns_soa_serial", PV_NS_SERIAL,
+	  "G8: the SOA serial that one address of an authoritative "
+	  "nameserver of the host's zone serves (addr NSNAME/ADDRESS)." },
 };
 
 /* Item it's value for series pv in *out; 0 if it has none. */
@@ -336,6 +344,7 @@ prom_item_value(const struct report_item *it, enum prom_value pv,
 	case PV_SERVED_DAYS:	*out = it->served_days; return it->dated;
 	case PV_DISK_DAYS:	*out = it->disk_days; return it->disk_dated;
 	case PV_SIG_SECONDS:	*out = it->sig_seconds; return it->sig_dated;
+	case PV_NS_SERIAL:	*out = it->ns_serial; return it->ns_serialed;
 	}
 	return 0;
 }

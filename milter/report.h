@@ -37,6 +37,8 @@ struct report_item {
 	long disk_days;		/* G11: days to its notAfter */
 	int sig_dated;		/* G9: sig_seconds applies */
 	long long sig_seconds;	/* G9: to the earliest RRSIG expiration */
+	int ns_serialed;	/* G8: the serial below applies */
+	long ns_serial;		/* G8: the SOA serial the address serves */
 };
 
 struct report {

@@ -15,6 +15,7 @@
 #include "firstseen.h"
 #include "gate.h"
 #include "log.h"
+#include "nsverdict.h"
 #include "strbuf.h"
 #include "paths.h"
 #include "tlsa.h"
@@ -227,6 +228,7 @@ gate_host_at(const struct options *o, const struct expect *e,
 	struct strbuf line;
 	struct errbuf err;
 	const char *state;
+	char why[1024];
 	size_t i, answered = 0, failed = 0;
 	int pass;
 
@@ -244,10 +246,9 @@ gate_host_at(const struct options *o, const struct expect *e,
 		memset(&line, 0, sizeof(line));
 		pass = 0;
 		state = NULL;
-		switch (s->addr == NULL ? DNS_TIMEOUT : s->tlsa.status) {
-		case DNS_SECURE:
-		case DNS_NODATA:
-		case DNS_NXDOMAIN:
+		switch (nsverdict_answer(s, &s->tlsa, z.apex, why,
+		    sizeof(why))) {
+		case NSVERDICT_VALIDATED:
 			answered++;
 			if (fs != NULL)
 				firstseen_observe(fs, s->addr, e->owner,
@@ -259,30 +260,25 @@ gate_host_at(const struct options *o, const struct expect *e,
 			state = pass ? NULL : strncmp(line.buf, "missing", 7) ==
 			    0 ? "missing" : "too young";
 			break;
-		case DNS_BOGUS:
+		case NSVERDICT_BOGUS:
 			answered++;
-			strbuf_printf(&line, "bogus: %s", s->why ? s->why :
-			    "validation failed");
+			strbuf_printf(&line, "%s", why);
 			state = "bogus";
 			break;
-		case DNS_INSECURE:
+		case NSVERDICT_INSECURE:
 			answered++;
-			strbuf_printf(&line, "insecure: the answer is not "
-			    "signed, or no trust anchor covers %s", z.apex);
+			strbuf_printf(&line, "%s", why);
 			state = "insecure";
 			break;
-		case DNS_ERROR:
-			if (s->addr != NULL) {
-				/* Our side (the resolver settings), not the
-				 * server's. */
-				log_warnx("%s %s: %s", s->name, s->addr,
-				    s->why ? s->why : "lookup failed");
-				worse(t, EXIT_ERROR);
-			}
+		case NSVERDICT_LOCAL:
+			/* Our side (the resolver settings), not the
+			 * server's. */
+			log_warnx("%s %s: %s", s->name, s->addr,
+			    s->why ? s->why : "lookup failed");
+			worse(t, EXIT_ERROR);
 			/* FALLTHROUGH */
-		default:
-			strbuf_printf(&line, "unreachable: %s", s->why ?
-			    s->why : "no answer");
+		case NSVERDICT_UNREACHABLE:
+			strbuf_printf(&line, "%s", why);
 			state = "unreachable";
 			break;
 		}

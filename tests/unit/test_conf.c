@@ -128,6 +128,7 @@ test_sample(void **state)
 	assert_string_equal(conf->state_dir, PATHS_STATE_DIR);
 	assert_int_equal(conf->probe_interval, 300);
 	assert_int_equal(conf->probe_timeout, 10);
+	assert_int_equal(conf->ns_interval, 900);
 	assert_int_equal(conf->xclient, 1);
 	assert_null(conf->tlsa_file);
 	assert_string_equal(conf->dns.trust_anchor_file,
@@ -364,6 +365,9 @@ static const struct {
 	  "(3600-31622400 seconds)" },
 	{ "probe_timeout = 301\n" HOST_OK,
 	  "t.conf:1: probe_timeout 301 is out of range (1-300 seconds)" },
+	{ "ns_interval = -1\n" HOST_OK,
+	  "t.conf:1: ns_interval -1 is out of range (0-86400 seconds; 0 "
+	  "turns G8 off)" },
 	{ "host \"h\" {\n  cert \"c\" { chain = \"/c\" }\n  port = 0\n}\n",
 	  "t.conf:3: host \"h\": port 0 is out of range (1-65535)" },
 	{ "host \"h\" {\n  port = 65536\n  cert \"c\" { chain = \"/c\" }\n}\n",

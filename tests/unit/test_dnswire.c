@@ -86,6 +86,16 @@ test_soa(void **state)
 	assert_int_equal(dnswire_soa_serial(soa, sizeof(soa) - 1, &serial),
 	    0);
 	assert_int_equal(serial, 0x789abcdeUL);
+	{
+		struct dnswire_soa f;
+
+		assert_int_equal(dnswire_soa(soa, sizeof(soa) - 1, &f), 0);
+		assert_int_equal(f.serial, 0x789abcdeUL);
+		assert_int_equal(f.refresh, 3600);
+		assert_int_equal(f.retry, 900);
+		assert_int_equal(f.expire, 604800);
+		assert_int_equal(f.minimum, 3600);
+	}
 	/* One byte short, one byte too many, a broken name. */
 	assert_int_equal(dnswire_soa_serial(soa, sizeof(soa) - 2, &serial),
 	    -1);
