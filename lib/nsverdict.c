@@ -178,9 +178,13 @@ nsverdict_g8(const struct dnsauth_zone *z, const struct dnsauth_server *s,
 		g8_tlsa(s, tlsa, owner, host, c, n, v);
 		break;
 	case NSVERDICT_BOGUS:
-	case NSVERDICT_INSECURE:
 		add(v, VERDICT_CRITICAL, "TLSA %s %s (senders whose resolver "
 		    "asks this address cannot deliver)", owner, why);
+		break;
+	case NSVERDICT_INSECURE:
+		add(v, VERDICT_CRITICAL, "TLSA %s %s (the records do not "
+		    "count: senders whose resolver asks this address do not "
+		    "use DANE)", owner, why);
 		break;
 	case NSVERDICT_UNREACHABLE:
 	case NSVERDICT_LOCAL:

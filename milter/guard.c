@@ -103,6 +103,9 @@ static struct {
 	long long next_g9;	/* now_ms() when G9 is due; 0: at once */
 	/* G8 (checks_g8.h): its pass runs between sweeps */
 	struct report g8;		/* items of the last pass */
+	struct report g8last;		/* their states, for logging changes:
+					 * kept across a reload, read back
+					 * after a crash */
 	struct checks_served *served;	/* a sweep's chains, new since... */
 	struct checks_served *g8served;	/* ...the chains the pass matches */
 	struct checks_g8_memory *g8mem;	/* lag history */
@@ -499,7 +502,12 @@ guard_g8_pass(void)
 	log_debug("G8: pass done in %.3f s, %zu item(s)",
 	    (double)(now_ms() - t0) / 1000.0, g8.n);
 
-	guard_merge(&g8, &guard.cur);
+	/* Against the last pass's states, not the current ones: the first
+	 * sweep after a restart or reload has no G8 items yet. */
+	guard_merge(&g8, &guard.g8last);
+	report_clear(&guard.g8last);
+	for (i = 0; i < g8.n; i++)
+		report_add_item(&guard.g8last, &g8.items[i]);
 	memset(&next, 0, sizeof(next));
 	next.when = guard.cur.when;
 	next.duration = guard.cur.duration;
@@ -820,6 +828,7 @@ guard_start(struct conf *conf, int resume)
 	pthread_condattr_t ca;
 	struct tlsa_set zone;
 	struct errbuf err;
+	size_t i;
 	int e;
 
 	if (guard.running) {
@@ -865,6 +874,7 @@ guard_start(struct conf *conf, int resume)
 	memset(&guard.g9, 0, sizeof(guard.g9));
 	memset(&guard.cur, 0, sizeof(guard.cur));
 	memset(&guard.g8, 0, sizeof(guard.g8));
+	memset(&guard.g8last, 0, sizeof(guard.g8last));
 	guard.served = guard.g8served = NULL;
 	guard.g8mem = NULL;
 	guard.g8ctx = NULL;
@@ -879,6 +889,9 @@ guard_start(struct conf *conf, int resume)
 	else if (resume)
 		log_info("guard: %zu state(s) read back from %s/%s",
 		    guard.cur.n, conf->state_dir, REPORT_STATE_FILE);
+	for (i = 0; i < guard.cur.n; i++)
+		if (strcmp(guard.cur.items[i].check, "G8") == 0)
+			report_add_item(&guard.g8last, &guard.cur.items[i]);
 	watch_build(conf);
 	if ((e = pthread_create(&guard.tid, NULL, guard_main, NULL)) != 0) {
 		errno = e;
@@ -945,6 +958,7 @@ guard_stop(void)
 	report_clear(&guard.cur);
 	report_clear(&guard.g9);
 	guard_g8_reset();
+	report_clear(&guard.g8last);
 	watch_clear();
 	pthread_cond_destroy(&guard.cv);
 }
