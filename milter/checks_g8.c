@@ -285,7 +285,7 @@ g8_zone(const struct checks_g8_host *hosts, char *const *owners,
 			    (srv->name[0] != '\0' && strcmp(srv->name, ".") !=
 			    0 && srv->name[strlen(srv->name) - 1] == '.')),
 			    srv->name, srv->addr ? srv->addr : "-");
-			it = report_add(out, "G8", h->host, col, NULL, NULL,
+			it = report_add(out, CHECK_G8, h->host, col, NULL, NULL,
 			    v.state, "%s", v.reason);
 			if (srv->serial >= 0) {
 				it->ns_serialed = 1;
@@ -328,7 +328,7 @@ checks_g8_hosts(const struct checks_g8_host *hosts, size_t n,
 		if (done[i])
 			continue;
 		if (z[i].apex == NULL) {
-			report_add(out, "G8", hosts[i].host, "NS", NULL, NULL,
+			report_add(out, CHECK_G8, hosts[i].host, "NS", NULL, NULL,
 			    VERDICT_UNKNOWN, "the nameservers of %s are not "
 			    "known: %s", owners[i], ctx == NULL ?
 			    "no resolver (see the dns section)" : err[i].msg);

@@ -512,7 +512,7 @@ guard_g8_pass(void)
 	next.when = guard.cur.when;
 	next.duration = guard.cur.duration;
 	for (i = 0; i < guard.cur.n; i++)
-		if (strcmp(guard.cur.items[i].check, "G8") != 0)
+		if (guard.cur.items[i].check != CHECK_G8)
 			report_add_item(&next, &guard.cur.items[i]);
 	for (i = 0; i < g8.n; i++)
 		report_add_item(&next, &g8.items[i]);
@@ -890,7 +890,7 @@ guard_start(struct conf *conf, int resume)
 		log_info("guard: %zu state(s) read back from %s/%s",
 		    guard.cur.n, conf->state_dir, REPORT_STATE_FILE);
 	for (i = 0; i < guard.cur.n; i++)
-		if (strcmp(guard.cur.items[i].check, "G8") == 0)
+		if (guard.cur.items[i].check == CHECK_G8)
 			report_add_item(&guard.g8last, &guard.cur.items[i]);
 	watch_build(conf);
 	if ((e = pthread_create(&guard.tid, NULL, guard_main, NULL)) != 0) {
