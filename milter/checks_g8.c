@@ -5,10 +5,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "checks.h"
 #include "checks_g8.h"
 #include "expected.h"
+#include "log.h"
 #include "nsverdict.h"
 #include "tlsa.h"
 #include "xalloc.h"
@@ -191,6 +193,15 @@ memory_behind(struct checks_g8_memory *m, const struct dnsauth_zone *z,
 
 /* ------------------------------------------------------------ the pass */
 
+static double
+seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void
 checks_g8_settings(const struct conf *conf, struct dnsauth_settings *s)
 {
@@ -249,6 +260,7 @@ g8_zone(const struct checks_g8_host *hosts, char *const *owners,
 	size_t *qi, nq = 0, i, k, nc;
 	time_t *since;
 	char *col;
+	double t0;
 	int have_high;
 
 	q = xcalloc(n + 1, sizeof(*q));
@@ -263,7 +275,10 @@ g8_zone(const struct checks_g8_host *hosts, char *const *owners,
 		}
 		qi[i] = k;
 	}
+	t0 = seconds();
 	dnsauth_ask(z, s, q, nq);
+	log_debug("G8: %s: %zu address(es) asked %zu question(s) each in "
+	    "%.3f s", z->apex, z->nservers, nq + 1, seconds() - t0);
 
 	have_high = nsverdict_highest(z, &high, &refresh) == 0;
 	since = xcalloc(z->nservers + 1, sizeof(*since));
@@ -310,6 +325,7 @@ checks_g8_hosts(const struct checks_g8_host *hosts, size_t n,
 	struct errbuf *err;
 	char **owners;
 	size_t *idx, *done, i, k, m;
+	double t0;
 
 	if (n == 0)
 		return;
@@ -319,9 +335,12 @@ checks_g8_hosts(const struct checks_g8_host *hosts, size_t n,
 		    hosts[i].base : hosts[i].host, hosts[i].port);
 	z = xcalloc(n, sizeof(*z));
 	err = xcalloc(n, sizeof(*err));
+	t0 = seconds();
 	if (ctx != NULL)
 		(void)dnsauth_find_many(ctx, (const char *const *)owners, n,
 		    s->timeout_ms, z, err);
+	log_debug("G8: the zones of %zu host(s) found in %.3f s", n,
+	    seconds() - t0);
 	idx = xcalloc(n, sizeof(*idx));
 	done = xcalloc(n, sizeof(*done));
 	for (i = 0; i < n; i++) {
