@@ -840,7 +840,7 @@ keep_served(struct checks_served *served, const struct conf_host *h,
 
 	if (served != NULL && (r->status == PROBE_OK ||
 	    r->status == PROBE_TLS_OLD) && r->chain != NULL &&
-	    (j->params.alg == NULL || family_is(r->alg, j->params.alg)))
+	    (j->params.alg == NULL || forced_family(j) != NULL))
 		checks_served_add(served, checks_host_name(h), h->port,
 		    r->chain, r->alg);
 }
@@ -943,6 +943,7 @@ checks_sweep_served(const struct conf *conf, const char *helo,
 					    forced_family(j) != NULL)
 						checks_keys_add(&keys,
 						    hw->h->name, j->res.chain);
+					keep_served(served, hw->h, j);
 					if (j->params.alg != checks_eddsa ||
 					    forced_family(j) == NULL)
 						continue;
