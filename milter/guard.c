@@ -984,18 +984,18 @@ guard_check_once(const struct conf *conf, int json, FILE *out)
 	/* A resolver problem shows as G7 UNKNOWN, with the reason. */
 	(void)checks_dns_new(conf, &dns, &err);
 	checks_sweep_served(conf, helo, NULL, dns, served, &r);
-	if (checks_g8_enabled(conf)) {
+	/* G8 and G9 with the domains' other MX hosts (checks_domain_conf). */
+	dconf = checks_domain_conf(conf, dns);
+	if (checks_g8_enabled(dconf != NULL ? dconf : conf)) {
 		checks_g8_settings(conf, &s);
 		ctx = dns_ctx_new(s.anchor, s.resolver, s.config, &err);
-		checks_g8(conf, dns, &s, ctx, served, NULL, duration_clock(),
-		    &r);
+		checks_g8(dconf != NULL ? dconf : conf, dns, &s, ctx, served,
+		    NULL, duration_clock(), &r);
 		dns_ctx_free(ctx);
 	}
 	checks_served_free(served);
 	g6sendmail_add(conf, &r);	/* the access map; no listeners here */
 	checks_g10(conf, dns, r.when, &r);
-	/* With the domains' other MX hosts (checks_domain_conf). */
-	dconf = checks_domain_conf(conf, dns);
 	checks_g9(dconf != NULL ? dconf : conf, dns, time(NULL), &r);
 	checks_domain_conf_free(conf, dconf);
 	dnscache_free(dns);

@@ -658,7 +658,9 @@ run_check_remote(const struct options *o)
 	    xstrdup(file->dns.resolver) : NULL;
 	conf->dns.resolver_config = file && file->dns.resolver_config ?
 	    xstrdup(file->dns.resolver_config) : NULL;
-	/* G9 is part of the outside view, with the file's thresholds. */
+	/* G8 and G9 are part of the outside view (G9 with the file's
+	 * thresholds). */
+	conf->ns_interval = 900;
 	conf->dns.dnssec_health = 1;
 	conf->dns.rrsig_warning = file ? file->dns.rrsig_warning : 259200;
 	conf->dns.rrsig_critical = file ? file->dns.rrsig_critical : 86400;

@@ -299,6 +299,15 @@ sys.exit(0 if {"mx2.example.test", "example.test"} <= {c["host"] for c in g9}
     and all(c["state"] == "OK" for c in g9) else 1)' "$d/check.out"
 lab_result "--domain: G9 rrsig rows OK for mx2.example.test and the MX" $? ||
     sed 's/^/      | /' "$d/check.out"
+# G8 too: mx2's nameserver serves records that match no chain mx2 serves.
+python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+g8 = [c for c in r["checks"] if c["check"] == "G8"
+    and c["host"] == "mx2.example.test"]
+sys.exit(0 if g8 and all(c["state"] == "CRITICAL" and "/" in c["addr"]
+    for c in g8) else 1)' "$d/check.out"
+lab_result "--domain: G8 CRITICAL for mx2.example.test at its nameserver" $? ||
+    sed 's/^/      | /' "$d/check.out"
 remote --domain unsigned.example.test
 expect "--domain of an insecure MX RRset: exit 1" 1 \
 "G7 unsigned.example.test MX - WARNING"
