@@ -81,19 +81,6 @@ nsverdict_behind(const struct dnsauth_server *s, unsigned long highest)
 	return s->serial >= 0 && serial_lt((unsigned long)s->serial, highest);
 }
 
-/* OK < WARNING < UNKNOWN < CRITICAL, as report_worst ranks them. */
-static int
-rank(enum verdict_state s)
-{
-	switch (s) {
-	case VERDICT_OK:	return 0;
-	case VERDICT_WARNING:	return 1;
-	case VERDICT_UNKNOWN:	return 2;
-	case VERDICT_CRITICAL:	return 3;
-	}
-	return 2;
-}
-
 static void
 add(struct verdict *v, enum verdict_state state, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -111,7 +98,7 @@ add(struct verdict *v, enum verdict_state state, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->reason + n, sizeof(v->reason) - n, fmt, ap);
 	va_end(ap);
-	if (rank(state) > rank(v->state))
+	if (verdict_state_rank(state) > verdict_state_rank(v->state))
 		v->state = state;
 }
 

@@ -24,6 +24,18 @@ verdict_state_name(enum verdict_state state)
 	return "UNKNOWN";
 }
 
+int
+verdict_state_rank(enum verdict_state state)
+{
+	switch (state) {
+	case VERDICT_OK:	return 0;
+	case VERDICT_WARNING:	return 1;
+	case VERDICT_UNKNOWN:	return 2;
+	case VERDICT_CRITICAL:	return 3;
+	}
+	return 2;
+}
+
 /* The one table of check names. */
 static const char *const check_names[] = {
 	[CHECK_G1] = "G1",

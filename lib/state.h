@@ -17,6 +17,11 @@ enum verdict_state {
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
 const char *verdict_state_name(enum verdict_state state);
 
+/* Severity for "the worst of": OK 0 < WARNING 1 < UNKNOWN 2 < CRITICAL 3
+ * (a check that could not tell is not worse than one that saw a
+ * failure). */
+int verdict_state_rank(enum verdict_state state);
+
 /* The checks, by their names in daneguard(8); M1: the MTA calls the
  * milter. */
 enum check_id {

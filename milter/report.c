@@ -122,19 +122,6 @@ report_find(const struct report *r, const struct report_item *item)
 	return -1;
 }
 
-/* Severity order for "worst": OK < WARNING < UNKNOWN < CRITICAL. */
-static int
-report_rank(enum verdict_state s)
-{
-	switch (s) {
-	case VERDICT_OK:	return 0;
-	case VERDICT_WARNING:	return 1;
-	case VERDICT_UNKNOWN:	return 2;
-	case VERDICT_CRITICAL:	return 3;
-	}
-	return 2;
-}
-
 enum verdict_state
 report_worst(const struct report *r)
 {
@@ -144,7 +131,8 @@ report_worst(const struct report *r)
 	if (r->n == 0)
 		return VERDICT_UNKNOWN;
 	for (i = 0; i < r->n; i++)
-		if (report_rank(r->items[i].state) > report_rank(worst))
+		if (verdict_state_rank(r->items[i].state) >
+		    verdict_state_rank(worst))
 			worst = r->items[i].state;
 	return worst;
 }
