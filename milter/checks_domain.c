@@ -87,8 +87,9 @@ checks_domain_conf(const struct conf *conf, const struct dnscache *dns)
 				*x = *conf;
 				x->hosts = xcalloc(conf->nhosts ? conf->nhosts :
 				    1, sizeof(*x->hosts));
-				memcpy(x->hosts, conf->hosts, conf->nhosts *
-				    sizeof(*x->hosts));
+				if (conf->nhosts > 0)	/* --domain: none */
+					memcpy(x->hosts, conf->hosts,
+					    conf->nhosts * sizeof(*x->hosts));
 			}
 			if (has_host(x->hosts, x->nhosts, mx->mx[k]))
 				continue;
