@@ -81,6 +81,46 @@ nsverdict_behind(const struct dnsauth_server *s, unsigned long highest)
 	return s->serial >= 0 && serial_lt((unsigned long)s->serial, highest);
 }
 
+enum verdict_state
+nsverdict_serial(const struct dnsauth_zone *z, const struct dnsauth_server *s,
+    time_t behind_since, time_t now, char *buf, size_t len)
+{
+	unsigned long high = 0, refresh = 0;
+	char d1[32], d2[32];
+	long lag;
+
+	if (s->serial < 0 || nsverdict_highest(z, &high, &refresh) < 0) {
+		snprintf(buf, len, "SOA serial unknown");
+		return VERDICT_OK;
+	}
+	if (!nsverdict_behind(s, high)) {
+		snprintf(buf, len, "SOA serial %ld", s->serial);
+		return VERDICT_OK;
+	}
+	lag = behind_since >= 0 && now > behind_since ?
+	    (long)(now - behind_since) : 0;
+	if (behind_since >= 0 && lag > (long)refresh) {
+		snprintf(buf, len, "SOA serial %ld lags the highest %lu for "
+		    "%s, longer than the SOA refresh (%s): is %s still "
+		    "transferring the zone?", s->serial, high,
+		    duration_format(lag, d1, sizeof(d1)),
+		    duration_format((long)refresh, d2, sizeof(d2)), s->name);
+		return VERDICT_WARNING;
+	}
+	if (behind_since >= 0)
+		snprintf(buf, len, "note: SOA serial %ld behind the highest "
+		    "%lu for %s, within the SOA refresh (%s)", s->serial, high,
+		    duration_format(lag, d1, sizeof(d1)),
+		    duration_format((long)refresh, d2, sizeof(d2)));
+	else
+		snprintf(buf, len, "note: SOA serial %ld behind the highest "
+		    "%lu (a single check cannot tell for how long; lagging "
+		    "longer than the SOA refresh, %s, means it stopped "
+		    "transferring the zone)", s->serial, high,
+		    duration_format((long)refresh, d2, sizeof(d2)));
+	return VERDICT_OK;
+}
+
 static void
 add(struct verdict *v, enum verdict_state state, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -154,9 +194,8 @@ nsverdict_g8(const struct dnsauth_zone *z, const struct dnsauth_server *s,
     const struct nsverdict_chain *c, size_t n, time_t behind_since,
     time_t now, struct verdict *v)
 {
-	unsigned long high = 0, refresh = 0;
-	char why[1024], d1[32], d2[32];
-	long lag;
+	enum verdict_state state;
+	char why[1024];
 
 	v->state = VERDICT_OK;
 	v->reason[0] = '\0';
@@ -178,31 +217,6 @@ nsverdict_g8(const struct dnsauth_zone *z, const struct dnsauth_server *s,
 		add(v, VERDICT_UNKNOWN, "%s does not answer: %s", s->name, why);
 		return;
 	}
-	if (s->serial < 0 || nsverdict_highest(z, &high, &refresh) < 0) {
-		add(v, VERDICT_OK, "SOA serial unknown");
-		return;
-	}
-	if (!nsverdict_behind(s, high)) {
-		add(v, VERDICT_OK, "SOA serial %ld", s->serial);
-		return;
-	}
-	lag = behind_since >= 0 && now > behind_since ?
-	    (long)(now - behind_since) : 0;
-	if (behind_since >= 0 && lag > (long)refresh)
-		add(v, VERDICT_WARNING, "SOA serial %ld lags the highest %lu "
-		    "for %s, longer than the SOA refresh (%s): is %s still "
-		    "transferring the zone?", s->serial, high,
-		    duration_format(lag, d1, sizeof(d1)),
-		    duration_format((long)refresh, d2, sizeof(d2)), s->name);
-	else if (behind_since >= 0)
-		add(v, VERDICT_OK, "note: SOA serial %ld behind the highest "
-		    "%lu for %s, within the SOA refresh (%s)", s->serial, high,
-		    duration_format(lag, d1, sizeof(d1)),
-		    duration_format((long)refresh, d2, sizeof(d2)));
-	else
-		add(v, VERDICT_OK, "note: SOA serial %ld behind the highest "
-		    "%lu (a single check cannot tell for how long; lagging "
-		    "longer than the SOA refresh, %s, is a WARNING)",
-		    s->serial, high,
-		    duration_format((long)refresh, d2, sizeof(d2)));
+	state = nsverdict_serial(z, s, behind_since, now, why, sizeof(why));
+	add(v, state, "%s", why);
 }

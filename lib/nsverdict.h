@@ -59,6 +59,17 @@ int nsverdict_highest(const struct dnsauth_zone *z, unsigned long *serial,
 /* 1 when server s gave a serial below highest (RFC 1982), else 0. */
 int nsverdict_behind(const struct dnsauth_server *s, unsigned long highest);
 
+/*
+ * The SOA serial part of G8 for server s of z, into buf: "SOA serial N"
+ * (or "unknown") and OK when it is not behind the zone's highest; behind
+ * since behind_since (-1: unknown, a one-off check such as the gate) a
+ * "note: ..." and OK, or WARNING once longer than the SOA refresh. The
+ * gate prints the note, G8 adds the whole text to its reason.
+ */
+enum verdict_state nsverdict_serial(const struct dnsauth_zone *z,
+    const struct dnsauth_server *s, time_t behind_since, time_t now,
+    char *buf, size_t len);
+
 /* A chain the MTA served (from the guard's sweep): G8 matches it. */
 struct nsverdict_chain {
 	STACK_OF(X509) *chain;	/* leaf first */

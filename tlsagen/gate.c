@@ -9,6 +9,7 @@
 
 #include "cover.h"
 #include "dns.h"
+#include "dnshealth.h"
 #include "dnsauth.h"
 #include "duration.h"
 #include "expect.h"
@@ -197,6 +198,33 @@ gate_base_free(struct expect *eb, const struct expect *e)
 	*eb = *e;
 }
 
+/*
+ * The TTL advice with the zone's SOA REFRESH (the guard's G9 note, one
+ * rule in lib/dnshealth): the TLSA TTL as the first validated address
+ * serves it. Advice the configured TTL alone already gave (lib/expect,
+ * on load) is not repeated.
+ */
+static void
+ttl_advice(const struct expect *e, const struct dnsauth_zone *z,
+    long refresh)
+{
+	char advice[512], known[512];
+	long ttl = -1;
+	size_t i;
+
+	for (i = 0; i < z->nservers && ttl < 0; i++)
+		if (z->servers[i].addr != NULL &&
+		    z->servers[i].tlsa.status == DNS_SECURE)
+			ttl = z->servers[i].tlsa.ttl;
+	if (ttl < 0 || !dnshealth_ttl_advice(ttl, refresh, advice,
+	    sizeof(advice)))
+		return;
+	if (dnshealth_ttl_advice(e->ttl, -1, known, sizeof(known)) &&
+	    strcmp(advice, known) == 0)
+		return;
+	log_warnx("warning: %s (zone %s): %s", e->owner, z->apex, advice);
+}
+
 static void gate_host_at(const struct options *o, const struct expect *e,
     const struct dnsauth_settings *settings, struct dns_ctx *ctx,
     struct firstseen *fs, time_t now, int many, struct strbuf *out,
@@ -229,8 +257,9 @@ gate_host_at(const struct options *o, const struct expect *e,
 	struct errbuf err;
 	const char *state;
 	char why[1024];
+	unsigned long high = 0, refresh = 0;
 	size_t i, answered = 0, failed = 0;
-	int pass;
+	int pass, have_high;
 
 	if (dnsauth_find(ctx, e->owner, settings->timeout_ms, &z, &err) < 0) {
 		log_warnx("%s", err.msg);
@@ -241,6 +270,7 @@ gate_host_at(const struct options *o, const struct expect *e,
 		return;
 	}
 	dnsauth_query(&z, settings, e->owner);
+	have_high = nsverdict_highest(&z, &high, &refresh) == 0;
 	for (i = 0; i < z.nservers; i++) {
 		s = &z.servers[i];
 		memset(&line, 0, sizeof(line));
@@ -282,6 +312,13 @@ gate_host_at(const struct options *o, const struct expect *e,
 			state = "unreachable";
 			break;
 		}
+		/* A secondary behind the highest serial: a note, whatever
+		 * the records (G8's rule: lib/nsverdict). */
+		if (have_high && nsverdict_behind(s, high)) {
+			(void)nsverdict_serial(&z, s, -1, now, why,
+			    sizeof(why));
+			strbuf_printf(&line, "; %s", why);
+		}
 		strbuf_printf(out, "%s %s %s serial ", e->host, s->name,
 		    s->addr ? s->addr : "-");
 		if (s->serial >= 0)
@@ -307,6 +344,8 @@ gate_host_at(const struct options *o, const struct expect *e,
 		worse(t, EXIT_ERROR);
 	} else if (failed > 0)
 		worse(t, EXIT_CHECK_FAILED);
+	if (have_high)
+		ttl_advice(e, &z, (long)refresh);
 	dnsauth_zone_free(&z);
 }
 

@@ -9,12 +9,16 @@
 # config with a stub for example.test at both addresses and the zone's
 # KSK as trust anchor - the gate must still ask each address alone.
 #   (a) ns1 serves v2, ns2 v1: exit 1 naming ns2 ::1 and ecdsa; once ns2
-#       reloads v2 (SIGHUP): exit 0 (--min-age 0);
+#       reloads v2 (SIGHUP): exit 0 (--min-age 0); ns2's line notes
+#       that its SOA serial 1 is behind the highest, 2 (G8's rule);
 #   (b) --min-age: a just-seen record is too young (default 2 x TTL, and
 #       an explicit --min-age); made old enough by editing the first-seen
 #       times in the state file (no sleeping): exit 0; garbage lines in
 #       the state file are ignored with a warning naming file:line;
-#   (c) ns2 serves a tampered v3: bogus, exit 1; ns2 stopped: unreachable,
+#   (d) both serve v4, whose SOA REFRESH (1 d) is longer than the TLSA
+#       TTL (1 h): exit 0 with a warning naming the zone (G9's TTL rule);
+#   (c) ns2 serves a tampered v3: bogus, exit 1, and a note that its
+#       serial lags ns1's; ns2 stopped: unreachable,
 #       exit 1; both stopped: exit 2; bad arguments: exit 2 with a
 #       one-line message.
 # Every per-server line of (a) is cross-checked with dig +norec @address
@@ -89,7 +93,10 @@ ecdsa_hex=$(echo "$ecdsa_rec" | cut -d' ' -f4)
 lab_twons_zone 1 192.0.2.25 "$rsa_rec" > "$d/v1"
 lab_twons_zone 2 192.0.2.25 "$rsa_rec" "$ecdsa_rec" > "$d/v2"
 lab_twons_zone 3 192.0.2.25 "$rsa_rec" "$ecdsa_rec" > "$d/v3"
-for v in v1 v2 v3; do lab_dns_sign example.test "$d/$v" "$d/$v.signed"; done
+lab_twons_zone 4 192.0.2.25 "$rsa_rec" "$ecdsa_rec" |
+    sed 's/^\(@.*SOA ns1 hostmaster 4\) 3600 /\1 86400 /' > "$d/v4"
+grep -q "hostmaster 4 86400 " "$d/v4" || lab_fail "v4: SOA REFRESH not set"
+for v in v1 v2 v3 v4; do lab_dns_sign example.test "$d/$v" "$d/$v.signed"; done
 lab_dns_tamper "$d/v3.signed" "$d/v3.tampered" "$(echo "$ecdsa_hex" |
     cut -c1-12)"
 anchor=$LAB_TMP/keys/example.test/anchor.ds
@@ -129,7 +136,9 @@ expect_rc "ns2 lags" 1
 expect_line "ns1 127.0.0.1 present, serial 2" \
     "^$HOST\. ns1\.example\.test\. 127\.0\.0\.1 serial 2 present$"
 expect_line "ns2 ::1 missing the ecdsa record, serial 1" \
-    "^$HOST\. ns2\.example\.test\. ::1 serial 1 missing: ecdsa current .*ecdsa-chain\.pem(: .*)?$"
+    "^$HOST\. ns2\.example\.test\. ::1 serial 1 missing: ecdsa current .*ecdsa-chain\.pem(: .*)?; note: "
+expect_line "ns2: its serial lags the highest, with the SOA refresh" \
+    "::1 serial 1 .*; note: SOA serial 1 behind the highest 2 \(.*SOA refresh, 1h, .*\)$"
 expect_line "verdict names the lagging server" \
     "^verdict: FAIL: 1 of 2 .*ns2\.example\.test\. ::1 \(missing\)"
 crosscheck 127.0.0.1
@@ -189,6 +198,25 @@ expect_rc "--min-age 90m: the 1h-old record is not" 1
 expect_line "too young with the explicit min-age" \
     "::1 serial 2 too young: ecdsa current counts in (30m|29m[0-9]*s?) \(min-age 1h30m\)$"
 
+# ------------------------------------------------------------ (d)
+lab_log "(d) SOA REFRESH longer than the TLSA TTL"
+cp "$d/v4.signed" "$d/ns1.zone"
+lab_nsd_reload ns1 example.test 127.0.0.1
+cp "$d/v4.signed" "$d/ns2.zone"
+lab_nsd_reload ns2 example.test ::1
+gate --min-age 0
+expect_rc "refresh advice is a warning only" 0
+expect_line "ns1 present, serial 4, no note" \
+    "^$HOST\. ns1\.example\.test\. 127\.0\.0\.1 serial 4 present$"
+expect_line "ns2 present, serial 4, no note" \
+    "^$HOST\. ns2\.example\.test\. ::1 serial 4 present$"
+if grep -q "^tlsagen: warning: $OWNER\. (zone example\.test\.): SOA REFRESH 86400 is longer than the TLSA TTL 3600" "$d/err"
+then
+	check "warning: SOA REFRESH longer than the TLSA TTL" ok
+else
+	check "warning: SOA REFRESH longer than the TLSA TTL" "$(cat "$d/err")"
+fi
+
 # ------------------------------------------------------------ (c)
 lab_log "(c) tampered, dead, all dead, errors"
 cp "$d/v3.tampered" "$d/ns2.zone"
@@ -196,9 +224,11 @@ lab_nsd_reload ns2 example.test ::1
 gate --min-age 0
 expect_rc "tampered ns2" 1
 expect_line "ns2 bogus, with the reason" \
-    "^$HOST\. ns2\.example\.test\. ::1 serial .* bogus: .+"
+    "^$HOST\. ns2\.example\.test\. ::1 serial 3 bogus: .+"
+expect_line "ns2 behind ns1: a note" \
+    "::1 serial 3 bogus: .*; note: SOA serial 3 behind the highest 4 \(.*SOA refresh, 1d, .*\)$"
 expect_line "ns1 still present" \
-    "^$HOST\. ns1\.example\.test\. 127\.0\.0\.1 serial 2 present$"
+    "^$HOST\. ns1\.example\.test\. 127\.0\.0\.1 serial 4 present$"
 if lab_ns dig +norec +dnssec @::1 $OWNER TLSA | grep -q "status: NOERROR"
 then
 	check "dig: the tampered server answers NOERROR (only validation tells)" ok
