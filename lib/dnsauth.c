@@ -388,6 +388,7 @@ ask_one(void *arg)
 		req[k + 1].name = j->q[k].name;
 		req[k + 1].rrtype = j->q[k].rrtype;
 		req[k + 1].rd = &s->rd[k];
+		req[k + 1].want_packet = j->q[k].want_packet;
 	}
 	dns_lookup_many(j->ctx, req, j->nq + 1, j->settings->timeout_ms);
 	s->soa_status = req[0].ans.status;
@@ -460,7 +461,7 @@ void
 dnsauth_query(struct dnsauth_zone *z, const struct dnsauth_settings *s,
     const char *owner)
 {
-	struct dnsauth_question q = { owner, DNS_TYPE_TLSA };
+	struct dnsauth_question q = { owner, DNS_TYPE_TLSA, 0 };
 	size_t i;
 
 	dnsauth_ask(z, s, &q, 1);

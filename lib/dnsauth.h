@@ -48,6 +48,8 @@ struct dnsauth_server {
 struct dnsauth_question {
 	const char *name;
 	int rrtype;
+	int want_packet;	/* 1: ans[k].packet gets the raw answer, bogus
+				 * included (G9 reads its RRSIGs) */
 };
 
 struct dnsauth_zone {

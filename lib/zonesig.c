@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,16 +53,6 @@ zonesig_zone_free(struct zonesig_zone *z)
 	dns_rdata_free(&z->ds);
 	memset(z, 0, sizeof(*z));
 }
-
-struct job {
-	struct zonesig_server *server;
-	struct dns_ctx *ctx;
-	const char *apex;
-	int timeout_ms;
-	time_t now;
-	pthread_t thread;
-	int started;
-};
 
 /* The earliest RRSIG of msg into set. */
 static void
@@ -145,175 +134,73 @@ take_soa(struct zonesig_server *s, const struct dnssig_msg *m)
 	}
 }
 
-static void *
-query_one(void *arg)
+/* The raw answer a, read into m; -1 when there is none. */
+static int
+parse(const struct dns_answer *a, time_t now, struct dnssig_msg *m)
 {
-	struct job *j = arg;
-	struct zonesig_server *s = j->server;
-	struct dns_req *req;
+	return a->packet == NULL ||
+	    dnssig_parse(a->packet, a->packet_len, now, m) < 0 ? -1 : 0;
+}
+
+static void
+read_server(struct zonesig_server *s, const struct dnsauth_server *as,
+    const struct dnsauth_question *q, size_t nq, size_t keys, size_t soa,
+    time_t now)
+{
 	struct dnssig_msg m;
-	size_t i, n = s->nsets, answered = 0;
 	const char *why = NULL;
+	size_t k, answered = 0;
 
-	/* Everything at once: a dead server costs one timeout. */
-	req = xcalloc(n + 1, sizeof(*req));
-	for (i = 0; i < n; i++) {
-		req[i].name = s->sets[i].owner;
-		req[i].rrtype = s->sets[i].type;
-		req[i].want_packet = 1;
-	}
-	req[n].name = j->apex;
-	req[n].rrtype = DNSSIG_TYPE_SOA;
-	req[n].want_packet = 1;
-	dns_lookup_many(j->ctx, req, n + 1, j->timeout_ms);
-	for (i = 0; i < n + 1; i++) {
-		struct dns_answer *a = &req[i].ans;
-		int keys = i < n && s->sets[i].type == DNSSIG_TYPE_DNSKEY;
+	s->name = xstrdup(as->name);
+	s->addr = as->addr != NULL ? xstrdup(as->addr) : NULL;
+	s->soa_refresh = s->soa_expire = -1;
+	s->dnskey_status = DNS_ERROR;
+	s->sets = xcalloc(nq + 1, sizeof(*s->sets));
+	s->nsets = nq;
+	for (k = 0; k < nq; k++) {
+		const struct dns_answer *a = k < as->nans ? &as->ans[k] : NULL;
 
+		s->sets[k].owner = xstrdup(q[k].name);
+		s->sets[k].type = q[k].rrtype;
+		s->sets[k].status = a != NULL ? a->status : DNS_ERROR;
+		if (a == NULL || !q[k].want_packet)
+			continue;
 		if (a->status != DNS_TIMEOUT && a->status != DNS_SERVFAIL &&
 		    a->status != DNS_ERROR)
 			answered++;
 		else if (why == NULL && a->why != NULL)
 			why = a->why;
-		if (i < n)
-			s->sets[i].status = a->status;
-		if (keys)
-			s->dnskey_status = a->status;
-		if (a->packet == NULL ||
-		    dnssig_parse(a->packet, a->packet_len, j->now, &m) < 0)
+		if (parse(a, now, &m) < 0)
 			continue;
-		if (i < n)
-			take_sigs(&s->sets[i], &m);
-		else
+		if (k == soa)
 			take_soa(s, &m);
-		if (keys)
+		else
+			take_sigs(&s->sets[k], &m);
+		if (k == keys) {
+			s->dnskey_status = a->status;
 			take_keys(s, &m);
+		}
 		dnssig_msg_free(&m);
 	}
-	if (answered == 0 && s->why == NULL)
-		s->why = xstrdup(why != NULL ? why : "no answer");
-	for (i = 0; i < n + 1; i++)
-		dns_answer_clear(&req[i].ans);
-	free(req);
-	return NULL;
+	if (as->addr == NULL)
+		s->why = xstrdup(as->why != NULL ? as->why : "no address");
+	else if (answered == 0)
+		s->why = xstrdup(why != NULL ? why : as->why != NULL ?
+		    as->why : "no answer");
 }
 
-/*
- * The zone of a name whose lookups are bogus (a DS that names no key, an
- * expired signature: what G9 must explain, not give up on), through a
- * context that lets bogus answers through. -1 with err left as it was
- * when that fails too.
- */
-static int
-find_bogus(const struct dnsauth_settings *set, const char *owner,
-    struct dnsauth_zone *az, struct errbuf *err)
+void
+zonesig_read(const struct dnsauth_zone *az, const struct dnsauth_question *q,
+    size_t nq, size_t keys, size_t soa, time_t now, struct zonesig_zone *z)
 {
-	struct dns_ctx *pctx;
-	struct errbuf perr;
-	int rc = -1;
-
-	if (strstr(err->msg, "bogus") == NULL)
-		return -1;
-	dnsauth_zone_free(az);
-	pctx = dns_ctx_new(set->anchor, set->resolver, set->config, &perr);
-	if (pctx != NULL && dns_ctx_set_permissive(pctx, &perr) == 0)
-		rc = dnsauth_find(pctx, owner, set->timeout_ms, az, &perr);
-	dns_ctx_free(pctx);
-	return rc;
-}
-
-int
-zonesig_scan(struct dns_ctx *ctx, const struct dnsauth_settings *set,
-    const char *owner, const struct zonesig_want *want, size_t nwant,
-    time_t now, struct zonesig_zone *z, struct errbuf *err)
-{
-	struct dnsauth_zone az;
-	struct dns_answer ans;
-	struct job *jobs;
-	struct errbuf cerr;
-	size_t i, k;
-	int ret = -1;
+	size_t i;
 
 	memset(z, 0, sizeof(*z));
 	z->ds_status = DNS_ERROR;
-	if (dnsauth_find(ctx, owner, set->timeout_ms, &az, err) < 0 &&
-	    find_bogus(set, owner, &az, err) < 0)
-		goto out;
-	z->apex = xstrdup(az.apex);
-	dns_lookup_rdata(ctx, z->apex, DNSSIG_TYPE_DS, set->timeout_ms, &ans,
-	    &z->ds);
-	z->ds_status = ans.status;
-	if (ans.status != DNS_SECURE)
-		z->ds_why = xstrdup(ans.why != NULL ? ans.why :
-		    dns_status_name(ans.status));
-	dns_answer_clear(&ans);
-
-	z->servers = xcalloc(az.nservers + 1, sizeof(*z->servers));
-	z->nservers = az.nservers;
-	jobs = xcalloc(az.nservers + 1, sizeof(*jobs));
-	for (i = 0; i < az.nservers; i++) {
-		struct zonesig_server *s = &z->servers[i];
-
-		s->name = xstrdup(az.servers[i].name);
-		s->addr = az.servers[i].addr ? xstrdup(az.servers[i].addr) :
-		    NULL;
-		s->why = az.servers[i].why ? xstrdup(az.servers[i].why) : NULL;
-		s->soa_refresh = s->soa_expire = -1;
-		s->dnskey_status = DNS_ERROR;
-		for (k = 0; k < nwant; k++) {
-			if (!zonesig_in_zone(want[k].owner, z->apex))
-				continue;
-			s->sets = xreallocarray(s->sets, s->nsets + 1,
-			    sizeof(*s->sets));
-			memset(&s->sets[s->nsets], 0, sizeof(*s->sets));
-			s->sets[s->nsets].owner = xstrdup(want[k].owner);
-			s->sets[s->nsets].type = want[k].type;
-			s->sets[s->nsets++].status = DNS_ERROR;
-		}
-		/* The zone's DNSKEY RRset: its RRSIGs expire too, and
-		 * the DS check reads its keys. */
-		s->sets = xreallocarray(s->sets, s->nsets + 1,
-		    sizeof(*s->sets));
-		memset(&s->sets[s->nsets], 0, sizeof(*s->sets));
-		s->sets[s->nsets].owner = xstrdup(z->apex);
-		s->sets[s->nsets].type = DNSSIG_TYPE_DNSKEY;
-		s->sets[s->nsets++].status = DNS_ERROR;
-		if (s->addr == NULL)
-			continue;
-		/* Made here, not in the threads: ub_ctx_config is not
-		 * thread-safe (see dnsauth.c). */
-		jobs[i].ctx = dns_ctx_new(set->anchor, set->resolver,
-		    set->config, &cerr);
-		if (jobs[i].ctx == NULL || dns_ctx_set_stub(jobs[i].ctx,
-		    z->apex, s->addr, &cerr) < 0) {
-			free(s->why);
-			s->why = xstrdup(cerr.msg);
-			dns_ctx_free(jobs[i].ctx);
-			jobs[i].ctx = NULL;
-			continue;
-		}
-		jobs[i].server = s;
-		jobs[i].apex = z->apex;
-		jobs[i].timeout_ms = set->timeout_ms;
-		jobs[i].now = now;
-	}
-	for (i = 0; i < az.nservers; i++) {
-		if (jobs[i].ctx == NULL)
-			continue;
-		if (pthread_create(&jobs[i].thread, NULL, query_one,
-		    &jobs[i]) == 0)
-			jobs[i].started = 1;
-		else
-			query_one(&jobs[i]);
-	}
-	for (i = 0; i < az.nservers; i++) {
-		if (jobs[i].started)
-			pthread_join(jobs[i].thread, NULL);
-		dns_ctx_free(jobs[i].ctx);
-	}
-	free(jobs);
-	ret = 0;
-out:
-	dnsauth_zone_free(&az);
-	return ret;
+	z->apex = xstrdup(az->apex);
+	z->servers = xcalloc(az->nservers + 1, sizeof(*z->servers));
+	z->nservers = az->nservers;
+	for (i = 0; i < az->nservers; i++)
+		read_server(&z->servers[i], &az->servers[i], q, nq, keys, soa,
+		    now);
 }

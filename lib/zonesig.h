@@ -1,15 +1,12 @@
 /*
- * zonesig - the DNSSEC facts of check G9, gathered from every
- * authoritative address of a zone: the earliest RRSIG expiration of each
- * RRset senders need, the SOA's REFRESH and EXPIRE, the DNSKEY RRset and
- * the key tags that sign it, as each address serves them; and the DS
- * RRset at the parent through the validating resolver. The zone and its
- * addresses come from dnsauth_find; each address is asked directly
- * through a libunbound context of its own (a stub, as dnsauth_query
- * does), all addresses in parallel, and the raw answers are read with
- * dnssig.h (bogus answers included: an expired signature or a DS that
- * names no key makes them bogus, and that is what G9 must explain).
- * dnshealth.h judges the facts.
+ * zonesig - the DNSSEC facts of check G9, read from what every
+ * authoritative address of a zone answered to the nameserver pass's
+ * questions (dnsauth_ask, asked with want_packet, in the same batch as
+ * G8's): the earliest RRSIG expiration of each RRset, the SOA's REFRESH
+ * and EXPIRE, the DNSKEY RRset and the key tags that sign it. The raw
+ * answers are read with dnssig.h (bogus answers included: an expired
+ * signature or a DS that names no key makes them bogus, and that is what
+ * G9 must explain). dnshealth.h judges the facts.
  */
 #ifndef DG_ZONESIG_H
 #define DG_ZONESIG_H
@@ -19,7 +16,6 @@
 
 #include "dns.h"
 #include "dnsauth.h"
-#include "errbuf.h"
 
 /* One RRset as one address served it. */
 struct zonesig_rrset {
@@ -66,24 +62,19 @@ struct zonesig_zone {
 	struct dns_rdata ds;		/* DS rdata when secure */
 };
 
-/* An RRset to ask every address for. */
-struct zonesig_want {
-	const char *owner;
-	int type;
-};
-
 /*
- * Find the zone holding owner through ctx (dnsauth_find), look up its
- * DS RRset through ctx, then ask each address of each nameserver for
- * every want whose owner is at or below the apex (others are left out:
- * that address is not authoritative for them), then the apex's DNSKEY
- * (the last of each server's sets) and SOA; now dates the RRSIG serial times. Returns 0 with z filled
- * (servers that did not answer have why set), or -1 with err (no zone,
- * no NS). z is freed with zonesig_zone_free in both cases.
+ * The facts of every server of az after dnsauth_ask(az, ..., q, nq):
+ * one set per question (sets[k] for q[k]; RRSIGs read where q[k] had
+ * want_packet), the keys from the answer to question keys (the apex's
+ * DNSKEY), REFRESH and EXPIRE from question soa (the apex's SOA); now
+ * dates the RRSIG serial times. A server without address, or that
+ * answered none of the want_packet questions, has why set. z->apex is
+ * az's; the DS is left to the caller (ds_status DNS_ERROR). Free z with
+ * zonesig_zone_free.
  */
-int zonesig_scan(struct dns_ctx *ctx, const struct dnsauth_settings *s,
-    const char *owner, const struct zonesig_want *want, size_t nwant,
-    time_t now, struct zonesig_zone *z, struct errbuf *err);
+void zonesig_read(const struct dnsauth_zone *az,
+    const struct dnsauth_question *q, size_t nq, size_t keys, size_t soa,
+    time_t now, struct zonesig_zone *z);
 
 void zonesig_zone_free(struct zonesig_zone *z);
 

@@ -135,17 +135,25 @@ void checks_g10(const struct conf *conf, const struct dnscache *dns,
     time_t now, struct report *out);
 
 /*
- * G9 (checks_g9.c), when the dns section has dnssec_health: for each
- * host, every address of every nameserver of its TLSA owner's zone asked
- * directly. Items: "rrsig" per address (the earliest RRSIG expiration of
- * the TLSA, A/AAAA and DNSKEY RRsets against rrsig_warning/critical and
- * the SOA EXPIRE, with the seconds left), "ds" per zone (the parent's DS
- * names a key that signs the DNSKEY RRset), "ttl" per host (the TTL
- * advice of dnshealth.h, as a note). Blocks for up to a few
- * probe_timeouts; now is the wall clock (RRSIG times are).
+ * G9 (checks_g9.c), when the dns section has dnssec_health, in the
+ * nameserver pass (checks_g8.h). The items of label (a host, or a
+ * domain for its MX RRset) from z, the facts of every address of the
+ * zone of owner (zonesig_read, with the DS): "rrsig" per address (the
+ * earliest RRSIG expiration over the sets pick[0..npick) of each server
+ * -- the TLSA, A/AAAA and DNSKEY RRsets -- against rrsig_warning/critical
+ * and the SOA EXPIRE, with the seconds left), "ds" (the parent's DS
+ * names a key that signs the DNSKEY RRset), and for a host h "ttl" (the
+ * TTL advice of dnshealth.h, as a note). now is the wall clock (RRSIG
+ * times are). checks_g9_unknown: the one item of a label whose zone is
+ * not known (why).
  */
-void checks_g9(const struct conf *conf, const struct dnscache *dns,
+struct zonesig_zone;
+void checks_g9_zone(const struct conf *conf, const char *label,
+    const char *owner, const struct conf_host *h,
+    const struct zonesig_zone *z, const size_t *pick, size_t npick,
     time_t now, struct report *out);
+void checks_g9_unknown(const char *label, const char *why,
+    struct report *out);
 
 /* "_smtp._tls.DOMAIN" (malloc'd; a final dot of domain dropped). */
 char *checks_tlsrpt_owner(const char *domain);

@@ -16,9 +16,10 @@
  * Hosts of one zone share one question batch per address (every TLSA
  * owner at once), so many hosts cost about what one does.
  *
- * Adding a check on the same queries (G9): put its questions next to
- * the TLSA owners in g8_zone's batch (dnsauth_ask) and judge the answers
- * in the per-server loop there; it runs on the same schedule.
+ * G9 (checks_g9.c) runs in the same pass: its questions (the RRsets
+ * senders need, the apex's DNSKEY and SOA, with their RRSIGs) go in the
+ * same batch per address as G8's TLSA owners (ns_zone), and each zone is
+ * found once for both.
  */
 #ifndef DG_CHECKS_G8_H
 #define DG_CHECKS_G8_H
@@ -56,42 +57,34 @@ struct checks_g8_memory;
 struct checks_g8_memory *checks_g8_memory_new(void);
 void checks_g8_memory_free(struct checks_g8_memory *m);
 
-/* One host to check: name, port and TLSA base domain (NULL: the name). */
-struct checks_g8_host {
-	const char *host;
-	unsigned port;
-	const char *base;
-};
-
 /*
  * The resolver settings of conf's dns section for lib/dnsauth, with
  * probe_timeout per query (as the gate's).
  */
 void checks_g8_settings(const struct conf *conf, struct dnsauth_settings *s);
 
-/*
- * G8 of the n hosts into out: the zones found through ctx (the
- * validating resolver of s), every address asked with s. served (may be
- * NULL: every TLSA verdict UNKNOWN) gives the chains to match; mem (may
- * be NULL: a one-off check, lag never a WARNING) the lag history, judged
- * at now (duration_clock()). Needs no configuration file: daneguard
- * --check --remote calls it with a host name.
- */
-void checks_g8_hosts(const struct checks_g8_host *hosts, size_t n,
-    const struct dnsauth_settings *s, struct dns_ctx *ctx,
-    const struct checks_served *served, struct checks_g8_memory *mem,
-    time_t now, struct report *out);
-
 /* 1 when conf has G8 on: ns_interval > 0, no tlsa_file, some host. */
 int checks_g8_enabled(const struct conf *conf);
 
+/* 1 when conf has the nameserver pass on: G8, or G9 (dnssec_health,
+ * ns_interval > 0, no tlsa_file, some host or domain). */
+int checks_ns_enabled(const struct conf *conf);
+
 /*
- * The pass over every host of conf (their TLSA base domains from dns,
- * which may be NULL), as checks_g8_hosts.
+ * The nameserver pass over every host of conf (their TLSA base domains
+ * from dns, which may be NULL) and, for G9, its domains: the zone of
+ * each name found once through ctx (the validating resolver of s; NULL:
+ * every item UNKNOWN), hosts of one zone asked together, every address
+ * asked with s for G8's and G9's questions in one batch. G8 items (when
+ * checks_g8_enabled) judge served (may be NULL: every TLSA verdict
+ * UNKNOWN) and the lag history mem (may be NULL: a one-off check, lag
+ * never a WARNING) at now (duration_clock()); G9 items (dnssec_health)
+ * date the RRSIGs at wall (time()). Needs no configuration file:
+ * daneguard --check --remote runs it over a host name.
  */
-void checks_g8(const struct conf *conf, const struct dnscache *dns,
+void checks_ns(const struct conf *conf, const struct dnscache *dns,
     const struct dnsauth_settings *s, struct dns_ctx *ctx,
     const struct checks_served *served, struct checks_g8_memory *mem,
-    time_t now, struct report *out);
+    time_t now, time_t wall, struct report *out);
 
 #endif

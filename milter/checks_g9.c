@@ -1,8 +1,9 @@
 /*
  * checks_g9 - G9, DNSSEC health before it breaks (checks.h): for each
  * host, the zone of its TLSA owner, every address of every nameserver of
- * it asked directly (zonesig.h), judged by dnshealth.h. Items, keyed by
- * the alg column:
+ * it asked directly in the nameserver pass (checks_g8.c asks G9's
+ * questions in G8's batch; zonesig.h reads the answers), judged by
+ * dnshealth.h. Items, keyed by the alg column:
  *   "rrsig"  per nameserver address: the earliest RRSIG expiration over
  *            the TLSA RRset, the host's A and AAAA (when in the zone) and
  *            the zone's DNSKEY RRset (for a configured domain, under its
@@ -41,7 +42,8 @@ utc(time_t t, char *buf, size_t len)
 /* The item of one address. */
 static void
 g9_server(const struct conf *conf, const char *host,
-    const struct zonesig_server *s, time_t now, struct report *out)
+    const struct zonesig_server *s, const size_t *pick, size_t npick,
+    time_t now, struct report *out)
 {
 	const struct zonesig_rrset *worst = NULL, *first = NULL;
 	enum verdict_state st = VERDICT_OK, w;
@@ -58,8 +60,8 @@ g9_server(const struct conf *conf, const char *host,
 		    s->addr ? ")" : "", s->why ? s->why : "no address");
 		return;
 	}
-	for (i = 0; i < s->nsets; i++) {
-		const struct zonesig_rrset *r = &s->sets[i];
+	for (i = 0; i < npick; i++) {
+		const struct zonesig_rrset *r = &s->sets[pick[i]];
 
 		if (r->nsigs == 0)
 			continue;
@@ -207,18 +209,21 @@ g9_ds(const char *host, const struct zonesig_zone *z, struct report *out)
 /* The TTL note of the host. */
 static void
 g9_ttl(const struct conf_host *h, const char *host, const char *owner,
-    const struct zonesig_zone *z, struct report *out)
+    const struct zonesig_zone *z, const size_t *pick, size_t npick,
+    struct report *out)
 {
+	const struct zonesig_rrset *r;
 	long ttl = -1, refresh = -1;
 	char advice[512];
 	size_t i, k;
 
 	for (i = 0; i < z->nservers; i++) {
-		for (k = 0; k < z->servers[i].nsets && ttl < 0; k++)
-			if (z->servers[i].sets[k].type == DNS_TYPE_TLSA &&
-			    z->servers[i].sets[k].nsigs > 0 &&
-			    z->servers[i].sets[k].covered == DNS_TYPE_TLSA)
-				ttl = z->servers[i].sets[k].orig_ttl;
+		for (k = 0; k < npick && ttl < 0; k++) {
+			r = &z->servers[i].sets[pick[k]];
+			if (r->type == DNS_TYPE_TLSA && r->nsigs > 0 &&
+			    r->covered == DNS_TYPE_TLSA)
+				ttl = r->orig_ttl;
+		}
 		if (refresh < 0)
 			refresh = z->servers[i].soa_refresh;
 	}
@@ -233,90 +238,23 @@ g9_ttl(const struct conf_host *h, const char *host, const char *owner,
 		    refresh);
 }
 
-/*
- * The items of one zone: owner's, asked for want at every address;
- * label is the host column (a host, or a domain); h, when not NULL,
- * gets the TTL note.
- */
-static void
-g9_zone(const struct conf *conf, struct dns_ctx *ctx,
-    const struct dnsauth_settings *set, const char *label, const char *owner,
-    const struct zonesig_want *want, size_t nwant,
-    const struct conf_host *h, time_t now, struct report *out)
+void
+checks_g9_zone(const struct conf *conf, const char *label, const char *owner,
+    const struct conf_host *h, const struct zonesig_zone *z,
+    const size_t *pick, size_t npick, time_t now, struct report *out)
 {
-	struct zonesig_zone z;
-	struct errbuf err;
 	size_t k;
 
-	if (zonesig_scan(ctx, set, owner, want, nwant, now, &z, &err) < 0) {
-		report_add(out, CHECK_G9, label, "", "rrsig", NULL,
-		    VERDICT_UNKNOWN, "%s", err.msg);
-		zonesig_zone_free(&z);
-		return;
-	}
-	for (k = 0; k < z.nservers; k++)
-		g9_server(conf, label, &z.servers[k], now, out);
-	g9_ds(label, &z, out);
+	for (k = 0; k < z->nservers; k++)
+		g9_server(conf, label, &z->servers[k], pick, npick, now, out);
+	g9_ds(label, z, out);
 	if (h != NULL)
-		g9_ttl(h, label, owner, &z, out);
-	zonesig_zone_free(&z);
+		g9_ttl(h, label, owner, z, pick, npick, out);
 }
 
 void
-checks_g9(const struct conf *conf, const struct dnscache *dns, time_t now,
-    struct report *out)
+checks_g9_unknown(const char *label, const char *why, struct report *out)
 {
-	struct dnsauth_settings set;
-	struct verdict_base base;
-	struct zonesig_want want[3];
-	struct dns_ctx *ctx;
-	struct errbuf err;
-	const char *host;
-	char *owner;
-	size_t i;
-
-	if (!conf->dns.dnssec_health ||
-	    (conf->nhosts == 0 && conf->ndomains == 0))
-		return;
-	memset(&set, 0, sizeof(set));
-	set.anchor = conf->dns.trust_anchor_file;
-	set.resolver = conf->dns.resolver;
-	set.config = conf->dns.resolver_config;
-	set.timeout_ms = checks_timeout_ms(conf);
-	ctx = dns_ctx_new(set.anchor, set.resolver, set.config, &err);
-	for (i = 0; i < conf->nhosts; i++) {
-		const struct conf_host *h = &conf->hosts[i];
-
-		host = checks_host_name(h);
-		if (ctx == NULL) {
-			report_add(out, CHECK_G9, host, "", "rrsig", NULL,
-			    VERDICT_UNKNOWN, "dns: %s", err.msg);
-			continue;
-		}
-		checks_base_domain(conf, h, dns, &base);
-		owner = tlsa_owner_name(base.name, h->port);
-		want[0].owner = owner;
-		want[0].type = DNS_TYPE_TLSA;
-		want[1].owner = host;
-		want[1].type = DNS_TYPE_A;
-		want[2].owner = host;
-		want[2].type = DNS_TYPE_AAAA;
-		g9_zone(conf, ctx, &set, host, owner, want, 3, h, now, out);
-		free(owner);
-	}
-	/* Where a domain is configured, its MX RRset is needed too: rows
-	 * under the domain's name (as its G7 rows), in the MX's zone. */
-	for (i = 0; i < conf->ndomains; i++) {
-		const char *name = conf->domains[i].name;
-
-		if (ctx == NULL) {
-			report_add(out, CHECK_G9, name, "", "rrsig", NULL,
-			    VERDICT_UNKNOWN, "dns: %s", err.msg);
-			continue;
-		}
-		want[0].owner = name;
-		want[0].type = DNS_TYPE_MX;
-		g9_zone(conf, ctx, &set, name, name, want, 1, NULL, now, out);
-	}
-	dns_ctx_free(ctx);
+	report_add(out, CHECK_G9, label, "", "rrsig", NULL, VERDICT_UNKNOWN,
+	    "%s", why);
 }

@@ -61,9 +61,6 @@
  * try this many ms later. */
 #define GUARD_SPOOL_BATCH	200
 #define GUARD_SPOOL_RETRY_MS	60000
-/* G9 asks every nameserver address directly: every 15 min, not at
- * every sweep (G8's ns_interval, once there, replaces this). */
-#define GUARD_G9_INTERVAL	900
 
 /* What stat() says about a watched file; all zero when it is missing. */
 struct watch {
@@ -99,9 +96,7 @@ static struct {
 	size_t ng6;
 	char write_err[ERRBUF_SIZE];	/* last report_write error logged */
 	unsigned reached;	/* sweeps whose probes reached the MTA (M1) */
-	struct report g9;	/* the last G9 items, added to every sweep */
-	long long next_g9;	/* now_ms() when G9 is due; 0: at once */
-	/* G8 (checks_g8.h): its pass runs between sweeps */
+	/* G8 and G9, the nameserver pass (checks_g8.h): between sweeps */
 	struct report g8;		/* items of the last pass */
 	struct report g8last;		/* their states, for logging changes:
 					 * kept across a reload, read back
@@ -400,23 +395,6 @@ guard_run_g6(struct report *r, struct checks_g6_target *t, size_t n)
 	checks_g6(guard.conf, guard.dns, guard.helo, t, n, r);
 }
 
-/* G9 when due (checks_g9 also asks nothing when it is off), then its
- * last items into r. */
-static void
-guard_g9(struct report *r)
-{
-	size_t i;
-
-	if (guard.next_g9 == 0 || now_ms() >= guard.next_g9) {
-		report_clear(&guard.g9);
-		guard.g9.when = r->when;
-		checks_g9(guard.conf, guard.dns, time(NULL), &guard.g9);
-		guard.next_g9 = now_ms() + GUARD_G9_INTERVAL * 1000LL;
-	}
-	for (i = 0; i < guard.g9.n; i++)
-		report_add_item(r, &guard.g9.items[i]);
-}
-
 static void
 guard_sweep(void)
 {
@@ -445,7 +423,6 @@ guard_sweep(void)
 	r.nlisteners = stats_snapshot(&r.listeners);
 	g6sendmail_add(guard.conf, &r);	/* sendmail: {daemon_flags}, access map */
 	checks_g10(guard.conf, guard.dns, r.when, &r);
-	guard_g9(&r);
 	if (guard.conf->xclient) {
 		for (i = 0; i < guard.ng6; i++) {
 			t[i] = guard.g6[i].t;
@@ -497,9 +474,9 @@ guard_g8_pass(void)
 	}
 	memset(&g8, 0, sizeof(g8));
 	g8.when = time(NULL);
-	checks_g8(guard.conf, guard.dns, &s, guard.g8ctx, guard.g8served,
-	    guard.g8mem, duration_clock(), &g8);
-	log_debug("G8: pass done in %.3f s, %zu item(s)",
+	checks_ns(guard.conf, guard.dns, &s, guard.g8ctx, guard.g8served,
+	    guard.g8mem, duration_clock(), g8.when, &g8);
+	log_debug("G8/G9: pass done in %.3f s, %zu item(s)",
 	    (double)(now_ms() - t0) / 1000.0, g8.n);
 
 	/* Against the last pass's states, not the current ones: the first
@@ -512,7 +489,8 @@ guard_g8_pass(void)
 	next.when = guard.cur.when;
 	next.duration = guard.cur.duration;
 	for (i = 0; i < guard.cur.n; i++)
-		if (guard.cur.items[i].check != CHECK_G8)
+		if (guard.cur.items[i].check != CHECK_G8 &&
+		    guard.cur.items[i].check != CHECK_G9)
 			report_add_item(&next, &guard.cur.items[i]);
 	for (i = 0; i < g8.n; i++)
 		report_add_item(&next, &g8.items[i]);
@@ -759,7 +737,6 @@ guard_main(void *arg)
 			watch_build(guard.conf);
 			if (!guard.conf->xclient)
 				guard.ng6 = 0;
-			guard.next_g9 = 0;
 			guard_g8_reset();
 			sweep = 1;
 		}
@@ -789,7 +766,7 @@ guard_main(void *arg)
 				sweep = 1;
 		}
 		/* After the sweep it may have asked for (its chains). */
-		if (!sweep && checks_g8_enabled(guard.conf) &&
+		if (!sweep && checks_ns_enabled(guard.conf) &&
 		    (guard.g8_wanted || now_ms() >= guard.next_ns)) {
 			guard.g8_wanted = 0;
 			guard_g8_pass();
@@ -870,8 +847,6 @@ guard_start(struct conf *conf, int resume)
 	guard.ng6 = 0;
 	guard.write_err[0] = '\0';
 	guard.reached = 0;
-	guard.next_g9 = 0;
-	memset(&guard.g9, 0, sizeof(guard.g9));
 	memset(&guard.cur, 0, sizeof(guard.cur));
 	memset(&guard.g8, 0, sizeof(guard.g8));
 	memset(&guard.g8last, 0, sizeof(guard.g8last));
@@ -890,7 +865,8 @@ guard_start(struct conf *conf, int resume)
 		log_info("guard: %zu state(s) read back from %s/%s",
 		    guard.cur.n, conf->state_dir, REPORT_STATE_FILE);
 	for (i = 0; i < guard.cur.n; i++)
-		if (guard.cur.items[i].check == CHECK_G8)
+		if (guard.cur.items[i].check == CHECK_G8 ||
+		    guard.cur.items[i].check == CHECK_G9)
 			report_add_item(&guard.g8last, &guard.cur.items[i]);
 	watch_build(conf);
 	if ((e = pthread_create(&guard.tid, NULL, guard_main, NULL)) != 0) {
@@ -956,7 +932,6 @@ guard_stop(void)
 	dnscache_free(guard.dns);
 	guard.dns = NULL;
 	report_clear(&guard.cur);
-	report_clear(&guard.g9);
 	guard_g8_reset();
 	report_clear(&guard.g8last);
 	watch_clear();
@@ -986,17 +961,16 @@ guard_check_once(const struct conf *conf, int json, FILE *out)
 	checks_sweep_served(conf, helo, NULL, dns, served, &r);
 	/* G8 and G9 with the domains' other MX hosts (checks_domain_conf). */
 	dconf = checks_domain_conf(conf, dns);
-	if (checks_g8_enabled(dconf != NULL ? dconf : conf)) {
+	if (checks_ns_enabled(dconf != NULL ? dconf : conf)) {
 		checks_g8_settings(conf, &s);
 		ctx = dns_ctx_new(s.anchor, s.resolver, s.config, &err);
-		checks_g8(dconf != NULL ? dconf : conf, dns, &s, ctx, served,
-		    NULL, duration_clock(), &r);
+		checks_ns(dconf != NULL ? dconf : conf, dns, &s, ctx, served,
+		    NULL, duration_clock(), time(NULL), &r);
 		dns_ctx_free(ctx);
 	}
 	checks_served_free(served);
 	g6sendmail_add(conf, &r);	/* the access map; no listeners here */
 	checks_g10(conf, dns, r.when, &r);
-	checks_g9(dconf != NULL ? dconf : conf, dns, time(NULL), &r);
 	checks_domain_conf_free(conf, dconf);
 	dnscache_free(dns);
 	r.duration = (double)(now_ms() - t0) / 1000.0;

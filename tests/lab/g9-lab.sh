@@ -339,14 +339,22 @@ lab_ns drill -D @127.0.0.2 DNSKEY example.test > "$d/roll.dnskey" 2>&1
 expect "KSK roll in progress" "$d/roll.out" ds example.test. OK
 expect "KSK roll in progress" "$d/roll.out" rrsig 127.0.0.2 OK
 
-# The daemon: G9 in status.json and metrics.prom after its first sweep,
-# the seconds left as drill dates the RRSIG, and still there after a
-# second sweep (SIGUSR2) that did not ask the nameservers again.
+# The daemon: G9 in status.json and metrics.prom after its first
+# nameserver pass (G8's), the seconds left as drill dates the RRSIG, and
+# still there after a second sweep (SIGUSR2).
 mkdir -p "$d/state"
 chown nobody "$d/state"
 lab_dg_start nobody:nogroup "$d/dg.conf" "$d/dg.sock" "$d/dg.log" \
     "$d/state/metrics.prom"
 m=$d/state/metrics.prom
+# G9 runs in the nameserver pass, right after the first sweep: wait for
+# its rows (metrics.prom is replaced whole).
+tries=300
+until grep -q '^daneguard_rrsig_expiry_seconds{check="G9",host="'$host'",addr="127.0.0.2"' "$m"; do
+	tries=$((tries - 1))
+	[ $tries -le 0 ] && { cat "$m"; lab_fail "no G9 rows in metrics.prom"; }
+	sleep 0.1
+done
 exp=$(drill_expiry 127.0.0.2)
 exp_epoch=$(date -u -d "$(as_utc "$exp" | sed 's/ UTC$//')" +%s)
 sweep=$(awk '$1 == "daneguard_sweep_timestamp_seconds" { print $2 }' "$m")
