@@ -8,6 +8,14 @@
 
 LAB_NSD_NAMES=
 
+# lab_dns_init CMD:PACKAGE... - a DNS guard test's start: lab_guard_init
+# with NSD and ldnsutils (keygen, signzone, drill) required too.
+lab_dns_init()
+{
+	lab_guard_init nsd:nsd ldns-keygen:ldnsutils \
+	    ldns-signzone:ldnsutils drill:ldnsutils timeout:coreutils "$@"
+}
+
 # lab_dns_sign ZONE IN OUT - sign the zone file IN (origin ZONE) into OUT,
 # valid from an hour ago for a week. ZONE's keys are made on first use in
 # $LAB_TMP/keys/ZONE/ and kept, so every version of the zone (stale, new,
@@ -53,6 +61,41 @@ lab_dns_tamper()
 	    lab_fail "no TLSA record containing '$3' in $1 to tamper with"
 	cmp -s "$1" "$2" && lab_fail "tampering with $1 changed nothing"
 	return 0
+}
+
+# lab_zone SERIAL - print the head of example.test as the guard labs
+# serve it: SOA (refresh 3600, retry 900, expire 604800, minimum 300),
+# NS ns1 at 127.0.0.2, mx1 at 127.0.0.1. The test prints its own records
+# after it.
+lab_zone()
+{
+	cat <<EOF
+\$ORIGIN example.test.
+\$TTL 3600
+@	IN SOA ns1 hostmaster $1 3600 900 604800 300
+	IN NS ns1
+ns1	IN A 127.0.0.2
+mx1	IN A 127.0.0.1
+EOF
+}
+
+# lab_rdata DIR - the 3 1 1 records (lab_oracle_311) a deployment of
+# the test keys publishes: DIR/rdata for the RSA and ECDSA chains and
+# their next keys, DIR/rdata.wrong the same with the RSA chain's record
+# replaced by rsa-other's (another key). The RSA chain's record is left
+# in $lab_rsa_rec.
+lab_rdata()
+{
+	for lab_f in rsa-chain.pem rsa-next.key ecdsa-chain.pem \
+	    ecdsa-next.key; do
+		lab_oracle_311 "$CERTDIR/$lab_f" || exit 1
+	done > "$1/rdata"
+	lab_rsa_rec=$(lab_oracle_311 "$CERTDIR/rsa-chain.pem") || exit 1
+	lab_other=$(lab_oracle_311 "$CERTDIR/rsa-other-chain.pem") || exit 1
+	{
+		grep -vF "$lab_rsa_rec" "$1/rdata"
+		echo "$lab_other"
+	} > "$1/rdata.wrong"
 }
 
 # lab_nsd_start NAME "ZONE=FILE ..." ADDR... - an NSD instance NAME serving
@@ -142,8 +185,10 @@ lab_at_exit 'for lab_nn in $LAB_NSD_NAMES; do lab_nsd_stop $lab_nn; done'
 
 # lab_ubconf ANCHOR ZONE ADDR... - print a libunbound (unbound.conf-style)
 # configuration: a stub (not a forwarder: NSD does not recurse) for ZONE at
-# each ADDR@53, ANCHOR as the only trust anchor; test. is a built-in
-# NXDOMAIN zone in unbound unless made transparent.
+# each ADDR@53, ANCHOR as the only trust anchor (none when ANCHOR is
+# empty: the guard's trust_anchor_file gives it); test. is a built-in
+# NXDOMAIN zone in unbound unless made transparent. Further zones: append
+# lab_ubstub.
 lab_ubconf()
 {
 	cat <<EOF
@@ -151,12 +196,30 @@ server:
 	do-not-query-localhost: no
 	local-zone: "$2." transparent
 	val-log-level: 2
-	trust-anchor-file: "$1"
-stub-zone:
-	name: "$2."
 EOF
-	shift 2
+	[ -z "$1" ] || echo "	trust-anchor-file: \"$1\""
+	shift
+	lab_ubstub "$@"
+}
+
+# lab_ubstub ZONE ADDR... - print a stub-zone clause: ZONE at each ADDR@53.
+lab_ubstub()
+{
+	printf 'stub-zone:\n\tname: "%s."\n' "$1"
+	shift
 	for lab_a in "$@"; do echo "	stub-addr: $lab_a@53"; done
+}
+
+# lab_dg_dns ANCHOR UBCONF - print a daneguard.conf dns section: ANCHOR
+# the trust anchor file, UBCONF the libunbound configuration.
+lab_dg_dns()
+{
+	cat <<EOF
+dns {
+  trust_anchor_file = "$1"
+  resolver_config   = "$2"
+}
+EOF
 }
 
 # ------------------------------------------------------------ two nameservers

@@ -46,25 +46,16 @@
 # util-linux.
 
 : "${top_srcdir:=$(dirname "$0")/../..}"
-: "${top_builddir:=.}"
 . "$top_srcdir/tests/lab/lib.sh"
 . "$top_srcdir/tests/lab/dnslib.sh"
 
-lab_init
-lab_require_guard
-lab_require postfix:postfix postconf:postfix postmap:postfix nsd:nsd \
-    ldns-keygen:ldnsutils ldns-signzone:ldnsutils drill:ldnsutils \
-    unshare:util-linux timeout:coreutils unbound:unbound \
-    posttls-finger:postfix
+lab_dns_init postfix:postfix postconf:postfix postmap:postfix \
+    unshare:util-linux unbound:unbound posttls-finger:postfix
 
 d=$LAB_TMP
-fails=0
-checks=0
 disk=$d/disk
-mkdir -p "$disk" || lab_fail "mkdir $disk"
-for f in rsa.key rsa-chain.pem rsa-other.key rsa-other-chain.pem; do
-	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
-done
+lab_copy_certs "$disk" rsa.key rsa-chain.pem rsa-other.key \
+    rsa-other-chain.pem
 anchor=$LAB_TMP/keys/example.test/anchor.ds
 
 # conf FILE HOST CHAIN KEY [PROBE-LINE] - a guard configuration for HOST
@@ -74,10 +65,7 @@ conf()
 	cat > "$1" <<EOF
 state_dir      = "$d/state"
 probe_timeout  = 2
-dns {
-  trust_anchor_file = "$anchor"
-  resolver_config   = "$d/ub.conf"
-}
+$(lab_dg_dns "$anchor" "$d/ub.conf")
 host "$2" {
   $5
   cert "rsa" { chain = "$disk/$3" key = "$disk/$4" }
@@ -456,6 +444,4 @@ G5 127.0.0.6 rsa OK"
 has "mapped address: G1 says where it was probed" \
     '^G1 .* 127\.0\.0\.6 .*OK .*probed at 127\.0\.0\.1'
 
-echo "$checks checks, $fails failed"
-[ $fails -eq 0 ] || exit 1
-exit 0
+lab_finish

@@ -22,6 +22,7 @@
 # proven by a real connect that reads the greeting, never by a sleep.
 # Helpers print diagnostics on stderr; lab_fail/lab_skip exit.
 
+: "${top_builddir:=.}"
 LAB_NAME=$(basename "$0" .sh)
 LAB_TMP=
 LAB_NETNS=
@@ -96,9 +97,12 @@ lab_require_root()
 
 # lab_init - make $LAB_TMP and install the cleanup trap.  The directory is
 # world-searchable because Postfix's unprivileged daemons open files in
-# their data directory below it by absolute path.
+# their data directory below it by absolute path.  Zeroes the counters
+# lab_result and lab_dg_check keep ($checks, $fails).
 lab_init()
 {
+	checks=0
+	fails=0
 	case ":$PATH:" in
 	*:/usr/sbin:*)	;;
 	*)		PATH=$PATH:/usr/sbin:/sbin; export PATH ;;
@@ -112,6 +116,37 @@ lab_init()
 	trap 'exit 130' INT
 	trap 'exit 141' PIPE
 	trap 'exit 143' TERM
+}
+
+# lab_guard_init CMD:PACKAGE... - a guard test's start: lab_init,
+# lab_require_guard, then lab_require CMD:PACKAGE....
+lab_guard_init()
+{
+	lab_init
+	lab_require_guard
+	lab_require "$@"
+}
+
+# lab_copy_certs DIR FILE... - make DIR and copy each FILE there from
+# $CERTDIR (the test certificates and keys).
+lab_copy_certs()
+{
+	lab_cd=$1
+	shift
+	mkdir -p "$lab_cd" || lab_fail "cannot make $lab_cd"
+	for lab_cf in "$@"; do
+		cp "$CERTDIR/$lab_cf" "$lab_cd/$lab_cf" ||
+		    lab_fail "cannot copy $CERTDIR/$lab_cf (tests/data/gen-certs.sh makes it)"
+	done
+}
+
+# lab_finish - print the counts of lab_result and exit: 0 when no check
+# failed, else 1.
+lab_finish()
+{
+	echo "$checks checks, $fails failed"
+	[ "$fails" -eq 0 ] || exit 1
+	exit 0
 }
 
 # lab_at_exit "COMMAND" - run COMMAND (with eval) at cleanup, before the
@@ -272,6 +307,20 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+}
+
+# lab_postfix_tls NAME DIR ["parameter = value"]... - lab_postfix_init
+# NAME, offering STARTTLS with the ECDSA and the RSA chain in DIR
+# (ecdsa.key, ecdsa-chain.pem, rsa.key, rsa-chain.pem), and the further
+# main.cf parameters given; no listeners yet.
+lab_postfix_tls()
+{
+	lab_postfix_init "$1"
+	lab_postfix_conf "$1" "smtpd_tls_security_level = may" \
+	    "smtpd_tls_chain_files = $2/ecdsa.key $2/ecdsa-chain.pem $2/rsa.key $2/rsa-chain.pem"
+	lab_pn=$1
+	shift 2
+	[ $# -eq 0 ] || lab_postfix_conf "$lab_pn" "$@"
 }
 
 lab_postfix_dir()
@@ -442,18 +491,21 @@ lab_dg_start()
 	done
 }
 
-# lab_dg_host HOST DIR - a daneguard.conf host section for HOST on port
-# 25, probed on 127.0.0.1 and ::1, with the RSA and ECDSA chains, keys
-# and next keys in DIR (rsa-chain.pem, rsa.key, rsa-next.key, ecdsa-...).
+# lab_dg_host HOST DIR [PROBE] - a daneguard.conf host section for HOST
+# on port 25 with the RSA and ECDSA chains, keys and next keys in DIR
+# (rsa-chain.pem, rsa.key, rsa-next.key, ecdsa-...), probed on 127.0.0.1
+# and ::1, or as the line PROBE says (none when PROBE is empty: the host's
+# addresses from DNS).
 lab_dg_host()
 {
+	lab_probe=${3-'probe    = { "127.0.0.1", "::1" }'}
 	cat <<EOF
 
 host "$1" {
   port     = 25
   ttl      = 3600
-  rollover = "current+next"
-  probe    = { "127.0.0.1", "::1" }
+  rollover = "current+next"${lab_probe:+
+  $lab_probe}
   cert "rsa"   { chain = "$2/rsa-chain.pem"   key = "$2/rsa.key"
                  next_key = "$2/rsa-next.key" }
   cert "ecdsa" { chain = "$2/ecdsa-chain.pem" key = "$2/ecdsa.key"

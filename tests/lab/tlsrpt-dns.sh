@@ -18,31 +18,20 @@
 # and the Debian packages nsd, ldnsutils, iproute2.
 
 : "${top_srcdir:=$(dirname "$0")/../..}"
-: "${top_builddir:=.}"
 . "$top_srcdir/tests/lab/lib.sh"
 . "$top_srcdir/tests/lab/dnslib.sh"
 
-lab_init
-lab_require_guard
-lab_require nsd:nsd ldns-keygen:ldnsutils ldns-signzone:ldnsutils \
-    drill:ldnsutils timeout:coreutils
+lab_dns_init
 [ -r "$CERTDIR/rsa-chain.pem" ] ||
     lab_fail "$CERTDIR/rsa-chain.pem missing (tests/data/gen-certs.sh)"
 
 d=$LAB_TMP
 host=mx1.example.test
-fails=0
-checks=0
 
 # ------------------------------------------------------------ zones
 
-cat > "$d/example.zone" <<'EOF'
-$ORIGIN example.test.
-$TTL 3600
-@	IN SOA ns1 hostmaster 1 3600 900 604800 300
-	IN NS ns1
-ns1	IN A 127.0.0.2
-mx1	IN A 127.0.0.1
+cat > "$d/example.zone" <<EOF
+$(lab_zone 1)
 _smtp._tls.good	IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@example.test"
 _smtp._tls.split IN TXT "v=TLSRPTv1;" " rua=https://reports.example.test/v1/tlsrpt"
 _smtp._tls.spf	IN TXT "v=spf1 -all"
@@ -81,10 +70,7 @@ mkdir -p "$d/state" || lab_fail "mkdir state"
 cat > "$d/dg.conf" <<EOF
 state_dir      = "$d/state"
 probe_timeout  = 5
-dns {
-  trust_anchor_file = "$anchor"
-  resolver_config   = "$d/ub.conf"
-}
+$(lab_dg_dns "$anchor" "$d/ub.conf")
 host "$host" {
   probe = { "127.0.0.1" }
   tlsrpt_domains = { "good.example.test", "split.example.test",
@@ -129,6 +115,4 @@ expect unsigned.example.test OK "is not DNSSEC-signed" \
     "a record in an unsigned zone: a note"
 expect tampered.example.test WARNING "is bogus" \
     "a record whose signature does not verify: WARNING (bogus)"
-echo "$checks checks, $fails failed"
-[ $fails -eq 0 ] || exit 1
-exit 0
+lab_finish

@@ -29,30 +29,19 @@
 : "${top_builddir:=.}"
 . "$top_srcdir/tests/lab/lib.sh"
 
-lab_init
-lab_require_guard
-lab_require postfix:postfix postconf:postfix swaks:swaks openssl:openssl \
+lab_guard_init postfix:postfix postconf:postfix swaks:swaks openssl:openssl \
     gzip:gzip base64:coreutils timeout:coreutils
-for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
-    ecdsa-next.key; do
-	[ -r "$CERTDIR/$f" ] || lab_fail "$CERTDIR/$f missing (tests/data/gen-certs.sh)"
-done
 
 fixtures=$top_srcdir/tests/data/tlsrpt
 host=mx1.example.test
-fails=0
-checks=0
 yesterday=$(date -u -d yesterday +%Y-%m-%d) || lab_fail "GNU date needed"
 
 # The daemon and the pipe run as nobody: their own copy of the program.
-mkdir -p "$LAB_TMP/bin" "$LAB_TMP/disk" "$LAB_TMP/in" ||
-    lab_fail "mkdir"
+lab_copy_certs "$LAB_TMP/disk" rsa.key rsa-chain.pem ecdsa.key \
+    ecdsa-chain.pem rsa-next.key ecdsa-next.key
+mkdir -p "$LAB_TMP/bin" "$LAB_TMP/in" || lab_fail "mkdir"
 cp "$DANEGUARD" "$LAB_TMP/bin/daneguard" || lab_fail "cp $DANEGUARD"
 dg=$LAB_TMP/bin/daneguard
-for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
-    ecdsa-next.key; do
-	cp "$CERTDIR/$f" "$LAB_TMP/disk/$f" || lab_fail "cp $f"
-done
 
 # mkconf FILE STATE_DIR - a configuration for $host with that state_dir.
 mkconf()
@@ -219,14 +208,10 @@ mkconf "$conf" "$state"
 # The pipe's own configuration: state_dir alone (no host section).
 echo "state_dir = \"$state\"" > "$LAB_TMP/pipe.conf"
 lab_netns_create
-lab_postfix_init pf
-pfdir=$(lab_postfix_dir pf)
-d=$LAB_TMP/disk
-lab_postfix_conf pf \
-    "smtpd_tls_security_level = may" \
-    "smtpd_tls_chain_files = $d/ecdsa.key $d/ecdsa-chain.pem $d/rsa.key $d/rsa-chain.pem" \
+lab_postfix_tls pf "$LAB_TMP/disk" \
     "transport_maps = inline:{tlsrpt@example.test=tlsrpt:}" \
     "tlsrpt_destination_recipient_limit = 1"
+pfdir=$(lab_postfix_dir pf)
 lab_postfix_listen pf "127.0.0.1:25"
 lab_postfix_listen pf "[::1]:25"
 # The recipe's master.cf lines for daneguard --tlsrpt in the pipe itself
@@ -349,6 +334,4 @@ lab_kill_pid $dg_pid
 ! grep -q 'Sanitizer\|runtime error' "$LAB_TMP/dg.log" "$LAB_TMP/intake.err"
 lab_result "no sanitizer finding" $?
 
-echo "$checks checks, $fails failed"
-[ $fails -eq 0 ] || exit 1
-exit 0
+lab_finish

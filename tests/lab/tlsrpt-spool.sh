@@ -27,31 +27,21 @@
 : "${top_builddir:=.}"
 . "$top_srcdir/tests/lab/lib.sh"
 
-lab_init
-lab_require_guard
-lab_require postfix:postfix postconf:postfix swaks:swaks openssl:openssl \
+lab_guard_init postfix:postfix postconf:postfix swaks:swaks openssl:openssl \
     gzip:gzip timeout:coreutils unshare:util-linux runuser:util-linux
 SPOOLER=$top_builddir/milter/daneguard-tlsrpt-spool
 [ -x "$SPOOLER" ] || lab_fail "$SPOOLER missing (make)"
-for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
-    ecdsa-next.key; do
-	[ -r "$CERTDIR/$f" ] || lab_fail "$CERTDIR/$f missing (tests/data/gen-certs.sh)"
-done
 
 fixtures=$top_srcdir/tests/data/tlsrpt
 host=mx1.example.test
-fails=0
-checks=0
 yesterday=$(date -u -d yesterday +%Y-%m-%d) || lab_fail "GNU date needed"
 
 # The daemon and the pipe run as nobody: their own copies of the programs.
-mkdir -p "$LAB_TMP/bin" "$LAB_TMP/disk" "$LAB_TMP/in" || lab_fail "mkdir"
+lab_copy_certs "$LAB_TMP/disk" rsa.key rsa-chain.pem ecdsa.key \
+    ecdsa-chain.pem rsa-next.key ecdsa-next.key
+mkdir -p "$LAB_TMP/bin" "$LAB_TMP/in" || lab_fail "mkdir"
 cp "$SPOOLER" "$LAB_TMP/bin/daneguard-tlsrpt-spool" || lab_fail "cp $SPOOLER"
 spooler=$LAB_TMP/bin/daneguard-tlsrpt-spool
-for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
-    ecdsa-next.key; do
-	cp "$CERTDIR/$f" "$LAB_TMP/disk/$f" || lab_fail "cp $f"
-done
 
 state=$LAB_TMP/state
 spool=$state/tlsrpt-spool
@@ -106,14 +96,10 @@ empty_dir() { [ -d "$1" ] && [ -z "$(ls -A "$1")" ]; }
 # ------------------------------------------------------------ Postfix
 
 lab_netns_create
-lab_postfix_init pf
-pfdir=$(lab_postfix_dir pf)
-d=$LAB_TMP/disk
-lab_postfix_conf pf \
-    "smtpd_tls_security_level = may" \
-    "smtpd_tls_chain_files = $d/ecdsa.key $d/ecdsa-chain.pem $d/rsa.key $d/rsa-chain.pem" \
+lab_postfix_tls pf "$LAB_TMP/disk" \
     "transport_maps = inline:{tlsrpt@example.test=tlsrpt:, tlsrpt-md@example.test=tlsrpt-md:}" \
     "tlsrpt_destination_recipient_limit = 1"
+pfdir=$(lab_postfix_dir pf)
 lab_postfix_listen pf "127.0.0.1:25"
 lab_postfix_listen pf "[::1]:25"
 # The recipe's master.cf lines, with this test's program, user and spool.
@@ -323,6 +309,4 @@ set -- "$hs"/new/*
 lab_result "two deliveries: two files in new/, the messages byte for byte" $? ||
     ls -la "$hs/new"
 
-echo "$checks checks, $fails failed"
-[ $fails -eq 0 ] || exit 1
-exit 0
+lab_finish

@@ -37,29 +37,20 @@
 # iproute2, util-linux.
 
 : "${top_srcdir:=$(dirname "$0")/../..}"
-: "${top_builddir:=.}"
 . "$top_srcdir/tests/lab/lib.sh"
 . "$top_srcdir/tests/lab/dnslib.sh"
 
-lab_init
-lab_require_guard
-lab_require postfix:postfix posttls-finger:postfix nsd:nsd unbound:unbound \
-    ldns-keygen:ldnsutils ldns-signzone:ldnsutils drill:ldnsutils \
-    unshare:util-linux timeout:coreutils
+lab_dns_init postfix:postfix posttls-finger:postfix unbound:unbound \
+    unshare:util-linux
 
 d=$LAB_TMP
 host=mx1.example.test
-fails=0
-checks=0
 disk=$d/disk
-mkdir -p "$disk" "$d/state" || lab_fail "mkdir"
-for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
-    ecdsa-next.key rsa-other.key garbage.pem ed25519.key ed25519-chain.pem \
-    ed448.key ed448.pem int.pem \
-    expired.key expired.pem ecdsa-expint.key ecdsa-expint-chain.pem \
-    ecdsa-expint-full.pem; do
-	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
-done
+lab_copy_certs "$disk" rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem \
+    rsa-next.key ecdsa-next.key rsa-other.key garbage.pem ed25519.key \
+    ed25519-chain.pem ed448.key ed448.pem int.pem expired.key expired.pem \
+    ecdsa-expint.key ecdsa-expint-chain.pem ecdsa-expint-full.pem
+mkdir -p "$d/state" || lab_fail "mkdir $d/state"
 cat "$disk/expired.pem" "$CERTDIR/int.pem" > "$disk/expired-chain.pem" ||
     lab_fail "expired chain"
 anchor=$LAB_TMP/keys/example.test/anchor.ds
@@ -71,10 +62,7 @@ conf()
 state_dir      = "$d/state"
 probe_interval = 300
 probe_timeout  = 5
-dns {
-  trust_anchor_file = "$anchor"
-  resolver_config   = "$d/ub.conf"
-}
+$(lab_dg_dns "$anchor" "$d/ub.conf")
 host "$host" {
   port     = 25
   ttl      = 3600
@@ -111,14 +99,7 @@ zone()
 	n=$1 s=$2
 	shift 2
 	{
-		cat <<EOF
-\$ORIGIN example.test.
-\$TTL 3600
-@	IN SOA ns1 hostmaster $s 3600 900 604800 300
-	IN NS ns1
-ns1	IN A 127.0.0.2
-mx1	IN A 127.0.0.1
-EOF
+		lab_zone "$s"
 		for r in "$@"; do echo "_25._tcp.mx1 IN TLSA $r"; done
 	} > "$d/$n.zone"
 	lab_dns_sign example.test "$d/$n.zone" "$d/$n.signed"
@@ -140,10 +121,7 @@ serve()
 	lab_nsd_reload ns example.test 127.0.0.2
 }
 
-lab_postfix_init pf
-lab_postfix_conf pf \
-    "smtpd_tls_security_level = may" \
-    "smtpd_tls_chain_files = $disk/ecdsa.key $disk/ecdsa-chain.pem $disk/rsa.key $disk/rsa-chain.pem"
+lab_postfix_tls pf "$disk"
 lab_postfix_listen pf "127.0.0.1:25"
 # mx2: also an Ed25519 and an Ed448 chain, which no cert section
 # describes; mx3: only the RSA chain, while the configuration has an
@@ -461,6 +439,4 @@ EOF
 	    sed 's/^/      | /' "$d/check.out" "$d/sclient.out"
 done
 
-echo "$checks checks, $fails failed"
-[ $fails -eq 0 ] || exit 1
-exit 0
+lab_finish
