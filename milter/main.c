@@ -10,9 +10,9 @@
  *
  * This file holds the options and the daemon chores, in the order they
  * must happen: configuration, milter socket (as root), fork, pidfile,
- * then the supervisor, which forks the milter process and starts it
- * again when it dies (a hostile peer can crash libmilter: daneguard(8));
- * that process starts the guard (which reads the key files, as root),
+ * then the supervisor (supervise.c), which forks the milter process and
+ * starts it again when it dies (a hostile peer can crash libmilter:
+ * daneguard(8)); that process starts the guard (which reads the key files, as root),
  * drops privileges, starts the signal thread and runs smfi_main. The
  * callbacks are in callbacks.c, the probing in guard.c. Exit statuses: 0
  * done, 1 configuration or startup failure, 2 usage; --check: 0 OK,
@@ -56,17 +56,11 @@
 #include "intake.h"
 #include "log.h"
 #include "paths.h"
+#include "supervise.h"
 #include "xalloc.h"
 
 #define EXIT_CONF	1	/* configuration or startup failure */
 #define EXIT_USAGE	2
-
-/* The supervisor starts a milter process that died again after
- * RESTART_DELAY seconds, and gives up (exit 1) after RESTART_MAX
- * restarts within RESTART_WINDOW seconds. */
-#define RESTART_DELAY	1
-#define RESTART_MAX	10
-#define RESTART_WINDOW	600
 
 enum { OPT_CHECK = 256, OPT_TLSRPT, OPT_REMOTE, OPT_DOMAIN, OPT_JSON };
 
@@ -730,13 +724,16 @@ struct milter_run {
  * Returns the exit status.
  */
 static int
-milter_process(struct milter_run *run, int resume, int ready)
+milter_process(void *arg, int resume, int ready)
 {
+	struct milter_run *run = arg;
 	struct conf *conf = run->conf, *fresh;
 	sigset_t set;
 	pthread_t tid;
 	int rc;
 
+	if (ready_fd >= 0)
+		close(ready_fd);	/* the supervisor answers */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -774,165 +771,11 @@ milter_process(struct milter_run *run, int resume, int ready)
 	return rc == MI_SUCCESS ? 0 : EXIT_CONF;
 }
 
-/* "exited with status 1", "killed by signal 11 (Segmentation fault)". */
-static void
-child_status(int status, char *buf, size_t len)
-{
-	if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d (%s)%s",
-		    WTERMSIG(status), strsignal(WTERMSIG(status)),
-		    WCOREDUMP(status) ? ", core dumped" : "");
-	else
-		snprintf(buf, len, "exited with status %d",
-		    WEXITSTATUS(status));
-}
-
-/* Fork the milter process; its pid, with *ready the read end of its
- * "started" pipe. */
-static pid_t
-milter_fork(struct milter_run *run, int resume, int *ready)
-{
-	pid_t pid, parent = getpid();
-	int fds[2];
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		fatal("pipe");
-	if ((pid = fork()) < 0)
-		fatal("fork");
-	if (pid == 0) {
-		/* A supervisor killed outright takes the milter along. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(EXIT_CONF);
-		close(fds[0]);
-		if (ready_fd >= 0)
-			close(ready_fd);	/* the supervisor answers */
-		exit(milter_process(run, resume, fds[1]));
-	}
-	close(fds[1]);
-	*ready = fds[0];
-	return pid;
-}
-
-/* 1 once the milter process said "R", 0 if it ended before. */
-static int
-milter_started(int ready)
-{
-	ssize_t n;
-	char c;
-
-	do
-		n = read(ready, &c, 1);
-	while (n < 0 && errno == EINTR);
-	close(ready);
-	return n == 1 && c == 'R';
-}
-
-/*
- * Wait for the milter process to end, passing on the signals sent to
- * the supervisor (pidfile, systemd's MainPID): HUP, TERM and INT stop
- * it, USR1 and USR2 go to its signal thread. *stopping is set once a
- * stop was passed on. Returns its wait status.
- */
-static int
-milter_wait(pid_t pid, int *stopping)
-{
-	sigset_t set;
-	int sig, status;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	for (;;) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		if ((sig = sigwaitinfo(&set, NULL)) < 0)
-			continue;
-		if (sig == SIGCHLD)
-			continue;
-		if (sig == SIGHUP || sig == SIGTERM || sig == SIGINT)
-			*stopping = 1;
-		kill(pid, sig);
-	}
-}
-
-/* Sleep seconds unless a stop signal comes; 1 if one came. */
-static int
-supervisor_pause(int seconds)
-{
-	struct timespec ts = { seconds, 0 };
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sig = sigtimedwait(&set, NULL, &ts);
-	return sig == SIGHUP || sig == SIGTERM || sig == SIGINT;
-}
-
-/*
- * The supervisor: runs the milter process and starts it again when it
- * dies (OpenDKIM's AutoRestart): at most RESTART_MAX times within
- * RESTART_WINDOW seconds, each logged with the signal. It stays root
- * (when started as root) so that a restart reads the key files as the
- * first start did. Returns the exit status.
- */
-static int
-supervise(struct milter_run *run)
-{
-	struct timespec now;
-	time_t restarts[RESTART_MAX];
-	char how[128];
-	size_t nrestarts = 0, i;
-	int resume = 0, stopping = 0, status, ready;
-	pid_t pid;
-
-	for (;;) {
-		pid = milter_fork(run, resume, &ready);
-		if (milter_started(ready)) {
-			daemon_ready();		/* the first time: the parent */
-			status = milter_wait(pid, &stopping);
-		} else {
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			if (!resume)
-				return EXIT_CONF;	/* the start failed */
-		}
-		if (stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-
-		child_status(status, how, sizeof(how));
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		for (i = 0; i < nrestarts; )
-			if (now.tv_sec - restarts[i] >= RESTART_WINDOW)
-				restarts[i] = restarts[--nrestarts];
-			else
-				i++;
-		if (nrestarts == RESTART_MAX) {
-			log_warnx("milter process %ld %s; %d restarts within "
-			    "%d s: giving up", (long)pid, how, RESTART_MAX,
-			    RESTART_WINDOW);
-			return EXIT_CONF;
-		}
-		restarts[nrestarts++] = now.tv_sec;
-		log_warnx("milter process %ld %s; restarting it in %d s "
-		    "(restart %zu of at most %d within %d s)", (long)pid, how,
-		    RESTART_DELAY, nrestarts, RESTART_MAX, RESTART_WINDOW);
-		if (supervisor_pause(RESTART_DELAY))
-			return 0;
-		resume = 1;
-	}
-}
-
 static int
 run_milter(const struct options *o)
 {
 	struct milter_run run;
+	struct supervise_child child;
 	const char *path, *user_spec;
 	char *spec;
 	mode_t old;
@@ -1002,7 +845,10 @@ run_milter(const struct options *o)
 		pidfile_write(pidfile);
 
 	run.supervisor = getpid();
-	rc = supervise(&run);
+	child.run = milter_process;
+	child.arg = &run;
+	child.started = daemon_ready;
+	rc = supervise(&child);
 	pidfile_remove();
 	conf_free(run.conf);
 	free(run.user.name);
