@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -167,11 +169,164 @@ expect_keys_clear(struct expect_keys *k)
 	memset(k, 0, sizeof(*k));
 }
 
-/* Read a key file, keeping its public half. */
+/*
+ * The cache: open addressing on (path, kind), a power of two slots. A
+ * slot's identity is that of the file when it was read (stat before the
+ * read: a file replaced in between is read again next time).
+ */
+enum expect_cached_kind { CACHED_KEY, CACHED_CHAIN };
+
+struct expect_cached {
+	char *path;			/* NULL: empty slot */
+	enum expect_cached_kind kind;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	struct certkey_key *key;	/* CACHED_KEY: the public half */
+	struct certkey_chain *chain;	/* CACHED_CHAIN */
+};
+
+struct expect_cache {
+	struct expect_cached *slot;
+	size_t size;			/* a power of two, or 0 */
+	size_t used;
+};
+
+struct expect_cache *
+expect_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct expect_cache));
+}
+
+static void
+expect_cached_clear(struct expect_cached *c)
+{
+	certkey_key_free(c->key);
+	certkey_chain_free(c->chain);
+	c->key = NULL;
+	c->chain = NULL;
+}
+
+void
+expect_cache_free(struct expect_cache *cache)
+{
+	size_t i;
+
+	if (cache == NULL)
+		return;
+	for (i = 0; i < cache->size; i++) {
+		expect_cached_clear(&cache->slot[i]);
+		free(cache->slot[i].path);
+	}
+	free(cache->slot);
+	free(cache);
+}
+
+/* FNV-1a over the path and the kind. */
+static size_t
+expect_cache_hash(const char *path, enum expect_cached_kind kind)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *path != '\0'; path++)
+		h = (h ^ (unsigned char)*path) * 1099511628211ULL;
+	h = (h ^ (unsigned)kind) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot of (path, kind): its entry, or the empty slot to fill. */
+static struct expect_cached *
+expect_cache_slot(struct expect_cache *cache, const char *path,
+    enum expect_cached_kind kind)
+{
+	struct expect_cached *c, *old;
+	size_t i, n;
+
+	if (2 * (cache->used + 1) > cache->size) {
+		old = cache->slot;
+		n = cache->size;
+		cache->size = n ? 2 * n : 64;
+		cache->slot = xcalloc(cache->size, sizeof(*cache->slot));
+		for (i = 0; i < n; i++) {
+			if (old[i].path == NULL)
+				continue;
+			c = expect_cache_slot(cache, old[i].path, old[i].kind);
+			*c = old[i];
+		}
+		free(old);
+	}
+	i = expect_cache_hash(path, kind) & (cache->size - 1);
+	for (;; i = (i + 1) & (cache->size - 1)) {
+		c = &cache->slot[i];
+		if (c->path == NULL || (c->kind == kind &&
+		    strcmp(c->path, path) == 0))
+			return c;
+	}
+}
+
+static int
+expect_cached_same(const struct expect_cached *c, const struct stat *st)
+{
+	return c->dev == st->st_dev && c->ino == st->st_ino &&
+	    c->size == st->st_size &&
+	    c->mtime.tv_sec == st->st_mtim.tv_sec &&
+	    c->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	    c->ctime.tv_sec == st->st_ctim.tv_sec &&
+	    c->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/*
+ * What cache holds for path as the file is now (stat'ed into *st; a new
+ * reference), or NULL: then *slot is where to store what is read, or
+ * NULL when the file cannot be stat'ed (the read then says why).
+ */
+static struct expect_cached *
+expect_cache_get(struct expect_cache *cache, const char *path,
+    enum expect_cached_kind kind, struct stat *st)
+{
+	struct expect_cached *c;
+
+	if (cache == NULL || stat(path, st) < 0)
+		return NULL;
+	c = expect_cache_slot(cache, path, kind);
+	if (c->path == NULL) {
+		c->path = xstrdup(path);
+		c->kind = kind;
+		cache->used++;
+	}
+	return c;
+}
+
+static void
+expect_cache_put(struct expect_cached *c, const struct stat *st,
+    struct certkey_key *key, struct certkey_chain *chain)
+{
+	expect_cached_clear(c);
+	c->dev = st->st_dev;
+	c->ino = st->st_ino;
+	c->size = st->st_size;
+	c->mtime = st->st_mtim;
+	c->ctime = st->st_ctim;
+	c->key = certkey_key_ref(key);
+	c->chain = certkey_chain_ref(chain);
+}
+
+/* Read a key file, keeping its public half; from cache (may be NULL)
+ * when the file is unchanged. */
 static int
 expect_key_load(const char *path, const char *passphrase,
-    struct certkey_key **out, struct errbuf *err)
+    struct expect_cache *cache, struct certkey_key **out, struct errbuf *err)
 {
+	struct expect_cached *c;
+	struct stat st;
+
+	/* A passphrase is not remembered: such a key is decoded each time. */
+	c = passphrase == NULL ? expect_cache_get(cache, path, CACHED_KEY,
+	    &st) : NULL;
+	if (c != NULL && c->key != NULL && expect_cached_same(c, &st) &&
+	    (*out = certkey_key_ref(c->key)) != NULL)
+		return 0;
 	if (certkey_key_load(path, passphrase, out, err) < 0)
 		return -1;
 	if (certkey_key_public(*out, err) < 0) {
@@ -179,12 +334,40 @@ expect_key_load(const char *path, const char *passphrase,
 		*out = NULL;
 		return -1;
 	}
+	if (c != NULL)
+		expect_cache_put(c, &st, *out, NULL);
+	return 0;
+}
+
+/* Read an issuer file; from cache (may be NULL) when unchanged. */
+static int
+expect_issuer_load(const char *path, struct expect_cache *cache,
+    struct certkey_chain **out, struct errbuf *err)
+{
+	struct expect_cached *c;
+	struct stat st;
+
+	c = expect_cache_get(cache, path, CACHED_CHAIN, &st);
+	if (c != NULL && c->chain != NULL && expect_cached_same(c, &st) &&
+	    (*out = certkey_chain_ref(c->chain)) != NULL)
+		return 0;
+	if (certkey_chain_load(path, out, err) < 0)
+		return -1;
+	if (c != NULL)
+		expect_cache_put(c, &st, NULL, *out);
 	return 0;
 }
 
 int
 expect_keys_load(const struct conf_cert *cc, const char *passphrase,
     struct expect_keys *out, struct errbuf *err)
+{
+	return expect_keys_load_cached(cc, passphrase, NULL, out, err);
+}
+
+int
+expect_keys_load_cached(const struct conf_cert *cc, const char *passphrase,
+    struct expect_cache *cache, struct expect_keys *out, struct errbuf *err)
 {
 	char *pass = NULL;
 	size_t i;
@@ -197,17 +380,17 @@ expect_keys_load(const struct conf_cert *cc, const char *passphrase,
 			return -1;
 		passphrase = pass;
 	}
-	if (cc->key != NULL &&
-	    expect_key_load(cc->key, passphrase, &out->key, err) < 0)
+	if (cc->key != NULL && expect_key_load(cc->key, passphrase, cache,
+	    &out->key, err) < 0)
 		goto done;
-	if (cc->next_key != NULL &&
-	    expect_key_load(cc->next_key, passphrase, &out->next, err) < 0)
+	if (cc->next_key != NULL && expect_key_load(cc->next_key, passphrase,
+	    cache, &out->next, err) < 0)
 		goto done;
 	if (cc->nissuers > 0)
 		out->issuers = xcalloc(cc->nissuers, sizeof(*out->issuers));
 	for (i = 0; i < cc->nissuers; i++, out->nissuers++)
-		if (certkey_chain_load(cc->issuers[i], &out->issuers[i],
-		    err) < 0)
+		if (expect_issuer_load(cc->issuers[i], cache,
+		    &out->issuers[i], err) < 0)
 			goto done;
 	ret = 0;
 
@@ -258,23 +441,6 @@ expect_add_loaded(struct expect *e, const struct conf_cert *cc,
 	c->nissuers = keys->nissuers;
 	c->problem = problem;
 	return 0;
-}
-
-int
-expect_add_files(struct expect *e, const struct conf_cert *cc,
-    const char *passphrase, struct errbuf *err)
-{
-	struct expect_keys keys;
-	int rc;
-
-	if (cc->chain == NULL)
-		return expect_add_loaded(e, cc, &(struct expect_keys){ 0 },
-		    err);
-	if (expect_keys_load(cc, passphrase, &keys, err) < 0)
-		return -1;
-	rc = expect_add_loaded(e, cc, &keys, err);
-	expect_keys_clear(&keys);
-	return rc;
 }
 
 static void
@@ -870,11 +1036,36 @@ expect_fail(struct expect *e, const struct conf_cert *cc, const char *error)
 	f->error = xstrdup(error);
 }
 
+/* A section's files read now, through cache (may be NULL). */
+static int
+expect_add_cached(struct expect *e, const struct conf_cert *cc,
+    const char *passphrase, struct expect_cache *cache, struct errbuf *err)
+{
+	struct expect_keys keys;
+	int rc;
+
+	if (cc->chain == NULL)
+		return expect_add_loaded(e, cc, &(struct expect_keys){ 0 },
+		    err);
+	if (expect_keys_load_cached(cc, passphrase, cache, &keys, err) < 0)
+		return -1;
+	rc = expect_add_loaded(e, cc, &keys, err);
+	expect_keys_clear(&keys);
+	return rc;
+}
+
+int
+expect_add_files(struct expect *e, const struct conf_cert *cc,
+    const char *passphrase, struct errbuf *err)
+{
+	return expect_add_cached(e, cc, passphrase, NULL, err);
+}
+
 /* expect_load_each with keys (NULL: read each section's files). */
 static int
 expect_load_sections(const struct conf_host *host, const char *passphrase,
-    const struct expect_keys *keys, time_t now, struct expect **out,
-    struct errbuf *err)
+    struct expect_cache *cache, const struct expect_keys *keys, time_t now,
+    struct expect **out, struct errbuf *err)
 {
 	struct expect *e, *one;
 	struct expect_cert *c;
@@ -891,8 +1082,8 @@ expect_load_sections(const struct conf_host *host, const char *passphrase,
 		one = expect_new(host);
 		one->keep_mismatch = 1;
 		rc = keys != NULL ? expect_add_loaded(one, &host->certs[i],
-		    &keys[i], err) : expect_add_files(one, &host->certs[i],
-		    passphrase, err);
+		    &keys[i], err) : expect_add_cached(one, &host->certs[i],
+		    passphrase, cache, err);
 		if (rc < 0 || expect_compute(one, now, err) < 0) {
 			expect_fail(e, &host->certs[i], err->msg);
 			expect_free(one);
@@ -921,9 +1112,11 @@ expect_load_sections(const struct conf_host *host, const char *passphrase,
 
 int
 expect_load_each(const struct conf_host *host, const char *passphrase,
-    time_t now, struct expect **out, struct errbuf *err)
+    struct expect_cache *cache, time_t now, struct expect **out,
+    struct errbuf *err)
 {
-	return expect_load_sections(host, passphrase, NULL, now, out, err);
+	return expect_load_sections(host, passphrase, cache, NULL, now, out,
+	    err);
 }
 
 int
@@ -931,7 +1124,7 @@ expect_load_each_loaded(const struct conf_host *host,
     const struct expect_keys *keys, time_t now, struct expect **out,
     struct errbuf *err)
 {
-	return expect_load_sections(host, NULL, keys, now, out, err);
+	return expect_load_sections(host, NULL, NULL, keys, now, out, err);
 }
 
 void

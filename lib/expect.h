@@ -134,6 +134,23 @@ struct expect_keys {
 int expect_keys_load(const struct conf_cert *cc, const char *passphrase,
     struct expect_keys *out, struct errbuf *err);
 
+/*
+ * Decoded key and issuer files, for one run over many sections (a
+ * hoster's thousand names sharing two key files): each file is decoded
+ * once while its identity (path, device, inode, size, mtime, ctime) stays
+ * the same, and again when it changes. Keys read with a passphrase are
+ * not kept. Not for use by two threads at once.
+ */
+struct expect_cache;
+
+struct expect_cache *expect_cache_new(void);
+void expect_cache_free(struct expect_cache *cache);
+
+/* expect_keys_load through cache (NULL: read every file). */
+int expect_keys_load_cached(const struct conf_cert *cc,
+    const char *passphrase, struct expect_cache *cache,
+    struct expect_keys *out, struct errbuf *err);
+
 /* Free what *k holds and empty it. */
 void expect_keys_clear(struct expect_keys *k);
 
@@ -176,11 +193,13 @@ int expect_load(const struct conf_host *host, const char *passphrase,
  * records cannot be computed is left out of e->certs and listed in
  * e->failed, so that the other sections are still checked; and a key
  * that does not match its certificate is the cert's problem, its chain
- * still checked. Returns 0 (*out set, maybe without certs), or -1 with
- * err set when the whole set cannot be computed.
+ * still checked. Key and issuer files are read through cache (may be
+ * NULL). Returns 0 (*out set, maybe without certs), or -1 with err set
+ * when the whole set cannot be computed.
  */
 int expect_load_each(const struct conf_host *host, const char *passphrase,
-    time_t now, struct expect **out, struct errbuf *err);
+    struct expect_cache *cache, time_t now, struct expect **out,
+    struct errbuf *err);
 
 /*
  * The same with every section's keys loaded already: keys[i] for

@@ -640,7 +640,7 @@ static void
 hostwork_init(struct hostwork *hw, const struct conf_host *h,
     const struct conf *conf, const struct tlsa_set *zone,
     const char *zoneerr, struct checks_keep *keep,
-    const struct dnscache *dns, time_t now)
+    struct expect_cache *cache, const struct dnscache *dns, time_t now)
 {
 	struct errbuf err;
 
@@ -654,10 +654,10 @@ hostwork_init(struct hostwork *hw, const struct conf_host *h,
 	if (h->keyless)
 		;	/* another machine's host: no files */
 	else if (keep != NULL) {
-		if (checks_expect_kept(keep, h, now, duration_clock(),
+		if (checks_expect_kept(keep, h, cache, now, duration_clock(),
 		    &hw->e, &err) < 0)
 			hw->e = NULL;
-	} else if (checks_expect(h, NULL, now, &hw->own_e, &err) == 0)
+	} else if (checks_expect(h, NULL, cache, now, &hw->own_e, &err) == 0)
 		hw->e = hw->own_e;
 	if (hw->e == NULL)
 		snprintf(hw->experr, sizeof(hw->experr), "%s", err.msg);
@@ -861,6 +861,8 @@ checks_sweep_served(const struct conf *conf, const char *helo,
 	const struct conf *own = conf;
 	struct conf *dconf;
 	struct checks_keys keys = { NULL, 0 };
+	/* Sections sharing a key file (a hoster's names) decode it once. */
+	struct expect_cache *cache = expect_cache_new();
 
 	tlsa_set_init(&zone);
 	err.msg[0] = '\0';
@@ -885,7 +887,8 @@ checks_sweep_served(const struct conf *conf, const char *helo,
 			}
 			hw = &hws[last - first];
 			hostwork_init(hw, &conf->hosts[last], conf,
-			    zone_ok ? &zone : NULL, err.msg, keep, dns, now);
+			    zone_ok ? &zone : NULL, err.msg, keep, cache, dns,
+			    now);
 			hostwork_cover(hw);
 			n += hw->naddrs * hw->nalgs;
 		}
@@ -974,6 +977,7 @@ checks_sweep_served(const struct conf *conf, const char *helo,
 		extra = NULL;
 	}
 	free(hws);
+	expect_cache_free(cache);
 	tlsa_set_free(&zone);
 	checks_domain_eval(own, dns, &keys, out);
 	checks_keys_clear(&keys);

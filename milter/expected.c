@@ -162,7 +162,8 @@ host_stamp(const struct conf_host *h)
 
 int
 checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
-    time_t now, time_t mono, const struct expect **out, struct errbuf *err)
+    struct expect_cache *cache, time_t now, time_t mono,
+    const struct expect **out, struct errbuf *err)
 {
 	const char *host = checks_host_name(h);
 	char *stamp = host_stamp(h);
@@ -179,7 +180,7 @@ checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
 		*out = keep->sets[i];
 		return 0;
 	}
-	if (checks_expect(h, keep, now, &e, err) < 0) {
+	if (checks_expect(h, keep, cache, now, &e, err) < 0) {
 		free(stamp);
 		return -1;
 	}
@@ -258,7 +259,7 @@ section_stamp(const struct conf_cert *cc)
  */
 static const struct expect_keys *
 keep_keys(struct checks_keep *keep, const struct conf_host *h,
-    const struct conf_cert *cc)
+    const struct conf_cert *cc, struct expect_cache *cache)
 {
 	struct keep_keys *k = NULL;
 	struct expect_keys fresh;
@@ -286,7 +287,7 @@ keep_keys(struct checks_keep *keep, const struct conf_host *h,
 		free(paths);
 	free(k->stamp);
 	k->stamp = stamp;
-	if (expect_keys_load(cc, NULL, &fresh, &err) == 0) {
+	if (expect_keys_load_cached(cc, NULL, cache, &fresh, &err) == 0) {
 		expect_keys_clear(&k->keys);
 		k->keys = fresh;
 	} else if (section_unreadable(cc) && k->keys.error == NULL &&
@@ -315,17 +316,18 @@ keep_keys(struct checks_keep *keep, const struct conf_host *h,
  */
 int
 checks_expect(const struct conf_host *h, struct checks_keep *keep,
-    time_t now, struct expect **out, struct errbuf *err)
+    struct expect_cache *cache, time_t now, struct expect **out,
+    struct errbuf *err)
 {
 	struct expect_keys *keys;
 	size_t i;
 	int rc;
 
 	if (keep == NULL)
-		return expect_load_each(h, NULL, now, out, err);
+		return expect_load_each(h, NULL, cache, now, out, err);
 	keys = xcalloc(h->ncerts ? h->ncerts : 1, sizeof(*keys));
 	for (i = 0; i < h->ncerts; i++)
-		keys[i] = *keep_keys(keep, h, &h->certs[i]);
+		keys[i] = *keep_keys(keep, h, &h->certs[i], cache);
 	rc = expect_load_each_loaded(h, keys, now, out, err);
 	free(keys);
 	return rc;
@@ -335,9 +337,11 @@ int
 checks_preload(const struct conf *conf, struct checks_keep *keep,
     struct errbuf *err)
 {
+	struct expect_cache *cache = expect_cache_new();
 	struct expect *e;
 	char *stamp;
 	size_t i;
+	int rc = 0;
 
 	for (i = 0; i < conf->nhosts; i++) {
 		const struct conf_host *h = &conf->hosts[i];
@@ -345,13 +349,15 @@ checks_preload(const struct conf *conf, struct checks_keep *keep,
 		/* Stamped before loading: a file that changes meanwhile
 		 * makes the first sweep load it again. */
 		stamp = host_stamp(h);
-		if (checks_expect(h, keep, time(NULL), &e, err) < 0) {
+		if (checks_expect(h, keep, cache, time(NULL), &e, err) < 0) {
 			free(stamp);
 			errbuf_prefix(err, "host %s", checks_host_name(h));
-			return -1;
+			rc = -1;
+			break;
 		}
 		keep_store(keep, checks_host_name(h), e, stamp,
 		    duration_clock());
 	}
-	return 0;
+	expect_cache_free(cache);
+	return rc;
 }

@@ -25,11 +25,14 @@ struct checks_keep;
 /*
  * The expected set of h as of now into *out, from the keys and issuers
  * kept in keep (read now when new or changed), or all read now when keep
- * is NULL. A cert section whose files cannot be used is listed in
+ * is NULL; files read now are read through cache (lib/expect; may be
+ * NULL: one per sweep, so that sections sharing a key file decode it
+ * once). A cert section whose files cannot be used is listed in
  * (*out)->failed. Returns 0, or -1 with err set.
  */
 int checks_expect(const struct conf_host *h, struct checks_keep *keep,
-    time_t now, struct expect **out, struct errbuf *err);
+    struct expect_cache *cache, time_t now, struct expect **out,
+    struct errbuf *err);
 
 /*
  * The expected set of h for a sweep, borrowed from keep: the kept set
@@ -41,7 +44,8 @@ int checks_expect(const struct conf_host *h, struct checks_keep *keep,
  * hours. Returns 0, or -1 with err set (keep's set stays as it was).
  */
 int checks_expect_kept(struct checks_keep *keep, const struct conf_host *h,
-    time_t now, time_t mono, const struct expect **out, struct errbuf *err);
+    struct expect_cache *cache, time_t now, time_t mono,
+    const struct expect **out, struct errbuf *err);
 
 /* h's name, or "" (for messages and keys). */
 const char *checks_host_name(const struct conf_host *h);

@@ -16,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <openssl/bio.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -707,7 +709,8 @@ test_load_each(void **state)
 	host_cert(h, "rsa", "rsa-chain.pem", "rsa-other.key", NULL);
 	host_cert(h, "ecdsa", "garbage.pem", "ecdsa.key", NULL);
 	host_cert(h, "ed25519", "ed25519-chain.pem", "ed25519.key", NULL);
-	assert_int_equal(expect_load_each(h, NULL, time(NULL), &e, &err), 0);
+	assert_int_equal(expect_load_each(h, NULL, NULL, time(NULL), &e, &err),
+	    0);
 	assert_int_equal(e->ncerts, 2);
 	assert_string_equal(e->certs[0].name, "rsa");
 	want = xasprintf("%s does not match the certificate in %s",
@@ -723,6 +726,99 @@ test_load_each(void **state)
 	/* Both loaded sections have their records. */
 	assert_int_equal(e->nentries, 2);
 	expect_free(e);
+}
+
+static void
+run(const char *cmd)
+{
+	if (system(cmd) != 0)
+		fail_msg("%s failed", cmd);
+}
+
+/*
+ * The per-run cache: two sections naming the same key and issuer files
+ * get the same decoded objects (each file decoded once); a key file
+ * replaced (another key renamed over it, as a renewal does) is decoded
+ * again, and that one is kept in turn; a key read with a passphrase is
+ * decoded each time.
+ */
+static void
+test_key_cache(void **state)
+{
+	struct conf_host *h = *state;
+	struct expect_cache *cache;
+	struct expect_keys a, b, c, d;
+	struct certkey_key *other = NULL;
+	struct errbuf err;
+	char dir[] = "/tmp/test_expect.XXXXXX", *key, *tmp, *cmd;
+	char *list[1];
+
+	need_certs();
+	host_init(h, CONF_ROLLOVER_CURRENT_ISSUER);
+	assert_non_null(mkdtemp(dir));
+	key = xasprintf("%s/k.pem", dir);
+	tmp = xasprintf("%s/new.pem", dir);
+	cmd = xasprintf("cp '%s' '%s'", P("rsa.key"), key);
+	run(cmd);
+	free(cmd);
+	host_cert(h, "rsa", "rsa-chain.pem", NULL, NULL);
+	h->certs[0].key = key;
+	list[0] = (char *)P("ca.pem");
+	h->certs[0].issuers = list;
+	h->certs[0].nissuers = 1;
+	host_cert(h, "enc", "rsa-chain.pem", "rsa-enc.key", NULL);
+	h->certs[1].passphrase_file = (char *)P("pass.txt");
+
+	cache = expect_cache_new();
+	assert_int_equal(expect_keys_load_cached(&h->certs[0], NULL, cache,
+	    &a, &err), 0);
+	assert_int_equal(expect_keys_load_cached(&h->certs[0], NULL, cache,
+	    &b, &err), 0);
+	assert_ptr_equal(a.key->pkey, b.key->pkey);
+	assert_int_equal(b.nissuers, 1);
+	assert_ptr_equal(sk_X509_value(a.issuers[0]->certs, 0),
+	    sk_X509_value(b.issuers[0]->certs, 0));
+	expect_keys_clear(&b);
+	/* Without a cache, each load decodes the file. */
+	assert_int_equal(expect_keys_load(&h->certs[0], NULL, &b, &err), 0);
+	assert_ptr_not_equal(a.key->pkey, b.key->pkey);
+	assert_int_equal(EVP_PKEY_eq(a.key->pkey, b.key->pkey), 1);
+	expect_keys_clear(&b);
+
+	/* Renewed: the other key renamed over the file. */
+	cmd = xasprintf("cp '%s' '%s' && mv '%s' '%s'", P("rsa-other.key"),
+	    tmp, tmp, key);
+	run(cmd);
+	free(cmd);
+	assert_int_equal(expect_keys_load_cached(&h->certs[0], NULL, cache,
+	    &c, &err), 0);
+	assert_int_equal(certkey_key_load(P("rsa-other.key"), NULL, &other,
+	    &err), 0);
+	assert_int_equal(EVP_PKEY_eq(c.key->pkey, other->pkey), 1);
+	assert_int_equal(EVP_PKEY_eq(c.key->pkey, a.key->pkey), 0);
+	assert_int_equal(expect_keys_load_cached(&h->certs[0], NULL, cache,
+	    &d, &err), 0);
+	assert_ptr_equal(c.key->pkey, d.key->pkey);
+	expect_keys_clear(&c);
+	expect_keys_clear(&d);
+
+	/* With a passphrase: decoded each time. */
+	assert_int_equal(expect_keys_load_cached(&h->certs[1], NULL, cache,
+	    &c, &err), 0);
+	assert_int_equal(expect_keys_load_cached(&h->certs[1], NULL, cache,
+	    &d, &err), 0);
+	assert_ptr_not_equal(c.key->pkey, d.key->pkey);
+	assert_int_equal(EVP_PKEY_eq(c.key->pkey, d.key->pkey), 1);
+
+	expect_keys_clear(&a);
+	expect_keys_clear(&c);
+	expect_keys_clear(&d);
+	certkey_key_free(other);
+	expect_cache_free(cache);
+	unlink(key);
+	rmdir(dir);
+	free(key);
+	free(tmp);
 }
 
 static void
@@ -850,6 +946,7 @@ main(void)
 		T(test_key_mismatch),
 		T(test_load_each),
 		T(test_passphrase),
+		T(test_key_cache),
 		T(test_next_only),
 		T(test_many),
 	};

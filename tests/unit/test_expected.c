@@ -83,12 +83,12 @@ test_kept_while_unchanged(void **state)
 	cert.key = key;
 
 	keep = checks_keep_new();
-	if (checks_expect_kept(keep, &host, now, now, &a, &err) < 0)
+	if (checks_expect_kept(keep, &host, NULL, now, now, &a, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(a->nentries, 1);
 	/* Unchanged: the same set, nothing loaded again. */
-	assert_int_equal(checks_expect_kept(keep, &host, now + 60, now + 60,
-	    &b, &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, NULL,
+	    now + 60, now + 60, &b, &err), 0);
 	assert_ptr_equal(a, b);
 
 	/* A renewal: the chain file replaced -> a new set, other data.
@@ -100,23 +100,23 @@ test_kept_while_unchanged(void **state)
 	    "mv '%s/rsa-other.key' '%s'", dir, chain, dir, key);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
-	assert_int_equal(checks_expect_kept(keep, &host, now + 120, now + 120,
-	    &c, &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, NULL,
+	    now + 120, now + 120, &c, &err), 0);
 	assert_int_equal(c->nentries, 1);
 	assert_int_equal(c->entries[0].rec.len, sizeof(old));
 	assert_memory_not_equal(c->entries[0].rec.data, old, sizeof(old));
 
 	/* A parameter changed by a reload, same files -> a new set. */
 	host.ttl = 1800;
-	assert_int_equal(checks_expect_kept(keep, &host, now + 180, now + 180,
-	    &a, &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, NULL,
+	    now + 180, now + 180, &a, &err), 0);
 	assert_int_equal(a->entries[0].rec.ttl, 1800);
 
 	/* A file gone: that cert section fails on its own, with its error
 	 * (the guard reports it and checks the other sections). */
 	assert_int_equal(unlink(chain), 0);
-	assert_int_equal(checks_expect_kept(keep, &host, now + 4000, now + 4000,
-	    &c, &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, NULL,
+	    now + 4000, now + 4000, &c, &err), 0);
 	assert_int_equal(c->ncerts, 0);
 	assert_int_equal(c->nfailed, 1);
 	assert_non_null(strstr(c->failed[0].error, "rsa-chain.pem"));
@@ -156,21 +156,21 @@ test_remade_after_an_hour(void **state)
 	one_host(&host, &cert, "ecdsa", path);
 	keep = checks_keep_new();
 	/* Half an hour before it expires: no note. */
-	assert_int_equal(checks_expect_kept(keep, &host, expiry - 1800, 100,
-	    &e, &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, NULL,
+	    expiry - 1800, 100, &e, &err), 0);
 	assert_null(e->entries[0].note);
 	/* Expired now, but the files are the same and the set is young: kept. */
-	assert_int_equal(checks_expect_kept(keep, &host, expiry + 1700, 3599,
-	    &e, &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, NULL,
+	    expiry + 1700, 3599, &e, &err), 0);
 	assert_null(e->entries[0].note);
 	/* The wall clock set forward a day, the set still young by the
 	 * monotonic clock: kept (no burst of reloads after a step). */
-	assert_int_equal(checks_expect_kept(keep, &host, expiry + 86400, 3599,
-	    &e, &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, NULL,
+	    expiry + 86400, 3599, &e, &err), 0);
 	assert_null(e->entries[0].note);
 	/* An hour and more after it was made: remade, with the note. */
-	assert_int_equal(checks_expect_kept(keep, &host, expiry + 1801, 3700,
-	    &e, &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, NULL,
+	    expiry + 1801, 3700, &e, &err), 0);
 	assert_non_null(e->entries[0].note);
 	checks_keep_free(keep);
 	free(path);
@@ -209,7 +209,7 @@ test_issuer_replaced(void **state)
 	host.rollover = CONF_ROLLOVER_CURRENT_ISSUER;
 
 	keep = checks_keep_new();
-	if (checks_expect_kept(keep, &host, now, now, &a, &err) < 0)
+	if (checks_expect_kept(keep, &host, NULL, now, now, &a, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(a->nfailed, 0);
 	for (i = 0; i < a->nentries; i++)
@@ -218,8 +218,8 @@ test_issuer_replaced(void **state)
 	assert_true(i < a->nentries);
 	assert_int_equal(a->entries[i].rec.len, sizeof(old));
 	memcpy(old, a->entries[i].rec.data, sizeof(old));
-	assert_int_equal(checks_expect_kept(keep, &host, now + 60, now + 60,
-	    &b, &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, NULL,
+	    now + 60, now + 60, &b, &err), 0);
 	assert_ptr_equal(a, b);
 
 	/* Another sibling CA in the same file: a new set, its data. */
@@ -227,8 +227,8 @@ test_issuer_replaced(void **state)
 	    getenv("CERTDIR"), issuer, issuer, issuer);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
-	assert_int_equal(checks_expect_kept(keep, &host, now + 120, now + 120,
-	    &b, &err), 0);
+	assert_int_equal(checks_expect_kept(keep, &host, NULL,
+	    now + 120, now + 120, &b, &err), 0);
 	assert_int_equal(b->nfailed, 0);
 	for (i = 0; i < b->nentries; i++)
 		if (strcmp(b->entries[i].source, issuer) == 0)
@@ -294,7 +294,7 @@ dropped_unchanged(void *arg)
 
 	if (access(d->host->certs[0].key, R_OK) == 0)
 		return 77;	/* root's file readable by nobody? */
-	if (checks_expect_kept(d->keep, d->host, d->now + 4000,
+	if (checks_expect_kept(d->keep, d->host, NULL, d->now + 4000,
 	    duration_clock() + 4000, &e, &err) < 0)
 		return 1;
 	if (e->nfailed != 0 || e->ncerts != 1 || e->certs[0].key == NULL ||
@@ -316,7 +316,7 @@ dropped_changed(void *arg)
 	const struct expect *e;
 	struct errbuf err;
 
-	if (checks_expect_kept(d->keep, d->host, d->now + 60,
+	if (checks_expect_kept(d->keep, d->host, NULL, d->now + 60,
 	    duration_clock() + 60, &e, &err) < 0)
 		return 1;
 	if (e->nfailed != 0 || e->ncerts != 1 || e->certs[0].key != NULL ||
@@ -325,7 +325,7 @@ dropped_changed(void *arg)
 	if (memcmp(entry_of(e, EXPECT_NEXT)->data, d->next, 32) != 0)
 		return 3;
 	d->host->certs[0].next_key = d->host->certs[0].key;
-	if (checks_expect_kept(d->keep, d->host, d->now + 120,
+	if (checks_expect_kept(d->keep, d->host, NULL, d->now + 120,
 	    duration_clock() + 120, &e, &err) < 0)
 		return 4;
 	if (e->ncerts != 0 || e->nfailed != 1 ||
@@ -378,7 +378,7 @@ test_keys_read_before_drop(void **state)
 	d.now = time(NULL);
 	if (checks_preload(&conf, d.keep, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(checks_expect_kept(d.keep, &host, d.now,
+	assert_int_equal(checks_expect_kept(d.keep, &host, NULL, d.now,
 	    duration_clock(), &e, &err), 0);
 	assert_int_equal(e->nentries, 2);
 	memcpy(d.next, entry_of(e, EXPECT_NEXT)->data, sizeof(d.next));
