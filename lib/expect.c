@@ -1023,8 +1023,9 @@ expect_load(const struct conf_host *host, const char *passphrase,
 	return 0;
 }
 
-static void
-expect_fail(struct expect *e, const struct conf_cert *cc, const char *error)
+void
+expect_add_failed(struct expect *e, const struct conf_cert *cc,
+    const char *error)
 {
 	struct expect_failed *f;
 
@@ -1075,7 +1076,7 @@ expect_load_sections(const struct conf_host *host, const char *passphrase,
 	e = expect_new(host);
 	for (i = 0; i < host->ncerts; i++) {
 		if (keys != NULL && keys[i].error != NULL) {
-			expect_fail(e, &host->certs[i], keys[i].error);
+			expect_add_failed(e, &host->certs[i], keys[i].error);
 			continue;
 		}
 		/* Each section on its own first: its own failure only. */
@@ -1085,7 +1086,7 @@ expect_load_sections(const struct conf_host *host, const char *passphrase,
 		    &keys[i], err) : expect_add_cached(one, &host->certs[i],
 		    passphrase, cache, err);
 		if (rc < 0 || expect_compute(one, now, err) < 0) {
-			expect_fail(e, &host->certs[i], err->msg);
+			expect_add_failed(e, &host->certs[i], err->msg);
 			expect_free(one);
 			continue;
 		}

@@ -167,6 +167,11 @@ int expect_add_loaded(struct expect *e, const struct conf_cert *cc,
 int expect_add_files(struct expect *e, const struct conf_cert *cc,
     const char *passphrase, struct errbuf *err);
 
+/* List cc in e->failed with error (naming the file), as expect_load_each
+ * does for a section whose files cannot be used. */
+void expect_add_failed(struct expect *e, const struct conf_cert *cc,
+    const char *error);
+
 /*
  * Append already loaded material; e takes ownership of chain, key and
  * next (any may be NULL, but not both chain and next). name may be NULL

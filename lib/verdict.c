@@ -176,6 +176,12 @@ verdict_g4_records(const struct expect *e, const struct tlsa_set *pub,
 
 	verdict_set(fails, VERDICT_OK, "every record published at %s that "
 	    "matches a file on disk is usable by senders", owner);
+	/* A record may belong to the file that did not load. */
+	if (e->nfailed > 0) {
+		verdict_set(retire, VERDICT_UNKNOWN, "records to retire not "
+		    "judged: %s", e->failed[0].error);
+		return 0;
+	}
 	cr = xcalloc(pub->n ? pub->n : 1, sizeof(*cr));
 	if (cover_records(e, pub, cr, err) < 0) {
 		free(cr);
@@ -261,6 +267,68 @@ verdict_g5(STACK_OF(X509) *served, const struct certkey_chain *disk,
 	verdict_set(v, VERDICT_CRITICAL, "served leaf (sha256 %s...) differs "
 	    "from %s (sha256 %s...): deployed but not reloaded, or reloaded "
 	    "from a stale path", fs, disk->path, fd);
+}
+
+void
+verdict_g4_failed(const struct expect_failed *f, struct verdict *v)
+{
+	verdict_set(v, VERDICT_UNKNOWN, "files on disk not loaded: %s",
+	    f->error);
+}
+
+void
+verdict_g5_failed(const struct expect_failed *f, struct verdict *v)
+{
+	verdict_set(v, VERDICT_UNKNOWN, "chain on disk not loaded: %s",
+	    f->error);
+}
+
+int
+verdict_family_is(const char *served_alg, const char *family)
+{
+	size_t n = strlen(family);
+
+	return strncmp(served_alg, family, n) == 0 &&
+	    (served_alg[n] == '\0' || served_alg[n] == '-');
+}
+
+const char *
+verdict_family_title(const char *family)
+{
+	static const char *const titles[][2] = {
+		{ "rsa", "RSA" }, { "ecdsa", "ECDSA" },
+		{ "ed25519", "Ed25519" }, { "ed448", "Ed448" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+		if (strcmp(family, titles[i][0]) == 0)
+			return titles[i][1];
+	return family;
+}
+
+int
+verdict_g2_forced(const char *listener, const char *family,
+    const char *served_alg, const char *detail, int other_ok,
+    const char *chains_option, struct verdict *v)
+{
+	if (served_alg != NULL && verdict_family_is(served_alg, family))
+		return 0;
+	if (served_alg != NULL)
+		verdict_set(v, VERDICT_CRITICAL, "%s serves no %s chain (is it "
+		    "in %s?): asked for %s, it answered with %s", listener,
+		    verdict_family_title(family), chains_option, family,
+		    served_alg[0] != '\0' ? served_alg : "another algorithm");
+	else if (other_ok)
+		/* Other algorithms complete: this one is not served. */
+		verdict_set(v, VERDICT_CRITICAL, "%s serves no %s chain (is it "
+		    "in %s?): the handshake forcing %s ends in: %s", listener,
+		    verdict_family_title(family), chains_option, family,
+		    detail);
+	else
+		verdict_set(v, VERDICT_CRITICAL, "no TLS handshake with %s: %s",
+		    family, detail);
+	return 1;
 }
 
 /* Seconds from a to b (b - a), or 0 when OpenSSL cannot tell. */

@@ -63,7 +63,9 @@ void verdict_g4(const struct expect *e, const struct cover *cov, size_t ci,
  * G4 of the published records of e's owner: retire (records whose data
  * matches no chain, CA or key on disk; ttl for the advice) and fails
  * (records whose data is a file's but that senders reject). Each is OK
- * when there is none. Returns 0, or -1 with err set.
+ * when there is none. When a cert section of e did not load (e->failed),
+ * retire is UNKNOWN: a record may be that file's. Returns 0, or -1 with
+ * err set.
  */
 int verdict_g4_records(const struct expect *e, const struct tlsa_set *pub,
     long ttl, struct verdict *retire, struct verdict *fails,
@@ -134,5 +136,37 @@ size_t verdict_targets(char *const *probe, char *const *local,
 /* G5: the served leaf against the chain file's. */
 void verdict_g5(STACK_OF(X509) *served, const struct certkey_chain *disk,
     struct verdict *v);
+
+/*
+ * G4 and G5 of a cert section whose files did not load (f, one of
+ * expect_load_each's e->failed): UNKNOWN with that section's own error
+ * only; the other sections are judged as usual. (verdict_g4_records of a
+ * set with a failed section is UNKNOWN too: a record may belong to the
+ * file that did not load.)
+ */
+void verdict_g4_failed(const struct expect_failed *f, struct verdict *v);
+void verdict_g5_failed(const struct expect_failed *f, struct verdict *v);
+
+/*
+ * G2 of a probe that forced family ("rsa", "ecdsa", "ed25519", "ed448")
+ * at listener (e.g. "127.0.0.1:25"): served_alg is the algorithm of the
+ * chain it got ("rsa-2048"), or NULL when the handshake failed with
+ * detail; other_ok says another family's handshake completed at the
+ * same listener; chains_option is where the MTA lists its chains
+ * ("smtpd_tls_chain_files"). Returns 0 when the MTA served family (the
+ * caller reports the handshake), or 1 with *v CRITICAL: the MTA serves
+ * no such chain ("127.0.0.1:25 serves no ECDSA chain (is it in
+ * smtpd_tls_chain_files?)"), or no TLS handshake at all when no family
+ * completed one.
+ */
+int verdict_g2_forced(const char *listener, const char *family,
+    const char *served_alg, const char *detail, int other_ok,
+    const char *chains_option, struct verdict *v);
+
+/* 1 when served_alg ("rsa-2048", "ed25519") is of family ("rsa"). */
+int verdict_family_is(const char *served_alg, const char *family);
+
+/* "RSA", "ECDSA", "Ed25519", "Ed448" (else family itself), for messages. */
+const char *verdict_family_title(const char *family);
 
 #endif

@@ -55,13 +55,12 @@
 
 /* ------------------------------------------------------------ a sweep */
 
-static int family_is(const char *served, const char *family);
 
 /* One algorithm of a host: its family and the chain/next key on disk. */
 struct alg {
 	const char *family;		/* static string from certkey */
 	const struct expect_cert *cert;	/* NULL if the files did not load */
-	const char *error;		/* then this section's error, or NULL */
+	const struct expect_failed *failed; /* then this section's, or NULL */
 	int unconfigured;		/* no cert section: probed to see if served */
 };
 
@@ -119,7 +118,7 @@ known_family(const char *name)
 
 static void
 add_alg(struct hostwork *hw, const char *family,
-    const struct expect_cert *cert, const char *error)
+    const struct expect_cert *cert, const struct expect_failed *failed)
 {
 	size_t i;
 
@@ -129,7 +128,7 @@ add_alg(struct hostwork *hw, const char *family,
 		if (strcmp(hw->algs[i].family, family) == 0) {
 			if (hw->algs[i].cert == NULL) {
 				hw->algs[i].cert = cert;
-				hw->algs[i].error = error;
+				hw->algs[i].failed = failed;
 			}
 			return;
 		}
@@ -137,7 +136,7 @@ add_alg(struct hostwork *hw, const char *family,
 		return;
 	hw->algs[hw->nalgs].family = family;
 	hw->algs[hw->nalgs].cert = cert;
-	hw->algs[hw->nalgs].error = error;
+	hw->algs[hw->nalgs].failed = failed;
 	hw->nalgs++;
 }
 
@@ -187,7 +186,7 @@ hostwork_algs(struct hostwork *hw)
 		for (i = 0; i < hw->e->nfailed; i++)
 			add_alg(hw, section_family(hw->e->failed[i].chain,
 			    hw->e->failed[i].name), NULL,
-			    hw->e->failed[i].error);
+			    &hw->e->failed[i]);
 	} else
 		for (i = 0; i < hw->h->ncerts; i++)
 			add_alg(hw, section_family(hw->h->certs[i].chain,
@@ -227,35 +226,11 @@ forced_family(const struct probe_job *j)
 	size_t i;
 
 	for (i = 0; i < 4; i++)
-		if (family_is(j->res.alg, checks_families[i]) &&
+		if (verdict_family_is(j->res.alg, checks_families[i]) &&
 		    (strcmp(j->params.alg, checks_families[i]) == 0 ||
 		    (j->params.alg == checks_eddsa && i >= 2)))
 			return checks_families[i];
 	return NULL;
-}
-
-/* "RSA", "ECDSA", "Ed25519", "Ed448" for messages. */
-static const char *
-family_title(const char *family)
-{
-	if (strcmp(family, "rsa") == 0)
-		return "RSA";
-	if (strcmp(family, "ecdsa") == 0)
-		return "ECDSA";
-	if (strcmp(family, "ed25519") == 0)
-		return "Ed25519";
-	if (strcmp(family, "ed448") == 0)
-		return "Ed448";
-	return family;
-}
-
-static int
-family_is(const char *served, const char *family)
-{
-	size_t n = strlen(family);
-
-	return strncmp(served, family, n) == 0 &&
-	    (served[n] == '\0' || served[n] == '-');
 }
 
 static void
@@ -291,11 +266,17 @@ eval_g5(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	const char *host = checks_host_name(hw->h);
 	struct verdict v;
 
+	if (a->failed != NULL) {
+		/* Its own error only: the other sections are judged. */
+		verdict_g5_failed(a->failed, &v);
+		report_verdict(out, CHECK_G5, host, j->params.addr,
+		    j->params.alg, &v);
+		return;
+	}
 	if (a->cert == NULL || a->cert->chain == NULL) {
 		report_add(out, CHECK_G5, host, j->params.addr, j->params.alg,
 		    NULL, VERDICT_UNKNOWN, "chain on disk not loaded: %s",
-		    a->error != NULL ? a->error : hw->experr[0] ? hw->experr :
-		    "no chain file");
+		    hw->experr[0] ? hw->experr : "no chain file");
 		return;
 	}
 	verdict_g5(j->res.chain, a->cert->chain, &v);
@@ -350,7 +331,7 @@ eval_unconfigured(struct report *out, struct hostwork *hw,
 	    VERDICT_WARNING,
 	    "the MTA also serves %s (%s), which no cert section describes: "
 	    "G4 and G5 cannot check it against files; add a cert section "
-	    "for it", family_title(j->params.alg), r->alg);
+	    "for it", verdict_family_title(j->params.alg), r->alg);
 }
 
 /* Did another probe of the same address complete a handshake? */
@@ -414,7 +395,7 @@ eval_keyless(struct report *out, struct hostwork *hw,
 			    "later with any algorithm: %s", r->detail[0] ?
 			    r->detail : probe_status_name(r->status));
 	}
-	if (r->status != PROBE_OK || !family_is(r->alg, j->params.alg) ||
+	if (r->status != PROBE_OK || !verdict_family_is(r->alg, j->params.alg) ||
 	    r->chain == NULL || sk_X509_num(r->chain) < 1)
 		return;
 	report_add(out, CHECK_G2, host, addr, j->params.alg, NULL, VERDICT_OK,
@@ -438,6 +419,7 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	int g1 = 0;	/* 1: G1 judged OK, go on; 0: stop with "skip" */
 	const char *skip = NULL;
 	char lst[128];
+	struct verdict v;
 
 	if (hw->h->keyless) {
 		eval_keyless(out, hw, j, peers, npeers);
@@ -497,19 +479,9 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 	case PROBE_TLS_FAILED:
 		report_add(out, CHECK_G1, host, addr, j->params.alg, NULL,
 		    VERDICT_OK, "STARTTLS offered and accepted");
-		/* Other algorithms complete: this one is not served. */
-		if (peer_handshake(peers, npeers, j))
-			report_add(out, CHECK_G2, host, addr, j->params.alg,
-			    NULL, VERDICT_CRITICAL,
-			    "%s serves no %s chain (is it in "
-			    "%s?): the handshake forcing %s ends in: %s", lst,
-			    family_title(j->params.alg), hw->chains_option,
-			    j->params.alg, r->detail);
-		else
-			report_add(out, CHECK_G2, host, addr, j->params.alg,
-			    NULL, VERDICT_CRITICAL,
-			    "no TLS handshake with %s: %s",
-			    j->params.alg, r->detail);
+		verdict_g2_forced(lst, j->params.alg, NULL, r->detail,
+		    peer_handshake(peers, npeers, j), hw->chains_option, &v);
+		report_verdict(out, CHECK_G2, host, addr, j->params.alg, &v);
 		skip = "no handshake";
 		break;
 	case PROBE_TLS_OLD:
@@ -531,14 +503,11 @@ eval_probe(struct report *out, struct hostwork *hw, const struct probe_job *j,
 		    VERDICT_OK, "STARTTLS offered and accepted%s%s%s", j->dial ?
 		    " (probed at " : "", j->dial ? j->dial : "",
 		    j->dial ? ")" : "");
-		if (j->params.alg != NULL && !family_is(r->alg, j->params.alg)) {
-			report_add(out, CHECK_G2, host, addr, j->params.alg,
-			    NULL, VERDICT_CRITICAL,
-			    "%s serves no %s chain (is it in "
-			    "%s?): asked for %s, it answered with %s", lst,
-			    family_title(j->params.alg), hw->chains_option,
-			    j->params.alg, r->alg[0] ? r->alg :
-			    "another algorithm");
+		if (j->params.alg != NULL && verdict_g2_forced(lst,
+		    j->params.alg, r->alg, r->detail, 1, hw->chains_option,
+		    &v)) {
+			report_verdict(out, CHECK_G2, host, addr,
+			    j->params.alg, &v);
 			skip = "algorithm not served";
 			break;
 		}
@@ -571,11 +540,15 @@ eval_g4(struct report *out, struct hostwork *hw, const struct alg *a)
 	const struct expect_cert *c = a->cert;
 	struct verdict v;
 
+	if (a->failed != NULL) {
+		verdict_g4_failed(a->failed, &v);
+		report_verdict(out, CHECK_G4, host, NULL, a->family, &v);
+		return;
+	}
 	if (c == NULL || c->chain == NULL) {
 		report_add(out, CHECK_G4, host, NULL, a->family, NULL,
 		    VERDICT_UNKNOWN, "files on disk not loaded: %s",
-		    a->error != NULL ? a->error : hw->experr[0] ? hw->experr :
-		    "no chain file");
+		    hw->experr[0] ? hw->experr : "no chain file");
 		return;
 	}
 	if (hw->pub == NULL) {
@@ -788,13 +761,6 @@ eval_stale(struct report *out, struct hostwork *hw)
 
 	if (!hw->dnssrc || hw->pub == NULL || hw->e == NULL)
 		return;
-	/* A record may belong to the file that did not load. */
-	if (hw->e->nfailed > 0) {
-		report_add(out, CHECK_G4, host, NULL, NULL, NULL,
-		    VERDICT_UNKNOWN,
-		    "records to retire not judged: %s", hw->e->failed[0].error);
-		return;
-	}
 	if (verdict_g4_records(&hw->eb, hw->pub, hw->tlsa != NULL ?
 	    hw->tlsa->ttl : hw->h->ttl, &retire, &fails, &err) < 0) {
 		report_add(out, CHECK_G4, host, NULL, NULL, NULL,

@@ -352,6 +352,53 @@ expect_targets(struct vector *v, char **tok)
 	    v->name, v->line, tok[0], got, tok[1]);
 }
 
+/* The section name of the vector that did not load (disk ... fails). */
+static const struct expect_failed *
+failed_of(const struct vector *v, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < v->e->nfailed; i++)
+		if (strcmp(v->e->failed[i].name, name) == 0)
+			return &v->e->failed[i];
+	fprintf(stderr, "verdict.in:%d: no disk %s\n", v->line, name);
+	exit(2);
+}
+
+/*
+ * g2 FAMILY STATE SUBSTR [answered|alone]: a probe forcing FAMILY at
+ * 127.0.0.1:25. When the chain served (as SNI picks it) is of FAMILY,
+ * the probe gets it; else the handshake ends in a handshake alert, as
+ * OpenSSL servers answer a client whose signature algorithms no chain
+ * can meet - unless "answered": the server answers with that chain
+ * anyway. The served chain is another family's completed handshake,
+ * unless "alone": no family completes one.
+ */
+static void
+expect_g2(struct vector *v, char **tok, int n)
+{
+	struct verdict got;
+	char alg[32];
+	const char *mode = n > 4 ? tok[4] : "";
+	int served;
+
+	served_chain(v, alg, sizeof(alg));
+	if (verdict_family_is(alg, tok[1]) || strcmp(mode, "answered") == 0)
+		served = verdict_g2_forced("127.0.0.1:25", tok[1], alg, "",
+		    1, "smtpd_tls_chain_files", &got);
+	else
+		served = verdict_g2_forced("127.0.0.1:25", tok[1], NULL,
+		    "error:0A000410:SSL routines::sslv3 alert handshake "
+		    "failure", strcmp(mode, "alone") != 0,
+		    "smtpd_tls_chain_files", &got);
+	if (!served) {
+		/* The guard then reports the handshake (version, cipher). */
+		got.state = VERDICT_OK;
+		snprintf(got.reason, sizeof(got.reason), "served %s", alg);
+	}
+	judge(v, "G2", &got, tok[2], tok[3]);
+}
+
 /* g4 CERT STATE SUBSTR, or g4 retire|records STATE SUBSTR */
 static void
 expect_g4(struct vector *v, char **tok)
@@ -381,9 +428,11 @@ expect_g4(struct vector *v, char **tok)
 		if (strcmp(v->e->certs[i].name, tok[1]) == 0)
 			break;
 	if (i == v->e->ncerts) {
-		fprintf(stderr, "verdict.in:%d: no disk %s\n", v->line,
-		    tok[1]);
-		exit(2);
+		const struct expect_failed *f = failed_of(v, tok[1]);
+
+		verdict_g4_failed(f, &got);
+		judge(v, what, &got, tok[2], tok[3]);
+		return;
 	}
 	/* As the guard: the expected set at the TLSA base domain. */
 	base_of(v, &b);
@@ -456,9 +505,12 @@ main(int argc, char **argv)
 			struct conf_cert cc = { tok[1], NULL, NULL, NULL,
 			    NULL, NULL, 0 };
 			char *key = NULL, *next = NULL, *issuer = NULL;
+			int fails = 0;
 
 			for (int i = 3; i < n; i++) {
-				if (strncmp(tok[i], "key=", 4) == 0)
+				if (strcmp(tok[i], "fails") == 0)
+					fails = 1;
+				else if (strncmp(tok[i], "key=", 4) == 0)
 					key = cc.key = path_of(tok[i] + 4);
 				else if (strncmp(tok[i], "issuer=", 7) == 0) {
 					issuer = path_of(tok[i] + 7);
@@ -473,6 +525,21 @@ main(int argc, char **argv)
 			if (strchr(tok[2], '+') != NULL) {
 				expect_add_cert(v.e, tok[1],
 				    load_chain(tok[2], &v), NULL, NULL);
+			} else if (fails) {
+				/* As expect_load_each: listed as failed, the
+				 * other sections loaded as usual. */
+				checks++;
+				if (expect_add_files(v.e, &cc, NULL,
+				    &err) == 0) {
+					failures++;
+					printf("FAIL  %s (verdict.in:%d): disk "
+					    "%s loaded\n", v.name, lineno,
+					    tok[1]);
+				} else {
+					expect_add_failed(v.e, &cc, err.msg);
+					printf("ok    %s: disk %s fails\n",
+					    v.name, tok[1]);
+				}
 			} else if (expect_add_files(v.e, &cc, NULL,
 			    &err) < 0) {
 				fprintf(stderr, "verdict.in:%d: %s\n", lineno,
@@ -611,19 +678,20 @@ main(int argc, char **argv)
 			expect_targets(&v, tok);
 		} else if (strcmp(tok[0], "g4") == 0 && n == 4) {
 			expect_g4(&v, tok);
+		} else if (strcmp(tok[0], "g2") == 0 && (n == 4 || n == 5)) {
+			expect_g2(&v, tok, n);
 		} else if (strcmp(tok[0], "g5") == 0 && n == 4) {
 			size_t i;
 
 			for (i = 0; i < v.e->ncerts; i++)
 				if (strcmp(v.e->certs[i].name, tok[1]) == 0)
 					break;
-			if (i == v.e->ncerts) {
-				fprintf(stderr, "verdict.in:%d: g5 needs "
-				    "served and disk %s\n", lineno, tok[1]);
-				return 2;
-			}
-			verdict_g5(served_chain(&v, NULL, 0),
-			    v.e->certs[i].chain, &got);
+			if (i == v.e->ncerts)
+				verdict_g5_failed(failed_of(&v, tok[1]),
+				    &got);
+			else
+				verdict_g5(served_chain(&v, NULL, 0),
+				    v.e->certs[i].chain, &got);
 			judge(&v, "G5", &got, tok[2], tok[3]);
 		} else {
 			fprintf(stderr, "%s:%d: cannot parse this line\n",
