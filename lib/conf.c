@@ -382,7 +382,7 @@ static cfg_opt_t conf_dns_opts[] = {
 	CFG_STR("trust_anchor_file", CONF_DEFAULT_ANCHOR, CFGF_NONE),
 	CFG_STR("resolver", NULL, CFGF_NODEFAULT),
 	CFG_STR("resolver_config", NULL, CFGF_NODEFAULT),
-	CFG_BOOL("dnssec_health", cfg_false, CFGF_NONE),
+	CFG_BOOL("dnssec_health", cfg_true, CFGF_NONE),
 	CFG_INT_CB("rrsig_warning", 259200, CFGF_NONE, conf_parse_number),
 	CFG_INT_CB("rrsig_critical", 86400, CFGF_NONE, conf_parse_number),
 	CFG_END()

@@ -3,8 +3,11 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dnssig.h"
 #include "dnswire.h"
@@ -203,4 +206,81 @@ zonesig_read(const struct dnsauth_zone *az, const struct dnsauth_question *q,
 	for (i = 0; i < az->nservers; i++)
 		read_server(&z->servers[i], &az->servers[i], q, nq, keys, soa,
 		    now);
+}
+
+/* The DS rdata of one anchor line's fields after "DS" into ds; -1 when
+ * they are not KEYTAG ALGORITHM DIGEST-TYPE HEX. */
+static int
+anchor_rdata(char *const *f, size_t n, struct dns_rdata *ds)
+{
+	unsigned char *rd;
+	unsigned long v[3];
+	size_t i, k, len = 0, hex = 0;
+	char *end;
+
+	if (n < 4)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		v[i] = strtoul(f[i], &end, 10);
+		if (*end != '\0' || end == f[i] || v[i] > (i ? 255 : 65535))
+			return -1;
+	}
+	for (i = 3; i < n; i++)
+		for (k = 0; f[i][k] != '\0'; k++, hex++)
+			if (!isxdigit((unsigned char)f[i][k]))
+				return -1;
+	if (hex == 0 || hex % 2 != 0)
+		return -1;
+	rd = xmalloc(4 + hex / 2);
+	rd[len++] = (unsigned char)(v[0] >> 8);
+	rd[len++] = (unsigned char)v[0];
+	rd[len++] = (unsigned char)v[1];
+	rd[len++] = (unsigned char)v[2];
+	for (i = 3, hex = 0; i < n; i++)
+		for (k = 0; f[i][k] != '\0'; k++, hex++) {
+			int d = isdigit((unsigned char)f[i][k]) ? f[i][k] - '0' :
+			    tolower((unsigned char)f[i][k]) - 'a' + 10;
+
+			if (hex % 2 == 0)
+				rd[len] = (unsigned char)(d << 4);
+			else
+				rd[len++] |= (unsigned char)d;
+		}
+	ds->data = xreallocarray(ds->data, ds->n + 1, sizeof(*ds->data));
+	ds->len = xreallocarray(ds->len, ds->n + 1, sizeof(*ds->len));
+	ds->data[ds->n] = rd;
+	ds->len[ds->n++] = len;
+	return 0;
+}
+
+int
+zonesig_anchor_ds(const char *path, const char *apex, struct dns_rdata *ds)
+{
+	char *line = NULL, *f[64], *t, *sp;
+	size_t cap = 0, n, i;
+	int found = 0;
+	FILE *fp;
+
+	if (path == NULL || (fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (getline(&line, &cap, fp) != -1) {
+		if ((t = strchr(line, ';')) != NULL)
+			*t = '\0';
+		n = 0;
+		for (t = strtok_r(line, " \t\r\n", &sp); t != NULL && n < 64;
+		    t = strtok_r(NULL, " \t\r\n", &sp))
+			f[n++] = t;
+		if (n < 2 || !tlsa_name_equal(f[0], apex))
+			continue;
+		/* A TTL and the class may come before the type. */
+		for (i = 1; i < n && (strcasecmp(f[i], "IN") == 0 ||
+		    strspn(f[i], "0123456789") == strlen(f[i])); i++)
+			;
+		if (i < n && strcasecmp(f[i], "DS") == 0 &&
+		    anchor_rdata(f + i + 1, n - i - 1, ds) == 0)
+			found++;
+	}
+	free(line);
+	fclose(fp);
+	return found;
 }

@@ -60,7 +60,20 @@ struct zonesig_zone {
 	enum dns_status ds_status;	/* the DS lookup through ctx */
 	char *ds_why;			/* its reason when not secure */
 	struct dns_rdata ds;		/* DS rdata when secure */
+	const char *ds_anchor;		/* not NULL: ds is the DS of the
+					 * trust anchor file named here */
 };
+
+/*
+ * The DS records for apex in the trust anchor file path (zone-file
+ * lines "NAME [TTL] [IN] DS KEYTAG ALGORITHM DIGEST-TYPE HEX", one a
+ * line, as unbound reads them), appended to ds as rdata. A zone that is
+ * itself a trust anchor has no DS at its parent that matters: validators
+ * match the anchor's instead. Returns how many were found (0: none, or
+ * path cannot be read).
+ */
+int zonesig_anchor_ds(const char *path, const char *apex,
+    struct dns_rdata *ds);
 
 /*
  * The facts of every server of az after dnsauth_ask(az, ..., q, nq):

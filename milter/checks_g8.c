@@ -407,14 +407,20 @@ ns_zone(const struct pass *p, struct label *lab, const size_t *idx,
 	}
 	if (g9) {
 		zonesig_read(z, b.q, b.n, keys, soa, p->wall, &zs);
-		/* The parent's DS, through the validating resolver. */
-		dns_lookup_rdata(p->ctx, zs.apex, DNSSIG_TYPE_DS,
-		    p->s->timeout_ms, &ans, &zs.ds);
-		zs.ds_status = ans.status;
-		if (ans.status != DNS_SECURE)
-			zs.ds_why = xstrdup(ans.why != NULL ? ans.why :
-			    dns_status_name(ans.status));
-		dns_answer_clear(&ans);
+		/* The parent's DS, through the validating resolver; the
+		 * anchor's when the zone is a trust anchor itself. */
+		if (zonesig_anchor_ds(p->s->anchor, zs.apex, &zs.ds) > 0) {
+			zs.ds_status = DNS_SECURE;
+			zs.ds_anchor = p->s->anchor;
+		} else {
+			dns_lookup_rdata(p->ctx, zs.apex, DNSSIG_TYPE_DS,
+			    p->s->timeout_ms, &ans, &zs.ds);
+			zs.ds_status = ans.status;
+			if (ans.status != DNS_SECURE)
+				zs.ds_why = xstrdup(ans.why != NULL ?
+				    ans.why : dns_status_name(ans.status));
+			dns_answer_clear(&ans);
+		}
 		for (i = 0; i < n; i++) {
 			const struct label *l = &lab[idx[i]];
 

@@ -121,7 +121,12 @@ g9_ds(const char *host, const struct zonesig_zone *z, struct report *out)
 	enum verdict_state st, worst = VERDICT_OK;
 	const struct zonesig_server *bad = NULL;
 	size_t i, d, k, nmatch, nsign, nunk, bad_match = 0, checked = 0;
+	char where[600];
 	int m;
+
+	snprintf(where, sizeof(where), z->ds_anchor != NULL ?
+	    "in the trust anchor file %s" : "at the parent%s",
+	    z->ds_anchor != NULL ? z->ds_anchor : "");
 
 	switch (z->ds_status) {
 	case DNS_SECURE:
@@ -187,21 +192,21 @@ g9_ds(const char *host, const struct zonesig_zone *z, struct report *out)
 	}
 	if (worst == VERDICT_OK)
 		report_add(out, CHECK_G9, host, z->apex, "ds", NULL, VERDICT_OK,
-		    "%zu DS record(s) of %s at the parent; a key they name "
+		    "%zu DS record(s) of %s %s; a key they name "
 		    "signs the DNSKEY RRset at every address", z->ds.n,
-		    z->apex);
+		    z->apex, where);
 	else if (worst == VERDICT_UNKNOWN)
 		report_add(out, CHECK_G9, host, z->apex, "ds", NULL,
 		    VERDICT_UNKNOWN, "the DS records of %s use digest types "
 		    "this build cannot check", z->apex);
 	else
 		report_add(out, CHECK_G9, host, z->apex, "ds", NULL,
-		    VERDICT_CRITICAL, "none of the %zu DS record(s) of %s at "
-		    "the parent names a key that signs the DNSKEY RRset "
+		    VERDICT_CRITICAL, "none of the %zu DS record(s) of %s %s "
+		    "names a key that signs the DNSKEY RRset "
 		    "served by %s (%s)%s: validating senders see the zone "
 		    "bogus (a KSK roll gone wrong?): publish the DS of the "
-		    "signing KSK at the parent, or sign with the key the DS "
-		    "names", z->ds.n, z->apex, bad->name, bad->addr,
+		    "signing KSK there, or sign with the key the DS "
+		    "names", z->ds.n, z->apex, where, bad->name, bad->addr,
 		    bad_match > 0 ? "; a DS names a key that signs nothing" :
 		    "");
 }

@@ -17,7 +17,8 @@ lab_dns_init()
 }
 
 # lab_dns_sign ZONE IN OUT - sign the zone file IN (origin ZONE) into OUT,
-# valid from an hour ago for a week. ZONE's keys are made on first use in
+# valid from an hour ago for 30 days (G9 is quiet: beyond the SOA EXPIRE
+# of 7 days the lab zones have). ZONE's keys are made on first use in
 # $LAB_TMP/keys/ZONE/ and kept, so every version of the zone (stale, new,
 # tampered) validates against one trust anchor: the KSK's DS in
 # $LAB_TMP/keys/ZONE/anchor.ds.
@@ -38,7 +39,7 @@ lab_dns_sign()
 	fi
 	lab_now=$(date +%s)
 	ldns-signzone -o "$1" -i $((lab_now - 3600)) \
-	    -e $((lab_now + 604800)) -f "$3" "$2" \
+	    -e $((lab_now + 30 * 86400)) -f "$3" "$2" \
 	    "$lab_kd/$(cat "$lab_kd/ksk")" "$lab_kd/$(cat "$lab_kd/zsk")" ||
 	    lab_fail "cannot sign $2 for $1 (ldns-signzone)"
 }

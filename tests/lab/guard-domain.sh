@@ -343,6 +343,18 @@ lab_result "daemon: status.json has the MX view (bogus MX CRITICAL, mx2 G3 CRITI
     grep -q '^daneguard_check_state{check="G7",host="unsigned.example.test",addr="MX",alg="",client=""} 1$' \
     "$state_dir/metrics.prom"; echo $?)" ||
     sed 's/^/      | /' "$state_dir/status.json" "$d/dg.log"
+# The daemon's nameserver pass covers the keyless MX host mx2 too (as
+# --check does): its G8 row CRITICAL once the pass after the first sweep
+# has written status.json again.
+n=0
+until [ "$(jstate G8 mx2.example.test ns1.example.test/127.0.0.2 "")" = CRITICAL ]; do
+	n=$((n + 1))
+	[ $n -gt 600 ] && break		# 60 s: a hang
+	sleep 0.1
+done
+lab_result "daemon: G8 CRITICAL for the keyless MX host mx2.example.test" \
+    "$([ "$(jstate G8 mx2.example.test ns1.example.test/127.0.0.2 "")" = CRITICAL ];
+    echo $?)" || sed 's/^/      | /' "$state_dir/status.json" "$d/dg.log"
 zone "$good" 5 mx1
 n=0
 until grep -q 'secure MX RRset: mx1.example.test (10)"' \

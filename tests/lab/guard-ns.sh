@@ -210,6 +210,17 @@ else
 	sed 's/^/      | /' "$d/check.out"
 fi
 
+# G9, on by default, in the same pass: the lab zone (signed for 30 days,
+# SOA EXPIRE 7 days) is healthy at ns1, and the zone is its own trust
+# anchor (no parent): the anchor's DS is matched against its keys.
+lab_result "--check: G9 on by default, rrsig OK at ns1" \
+    $([ "$(lab_dg_state "$d/check.out" G9 "$host" 127.0.0.2 rrsig)" = OK ];
+    echo $?) || sed 's/^/      | /' "$d/check.out"
+lab_result "--check: G9 ds OK from the trust anchor file" \
+    $([ "$(lab_dg_state "$d/check.out" G9 "$host" example.test. ds)" = OK ] &&
+    grep -Eq "^G9 +$host +example.test. +ds .*in the trust anchor file $anchor" \
+    "$d/check.out"; echo $?) || sed 's/^/      | /' "$d/check.out"
+
 # The reference on the records of ns1 and ns4.
 dane 127.0.0.2
 lab_result "openssl s_client with ns1's records: the RSA chain matches (G8 OK)" \

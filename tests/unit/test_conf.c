@@ -190,7 +190,7 @@ test_defaults(void **state)
 	    "/usr/share/dns/root.key");
 	assert_null(conf->dns.resolver);
 	assert_null(conf->dns.resolver_config);
-	assert_int_equal(conf->dns.dnssec_health, 0);
+	assert_int_equal(conf->dns.dnssec_health, 1);
 	assert_int_equal(conf->dns.rrsig_warning, 259200);
 	assert_int_equal(conf->dns.rrsig_critical, 86400);
 	assert_int_equal(conf->nhosts, 1);
@@ -239,7 +239,7 @@ test_all_options(void **state)
 	    "  trust_anchor_file = \"/var/lib/unbound/root.key\"\n"
 	    "  resolver = \"::1\"\n"
 	    "  resolver_config = \"/etc/dg/unbound.conf\"\n"
-	    "  dnssec_health = yes\n"
+	    "  dnssec_health = no\n"
 	    "  rrsig_warning = 3600\n"
 	    "  rrsig_critical = 0\n"
 	    "}\n"
@@ -270,7 +270,7 @@ test_all_options(void **state)
 	    "/var/lib/unbound/root.key");
 	assert_string_equal(conf->dns.resolver, "::1");
 	assert_string_equal(conf->dns.resolver_config, "/etc/dg/unbound.conf");
-	assert_int_equal(conf->dns.dnssec_health, 1);
+	assert_int_equal(conf->dns.dnssec_health, 0);
 	assert_int_equal(conf->dns.rrsig_warning, 3600);
 	assert_int_equal(conf->dns.rrsig_critical, 0);
 	assert_int_equal(conf->nhosts, 2);
