@@ -453,6 +453,7 @@ guard_g8_pass(void)
 	struct dnsauth_settings s;
 	struct report g8, next;
 	struct errbuf err;
+	struct conf *dconf;
 	long long t0 = now_ms();
 	size_t i;
 
@@ -474,8 +475,12 @@ guard_g8_pass(void)
 	}
 	memset(&g8, 0, sizeof(g8));
 	g8.when = time(NULL);
-	checks_ns(guard.conf, guard.dns, &s, guard.g8ctx, guard.g8served,
-	    guard.g8mem, duration_clock(), g8.when, &g8);
+	/* With the domains' other MX hosts, as the sweep (and --check). */
+	dconf = checks_domain_conf(guard.conf, guard.dns);
+	checks_ns(dconf != NULL ? dconf : guard.conf, guard.dns, &s,
+	    guard.g8ctx, guard.g8served, guard.g8mem, duration_clock(),
+	    g8.when, &g8);
+	checks_domain_conf_free(guard.conf, dconf);
 	log_debug("G8/G9: pass done in %.3f s, %zu item(s)",
 	    (double)(now_ms() - t0) / 1000.0, g8.n);
 
