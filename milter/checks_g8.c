@@ -390,7 +390,7 @@ ns_zone(const struct pass *p, struct label *lab, const size_t *idx,
 	}
 	t0 = seconds();
 	dnsauth_ask(z, p->s, b.q, b.n);
-	log_debug("G8/G9: %s: %zu address(es) asked %zu question(s) each in "
+	log_debug("G8: %s: %zu address(es) asked %zu question(s) each in "
 	    "%.3f s", z->apex, z->nservers, b.n + 1, seconds() - t0);
 
 	if (g8) {
@@ -499,7 +499,7 @@ ns_labels(const struct pass *p, struct label *lab, size_t n)
 	}
 	if (p->ctx != NULL)
 		find_bogus(p, lab, n, z, err);
-	log_debug("G8/G9: the zones of %zu name(s) found in %.3f s", n,
+	log_debug("G8: the zones of %zu name(s) found in %.3f s", n,
 	    seconds() - t0);
 	idx = xcalloc(n, sizeof(*idx));
 	done = xcalloc(n, sizeof(*done));

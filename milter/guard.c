@@ -481,7 +481,8 @@ guard_g8_pass(void)
 	    guard.g8ctx, guard.g8served, guard.g8mem, duration_clock(),
 	    g8.when, &g8);
 	checks_domain_conf_free(guard.conf, dconf);
-	log_debug("G8/G9: pass done in %.3f s, %zu item(s)",
+	/* G9 included; bench/g8-bench.sh waits for this line. */
+	log_debug("G8: pass done in %.3f s, %zu item(s)",
 	    (double)(now_ms() - t0) / 1000.0, g8.n);
 
 	/* Against the last pass's states, not the current ones: the first
