@@ -31,26 +31,43 @@
 # 2 x x, as s_client sees it; on 127.0.0.6 and .7 a valid leaf under an
 # expired CA: G3 and G11 under 3 x x, 2 x x with that CA as the trust
 # anchor, and 2 x x with the root above it, as s_client sees them.
+# Section 7 (current+issuer), posttls-finger as the reference, the MX
+# name mx2.example.test in DNS: on 127.0.0.8 a chain file with a stray
+# certificate after the real issuer (tlsagen warns, names it, and emits
+# the real issuer's 2 1 1: the guard and the sender say OK); on
+# 127.0.0.9 and .10 a chain whose depth-1 certificate did not issue the
+# leaf (the root CA; a CA with the intermediate's name but another key):
+# tlsagen refuses, and a 2 1 1 record for that certificate, as a tool
+# that takes depth 1 publishes it, fails senders and the guard alike.
 #
 # Environment: TLSAGEN, CERTDIR, top_srcdir, top_builddir (make check).
 # Needs root and the Debian packages postfix, nsd, ldnsutils, unbound,
 # iproute2, util-linux.
 
 : "${top_srcdir:=$(dirname "$0")/../..}"
+: "${top_builddir:=.}"
 . "$top_srcdir/tests/lab/lib.sh"
 . "$top_srcdir/tests/lab/dnslib.sh"
 
-lab_dns_init postfix:postfix posttls-finger:postfix unbound:unbound \
-    unshare:util-linux
+lab_init
+lab_require_guard
+lab_require postfix:postfix posttls-finger:postfix nsd:nsd unbound:unbound \
+    ldns-keygen:ldnsutils ldns-signzone:ldnsutils drill:ldnsutils \
+    unshare:util-linux timeout:coreutils
 
 d=$LAB_TMP
 host=mx1.example.test
+fails=0
+checks=0
 disk=$d/disk
-lab_copy_certs "$disk" rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem \
-    rsa-next.key ecdsa-next.key rsa-other.key garbage.pem ed25519.key \
-    ed25519-chain.pem ed448.key ed448.pem int.pem expired.key expired.pem \
-    ecdsa-expint.key ecdsa-expint-chain.pem ecdsa-expint-full.pem
-mkdir -p "$d/state" || lab_fail "mkdir $d/state"
+mkdir -p "$disk" "$d/state" || lab_fail "mkdir"
+for f in rsa.key rsa-chain.pem ecdsa.key ecdsa-chain.pem rsa-next.key \
+    ecdsa-next.key rsa-other.key garbage.pem ed25519.key ed25519-chain.pem \
+    ed448.key ed448.pem int.pem \
+    expired.key expired.pem ecdsa-expint.key ecdsa-expint-chain.pem \
+    ecdsa-expint-full.pem rsa-stray.pem rsa-notissuer.pem rsa-fakeint.pem; do
+	cp "$CERTDIR/$f" "$disk/$f" || lab_fail "cp $CERTDIR/$f"
+done
 cat "$disk/expired.pem" "$CERTDIR/int.pem" > "$disk/expired-chain.pem" ||
     lab_fail "expired chain"
 anchor=$LAB_TMP/keys/example.test/anchor.ds
@@ -62,7 +79,10 @@ conf()
 state_dir      = "$d/state"
 probe_interval = 300
 probe_timeout  = 5
-$(lab_dg_dns "$anchor" "$d/ub.conf")
+dns {
+  trust_anchor_file = "$anchor"
+  resolver_config   = "$d/ub.conf"
+}
 host "$host" {
   port     = 25
   ttl      = 3600
@@ -99,8 +119,22 @@ zone()
 	n=$1 s=$2
 	shift 2
 	{
-		lab_zone "$s"
-		for r in "$@"; do echo "_25._tcp.mx1 IN TLSA $r"; done
+		cat <<EOF
+\$ORIGIN example.test.
+\$TTL 3600
+@	IN SOA ns1 hostmaster $s 3600 900 604800 300
+	IN NS ns1
+ns1	IN A 127.0.0.2
+mx1	IN A 127.0.0.1
+mx2	IN A ${mx2addr:-127.0.0.8}
+EOF
+		# "RDATA" at mx1, "NAME: RDATA" at NAME.
+		for r in "$@"; do
+			case $r in
+			*:*)	echo "_25._tcp.${r%%:*} IN TLSA ${r#*: }" ;;
+			*)	echo "_25._tcp.mx1 IN TLSA $r" ;;
+			esac
+		done
 	} > "$d/$n.zone"
 	lab_dns_sign example.test "$d/$n.zone" "$d/$n.signed"
 }
@@ -121,7 +155,10 @@ serve()
 	lab_nsd_reload ns example.test 127.0.0.2
 }
 
-lab_postfix_tls pf "$disk"
+lab_postfix_init pf
+lab_postfix_conf pf \
+    "smtpd_tls_security_level = may" \
+    "smtpd_tls_chain_files = $disk/ecdsa.key $disk/ecdsa-chain.pem $disk/rsa.key $disk/rsa-chain.pem"
 lab_postfix_listen pf "127.0.0.1:25"
 # mx2: also an Ed25519 and an Ed448 chain, which no cert section
 # describes; mx3: only the RSA chain, while the configuration has an
@@ -139,6 +176,14 @@ lab_postfix_listen pf "127.0.0.6:25" \
     "-o smtpd_tls_chain_files=$disk/ecdsa-expint.key,$disk/ecdsa-expint-chain.pem"
 lab_postfix_listen pf "127.0.0.7:25" \
     "-o smtpd_tls_chain_files=$disk/ecdsa-expint.key,$disk/ecdsa-expint-full.pem"
+# mx2 in DNS (section 7): a stray certificate after the issuer; a
+# depth-1 certificate that did not issue the leaf (two kinds).
+lab_postfix_listen pf "127.0.0.8:25" \
+    "-o smtpd_tls_chain_files=$disk/rsa.key,$disk/rsa-stray.pem"
+lab_postfix_listen pf "127.0.0.9:25" \
+    "-o smtpd_tls_chain_files=$disk/rsa.key,$disk/rsa-notissuer.pem"
+lab_postfix_listen pf "127.0.0.10:25" \
+    "-o smtpd_tls_chain_files=$disk/rsa.key,$disk/rsa-fakeint.pem"
 lab_postfix_start pf
 lab_unbound_start "$anchor" example.test 127.0.0.2
 
@@ -439,4 +484,71 @@ EOF
 	    sed 's/^/      | /' "$d/check.out" "$d/sclient.out"
 done
 
-lab_finish
+# 9. current+issuer (section 7): which certificate a 2 x x record is for.
+# The guard (DNS mode, SNI mx2.example.test, host mx2 at ADDR by its A
+# record) and posttls-finger through the validating resolver must agree:
+# G3 OK exactly when posttls-finger verifies.
+serial9=9
+for case in stray notissuer fakeint; do
+	case $case in
+	stray)		a=127.0.0.8 chain=rsa-stray.pem ;;
+	notissuer)	a=127.0.0.9 chain=rsa-notissuer.pem ;;
+	fakeint)	a=127.0.0.10 chain=rsa-fakeint.pem ;;
+	esac
+	"$TLSAGEN" -f rdata -H mx2.example.test --rollover current+issuer \
+	    "$disk/$chain" > "$d/tlsagen.out" 2> "$d/tlsagen.err"
+	trc=$?
+	if [ $case = stray ]; then
+		# The record tlsagen emits for the issuer, and only that one
+		# (a 3 1 1 would verify whatever the 2 1 1 says).
+		rr=$(grep '^2 1 1 ' "$d/tlsagen.out")
+		[ $trc -eq 0 ] && [ "$rr" = "2 1 1 $(spki int.pem)" ] &&
+		    grep -q "rsa-stray.pem: the certificate at depth 2 (/CN=mx1.example.test) did not issue the certificate at depth 1 .*senders ignore it" "$d/tlsagen.err"
+		lab_result "issuer: stray certificate: tlsagen emits the real issuer's 2 1 1 and names the stray one" $? ||
+		    sed 's/^/      | /' "$d/tlsagen.out" "$d/tlsagen.err"
+	else
+		# What a tool that takes depth 1 as the issuer publishes.
+		[ $case = notissuer ] && rr=ca.pem || rr=fakeint.pem
+		rr="2 1 1 $(spki $rr)"
+		[ $trc -ne 0 ] && ! grep -q '^2 ' "$d/tlsagen.out" &&
+		    grep -q "$chain: the certificate at depth 1 .* did not issue the certificate at depth 0" "$d/tlsagen.err"
+		lab_result "issuer: $case: tlsagen refuses a 2 x x record for the depth-1 certificate" $? ||
+		    sed 's/^/      | /' "$d/tlsagen.out" "$d/tlsagen.err"
+	fi
+	mx2addr=$a zone "issuer-$case" $serial9 "mx2: $rr"
+	serial9=$((serial9 + 1))
+	serve "issuer-$case"
+	cat > "$d/dg-issuer.conf" <<EOF
+state_dir      = "$d/state"
+probe_timeout  = 5
+dns {
+  trust_anchor_file = "$anchor"
+  resolver_config   = "$d/ub.conf"
+}
+host "mx2.example.test" {
+  rollover = "current+issuer"
+  cert "rsa" { chain = "$disk/$chain" key = "$disk/rsa.key" }
+}
+EOF
+	lab_dg_check "$d/dg-issuer.conf" "$d/check.out" "$d/check.err"
+	g3=$(state G3 mx2.example.test "$a" rsa)
+	lab_finger "$d/finger.out" "[mx2.example.test]:25" -a ipv4
+	if grep -Eq "Verified TLS connection established to mx2\.example\.test\[$a\]:25" "$d/finger.out"; then
+		ref=verified
+	elif grep -Eq "(Untrusted|Anonymous) TLS connection established to mx2\.example\.test\[$a\]:25|certificate verification failed|no matching DANE TLSA records" "$d/finger.out"; then
+		ref="not verified"
+	else
+		ref=other
+	fi
+	case "$case/$g3/$ref" in
+	"stray/OK/verified"|"notissuer/CRITICAL/not verified"|"fakeint/CRITICAL/not verified")
+		st=0 ;;
+	*)	st=1 ;;
+	esac
+	lab_result "issuer: $case ($rr): guard G3 $g3, posttls-finger: $ref" $st ||
+	    sed 's/^/      | /' "$d/finger.out" "$d/check.out" "$d/check.err"
+done
+
+echo "$checks checks, $fails failed"
+[ $fails -eq 0 ] || exit 1
+exit 0
