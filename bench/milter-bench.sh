@@ -79,6 +79,9 @@ BENCH_PHASES=${BENCH_PHASES:-tput rss sweep sendmail}
 NULLMILTER_FLAGS=${NULLMILTER_FLAGS:-}
 
 die() { echo "milter-bench: $*" >&2; exit 1; }
+# mismatch TEXT - a failed check where "ok=0" would be lost (inside a
+# command substitution's subshell): kept in a file the end looks at.
+mismatch() { echo "MISMATCH: $*" >&2; echo "$*" >> "$LAB_TMP/mismatches"; }
 abspath() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 
 [ -x "$DANEGUARD" ] || die "DANEGUARD=$DANEGUARD is not an executable (run from the build directory after make)"
@@ -455,8 +458,7 @@ if phase sweep; then
 		ct_t1=$(now_ns)
 		if [ $ct_rc -ne 0 ]; then
 			cat "$LAB_TMP/check.out" >&2
-			ok=0
-			echo "MISMATCH: daneguard --check -c $1 exited $ct_rc" >&2
+			mismatch "daneguard --check -c $1 exited $ct_rc"
 		fi
 		echo $((ct_t1 - ct_t0))
 	}
@@ -526,7 +528,7 @@ if phase sweep; then
 			# Every check OK but M1 (this daemon is no MTA's milter:
 			# "no milter session since start" is its right verdict).
 			! grep '"check": ' "$ds_json" | grep -v '"check": "M1"' |
-			    grep -vq '"state": "OK"' || echo "MISMATCH: daemon sweep of $1 not OK" >&2
+			    grep -vq '"state": "OK"' || mismatch "daemon sweep of $1 not OK"
 			sed -n 's/.*"duration_seconds": \([0-9.]*\).*/\1/p' "$ds_json"
 		done
 		lab_kill_pid $ds_pid
@@ -828,5 +830,7 @@ cat "$out"
 lab_kill_pid $null_pid
 echo
 echo "- $(cat "$LAB_TMP/null.log")"
+# The checks made in subshells ($(check_time ...), $(daemon_sweeps ...)).
+[ ! -s "$LAB_TMP/mismatches" ] || ok=0
 echo "- checks: $( [ $ok -eq 1 ] && echo "all runs delivered, milters saw their mail, sweeps OK" || echo "MISMATCH (see above)")"
 [ $ok -eq 1 ]
