@@ -20,6 +20,8 @@
 #	             and a G8 pass (SIGUSR2) and waits for each
 #	BENCH_RTT_MS round trip between the guard and the nameservers,
 #	             default 20
+#	BENCH_G9     dnssec_health of the guards, default no (G8 alone);
+#	             yes adds G9's questions to each pass (its default)
 #
 # In a network namespace of its own, NSD serves bench.test (signed at
 # test time) on 127.0.0.1: NS ns1..ns8 at 127.0.0.11 .. 127.0.0.18, which
@@ -103,6 +105,7 @@ ns_interval    = $3
 dns {
   trust_anchor_file = "$LAB_TMP/keys/bench.test/anchor.ds"
   resolver_config   = "$d/ub.conf"
+  dnssec_health     = ${BENCH_G9:-no}
 }
 EOF
 		i=1

@@ -18,9 +18,11 @@
 # 127.0.0.3 delegates example.test (signed) to four nameserver addresses
 # (127.0.0.2, 127.0.0.4, 127.0.0.5, 127.0.0.6), one NSD. Each host has an
 # A record and a TLSA record there, and a probe list naming 127.0.0.1,
-# where nothing listens (G1-G5 fail at once, the same in A and B), so the
-# difference is G9: per host, the zone and its four addresses found, then
-# each address asked for TLSA, A, AAAA, DNSKEY and SOA.
+# where nothing listens (G1-G5 fail at once, the same in A and B). G8
+# runs on both sides (its pass asks each address SOA and every TLSA
+# owner), so the difference is G9 in that pass: per host its A and AAAA
+# added to each address's batch, per zone the DNSKEY and the parent's DS,
+# every answer's RRSIGs read.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 . "$top_srcdir/tests/lab/lib.sh"
