@@ -85,6 +85,61 @@ conf_wordlen(const char *p)
 }
 
 /*
+ * The escape after a backslash inside a quote, lx->p past the backslash:
+ * a continuation line, \\ and \' in '...', the C escapes in "...".
+ */
+static void
+conf_lex_escape(struct conf_lexer *lx, char quote)
+{
+	unsigned long v;
+	int n;
+	char c = *lx->p++;
+
+	if (c == '\n') {		/* continuation */
+		lx->line++;
+		return;
+	}
+	if (quote == '\'') {
+		if (c != '\\' && c != '\'')
+			conf_wput(lx, '\\');
+		conf_wput(lx, c);
+		return;
+	}
+	switch (c) {
+	case 'n': conf_wput(lx, '\n'); break;
+	case 'r': conf_wput(lx, '\r'); break;
+	case 't': conf_wput(lx, '\t'); break;
+	case 'b': conf_wput(lx, '\b'); break;
+	case 'f': conf_wput(lx, '\f'); break;
+	case 'a': conf_wput(lx, '\a'); break;
+	case 'e': conf_wput(lx, '\033'); break;
+	case 'v': conf_wput(lx, '\v'); break;
+	case 'x':		/* one or two hex digits */
+		for (v = 0, n = 0; n < 2 &&
+		    isxdigit((unsigned char)*lx->p); n++, lx->p++)
+			v = v * 16 + (unsigned long)(isdigit(
+			    (unsigned char)*lx->p) ? *lx->p - '0' :
+			    tolower((unsigned char)*lx->p) - 'a' + 10);
+		if (n == 0)
+			conf_wput(lx, 'x');
+		else
+			conf_wput(lx, (char)v);
+		break;
+	default:
+		if (c >= '0' && c <= '7') {
+			v = (unsigned long)(c - '0');
+			if (*lx->p >= '0' && *lx->p <= '7')
+				v = v * 8 + (unsigned long)(*lx->p++ - '0');
+			if (*lx->p >= '0' && *lx->p <= '7')
+				v = v * 8 + (unsigned long)(*lx->p++ - '0');
+			conf_wput(lx, (char)v);
+		} else
+			conf_wput(lx, c);
+		break;
+	}
+}
+
+/*
  * A quoted string, lx->p just past the opening quote. libconfuse
  * decodes C escapes in "..." and only \\ and \' in '...'; titles are
  * compared decoded, so this follows it.
@@ -93,8 +148,6 @@ static void
 conf_lex_quoted(struct conf_load *load, struct conf_lexer *lx, char quote)
 {
 	int start = lx->line;
-	unsigned long v;
-	int n;
 
 	for (;;) {
 		char c = *lx->p;
@@ -114,53 +167,10 @@ conf_lex_quoted(struct conf_load *load, struct conf_lexer *lx, char quote)
 			conf_wput(lx, c);
 			continue;
 		}
-		if (c != '\\' || *lx->p == '\0') {
+		if (c != '\\' || *lx->p == '\0')
 			conf_wput(lx, c);
-			continue;
-		}
-		c = *lx->p++;
-		if (c == '\n') {		/* continuation */
-			lx->line++;
-			continue;
-		}
-		if (quote == '\'') {
-			if (c != '\\' && c != '\'')
-				conf_wput(lx, '\\');
-			conf_wput(lx, c);
-			continue;
-		}
-		switch (c) {
-		case 'n': conf_wput(lx, '\n'); break;
-		case 'r': conf_wput(lx, '\r'); break;
-		case 't': conf_wput(lx, '\t'); break;
-		case 'b': conf_wput(lx, '\b'); break;
-		case 'f': conf_wput(lx, '\f'); break;
-		case 'a': conf_wput(lx, '\a'); break;
-		case 'e': conf_wput(lx, '\033'); break;
-		case 'v': conf_wput(lx, '\v'); break;
-		case 'x':		/* one or two hex digits */
-			for (v = 0, n = 0; n < 2 &&
-			    isxdigit((unsigned char)*lx->p); n++, lx->p++)
-				v = v * 16 + (unsigned long)(isdigit(
-				    (unsigned char)*lx->p) ? *lx->p - '0' :
-				    tolower((unsigned char)*lx->p) - 'a' + 10);
-			if (n == 0)
-				conf_wput(lx, 'x');
-			else
-				conf_wput(lx, (char)v);
-			break;
-		default:
-			if (c >= '0' && c <= '7') {
-				v = (unsigned long)(c - '0');
-				if (*lx->p >= '0' && *lx->p <= '7')
-					v = v * 8 + (unsigned long)(*lx->p++ - '0');
-				if (*lx->p >= '0' && *lx->p <= '7')
-					v = v * 8 + (unsigned long)(*lx->p++ - '0');
-				conf_wput(lx, (char)v);
-			} else
-				conf_wput(lx, c);
-			break;
-		}
+		else
+			conf_lex_escape(lx, quote);
 	}
 }
 
@@ -172,11 +182,51 @@ conf_blank_line(struct conf_lexer *lx)
 		*lx->p++ = ' ';
 }
 
+/*
+ * At a '/': blank a block comment (its newlines kept) or a "//" one and
+ * return 1; 0 when the slash starts a word; -1 (lx->bad) when a block
+ * comment is not closed.
+ */
+static int
+conf_lex_comment(struct conf_load *load, struct conf_lexer *lx)
+{
+	char *open = lx->p;
+	int start = lx->line;
+	size_t slashes;
+
+	if (lx->p[1] != '*') {
+		/* "//" starts a comment unless a longer word does. */
+		for (slashes = 0; lx->p[slashes] == '/'; slashes++)
+			;
+		if (slashes < 2 || conf_wordlen(lx->p) != slashes)
+			return 0;
+		conf_blank_line(lx);
+		return 1;
+	}
+	while (*lx->p != '\0' && !(lx->p[0] == '*' && lx->p[1] == '/')) {
+		if (*lx->p == '\n')
+			lx->line++;
+		lx->p++;
+	}
+	if (*lx->p == '\0') {
+		conf_problem(load, start, "comment not closed: the /* opened "
+		    "here has no matching */");
+		lx->bad = 1;
+		return -1;
+	}
+	lx->p += 2;
+	for (; open < lx->p; open++)
+		if (*open != '\n')
+			*open = ' ';
+	return 1;
+}
+
 /* Next token; comments are blanked in place (see the top of the file). */
 static enum conf_tok
 conf_lex(struct conf_load *load, struct conf_lexer *lx)
 {
-	size_t n, slashes;
+	size_t n;
+	int rc;
 
 	lx->wlen = 0;
 	if (lx->word != NULL)
@@ -214,36 +264,10 @@ conf_lex(struct conf_load *load, struct conf_lexer *lx)
 			conf_lex_quoted(load, lx, c);
 			return TOK_WORD;
 		case '/':
-			if (lx->p[1] == '*') {
-				char *open = lx->p;
-				int start = lx->line;
-
-				while (*lx->p != '\0' &&
-				    !(lx->p[0] == '*' && lx->p[1] == '/')) {
-					if (*lx->p == '\n')
-						lx->line++;
-					lx->p++;
-				}
-				if (*lx->p == '\0') {
-					conf_problem(load, start,
-					    "comment not closed: the /* opened "
-					    "here has no matching */");
-					lx->bad = 1;
-					return TOK_EOF;
-				}
-				lx->p += 2;
-				for (; open < lx->p; open++)
-					if (*open != '\n')
-						*open = ' ';
+			if ((rc = conf_lex_comment(load, lx)) < 0)
+				return TOK_EOF;
+			if (rc > 0)
 				continue;
-			}
-			/* "//" starts a comment unless a longer word does. */
-			for (slashes = 0; lx->p[slashes] == '/'; slashes++)
-				;
-			if (slashes >= 2 && conf_wordlen(lx->p) == slashes) {
-				conf_blank_line(lx);
-				continue;
-			}
 			break;
 		case '$':
 			if (lx->p[1] == '{' && strchr(lx->p, '}') != NULL) {
@@ -367,95 +391,92 @@ conf_set_seen(struct conf_load *load, long cur, const char *name, int line)
 	v->line = line;
 }
 
-/*
- * Walk the statements as libconfuse's parser does, only far enough to
- * see sections: NAME [TITLE] { ... }. Values, lists and function calls
- * are skipped; anything malformed is left for libconfuse to report.
- * Returns -1 after an unclosed comment or string, else 0.
- */
-int
-conf_scan(struct conf_load *load, char *text)
-{
-	enum { S_STMT, S_NAME, S_TITLE, S_VALUE, S_LIST, S_FUNC } state = S_STMT;
-	struct conf_lexer lx;
-	enum conf_tok tok;
-	char *name = NULL, *title = NULL;
-	int nameline = 0;
-	long cur = -1;
+/* Where conf_scan's walk over the statements is. */
+struct conf_walk {
+	enum { S_STMT, S_NAME, S_TITLE, S_VALUE, S_LIST, S_FUNC } state;
+	char *name, *title;	/* the statement's NAME [TITLE], owned */
+	int nameline;
+	long cur;		/* the open section, -1 at top level */
+};
 
-	memset(&lx, 0, sizeof(lx));
-	lx.p = text;
-	lx.line = 1;
-	while ((tok = conf_lex(load, &lx)) != TOK_EOF) {
-		switch (state) {
-		case S_STMT:
-			if (tok == TOK_WORD) {
-				free(name);
-				name = xstrdup(lx.word);
-				nameline = lx.tokline;
-				state = S_NAME;
-				continue;
-			}
-			break;
-		case S_NAME:
-			if (tok == TOK_EQUAL || tok == TOK_APPEND) {
-				if (tok == TOK_EQUAL)
-					conf_set_seen(load, cur, name, nameline);
-				state = S_VALUE;
-				continue;
-			}
-			if (tok == TOK_LBRACE) {
-				conf_sect_open(load, &cur, name, NULL, nameline);
-				state = S_STMT;
-				continue;
-			}
-			if (tok == TOK_WORD) {
-				free(title);
-				title = xstrdup(lx.word);
-				state = S_TITLE;
-				continue;
-			}
-			if (tok == TOK_LPAREN) {
-				state = S_FUNC;
-				continue;
-			}
-			break;
-		case S_TITLE:
-			if (tok == TOK_LBRACE) {
-				conf_sect_open(load, &cur, name, title, nameline);
-				state = S_STMT;
-				continue;
-			}
-			break;
-		case S_VALUE:
-			if (tok == TOK_LBRACE) {
-				state = S_LIST;
-				continue;
-			}
-			if (tok == TOK_WORD) {
-				state = S_STMT;
-				continue;
-			}
-			break;
-		case S_LIST:
-			if (tok == TOK_RBRACE)
-				state = S_STMT;
-			continue;
-		case S_FUNC:
-			if (tok == TOK_RPAREN)
-				state = S_STMT;
-			continue;
+/*
+ * One token of the walk: 1 when it moved the statement on, 0 when it
+ * starts a statement or is out of place (conf_scan then starts over).
+ */
+static int
+conf_walk_token(struct conf_load *load, struct conf_walk *w,
+    enum conf_tok tok, const struct conf_lexer *lx)
+{
+	switch (w->state) {
+	case S_STMT:
+		if (tok == TOK_WORD) {
+			free(w->name);
+			w->name = xstrdup(lx->word);
+			w->nameline = lx->tokline;
+			w->state = S_NAME;
+			return 1;
 		}
-		/* Statement start, or a token out of place. */
-		state = S_STMT;
-		if (tok == TOK_RBRACE && cur >= 0) {
-			load->sect[cur].end = lx.tokline;
-			cur = load->sect[cur].parent;
+		break;
+	case S_NAME:
+		if (tok == TOK_EQUAL || tok == TOK_APPEND) {
+			if (tok == TOK_EQUAL)
+				conf_set_seen(load, w->cur, w->name,
+				    w->nameline);
+			w->state = S_VALUE;
+			return 1;
 		}
+		if (tok == TOK_LBRACE) {
+			conf_sect_open(load, &w->cur, w->name, NULL,
+			    w->nameline);
+			w->state = S_STMT;
+			return 1;
+		}
+		if (tok == TOK_WORD) {
+			free(w->title);
+			w->title = xstrdup(lx->word);
+			w->state = S_TITLE;
+			return 1;
+		}
+		if (tok == TOK_LPAREN) {
+			w->state = S_FUNC;
+			return 1;
+		}
+		break;
+	case S_TITLE:
+		if (tok == TOK_LBRACE) {
+			conf_sect_open(load, &w->cur, w->name, w->title,
+			    w->nameline);
+			w->state = S_STMT;
+			return 1;
+		}
+		break;
+	case S_VALUE:
+		if (tok == TOK_LBRACE) {
+			w->state = S_LIST;
+			return 1;
+		}
+		if (tok == TOK_WORD) {
+			w->state = S_STMT;
+			return 1;
+		}
+		break;
+	case S_LIST:
+		if (tok == TOK_RBRACE)
+			w->state = S_STMT;
+		return 1;
+	case S_FUNC:
+		if (tok == TOK_RPAREN)
+			w->state = S_STMT;
+		return 1;
 	}
-	load->nlines = lx.line;
-	/* After a lexical error the structure is a guess: say nothing. */
-	for (; cur >= 0 && !lx.bad; cur = load->sect[cur].parent) {
+	return 0;
+}
+
+/* A problem for each section still open at the end, innermost first. */
+static void
+conf_scan_unclosed(struct conf_load *load, long cur)
+{
+	for (; cur >= 0; cur = load->sect[cur].parent) {
 		struct conf_sect *s = &load->sect[cur];
 
 		if (s->title != NULL)
@@ -466,8 +487,43 @@ conf_scan(struct conf_load *load, char *text)
 			conf_problem(load, s->line, "section %s is not closed; "
 			    "add a \"}\" where it ends", s->name);
 	}
-	free(name);
-	free(title);
+}
+
+/*
+ * Walk the statements as libconfuse's parser does, only far enough to
+ * see sections: NAME [TITLE] { ... }. Values, lists and function calls
+ * are skipped; anything malformed is left for libconfuse to report.
+ * Returns -1 after an unclosed comment or string, else 0.
+ */
+int
+conf_scan(struct conf_load *load, char *text)
+{
+	struct conf_lexer lx;
+	struct conf_walk w;
+	enum conf_tok tok;
+
+	memset(&lx, 0, sizeof(lx));
+	lx.p = text;
+	lx.line = 1;
+	memset(&w, 0, sizeof(w));
+	w.state = S_STMT;
+	w.cur = -1;
+	while ((tok = conf_lex(load, &lx)) != TOK_EOF) {
+		if (conf_walk_token(load, &w, tok, &lx))
+			continue;
+		/* Statement start, or a token out of place. */
+		w.state = S_STMT;
+		if (tok == TOK_RBRACE && w.cur >= 0) {
+			load->sect[w.cur].end = lx.tokline;
+			w.cur = load->sect[w.cur].parent;
+		}
+	}
+	load->nlines = lx.line;
+	/* After a lexical error the structure is a guess: say nothing. */
+	if (!lx.bad)
+		conf_scan_unclosed(load, w.cur);
+	free(w.name);
+	free(w.title);
 	free(lx.word);
 	return lx.bad ? -1 : 0;
 }
