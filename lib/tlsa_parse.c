@@ -73,6 +73,65 @@ lex_add(struct lexer *lx, const char *p, size_t len, int quoted)
 }
 
 /*
+ * A quoted string, lx->p at its opening quote, as one token without the
+ * quotes (a backslash keeps the next character in it). Returns 0, or -1
+ * with err set when the line ends first.
+ */
+static int
+lex_quoted(struct lexer *lx, struct errbuf *err)
+{
+	const char *start = ++lx->p;
+
+	while (lx->p < lx->end && *lx->p != '"') {
+		if (*lx->p == '\n' || *lx->p == '\0')
+			break;
+		if (*lx->p == '\\' && lx->p + 1 < lx->end &&
+		    lx->p[1] != '\n' && lx->p[1] != '\0')
+			lx->p++;
+		lx->p++;
+	}
+	if (lx->p >= lx->end || *lx->p != '"') {
+		lx->err_line = lx->line;
+		errbuf_set(err, "quoted string not closed on its line");
+		return -1;
+	}
+	lex_add(lx, start, lx->p - start, 1);
+	lx->p++;
+	return 0;
+}
+
+/*
+ * An unquoted word at lx->p, up to a blank, a line end or one of ;()"
+ * (a backslash escapes the next character). Returns 0, or -1 with err
+ * set for a backslash at the end of a line.
+ */
+static int
+lex_word(struct lexer *lx, struct errbuf *err)
+{
+	const char *start = lx->p;
+	unsigned char c;
+
+	while (lx->p < lx->end) {
+		c = *lx->p;
+		if (c == '\n' || c == '\0' || is_blank(c) || c == ';' ||
+		    c == '(' || c == ')' || c == '"')
+			break;
+		if (c == '\\') {
+			if (lx->p + 1 >= lx->end || lx->p[1] == '\n' ||
+			    lx->p[1] == '\0') {
+				lx->err_line = lx->line;
+				errbuf_set(err, "backslash at the end of a line");
+				return -1;
+			}
+			lx->p++;
+		}
+		lx->p++;
+	}
+	lex_add(lx, start, lx->p - start, 0);
+	return 0;
+}
+
+/*
  * Read the next entry into lx->tok. With one_entry, newlines separate
  * tokens like blanks and the whole text is one entry (bare rdata).
  * Returns 1 with an entry, 0 at the end, -1 with err set (lx->err_line).
@@ -82,7 +141,6 @@ lex_entry(struct lexer *lx, int one_entry, struct errbuf *err)
 {
 	unsigned open_line = 0;
 	int depth = 0;
-	const char *start;
 
 	lx->ntok = 0;
 	while (lx->p < lx->end) {
@@ -126,45 +184,8 @@ lex_entry(struct lexer *lx, int one_entry, struct errbuf *err)
 			lx->p++;
 			continue;
 		}
-		if (c == '"') {
-			start = ++lx->p;
-			while (lx->p < lx->end && *lx->p != '"') {
-				if (*lx->p == '\n' || *lx->p == '\0')
-					break;
-				if (*lx->p == '\\' && lx->p + 1 < lx->end &&
-				    lx->p[1] != '\n' && lx->p[1] != '\0')
-					lx->p++;
-				lx->p++;
-			}
-			if (lx->p >= lx->end || *lx->p != '"') {
-				lx->err_line = lx->line;
-				errbuf_set(err, "quoted string not closed on "
-				    "its line");
-				return -1;
-			}
-			lex_add(lx, start, lx->p - start, 1);
-			lx->p++;
-			continue;
-		}
-		start = lx->p;
-		while (lx->p < lx->end) {
-			c = *lx->p;
-			if (c == '\n' || c == '\0' || is_blank(c) || c == ';' ||
-			    c == '(' || c == ')' || c == '"')
-				break;
-			if (c == '\\') {
-				if (lx->p + 1 >= lx->end || lx->p[1] == '\n' ||
-				    lx->p[1] == '\0') {
-					lx->err_line = lx->line;
-					errbuf_set(err, "backslash at the end "
-					    "of a line");
-					return -1;
-				}
-				lx->p++;
-			}
-			lx->p++;
-		}
-		lex_add(lx, start, lx->p - start, 0);
+		if ((c == '"' ? lex_quoted(lx, err) : lex_word(lx, err)) < 0)
+			return -1;
 	}
 	if (depth > 0) {
 		lx->err_line = open_line;
