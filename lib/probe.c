@@ -317,20 +317,18 @@ force_of(const char *alg)
 	return NULL;
 }
 
+/*
+ * A TLS object for the connection: the forced algorithm's signature
+ * algorithms and ciphers (*force, NULL when none), SNI, the socket.
+ * Returns 0, or -1 with the status set.
+ */
 static int
-step_handshake(struct probe_conn *c)
+handshake_setup(struct probe_conn *c, const struct probe_force **force)
 {
 	const struct probe_params *p = c->params;
-	struct probe_result *res = c->res;
-	const struct probe_force *force = NULL;
-	STACK_OF(X509) *chain;
-	const char *family;
-	X509 *leaf;
-	int r, sslerr, e;
 	char why[160];
 
-	probe_step_begin(c, PROBE_STEP_HANDSHAKE, p->timeout_ms);
-	c->sane = 0;		/* until the handshake is done */
+	*force = NULL;
 	ERR_clear_error();
 	pthread_once(&probe_ctx_once, probe_ctx_init);
 	if (probe_ctx == NULL || (c->ssl = SSL_new(probe_ctx)) == NULL) {
@@ -339,9 +337,9 @@ step_handshake(struct probe_conn *c)
 		    "OpenSSL: %s", why);
 		return -1;
 	}
-	if (p->alg != NULL && (force = force_of(p->alg)) != NULL &&
-	    (!SSL_set1_sigalgs_list(c->ssl, force->sigalgs) ||
-	    !SSL_set_cipher_list(c->ssl, force->ciphers))) {
+	if (p->alg != NULL && (*force = force_of(p->alg)) != NULL &&
+	    (!SSL_set1_sigalgs_list(c->ssl, (*force)->sigalgs) ||
+	    !SSL_set_cipher_list(c->ssl, (*force)->ciphers))) {
 		probe_ssl_reason(why, sizeof(why), 0, 0);
 		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake: cannot force "
 		    "%s: %s", p->alg, why);
@@ -358,12 +356,24 @@ step_handshake(struct probe_conn *c)
 		probe_set_status(c, PROBE_TLS_FAILED, "TLS handshake: %s", why);
 		return -1;
 	}
+	return 0;
+}
+
+/* SSL_connect until done, waiting on the socket within the step's
+ * deadline. Returns 0, or -1 with the status set. */
+static int
+handshake_run(struct probe_conn *c)
+{
+	const struct probe_params *p = c->params;
+	int r, sslerr, e;
+	char why[160];
+
 	SSL_set_connect_state(c->ssl);
 	for (;;) {
 		ERR_clear_error();
 		errno = 0;
 		if ((r = SSL_connect(c->ssl)) == 1)
-			break;
+			return 0;
 		e = errno;
 		sslerr = SSL_get_error(c->ssl, r);
 		if (sslerr == SSL_ERROR_WANT_READ)
@@ -392,7 +402,22 @@ step_handshake(struct probe_conn *c)
 			return -1;
 		}
 	}
-	c->sane = 1;
+}
+
+/*
+ * After the handshake: what was negotiated and served into c->res (the
+ * chain kept), checked against force and the TLS 1.2 floor. Returns 0
+ * (PROBE_OK), or -1 with the status set.
+ */
+static int
+handshake_served(struct probe_conn *c, const struct probe_force *force)
+{
+	struct probe_result *res = c->res;
+	STACK_OF(X509) *chain;
+	const char *family;
+	X509 *leaf;
+	char why[160];
+
 	res->tls_version = SSL_version(c->ssl);
 	snprintf(res->version, sizeof(res->version), "%s",
 	    SSL_get_version(c->ssl));
@@ -433,6 +458,19 @@ step_handshake(struct probe_conn *c)
 	probe_set_status(c, PROBE_OK, "%s %s %s certificate, chain of %d",
 	    res->version, res->cipher, res->alg, sk_X509_num(res->chain));
 	return 0;
+}
+
+static int
+step_handshake(struct probe_conn *c)
+{
+	const struct probe_force *force;
+
+	probe_step_begin(c, PROBE_STEP_HANDSHAKE, c->params->timeout_ms);
+	c->sane = 0;		/* until the handshake is done */
+	if (handshake_setup(c, &force) < 0 || handshake_run(c) < 0)
+		return -1;
+	c->sane = 1;
+	return handshake_served(c, force);
 }
 
 /*
