@@ -29,6 +29,28 @@ struct change {
 	const char *why;		/* hold: the reason; else NULL */
 };
 
+/* The changes for one host, in the order they are found. */
+struct changes {
+	struct change *v;
+	size_t n;
+};
+
+static void
+changes_add(struct changes *c, const char *op, const struct tlsa_record *rec,
+    long ttl, const char *why)
+{
+	c->v = xreallocarray(c->v, c->n + 1, sizeof(*c->v));
+	c->v[c->n++] = (struct change){ op, rec, ttl, why };
+}
+
+/* A nameserver address that answered validly: records, or none. */
+static int
+answered_validly(const struct dnsauth_server *s)
+{
+	return s->addr != NULL && (s->tlsa.status == DNS_SECURE ||
+	    s->tlsa.status == DNS_NODATA || s->tlsa.status == DNS_NXDOMAIN);
+}
+
 /* One line of the chosen form for a change in zone apex. */
 static void
 render(struct strbuf *out, enum tlsa_form form, const char *apex,
@@ -210,9 +232,7 @@ settled(const struct options *o, const struct expect *e,
 	for (pass = 0; why == NULL && pass < 2; pass++) {
 		for (i = 0; why == NULL && i < z->nservers; i++) {
 			s = &z->servers[i];
-			if (s->addr == NULL || (s->tlsa.status != DNS_SECURE &&
-			    s->tlsa.status != DNS_NODATA &&
-			    s->tlsa.status != DNS_NXDOMAIN))
+			if (!answered_validly(s))
 				return xasprintf("%s %s did not answer validly "
 				    "(%s)", s->name, s->addr ? s->addr : "-",
 				    s->why ? s->why :
@@ -246,6 +266,157 @@ settled(const struct options *o, const struct expect *e,
 }
 
 /*
+ * The union of the records the addresses that answered validly serve at
+ * e->owner into published (each also observed in fs when not NULL).
+ * Returns how many addresses answered validly.
+ */
+static size_t
+sync_published(const struct dnsauth_zone *z, const struct expect *e,
+    struct firstseen *fs, time_t now, struct tlsa_set *published)
+{
+	const struct dnsauth_server *s;
+	size_t answered = 0, i, k;
+
+	for (i = 0; i < z->nservers; i++) {
+		s = &z->servers[i];
+		if (!answered_validly(s))
+			continue;
+		answered++;
+		if (fs != NULL)
+			firstseen_observe(fs, s->addr, e->owner, &s->tlsa.tlsa,
+			    now);
+		for (k = 0; k < s->tlsa.tlsa.n; k++)
+			if (tlsa_set_find(published, NULL,
+			    &s->tlsa.tlsa.v[k]) < 0)
+				tlsa_set_add(published, &s->tlsa.tlsa.v[k]);
+	}
+	return answered;
+}
+
+/* The records e's entries need, once each, owned by e->owner. */
+static void
+sync_needed(const struct expect *e, struct tlsa_set *needed)
+{
+	size_t k;
+
+	for (k = 0; k < e->nentries; k++)
+		if (tlsa_set_find(needed, NULL, &e->entries[k].rec) < 0) {
+			tlsa_set_add(needed, &e->entries[k].rec);
+			/* At the base domain, which may not be the entry's. */
+			free(needed->v[needed->n - 1].owner);
+			needed->v[needed->n - 1].owner = xstrdup(e->owner);
+		}
+}
+
+/* Adds: a needed record that some address that answered lacks. */
+static void
+sync_adds(const struct dnsauth_zone *z, const struct expect *e,
+    const struct tlsa_set *needed, struct changes *ch)
+{
+	const struct dnsauth_server *s;
+	size_t i, k;
+
+	for (k = 0; k < needed->n; k++) {
+		for (i = 0; i < z->nservers; i++) {
+			s = &z->servers[i];
+			if (!answered_validly(s))
+				continue;
+			if (tlsa_set_find(&s->tlsa.tlsa, NULL,
+			    &needed->v[k]) < 0)
+				break;
+		}
+		if (i == z->nservers)
+			continue;
+		changes_add(ch, "add", &needed->v[k], e->ttl, NULL);
+	}
+}
+
+/* What the deletes of one host found out once: why they must wait (or
+ * NULL), else the chains the MTA serves. */
+struct sync_served {
+	char *why;
+	STACK_OF(X509) **chains;
+	size_t n;
+};
+
+/*
+ * Deletes: published, needed by nothing, not served, settled; a record
+ * the MTA serves now, or one that is not settled, is held. Returns 0, or
+ * EXIT_ERROR when a record cannot be compared with the served chains.
+ */
+static int
+sync_deletes(const struct options *o, const struct run *r,
+    const struct expect *host, const struct expect *e,
+    const struct dnsauth_zone *z, const struct tlsa_set *needed,
+    const struct tlsa_set *published, struct dns_ctx *ctx, int timeout_ms,
+    struct firstseen *fs, time_t now, struct sync_served *sv,
+    struct changes *ch)
+{
+	int status = 0, m;
+	size_t k;
+
+	for (k = 0; k < published->n; k++) {
+		if (tlsa_set_find(needed, NULL, &published->v[k]) >= 0)
+			continue;
+		if (sv->why == NULL && sv->chains == NULL) {
+			sv->why = settled(o, e, z, needed, fs, now);
+			if (sv->why == NULL)
+				sv->why = probe_served(r, host, e, ctx,
+				    timeout_ms, &sv->chains, &sv->n);
+			if (sv->why == NULL && sv->chains == NULL)
+				sv->chains = xcalloc(1, sizeof(*sv->chains));
+		}
+		if (sv->why != NULL) {
+			changes_add(ch, "hold", &published->v[k],
+			    published->v[k].ttl, sv->why);
+			continue;
+		}
+		if ((m = matches_served(e, &published->v[k], sv->chains,
+		    sv->n)) != 0) {
+			if (m < 0)
+				status = EXIT_ERROR;
+			/* Never delete what the MTA serves now. */
+			changes_add(ch, "hold", &published->v[k],
+			    published->v[k].ttl, m < 0 ? "cannot be compared "
+			    "with the chain the MTA serves" : "it matches the "
+			    "chain the MTA serves now: reload the MTA with the "
+			    "new chain first");
+			continue;
+		}
+		changes_add(ch, "delete", &published->v[k],
+		    published->v[k].ttl, NULL);
+	}
+	return status;
+}
+
+/* The changes in the chosen form: a header, the updates, then the holds. */
+static void
+sync_render(const struct options *o, const struct expect *host,
+    const struct expect *e, const struct dnsauth_zone *z,
+    const struct changes *ch, size_t nchanges, struct strbuf *out,
+    size_t *nitems)
+{
+	size_t i;
+
+	if (o->form != TLSA_FORM_JSON) {
+		strbuf_printf(out, "; %s%s%s %zu nameserver address%s of %s: "
+		    "%s\n", e->host != host->host ? host->host : "",
+		    e->host != host->host ? " \u2192 " : "", e->host, z->nservers, z->nservers == 1 ? "" : "es", z->apex,
+		    nchanges ? "changes" : "in sync");
+		if (nchanges)
+			strbuf_printf(out, "zone %s\n", z->apex);
+	}
+	for (i = 0; i < ch->n; i++)
+		if (strcmp(ch->v[i].op, "hold") != 0)
+			render(out, o->form, z->apex, &ch->v[i], nitems);
+	if (o->form != TLSA_FORM_JSON && nchanges)
+		strbuf_printf(out, "send\n");
+	for (i = 0; i < ch->n; i++)
+		if (strcmp(ch->v[i].op, "hold") == 0)
+			render(out, o->form, z->apex, &ch->v[i], nitems);
+}
+
+/*
  * One host: returns the worst exit status for it. Its records are synced
  * where senders look for them (RFC 7672 section 2.2.3, as the gate does):
  * at the secure CNAME expansion of its name unless that has none.
@@ -257,16 +428,14 @@ sync_host(const struct options *o, const struct run *r,
     struct strbuf *out, size_t *nitems)
 {
 	struct dnsauth_zone z;
-	struct dnsauth_server *s;
 	struct tlsa_set needed, published;
-	struct change *ch = NULL;
-	STACK_OF(X509) **served = NULL;
+	struct changes ch = { NULL, 0 };
+	struct sync_served sv = { NULL, NULL, 0 };
 	struct expect eb;
 	const struct expect *e = &eb;
 	struct errbuf err;
-	char *why = NULL;
-	size_t nch = 0, nserved = 0, answered = 0, i, k, nchanges;
-	int status = 0, m;
+	size_t i, nchanges;
+	int status = 0;
 
 	tlsa_set_init(&needed);
 	tlsa_set_init(&published);
@@ -277,22 +446,7 @@ sync_host(const struct options *o, const struct run *r,
 		goto out;
 	}
 	dnsauth_query(&z, settings, e->owner);
-	for (i = 0; i < z.nservers; i++) {
-		s = &z.servers[i];
-		if (s->addr == NULL || (s->tlsa.status != DNS_SECURE &&
-		    s->tlsa.status != DNS_NODATA &&
-		    s->tlsa.status != DNS_NXDOMAIN))
-			continue;
-		answered++;
-		if (fs != NULL)
-			firstseen_observe(fs, s->addr, e->owner, &s->tlsa.tlsa,
-			    now);
-		for (k = 0; k < s->tlsa.tlsa.n; k++)
-			if (tlsa_set_find(&published, NULL,
-			    &s->tlsa.tlsa.v[k]) < 0)
-				tlsa_set_add(&published, &s->tlsa.tlsa.v[k]);
-	}
-	if (answered == 0) {
+	if (sync_published(&z, e, fs, now, &published) == 0) {
 		log_warnx("%s: none of the %zu nameserver address%s of %s "
 		    "answered validly: nothing can be compared; check the "
 		    "network, the resolver settings or the zone's signatures",
@@ -300,97 +454,23 @@ sync_host(const struct options *o, const struct run *r,
 		status = EXIT_ERROR;
 		goto out;
 	}
-	for (k = 0; k < e->nentries; k++)
-		if (tlsa_set_find(&needed, NULL, &e->entries[k].rec) < 0) {
-			tlsa_set_add(&needed, &e->entries[k].rec);
-			/* At the base domain, which may not be the entry's. */
-			free(needed.v[needed.n - 1].owner);
-			needed.v[needed.n - 1].owner = xstrdup(e->owner);
-		}
+	sync_needed(e, &needed);
+	sync_adds(&z, e, &needed, &ch);
+	status = sync_deletes(o, r, host, e, &z, &needed, &published, ctx,
+	    settings->timeout_ms, fs, now, &sv, &ch);
 
-	/* Adds: a needed record that some address that answered lacks. */
-	for (k = 0; k < needed.n; k++) {
-		for (i = 0; i < z.nservers; i++) {
-			s = &z.servers[i];
-			if (s->addr == NULL || (s->tlsa.status != DNS_SECURE &&
-			    s->tlsa.status != DNS_NODATA &&
-			    s->tlsa.status != DNS_NXDOMAIN))
-				continue;
-			if (tlsa_set_find(&s->tlsa.tlsa, NULL,
-			    &needed.v[k]) < 0)
-				break;
-		}
-		if (i == z.nservers)
-			continue;
-		ch = xreallocarray(ch, nch + 1, sizeof(*ch));
-		ch[nch++] = (struct change){ "add", &needed.v[k], e->ttl,
-		    NULL };
-	}
-
-	/* Deletes: published, needed by nothing, not served, settled. */
-	for (k = 0; k < published.n; k++) {
-		if (tlsa_set_find(&needed, NULL, &published.v[k]) >= 0)
-			continue;
-		if (why == NULL && served == NULL) {
-			why = settled(o, e, &z, &needed, fs, now);
-			if (why == NULL)
-				why = probe_served(r, host, e, ctx,
-				    settings->timeout_ms, &served, &nserved);
-			if (why == NULL && served == NULL)
-				served = xcalloc(1, sizeof(*served));
-		}
-		if (why == NULL) {
-			if ((m = matches_served(e, &published.v[k], served,
-			    nserved)) != 0) {
-				if (m < 0)
-					status = EXIT_ERROR;
-				/* Never delete what the MTA serves now. */
-				ch = xreallocarray(ch, nch + 1, sizeof(*ch));
-				ch[nch++] = (struct change){ "hold",
-				    &published.v[k], published.v[k].ttl,
-				    m < 0 ? "cannot be compared with the "
-				    "chain the MTA serves" : "it matches the "
-				    "chain the MTA serves now: reload the MTA "
-				    "with the new chain first" };
-				continue;
-			}
-			ch = xreallocarray(ch, nch + 1, sizeof(*ch));
-			ch[nch++] = (struct change){ "delete",
-			    &published.v[k], published.v[k].ttl, NULL };
-		} else {
-			ch = xreallocarray(ch, nch + 1, sizeof(*ch));
-			ch[nch++] = (struct change){ "hold", &published.v[k],
-			    published.v[k].ttl, why };
-		}
-	}
-
-	for (i = 0, nchanges = 0; i < nch; i++)
-		if (strcmp(ch[i].op, "hold") != 0)
+	for (i = 0, nchanges = 0; i < ch.n; i++)
+		if (strcmp(ch.v[i].op, "hold") != 0)
 			nchanges++;
 		else if (status == 0)
 			status = EXIT_CHECK_FAILED;
-	if (o->form != TLSA_FORM_JSON) {
-		strbuf_printf(out, "; %s%s%s %zu nameserver address%s of %s: "
-		    "%s\n", e->host != host->host ? host->host : "",
-		    e->host != host->host ? " \u2192 " : "", e->host, z.nservers, z.nservers == 1 ? "" : "es", z.apex,
-		    nchanges ? "changes" : "in sync");
-		if (nchanges)
-			strbuf_printf(out, "zone %s\n", z.apex);
-	}
-	for (i = 0; i < nch; i++)
-		if (strcmp(ch[i].op, "hold") != 0)
-			render(out, o->form, z.apex, &ch[i], nitems);
-	if (o->form != TLSA_FORM_JSON && nchanges)
-		strbuf_printf(out, "send\n");
-	for (i = 0; i < nch; i++)
-		if (strcmp(ch[i].op, "hold") == 0)
-			render(out, o->form, z.apex, &ch[i], nitems);
+	sync_render(o, host, e, &z, &ch, nchanges, out, nitems);
 out:
-	for (i = 0; i < nserved; i++)
-		sk_X509_pop_free(served[i], X509_free);
-	free(served);
-	free(why);
-	free(ch);
+	for (i = 0; i < sv.n; i++)
+		sk_X509_pop_free(sv.chains[i], X509_free);
+	free(sv.chains);
+	free(sv.why);
+	free(ch.v);
 	tlsa_set_free(&needed);
 	tlsa_set_free(&published);
 	dnsauth_zone_free(&z);
