@@ -207,16 +207,8 @@ want()
 	fi
 }
 
-# rows STATE CHECKS ADDRS ALGS - add every combination to $R as lines
-# "CHECK ADDR ALG STATE" (for want).
+# want's rows: $R, which lab_rows adds to.
 R=
-rows()
-{
-	for c in $2; do for a in $3; do for g in $4; do
-		R="$R$c $a $g $1
-"
-	done; done; done
-}
 
 # no_row PATTERN - fail if a table row matches the extended regex.
 no_row()
@@ -236,8 +228,8 @@ algs="rsa ecdsa"
 
 # 1. healthy
 R=
-rows OK "G1 G2 G3 G5" "$addrs" "$algs"
-rows OK G4 - "$algs"
+lab_rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+lab_rows OK G4 - "$algs"
 want "healthy: every check OK, exit 0" 0 "$R"
 grep -q "^DANEGUARD OK - " "$LAB_TMP/check.out" ||
     { fails=$((fails + 1)); echo "FAIL  no 'DANEGUARD OK - ' summary"; }
@@ -247,21 +239,21 @@ cat "$LAB_TMP/check.out"
 cp "$CERTDIR/rsa-other-chain.pem" "$disk/rsa-chain.pem"
 cp "$CERTDIR/rsa-other.key" "$disk/rsa.key"
 R=
-rows CRITICAL G5 "$addrs" rsa
-rows OK "G1 G2 G3" "$addrs" rsa
-rows OK "G1 G2 G3 G5" "$addrs" ecdsa
-rows CRITICAL G4 - rsa
-rows OK G4 - ecdsa
+lab_rows CRITICAL G5 "$addrs" rsa
+lab_rows OK "G1 G2 G3" "$addrs" rsa
+lab_rows OK "G1 G2 G3 G5" "$addrs" ecdsa
+lab_rows CRITICAL G4 - rsa
+lab_rows OK G4 - ecdsa
 want "deployed, not reloaded: G5 and G4 CRITICAL for rsa only" 2 "$R"
 
 # 3. ... and reloaded: the served chain has no published record
 reload
 R=
-rows CRITICAL G3 "$addrs" rsa
-rows OK "G1 G2 G5" "$addrs" rsa
-rows OK "G1 G2 G3 G5" "$addrs" ecdsa
-rows CRITICAL G4 - rsa
-rows OK G4 - ecdsa
+lab_rows CRITICAL G3 "$addrs" rsa
+lab_rows OK "G1 G2 G5" "$addrs" rsa
+lab_rows OK "G1 G2 G3 G5" "$addrs" ecdsa
+lab_rows CRITICAL G4 - rsa
+lab_rows OK G4 - ecdsa
 want "reloaded with the unpublished key: G3 and G4 CRITICAL for rsa only" 2 "$R"
 grep "G3 .*rsa .*CRITICAL" "$LAB_TMP/check.out" | head -n 1
 
@@ -270,8 +262,8 @@ cp "$CERTDIR/rsa-chain.pem" "$disk/rsa-chain.pem"
 cp "$CERTDIR/rsa.key" "$disk/rsa.key"
 reload
 R=
-rows OK "G1 G2 G3 G5" "$addrs" "$algs"
-rows OK G4 - "$algs"
+lab_rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+lab_rows OK G4 - "$algs"
 want "restored: every check OK" 0 "$R"
 
 # 4. STARTTLS disabled on [::1]:25 only
@@ -279,10 +271,10 @@ sed -i 's/^\[::1\]:25 inet .*smtpd.*$/& -o smtpd_tls_security_level=none/' \
     "$pfdir/etc/master.cf"
 lab_ns postfix -c "$pfdir/etc" reload >/dev/null 2>&1 || lab_fail "reload"
 R=
-rows CRITICAL G1 ::1 "$algs"
-rows UNKNOWN "G2 G3 G5" ::1 "$algs"
-rows OK "G1 G2 G3 G5" 127.0.0.1 "$algs"
-rows OK G4 - "$algs"
+lab_rows CRITICAL G1 ::1 "$algs"
+lab_rows UNKNOWN "G2 G3 G5" ::1 "$algs"
+lab_rows OK "G1 G2 G3 G5" 127.0.0.1 "$algs"
+lab_rows OK G4 - "$algs"
 want "STARTTLS off on [::1]:25: G1 CRITICAL on ::1 only" 2 "$R"
 sed -i 's/ -o smtpd_tls_security_level=none$//' "$pfdir/etc/master.cf"
 
@@ -294,8 +286,8 @@ lab_postfix_conf pf \
     "tls_medium_cipherlist = DEFAULT:@SECLEVEL=0"
 lab_ns postfix -c "$pfdir/etc" reload >/dev/null 2>&1 || lab_fail "reload"
 R=
-rows OK G1 "$addrs" "$algs"
-rows CRITICAL G2 "$addrs" "$algs"
+lab_rows OK G1 "$addrs" "$algs"
+lab_rows CRITICAL G2 "$addrs" "$algs"
 want "TLS 1.0/1.1 only: G2 CRITICAL" 2 "$R"
 grep "^G2 " "$LAB_TMP/check.out" | head -n 1
 lab_postfix_conf pf "smtpd_tls_protocols = >=TLSv1.2" \
@@ -303,8 +295,8 @@ lab_postfix_conf pf "smtpd_tls_protocols = >=TLSv1.2" \
 postconf -c "$pfdir/etc" -X tls_medium_cipherlist
 lab_ns postfix -c "$pfdir/etc" reload >/dev/null 2>&1 || lab_fail "reload"
 R=
-rows OK "G1 G2 G3 G5" "$addrs" "$algs"
-rows OK G4 - "$algs"
+lab_rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+lab_rows OK G4 - "$algs"
 want "TLS >= 1.2 again: every check OK" 0 "$R"
 
 # ------------------------------------------------------------ the daemon
@@ -560,8 +552,8 @@ fi
 # not a finding about the records), and never a G3 CRITICAL.
 lab_postfix_stop pf
 R=
-rows UNKNOWN "G1 G2 G3 G5" "$addrs" "$algs"
-rows OK G4 - "$algs"
+lab_rows UNKNOWN "G1 G2 G3 G5" "$addrs" "$algs"
+lab_rows OK G4 - "$algs"
 want "Postfix stopped: UNKNOWN, exit 3" 3 "$R"
 no_row '^G3 .* CRITICAL '
 checks=$((checks + 1))

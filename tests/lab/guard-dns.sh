@@ -156,63 +156,13 @@ state()
 	lab_dg_state "$d/check.out" "$@"
 }
 
-# expect WHAT RC HOST ROWS - after run_check: exit RC and every row of
-# ROWS ("CHECK ADDR ALG STATE") in the table with that state.
-expect()
-{
-	checks=$((checks + 1))
-	why=
-	[ "$rc" -eq "$2" ] || why="exit $rc, not $2"
-	why=$why$(echo "$4" | while read -r c a g st; do
-		[ -n "$c" ] || continue
-		got=$(state "$c" "$3" "$a" "$g")
-		[ "$got" = "$st" ] || printf '; %s %s %s is %s, not %s' \
-		    "$c" "$a" "$g" "$got" "$st"
-	done)
-	why=${why#; }
-	if [ -z "$why" ]; then
-		echo "ok    $1"
-		head -n 1 "$d/check.out" | sed 's/^/      | /'
-	else
-		fails=$((fails + 1))
-		echo "FAIL  $1: $why"
-		sed 's/^/      | /' "$d/check.out" "$d/check.err"
-	fi
-}
-
-# has WHAT REGEX / hasnt WHAT REGEX - a table row matches (or none does).
-has()
-{
-	checks=$((checks + 1))
-	if grep -Eq "$2" "$d/check.out"; then
-		echo "ok    $1"
-		grep -E "$2" "$d/check.out" | head -n 1 | sed 's/^/      | /'
-	else
-		fails=$((fails + 1))
-		echo "FAIL  $1: no row matches '$2'"
-		sed 's/^/      | /' "$d/check.out"
-	fi
-}
-hasnt()
-{
-	checks=$((checks + 1))
-	if grep -Eq "$2" "$d/check.out"; then
-		fails=$((fails + 1))
-		echo "FAIL  $1: a row matches '$2':"
-		grep -E "$2" "$d/check.out" | sed 's/^/      | /'
-	else
-		echo "ok    $1"
-	fi
-}
+# expect WHAT RC HOST ROWS, has WHAT REGEX, hasnt WHAT REGEX - on the
+# last run_check (lab_dg_expect, lab_dg_has, lab_dg_hasnt).
+expect() { lab_dg_expect "$d/check.out" "$d/check.err" "$@"; }
+has() { lab_dg_has "$d/check.out" "$@"; }
+hasnt() { lab_dg_hasnt "$d/check.out" "$@"; }
 
 R=
-rows()
-{
-	for c in $2; do for a in $3; do for g in $4; do
-		R="$R$c $a $g $1
-"
-	done; done; done
-}
 
 addrs="127.0.0.1 ::1"
 algs="rsa ecdsa"
@@ -290,10 +240,10 @@ agreement()
 # 1. healthy: addresses from A/AAAA, published set from DNS.
 run_check "$d/dg.conf"
 R=
-rows OK "G1 G2 G3 G5" "$addrs" "$algs"
-rows OK G4 - "$algs"
-rows OK G4 - -
-rows OK G7 "TLSA A AAAA" -
+lab_rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+lab_rows OK G4 - "$algs"
+lab_rows OK G4 - -
+lab_rows OK G7 "TLSA A AAAA" -
 expect "healthy: every check OK, exit 0 (probes on A and AAAA)" 0 "$host" "$R"
 has "healthy: G3 names the DNS as the source" \
     '^G3 .* OK .*record of the DNS'
@@ -312,15 +262,15 @@ if [ -n "$LAB_UB_PID" ]; then
 	    lab_fail "cannot make the forwarding configuration"
 	run_check "$d/dg-fwd.conf"
 	R=
-	rows OK "G1 G2 G3 G5" "$addrs" "$algs"
-	rows OK G4 - "$algs"
-	rows OK G7 "TLSA A AAAA" -
+	lab_rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+	lab_rows OK G4 - "$algs"
+	lab_rows OK G7 "TLSA A AAAA" -
 	expect "healthy through a forwarding resolver: OK" 0 "$host" "$R"
 fi
 run_check "$d/dg-probe.conf"
 R=
-rows OK "G1 G2 G3 G5" "$addrs" "$algs"
-rows OK G7 "TLSA A AAAA" -
+lab_rows OK "G1 G2 G3 G5" "$addrs" "$algs"
+lab_rows OK G7 "TLSA A AAAA" -
 expect "healthy with a probe list: OK, the published A/AAAA looked up too" 0 "$host" "$R"
 hasnt "probe list: every listed address is published, none reported" '^G7 .* WARNING '
 
@@ -347,12 +297,12 @@ fi
 serve "$d/wrong.signed"
 run_check "$d/dg.conf"
 R=
-rows CRITICAL G3 "$addrs" rsa
-rows OK G3 "$addrs" ecdsa
-rows CRITICAL G4 - rsa
-rows OK G4 - ecdsa
-rows WARNING G4 - -
-rows OK G7 "TLSA A AAAA" -
+lab_rows CRITICAL G3 "$addrs" rsa
+lab_rows OK G3 "$addrs" ecdsa
+lab_rows CRITICAL G4 - rsa
+lab_rows OK G4 - ecdsa
+lab_rows WARNING G4 - -
+lab_rows OK G7 "TLSA A AAAA" -
 expect "wrong key: G3 and G4 CRITICAL for rsa only, stale record WARNING" 2 "$host" "$R"
 has "wrong key: the stale record is a retirement candidate after 2 x TTL" \
     '^G4 .* WARNING .*candidates to retire 2 x TTL'
@@ -362,11 +312,11 @@ agreement "wrong key"
 serve "$d/tampered.signed"
 run_check "$d/dg.conf"
 R=
-rows CRITICAL G7 TLSA -
-rows OK G7 "A AAAA" -
-rows UNKNOWN G3 "$addrs" "$algs"
-rows UNKNOWN G4 - "$algs"
-rows OK "G1 G2 G5" "$addrs" "$algs"
+lab_rows CRITICAL G7 TLSA -
+lab_rows OK G7 "A AAAA" -
+lab_rows UNKNOWN G3 "$addrs" "$algs"
+lab_rows UNKNOWN G4 - "$algs"
+lab_rows OK "G1 G2 G5" "$addrs" "$algs"
 expect "tampered: G7 TLSA bogus CRITICAL, G3 UNKNOWN" 2 "$host" "$R"
 has "tampered: G7 says bogus, with the reason" '^G7 .* TLSA .*CRITICAL .*bogus \(DNSSEC validation failed: .+\)'
 hasnt "tampered: no G3 CRITICAL" '^G3 .* CRITICAL '
@@ -376,9 +326,9 @@ agreement tampered
 # 4. a host in the unsigned child (delegated without DS)
 run_check "$d/dg-unsigned.conf"
 R=
-rows CRITICAL G7 "TLSA A AAAA" -
-rows UNKNOWN G3 "$addrs" "$algs"
-rows OK "G1 G2 G5" "$addrs" "$algs"
+lab_rows CRITICAL G7 "TLSA A AAAA" -
+lab_rows UNKNOWN G3 "$addrs" "$algs"
+lab_rows OK "G1 G2 G5" "$addrs" "$algs"
 expect "unsigned child: G7 insecure CRITICAL, G3 UNKNOWN" 2 \
     mx1.unsigned.example.test "$R"
 has "unsigned child: G7 TLSA says insecure" '^G7 .* TLSA .*CRITICAL .*insecure.*do not count'
@@ -391,16 +341,16 @@ lab_nsd_stop ns
 lab_pid_alive "$LAB_NSD_PID_ns" && lab_fail "NSD still runs after it was stopped"
 run_check "$d/dg.conf"
 R=
-rows UNKNOWN G7 "TLSA A AAAA" -
-rows UNKNOWN G4 - "$algs"
+lab_rows UNKNOWN G7 "TLSA A AAAA" -
+lab_rows UNKNOWN G4 - "$algs"
 expect "NSD dead: exit 3, G7 UNKNOWN" 3 "$host" "$R"
 has "NSD dead: tempfail named" '^G7 .* TLSA .*UNKNOWN .*tempfail'
 hasnt "NSD dead: no CRITICAL at all" ' CRITICAL '
 run_check "$d/dg-probe.conf"
 R=
-rows UNKNOWN G7 TLSA -
-rows UNKNOWN G3 "$addrs" "$algs"
-rows OK "G1 G2 G5" "$addrs" "$algs"
+lab_rows UNKNOWN G7 TLSA -
+lab_rows UNKNOWN G3 "$addrs" "$algs"
+lab_rows OK "G1 G2 G5" "$addrs" "$algs"
 expect "NSD dead, probe list: G3 UNKNOWN (set unknown), exit 3" 3 "$host" "$R"
 has "NSD dead: G3 says the set is unknown" '^G3 .* UNKNOWN .*unknown \(lookup (servfail|timeout)'
 hasnt "NSD dead, probe list: no G3 CRITICAL" '^G3 .* CRITICAL '

@@ -189,48 +189,11 @@ run_check()
 	lab_dg_check "$1" "$d/check.out" "$d/check.err"
 }
 
-# expect WHAT RC HOST ROWS - exit RC and every row of ROWS ("CHECK ADDR
-# ALG STATE") in the table with that state.
-expect()
-{
-	why=
-	[ "$rc" -eq "$2" ] || why="exit $rc, not $2"
-	why=$why$(echo "$4" | while read -r c a g st; do
-		[ -n "$c" ] || continue
-		got=$(lab_dg_state "$d/check.out" "$c" "$3" "$a" "$g")
-		[ "$got" = "$st" ] || printf '; %s %s %s is %s, not %s' \
-		    "$c" "$a" "$g" "$got" "$st"
-	done)
-	why=${why#; }
-	if [ -z "$why" ]; then
-		lab_result "$1" 0
-		head -n 1 "$d/check.out" | sed 's/^/      | /'
-	else
-		lab_result "$1: $why" 1
-		sed 's/^/      | /' "$d/check.out" "$d/check.err"
-	fi
-}
-
-# has WHAT REGEX / hasnt WHAT REGEX - a table row matches (or none does).
-has()
-{
-	if grep -Eq "$2" "$d/check.out"; then
-		lab_result "$1" 0
-		grep -E "$2" "$d/check.out" | head -n 1 | sed 's/^/      | /'
-	else
-		lab_result "$1: no row matches '$2'" 1
-		sed 's/^/      | /' "$d/check.out"
-	fi
-}
-hasnt()
-{
-	if grep -Eq "$2" "$d/check.out"; then
-		lab_result "$1: a row matches '$2'" 1
-		grep -E "$2" "$d/check.out" | sed 's/^/      | /'
-	else
-		lab_result "$1" 0
-	fi
-}
+# expect WHAT RC HOST ROWS, has WHAT REGEX, hasnt WHAT REGEX - on the
+# last run_check (lab_dg_expect, lab_dg_has, lab_dg_hasnt).
+expect() { lab_dg_expect "$d/check.out" "$d/check.err" "$@"; }
+has() { lab_dg_has "$d/check.out" "$@"; }
+hasnt() { lab_dg_hasnt "$d/check.out" "$@"; }
 
 # agree WHAT HOST ADDR - posttls-finger to [HOST]:25 verifies exactly when
 # the guard's G3 for HOST, ADDR, rsa is OK; where G3 is CRITICAL it says

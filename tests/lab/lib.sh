@@ -467,6 +467,65 @@ lab_dg_state()
 	    END { if (!f) print "missing" }' "$1"
 }
 
+# lab_rows STATE CHECKS ADDRS ALGS - append to $R a line "CHECK ADDR ALG
+# STATE" for every combination (ROWS for lab_dg_expect).
+lab_rows()
+{
+	for lab_c in $2; do for lab_a in $3; do for lab_g in $4; do
+		R="$R$lab_c $lab_a $lab_g $1
+"
+	done; done; done
+}
+
+# lab_dg_expect OUT ERR WHAT RC HOST ROWS - after lab_dg_check (table
+# in OUT, stderr in ERR): a check (lab_result) named WHAT that the exit
+# status $rc is RC and that every row of ROWS (lines "CHECK ADDR ALG
+# STATE") has that state for HOST.
+lab_dg_expect()
+{
+	lab_o=$1 lab_e=$2
+	shift 2
+	lab_why=
+	[ "$rc" -eq "$2" ] || lab_why="exit $rc, not $2"
+	lab_why=$lab_why$(echo "$4" | while read -r c a g st; do
+		[ -n "$c" ] || continue
+		got=$(lab_dg_state "$lab_o" "$c" "$3" "$a" "$g")
+		[ "$got" = "$st" ] || printf '; %s %s %s is %s, not %s' \
+		    "$c" "$a" "$g" "$got" "$st"
+	done)
+	lab_why=${lab_why#; }
+	if [ -z "$lab_why" ]; then
+		lab_result "$1" 0
+		head -n 1 "$lab_o" | sed 's/^/      | /'
+	else
+		lab_result "$1: $lab_why" 1
+		sed 's/^/      | /' "$lab_o" "$lab_e"
+	fi
+}
+
+# lab_dg_has OUT WHAT REGEX / lab_dg_hasnt OUT WHAT REGEX - a check
+# (lab_result) named WHAT that a row of the table in OUT matches the
+# extended REGEX (or that none does).
+lab_dg_has()
+{
+	if grep -Eq "$3" "$1"; then
+		lab_result "$2" 0
+		grep -E "$3" "$1" | head -n 1 | sed 's/^/      | /'
+	else
+		lab_result "$2: no row matches '$3'" 1
+		sed 's/^/      | /' "$1"
+	fi
+}
+lab_dg_hasnt()
+{
+	if grep -Eq "$3" "$1"; then
+		lab_result "$2: a row matches '$3'" 1
+		grep -E "$3" "$1" | sed 's/^/      | /'
+	else
+		lab_result "$2" 0
+	fi
+}
+
 # lab_dg_start USER CONF SOCKET LOG READY [ARG...] - the daneguard daemon
 # in the namespace: "-f -c CONF -p unix:SOCKET -u USER ARG...", output in
 # LOG, started as root (it reads the keys before it drops privileges) and
@@ -512,4 +571,43 @@ host "$1" {
                  next_key = "$2/ecdsa-next.key" }
 }
 EOF
+}
+
+# ------------------------------------------------------------ TLS-RPT
+
+# lab_tlsrpt_init - $fixtures (tests/data/tlsrpt) and $yesterday (UTC,
+# YYYY-MM-DD: the day reports are dated, read once so that a test run
+# across midnight dates all of its reports alike).
+lab_tlsrpt_init()
+{
+	fixtures=$top_srcdir/tests/data/tlsrpt
+	yesterday=$(date -u -d yesterday +%Y-%m-%d) ||
+	    lab_fail "GNU date needed"
+}
+
+# lab_tlsrpt_report OUT ID [SED...] - the three-policy DANE fixture (42
+# failed sessions for mx1.example.test) dated $yesterday, with report-id
+# ID and the further sed expressions applied, into OUT.
+lab_tlsrpt_report()
+{
+	lab_out=$1 lab_id=$2
+	shift 2
+	sed -e "s/2026-12-04/$yesterday/g" \
+	    -e "s/\"report-id\": \"[^\"]*\"/\"report-id\": \"$lab_id\"/" \
+	    "$@" "$fixtures/dane-multi.json" > "$lab_out" || lab_fail "sed"
+}
+
+# lab_tlsrpt_sum STATE RESULT - the sum of the counts of RESULT in the
+# TLS-RPT store of state_dir STATE.
+lab_tlsrpt_sum()
+{
+	cat "$1"/tlsrpt/[0-9a-f][0-9a-f] 2>/dev/null |
+	    awk -F '\t' -v r="$2" '$1 == "c" && $6 == r { n += $9 }
+	        END { print n + 0 }'
+}
+
+# lab_tlsrpt_digest STATE - a checksum of that TLS-RPT store.
+lab_tlsrpt_digest()
+{
+	cat "$1"/tlsrpt/[0-9a-f][0-9a-f] 2>/dev/null | cksum
 }

@@ -32,9 +32,8 @@
 lab_guard_init postfix:postfix postconf:postfix swaks:swaks openssl:openssl \
     gzip:gzip base64:coreutils timeout:coreutils
 
-fixtures=$top_srcdir/tests/data/tlsrpt
 host=mx1.example.test
-yesterday=$(date -u -d yesterday +%Y-%m-%d) || lab_fail "GNU date needed"
+lab_tlsrpt_init
 
 # The daemon and the pipe run as nobody: their own copy of the program.
 lab_copy_certs "$LAB_TMP/disk" rsa.key rsa-chain.pem ecdsa.key \
@@ -56,29 +55,6 @@ EOF
 	mkdir -p "$2" && chown nobody "$2" || lab_fail "state_dir $2"
 }
 
-# report FILE ID [SED...] - the three-policy DANE fixture, dated
-# yesterday, with report-id ID and further sed expressions applied.
-report()
-{
-	out=$1 id=$2
-	shift 2
-	sed -e "s/2026-12-04/$yesterday/g" \
-	    -e "s/\"report-id\": \"[^\"]*\"/\"report-id\": \"$id\"/" \
-	    "$@" "$fixtures/dane-multi.json" > "$out" || lab_fail "sed"
-}
-
-# store_sum STATE RESULT - the sum of the counts of RESULT in the store.
-store_sum()
-{
-	cat "$1"/tlsrpt/[0-9a-f][0-9a-f] 2>/dev/null |
-	    awk -F '\t' -v r="$2" '$1 == "c" && $6 == r { n += $9 }
-	        END { print n + 0 }'
-}
-
-store_digest()
-{
-	cat "$1"/tlsrpt/[0-9a-f][0-9a-f] 2>/dev/null | cksum
-}
 
 # intake CONF ARGS... - daneguard --tlsrpt -f; exit in $rc, stderr in
 # $LAB_TMP/intake.err.
@@ -97,66 +73,66 @@ mkconf "$LAB_TMP/cli.conf" "$cli"
 "$TLSAGEN" -q -c "$LAB_TMP/cli.conf" -o "$LAB_TMP/published.zone" ||
     lab_fail "tlsagen failed"
 
-report "$LAB_TMP/in/r1.json" r1
+lab_tlsrpt_report "$LAB_TMP/in/r1.json" r1
 intake "$LAB_TMP/cli.conf" "$LAB_TMP/in/r1.json"
-[ $rc -eq 0 ] && [ "$(store_sum "$cli" tlsa-invalid)" = 30 ] &&
-    [ "$(store_sum "$cli" starttls-not-supported)" = 12 ] &&
+[ $rc -eq 0 ] && [ "$(lab_tlsrpt_sum "$cli" tlsa-invalid)" = 30 ] &&
+    [ "$(lab_tlsrpt_sum "$cli" starttls-not-supported)" = 12 ] &&
     grep -q 'counted report-id="r1"' "$LAB_TMP/intake.err"
 lab_result "bare JSON counted (tlsa-invalid 30, starttls-not-supported 12)" $? ||
     cat "$LAB_TMP/intake.err"
 
 sh "$fixtures/mkmail.sh" "$LAB_TMP/in/r1.json" > "$LAB_TMP/in/r1.eml"
-before=$(store_digest "$cli")
+before=$(lab_tlsrpt_digest "$cli")
 intake "$LAB_TMP/cli.conf" - < "$LAB_TMP/in/r1.eml"
-[ $rc -eq 0 ] && [ "$(store_digest "$cli")" = "$before" ] &&
+[ $rc -eq 0 ] && [ "$(lab_tlsrpt_digest "$cli")" = "$before" ] &&
     grep -q 'counted before' "$LAB_TMP/intake.err"
 lab_result "the same report-id again (as a gzip'd mail on stdin): not counted" $? ||
     cat "$LAB_TMP/intake.err"
 
 mkdir -p "$LAB_TMP/in/dir"
-report "$LAB_TMP/in/r2.json" r2
+lab_tlsrpt_report "$LAB_TMP/in/r2.json" r2
 gzip -9nc "$LAB_TMP/in/r2.json" > "$LAB_TMP/in/dir/r2.json.gz"
-report "$LAB_TMP/in/r3.json" r3
+lab_tlsrpt_report "$LAB_TMP/in/r3.json" r3
 sh "$fixtures/mkmail.sh" -j "$LAB_TMP/in/r3.json" > "$LAB_TMP/in/dir/r3.eml"
 cp "$LAB_TMP/in/r1.eml" "$LAB_TMP/in/dir/r1.eml"
 intake "$LAB_TMP/cli.conf" "$LAB_TMP/in/dir"
-[ $rc -eq 0 ] && [ "$(store_sum "$cli" tlsa-invalid)" = 90 ] &&
+[ $rc -eq 0 ] && [ "$(lab_tlsrpt_sum "$cli" tlsa-invalid)" = 90 ] &&
     [ "$(grep -c 'counted report-id' "$LAB_TMP/intake.err")" = 2 ]
 lab_result "a directory: gzip and tlsrpt+json mail counted, the duplicate not" $? ||
     cat "$LAB_TMP/intake.err"
 
 # A Maildir: the messages in new/ are taken in and moved to cur/.
 mkdir -p "$LAB_TMP/in/md/new" "$LAB_TMP/in/md/cur" "$LAB_TMP/in/md/tmp"
-report "$LAB_TMP/in/r4.json" r4
+lab_tlsrpt_report "$LAB_TMP/in/r4.json" r4
 sh "$fixtures/mkmail.sh" "$LAB_TMP/in/r4.json" > "$LAB_TMP/in/md/new/1.host"
 cp "$LAB_TMP/in/r1.eml" "$LAB_TMP/in/md/new/2.host"
 intake "$LAB_TMP/cli.conf" "$LAB_TMP/in/md"
 first=$rc
-before=$(store_digest "$cli")
+before=$(lab_tlsrpt_digest "$cli")
 intake "$LAB_TMP/cli.conf" "$LAB_TMP/in/md"
 [ $first -eq 0 ] && [ $rc -eq 0 ] &&
-    [ "$(store_sum "$cli" tlsa-invalid)" = 120 ] &&
+    [ "$(lab_tlsrpt_sum "$cli" tlsa-invalid)" = 120 ] &&
     [ -f "$LAB_TMP/in/md/cur/1.host:2,S" ] &&
     [ -f "$LAB_TMP/in/md/cur/2.host:2,S" ] &&
     [ -z "$(ls "$LAB_TMP/in/md/new")" ] &&
-    [ ! -s "$LAB_TMP/intake.err" ] && [ "$(store_digest "$cli")" = "$before" ]
+    [ ! -s "$LAB_TMP/intake.err" ] && [ "$(lab_tlsrpt_digest "$cli")" = "$before" ]
 lab_result "a Maildir: new/ taken in and moved to cur/, nothing read twice" $? ||
     { ls -R "$LAB_TMP/in/md"; cat "$LAB_TMP/intake.err"; }
 
 # hostile NAME FILE WANT - exit 65, one line containing WANT, store as is.
 hostile()
 {
-	before=$(store_digest "$cli")
+	before=$(lab_tlsrpt_digest "$cli")
 	intake "$LAB_TMP/cli.conf" "$2"
 	[ $rc -eq 65 ] && [ "$(wc -l < "$LAB_TMP/intake.err")" -eq 1 ] &&
 	    grep -q -- "$3" "$LAB_TMP/intake.err" &&
 	    grep -q 'nothing stored' "$LAB_TMP/intake.err" &&
-	    [ "$(store_digest "$cli")" = "$before" ]
+	    [ "$(lab_tlsrpt_digest "$cli")" = "$before" ]
 	lab_result "hostile: $1 -> 65, nothing stored" $? ||
 	    { echo "      exit $rc"; cat "$LAB_TMP/intake.err"; }
 }
 
-report "$LAB_TMP/in/h.json" h1
+lab_tlsrpt_report "$LAB_TMP/in/h.json" h1
 gzip -9nc "$LAB_TMP/in/h.json" > "$LAB_TMP/in/h.gz"
 head -c $(($(wc -c < "$LAB_TMP/in/h.gz") - 12)) "$LAB_TMP/in/h.gz" \
     > "$LAB_TMP/in/trunc.gz"
@@ -170,12 +146,12 @@ hostile "the same bomb as a mail attachment" "$LAB_TMP/in/bomb.eml" "expands pas
 { printf '{"organization-name": '; head -c 100000 /dev/zero | tr '\0' '['; } \
     > "$LAB_TMP/in/deep.json"
 hostile "deep JSON" "$LAB_TMP/in/deep.json" "not JSON"
-report "$LAB_TMP/in/type.json" h2 -e 's/"failed-session-count": 30/"failed-session-count": "30"/'
+lab_tlsrpt_report "$LAB_TMP/in/type.json" h2 -e 's/"failed-session-count": 30/"failed-session-count": "30"/'
 hostile "a count as a string" "$LAB_TMP/in/type.json" \
     "failure-details\[0\].failed-session-count: is a string, not an integer"
-report "$LAB_TMP/in/date.json" h3 -e 's/"end-datetime": "[^"]*"/"end-datetime": "1999-01-01T00:00:00Z"/'
+lab_tlsrpt_report "$LAB_TMP/in/date.json" h3 -e 's/"end-datetime": "[^"]*"/"end-datetime": "1999-01-01T00:00:00Z"/'
 hostile "end before start" "$LAB_TMP/in/date.json" "not after start-datetime"
-report "$LAB_TMP/in/future.json" h4 -e "s/$yesterday/$(date -u -d '+3 days' +%Y-%m-%d)/g"
+lab_tlsrpt_report "$LAB_TMP/in/future.json" h4 -e "s/$yesterday/$(date -u -d '+3 days' +%Y-%m-%d)/g"
 hostile "dates in the future" "$LAB_TMP/in/future.json" "in the future"
 printf 'From: a@example.test\nSubject: hello\n\nnot a report\n' > "$LAB_TMP/in/plain.eml"
 hostile "a mail without a report part" "$LAB_TMP/in/plain.eml" "not a TLS report"
@@ -192,7 +168,7 @@ lab_result "a store that cannot be written -> 75 (the MTA retries)" $? ||
 echo "state_dir = \"$LAB_TMP/bare-state\"" > "$LAB_TMP/bare.conf"
 mkdir -p "$LAB_TMP/bare-state" || lab_fail "mkdir bare-state"
 intake "$LAB_TMP/bare.conf" "$LAB_TMP/in/r1.json"
-[ $rc -eq 0 ] && [ "$(store_sum "$LAB_TMP/bare-state" tlsa-invalid)" = 30 ]
+[ $rc -eq 0 ] && [ "$(lab_tlsrpt_sum "$LAB_TMP/bare-state" tlsa-invalid)" = 30 ]
 lab_result "a configuration without a host section (state_dir only) takes reports in" $? ||
     cat "$LAB_TMP/intake.err"
 echo 'state_dir = ' > "$LAB_TMP/broken.conf"
@@ -249,18 +225,18 @@ delivered()
 	return 0
 }
 
-report "$LAB_TMP/in/pf1.json" pf1
+lab_tlsrpt_report "$LAB_TMP/in/pf1.json" pf1
 sh "$fixtures/mkmail.sh" "$LAB_TMP/in/pf1.json" > "$LAB_TMP/in/pf1.eml"
 send "$LAB_TMP/in/pf1.eml"
 delivered sent | sed 's/^/      | /' && grep -q 'relay=tlsrpt' "$pfdir/maillog" &&
-    [ "$(store_sum "$state" tlsa-invalid)" = 30 ]
+    [ "$(lab_tlsrpt_sum "$state" tlsa-invalid)" = 30 ]
 lab_result "Postfix delivers a gzip'd report mail through the recipe's pipe into the store" $? ||
     lab_postfix_log pf
 
 send "$LAB_TMP/in/plain.eml"
-before=$(store_digest "$state")
+before=$(lab_tlsrpt_digest "$state")
 delivered bounced | sed 's/^/      | /' &&
-    [ "$(store_digest "$state")" = "$before" ]
+    [ "$(lab_tlsrpt_digest "$state")" = "$before" ]
 lab_result "a mail that is no report bounces (65), nothing stored" $? ||
     lab_postfix_log pf
 
@@ -312,7 +288,7 @@ lab_result "a failure reported for ::1 (no host name) counts for the host: 47" $
 
 # Reports about other hosts only: G10 OK.
 mkconf "$LAB_TMP/other.conf" "$LAB_TMP/other-state"
-report "$LAB_TMP/in/other.json" other1 -e 's/mx1\.example\.test/mx9.other.example/g' \
+lab_tlsrpt_report "$LAB_TMP/in/other.json" other1 -e 's/mx1\.example\.test/mx9.other.example/g' \
     -e 's/2001:DB8:0:0::10/2001:db8::99/' -e 's/192\.0\.2\.10/192.0.2.99/'
 intake "$LAB_TMP/other.conf" "$LAB_TMP/in/other.json"
 lab_dg_check "$LAB_TMP/other.conf" "$LAB_TMP/check.out" "$LAB_TMP/check.err"

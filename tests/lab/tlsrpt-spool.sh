@@ -32,9 +32,8 @@ lab_guard_init postfix:postfix postconf:postfix swaks:swaks openssl:openssl \
 SPOOLER=$top_builddir/milter/daneguard-tlsrpt-spool
 [ -x "$SPOOLER" ] || lab_fail "$SPOOLER missing (make)"
 
-fixtures=$top_srcdir/tests/data/tlsrpt
 host=mx1.example.test
-yesterday=$(date -u -d yesterday +%Y-%m-%d) || lab_fail "GNU date needed"
+lab_tlsrpt_init
 
 # The daemon and the pipe run as nobody: their own copies of the programs.
 lab_copy_certs "$LAB_TMP/disk" rsa.key rsa-chain.pem ecdsa.key \
@@ -57,26 +56,9 @@ mkdir -p "$state" && chown nobody "$state" || lab_fail "state_dir"
 "$TLSAGEN" -q -c "$conf" -o "$LAB_TMP/published.zone" ||
     lab_fail "tlsagen failed"
 
-# report FILE ID - the three-policy DANE fixture (42 failed sessions for
-# $host), dated yesterday, with report-id ID.
-report()
-{
-	sed -e "s/2026-12-04/$yesterday/g" \
-	    -e "s/\"report-id\": \"[^\"]*\"/\"report-id\": \"$2\"/" \
-	    "$fixtures/dane-multi.json" > "$1" || lab_fail "sed"
-}
-
-store_sum()
-{
-	cat "$state"/tlsrpt/[0-9a-f][0-9a-f] 2>/dev/null |
-	    awk -F '\t' -v r="$1" '$1 == "c" && $6 == r { n += $9 }
-	        END { print n + 0 }'
-}
-
-store_digest()
-{
-	cat "$state"/tlsrpt/[0-9a-f][0-9a-f] 2>/dev/null | cksum
-}
+# store_sum RESULT, store_digest - of the daemon's TLS-RPT store.
+store_sum() { lab_tlsrpt_sum "$state" "$1"; }
+store_digest() { lab_tlsrpt_digest "$state"; }
 
 # wait_for WHAT COMMAND... - until COMMAND succeeds; 1 after 60 s.
 wait_for()
@@ -151,7 +133,7 @@ delivered()
 	    tail -n 1 | sed 's/^/      | /'
 }
 
-report "$LAB_TMP/in/sp1.json" spool1
+lab_tlsrpt_report "$LAB_TMP/in/sp1.json" spool1
 sh "$fixtures/mkmail.sh" "$LAB_TMP/in/sp1.json" > "$LAB_TMP/in/sp1.eml"
 send "$LAB_TMP/in/sp1.eml"
 delivered sent 1 && grep -q 'relay=tlsrpt' "$pfdir/maillog" &&
@@ -188,7 +170,7 @@ lab_result "a mail that is no report: spooled, the daemon logs it and removes it
 # The spool not writable: Postfix keeps the mail, and delivers it once
 # the spool is writable again.
 chmod 500 "$spool/tmp" || lab_fail "chmod"
-report "$LAB_TMP/in/sp2.json" spool2
+lab_tlsrpt_report "$LAB_TMP/in/sp2.json" spool2
 sh "$fixtures/mkmail.sh" "$LAB_TMP/in/sp2.json" > "$LAB_TMP/in/sp2.eml"
 send "$LAB_TMP/in/sp2.eml"
 delivered deferred 1 &&
@@ -211,7 +193,7 @@ md_sent()
 	grep -q "to=<tlsrpt-md@example.test>.*relay=tlsrpt-md.*status=sent" \
 	    "$pfdir/maillog"
 }
-report "$LAB_TMP/in/md1.json" spool-md1
+lab_tlsrpt_report "$LAB_TMP/in/md1.json" spool-md1
 sh "$fixtures/mkmail.sh" "$LAB_TMP/in/md1.json" > "$LAB_TMP/in/md1.eml"
 send "$LAB_TMP/in/md1.eml" tlsrpt-md@example.test
 wait_for sent md_sent &&
