@@ -94,7 +94,7 @@ cmp -s "$dest$sysconfdir/daneguard/daneguard.conf" \
 # ... and a new configure rebuilds what uses them: their dependency files
 # name the header made from the Makefile.
 for po in milter/.deps/daneguard-main.Po tlsagen/.deps/gate.Po \
-    lib/.deps/conf.Po; do
+    lib/.deps/conf_schema.Po; do
 	[ -f "$top_builddir/$po" ] || continue	# no dependency tracking
 	grep -q 'lib/paths\.h' "$top_builddir/$po" ||
 		bad "$po does not depend on lib/paths.h"
