@@ -463,6 +463,22 @@ dns_ctx_set_stub(struct dns_ctx *ctx, const char *zone, const char *addr,
 }
 
 int
+dns_ctx_set_unvalidated(struct dns_ctx *ctx, struct errbuf *err)
+{
+	int rc;
+
+	/* Without the validator module; the iterator still asks with the
+	 * DO bit, so the answers keep their RRSIGs. */
+	if ((rc = ub_ctx_set_option(ctx->ub, "module-config:",
+	    "iterator")) != 0) {
+		errbuf_set(err, "module-config: iterator: %s",
+		    ub_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
 dns_ctx_set_permissive(struct dns_ctx *ctx, struct errbuf *err)
 {
 	int rc;

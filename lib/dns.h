@@ -182,6 +182,14 @@ int dns_ctx_set_stub(struct dns_ctx *ctx, const char *zone, const char *addr,
     struct errbuf *err);
 
 /*
+ * Before the first lookup: validate nothing (libunbound without its
+ * validator module); every answer is then DNS_INSECURE (data or denial),
+ * and keeps its RRSIGs (with want_packet). dnsauth compares such answers
+ * with validated ones. Returns 0, or -1 with err set.
+ */
+int dns_ctx_set_unvalidated(struct dns_ctx *ctx, struct errbuf *err);
+
+/*
  * Turn validation failures into answers (val-permissive-mode): bogus
  * data comes back classified DNS_INSECURE. Only for finding out *why* a
  * zone is bogus (G9: the zone and nameservers of a zone whose DS names

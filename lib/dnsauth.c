@@ -14,6 +14,7 @@
 
 #define DNS_TYPE_NS	2
 #define DNS_TYPE_SOA	6
+#define DNS_TYPE_DNSKEY	48
 
 void
 dnsauth_zone_free(struct dnsauth_zone *z)
@@ -340,6 +341,9 @@ struct job {
 	const char *apex;
 	const struct dnsauth_question *q;
 	size_t nq;
+	int unvalidated;	/* ctx validates nothing */
+	int asked;
+	struct dns_answer soa, dnskey;	/* with their packets */
 	pthread_t thread;
 	int started;
 };
@@ -348,19 +352,23 @@ struct job {
  * The context for one server, made in the calling thread: libunbound
  * reads its config file with a flex scanner whose state is global, so
  * two threads in ub_ctx_config at once crash ("fatal flex scanner
- * internal error"). Only the lookups run in parallel.
+ * internal error"). Only the lookups run in parallel. unvalidated: a
+ * context that checks no signature (the answers still carry their
+ * RRSIGs).
  */
 static struct dns_ctx *
 server_ctx(const struct dnsauth_settings *s, const char *apex,
-    struct dnsauth_server *srv)
+    struct dnsauth_server *srv, int unvalidated)
 {
 	struct dns_ctx *ctx;
 	struct errbuf err;
 
 	ctx = dns_ctx_new(s->anchor, s->resolver, s->config, &err);
 	if (ctx == NULL || dns_ctx_set_stub(ctx, apex, srv->addr,
-	    &err) < 0) {
+	    &err) < 0 || (unvalidated &&
+	    dns_ctx_set_unvalidated(ctx, &err) < 0)) {
 		srv->soa_status = DNS_ERROR;
+		free(srv->why);
 		srv->why = xstrdup(err.msg);
 		dns_ctx_free(ctx);
 		return NULL;
@@ -379,25 +387,27 @@ ask_one(void *arg)
 	size_t k;
 
 	/* Everything at once: a dead server costs one timeout. */
-	req = xcalloc(j->nq + 1, sizeof(*req));
+	req = xcalloc(j->nq + 2, sizeof(*req));
 	memset(&soa, 0, sizeof(soa));
-	req[0].name = j->apex;
+	req[0].name = req[1].name = j->apex;
 	req[0].rrtype = DNS_TYPE_SOA;
 	req[0].rd = &soa;
+	req[1].rrtype = DNS_TYPE_DNSKEY;
 	for (k = 0; k < j->nq; k++) {
-		req[k + 1].name = j->q[k].name;
-		req[k + 1].rrtype = j->q[k].rrtype;
-		req[k + 1].rd = &s->rd[k];
-		req[k + 1].want_packet = j->q[k].want_packet;
+		req[k + 2].name = j->q[k].name;
+		req[k + 2].rrtype = j->q[k].rrtype;
+		req[k + 2].rd = &s->rd[k];
 	}
-	dns_lookup_many(j->ctx, req, j->nq + 1, j->settings->timeout_ms);
+	for (k = 0; k < j->nq + 2; k++)
+		req[k].want_packet = 1;
+	dns_lookup_many(j->ctx, req, j->nq + 2, j->settings->timeout_ms);
 	s->soa_status = req[0].ans.status;
 	if (soa.n > 0 && dnswire_soa(soa.data[0], soa.len[0], &f) == 0) {
 		s->serial = (long)f.serial;
 		s->soa = f;
 	}
 	for (k = 0; k < j->nq; k++)
-		s->ans[k] = req[k + 1].ans;
+		s->ans[k] = req[k + 2].ans;
 	if (s->why == NULL) {
 		for (k = 0; k < j->nq && s->why == NULL; k++)
 			if (s->ans[k].why != NULL)
@@ -405,10 +415,154 @@ ask_one(void *arg)
 		if (s->why == NULL && req[0].ans.why != NULL)
 			s->why = xstrdup(req[0].ans.why);
 	}
-	dns_answer_clear(&req[0].ans);
+	j->soa = req[0].ans;
+	j->dnskey = req[1].ans;
 	dns_rdata_free(&soa);
 	free(req);
 	return NULL;
+}
+
+/* Past the (possibly compressed) name at p[*pos]; 0, or -1 if malformed. */
+static int
+skip_name(const unsigned char *p, size_t len, size_t *pos)
+{
+	while (*pos < len) {
+		if ((p[*pos] & 0xc0) == 0xc0) {
+			*pos += 2;
+			return *pos <= len ? 0 : -1;
+		}
+		if (p[*pos] == 0) {
+			(*pos)++;
+			return 0;
+		}
+		*pos += 1 + (size_t)p[*pos];
+	}
+	return -1;
+}
+
+/*
+ * 1 when the DNS messages a and b are the same but for their IDs, flags
+ * other than the RCODE (AD differs between a validating and a trusting
+ * context) and the TTLs of their records (counted down from when each
+ * context received them); else 0.
+ */
+static int
+same_message(const struct dns_answer *a, const struct dns_answer *b)
+{
+	const unsigned char *p = a->packet, *q = b->packet;
+	size_t len = a->packet_len, pos, end, n, i;
+
+	if (p == NULL || q == NULL || len != b->packet_len || len < 12 ||
+	    (p[3] & 0x0f) != (q[3] & 0x0f) || memcmp(p + 4, q + 4, 8) != 0)
+		return 0;
+	pos = 12;
+	for (n = (size_t)(p[4] << 8 | p[5]); n > 0; n--)
+		if (skip_name(p, len, &pos) < 0 || (pos += 4) > len)
+			return 0;
+	if (memcmp(p + 12, q + 12, pos - 12) != 0)
+		return 0;
+	n = (size_t)(p[6] << 8 | p[7]) + (size_t)(p[8] << 8 | p[9]) +
+	    (size_t)(p[10] << 8 | p[11]);
+	for (i = 0; i < n; i++) {
+		end = pos;
+		if (skip_name(p, len, &end) < 0 || end + 10 > len)
+			return 0;
+		/* The owner, type and class; the TTL skipped; the rest. */
+		if (memcmp(p + pos, q + pos, end + 4 - pos) != 0)
+			return 0;
+		pos = end + 8;
+		end = pos + 2 + (size_t)(p[pos] << 8 | p[pos + 1]);
+		if (end > len || memcmp(p + pos, q + pos, end - pos) != 0)
+			return 0;
+		pos = end;
+	}
+	return pos == len;
+}
+
+/*
+ * An answer a trusting context got at one address, against the validated
+ * answer ref of the reference address: the same message (the same
+ * records and signatures) checked with the same keys (keys: the
+ * address's DNSKEY RRset is the same message as the reference's) makes
+ * the same verdict. Returns 1 with a's status set, 0 when a must be
+ * validated at its own address. An address that did not answer needs no
+ * validation to say so.
+ */
+static int
+judge_like(struct dns_answer *a, const struct dns_answer *ref, int keys)
+{
+	if (a->status != DNS_INSECURE)
+		return 1;
+	if (!keys || (ref->status != DNS_SECURE && ref->status != DNS_NODATA &&
+	    ref->status != DNS_NXDOMAIN && ref->status != DNS_INSECURE) ||
+	    !same_message(a, ref))
+		return 0;
+	a->status = ref->status;
+	return 1;
+}
+
+/*
+ * Server j asked through a trusting context: 1 when every answer it got
+ * takes the reference's verdict, else 0 (ask it again, validating).
+ */
+static int
+take_reference(struct job *j, const struct job *ref)
+{
+	int keys = j->dnskey.status == DNS_INSECURE &&
+	    same_message(&j->dnskey, &ref->dnskey);
+	size_t k;
+
+	if (!judge_like(&j->soa, &ref->soa, keys))
+		return 0;
+	for (k = 0; k < j->nq; k++)
+		if (!judge_like(&j->server->ans[k], &ref->server->ans[k],
+		    keys))
+			return 0;
+	j->server->soa_status = j->soa.status;
+	return 1;
+}
+
+/* Run the jobs that have a context, in parallel, and free the contexts. */
+static void
+run_jobs(struct job *jobs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		jobs[i].started = 0;
+		if (jobs[i].ctx == NULL)
+			continue;
+		jobs[i].asked = 1;
+		/* No thread to spare: ask this one in turn. */
+		if (pthread_create(&jobs[i].thread, NULL, ask_one,
+		    &jobs[i]) == 0)
+			jobs[i].started = 1;
+		else
+			ask_one(&jobs[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+		dns_ctx_free(jobs[i].ctx);
+		jobs[i].ctx = NULL;
+	}
+}
+
+/* Server srv as before it was asked: no answers, no serial. */
+static void
+server_reset(struct dnsauth_server *srv, size_t nq)
+{
+	size_t k;
+
+	for (k = 0; k < nq; k++) {
+		dns_answer_clear(&srv->ans[k]);
+		dns_rdata_free(&srv->rd[k]);
+	}
+	free(srv->why);
+	srv->why = NULL;
+	srv->serial = -1;
+	srv->soa_status = DNS_ERROR;
+	memset(&srv->soa, 0, sizeof(srv->soa));
 }
 
 void
@@ -416,9 +570,18 @@ dnsauth_ask(struct dnsauth_zone *z, const struct dnsauth_settings *s,
     const struct dnsauth_question *q, size_t nq)
 {
 	struct dnsauth_server *srv;
-	struct job *jobs;
-	size_t i, k;
+	struct job *jobs, *ref = NULL;
+	size_t i, k, again = 0;
 
+	/*
+	 * Validating every answer of every address costs a signature check
+	 * per answer and address, though the addresses of a zone mostly
+	 * serve the same bytes. So the first address with a context is
+	 * asked through a validating context, the others at the same time
+	 * through trusting ones (no validator); an address whose answers (and DNSKEY
+	 * RRset) are the same messages as the reference's takes its
+	 * verdicts, any other is asked again, validating.
+	 */
 	jobs = xcalloc(z->nservers + 1, sizeof(*jobs));
 	for (i = 0; i < z->nservers; i++) {
 		srv = &z->servers[i];
@@ -427,6 +590,8 @@ dnsauth_ask(struct dnsauth_zone *z, const struct dnsauth_settings *s,
 		srv->nans = nq;
 		for (k = 0; k < nq; k++)
 			dns_answer_init(&srv->ans[k]);
+		dns_answer_init(&jobs[i].soa);
+		dns_answer_init(&jobs[i].dnskey);
 		if (srv->addr == NULL)
 			continue;
 		jobs[i].server = srv;
@@ -434,25 +599,37 @@ dnsauth_ask(struct dnsauth_zone *z, const struct dnsauth_settings *s,
 		jobs[i].apex = z->apex;
 		jobs[i].q = q;
 		jobs[i].nq = nq;
-		jobs[i].ctx = server_ctx(s, z->apex, srv);
+		jobs[i].unvalidated = ref != NULL;
+		jobs[i].ctx = server_ctx(s, z->apex, srv,
+		    jobs[i].unvalidated);
 		if (jobs[i].ctx == NULL)
 			for (k = 0; k < nq; k++)
 				srv->ans[k].status = DNS_ERROR;
+		else if (ref == NULL)
+			ref = &jobs[i];
 	}
+	z->nvalidating = ref != NULL;
+	run_jobs(jobs, z->nservers);
 	for (i = 0; i < z->nservers; i++) {
-		if (jobs[i].ctx == NULL)
+		if (!jobs[i].unvalidated || !jobs[i].asked ||
+		    take_reference(&jobs[i], ref))
 			continue;
-		/* No thread to spare: ask this one in turn. */
-		if (pthread_create(&jobs[i].thread, NULL, ask_one,
-		    &jobs[i]) == 0)
-			jobs[i].started = 1;
-		else
-			ask_one(&jobs[i]);
+		server_reset(jobs[i].server, nq);
+		dns_answer_clear(&jobs[i].soa);
+		dns_answer_clear(&jobs[i].dnskey);
+		jobs[i].unvalidated = 0;
+		jobs[i].ctx = server_ctx(s, z->apex, jobs[i].server, 0);
+		if (jobs[i].ctx == NULL)
+			for (k = 0; k < nq; k++)
+				jobs[i].server->ans[k].status = DNS_ERROR;
+		again++;
 	}
+	z->nvalidating += again;
+	if (again > 0)
+		run_jobs(jobs, z->nservers);
 	for (i = 0; i < z->nservers; i++) {
-		if (jobs[i].started)
-			pthread_join(jobs[i].thread, NULL);
-		dns_ctx_free(jobs[i].ctx);
+		dns_answer_clear(&jobs[i].soa);
+		dns_answer_clear(&jobs[i].dnskey);
 	}
 	free(jobs);
 }

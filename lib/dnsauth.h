@@ -11,6 +11,13 @@
  * a stub for the zone pointing at that address alone (no recursion
  * desired; answers validated from the same trust anchors as the main
  * context, with the zone's DNSKEY fetched from that same server).
+ * Validation costs a signature check per answer and address, and the
+ * addresses of a zone mostly serve the same bytes: the first address is
+ * asked validating, the others at the same time through contexts that
+ * validate nothing; an answer that is the same message as the
+ * first address's (records, RRSIGs, denial proofs; TTLs aside), from an
+ * address whose DNSKEY RRset is the same message too, takes its status;
+ * an address with any other answer is asked again, validating.
  */
 #ifndef DG_DNSAUTH_H
 #define DG_DNSAUTH_H
@@ -49,7 +56,8 @@ struct dnsauth_question {
 	const char *name;
 	int rrtype;
 	int want_packet;	/* 1: ans[k].packet gets the raw answer, bogus
-				 * included (G9 reads its RRSIGs) */
+				 * included (G9 reads its RRSIGs); dnsauth_ask
+				 * keeps every answer's, it compares them */
 };
 
 struct dnsauth_zone {
@@ -57,6 +65,8 @@ struct dnsauth_zone {
 	enum dns_status soa;	/* how the apex SOA was classified */
 	struct dnsauth_server *servers;	/* NS names sorted; A before AAAA */
 	size_t nservers;
+	size_t nvalidating;	/* dnsauth_ask: addresses asked through a
+				 * validating context */
 };
 
 /*

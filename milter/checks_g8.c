@@ -391,7 +391,8 @@ ns_zone(const struct pass *p, struct label *lab, const size_t *idx,
 	t0 = seconds();
 	dnsauth_ask(z, p->s, b.q, b.n);
 	log_debug("G8: %s: %zu address(es) asked %zu question(s) each in "
-	    "%.3f s", z->apex, z->nservers, b.n + 1, seconds() - t0);
+	    "%.3f s (%zu validating)", z->apex, z->nservers, b.n + 1,
+	    seconds() - t0, z->nvalidating);
 
 	if (g8) {
 		have_high = nsverdict_highest(z, &high, &refresh) == 0;

@@ -18,7 +18,8 @@
 #   (d) both serve v4, whose SOA REFRESH (1 d) is longer than the TLSA
 #       TTL (1 h): exit 0 with a warning naming the zone (G9's TTL rule);
 #   (c) ns2 serves a tampered v3: bogus, exit 1, and a note that its
-#       serial lags ns1's; ns2 stopped: unreachable,
+#       serial lags ns1's; ns2 serves v4 without its ZSK (TLSA answers
+#       byte for byte ns1's): bogus; ns2 stopped: unreachable,
 #       exit 1; both stopped: exit 2; bad arguments: exit 2 with a
 #       one-line message.
 # Every per-server line of (a) is cross-checked with dig +norec @address
@@ -234,6 +235,29 @@ then
 	check "dig: the tampered server answers NOERROR (only validation tells)" ok
 else
 	check "dig: the tampered server answers" "no NOERROR"
+fi
+
+# ns2 serves the same TLSA records and signatures as ns1, but a DNSKEY
+# RRset without the zone's signing key: its answers are the same bytes
+# as ns1's, yet no sender can validate them there (the gate validates
+# only the answers that differ from its reference address's, and the
+# DNSKEY RRset must be the same too).
+awk '!($4 == "DNSKEY" && $5 == 256)' "$d/v4.signed" > "$d/v4.nozsk"
+cmp -s "$d/v4.signed" "$d/v4.nozsk" && lab_fail "v4.nozsk: no ZSK removed"
+cp "$d/v4.nozsk" "$d/ns2.zone"
+lab_nsd_reload ns2 example.test ::1
+gate --min-age 0
+expect_rc "ns2 without the ZSK" 1
+expect_line "ns2: the same TLSA answer as ns1, bogus there" \
+    "^$HOST\. ns2\.example\.test\. ::1 serial - bogus: .+"
+expect_line "ns1 present" \
+    "^$HOST\. ns1\.example\.test\. 127\.0\.0\.1 serial 4 present$"
+a1=$(lab_ns dig +norec +dnssec @127.0.0.1 $OWNER TLSA | grep -E "IN[[:space:]]+(TLSA|RRSIG)" | sort)
+a2=$(lab_ns dig +norec +dnssec @::1 $OWNER TLSA | grep -E "IN[[:space:]]+(TLSA|RRSIG)" | sort)
+if [ -n "$a1" ] && [ "$a1" = "$a2" ]; then
+	check "dig: ns1 and ns2 serve the same TLSA records and RRSIGs" ok
+else
+	check "dig: ns1 and ns2 serve the same TLSA records and RRSIGs" "differ"
 fi
 
 # The resolver finds the zone through ns1 (a stub at ns2 alone would
