@@ -437,6 +437,15 @@ dns_ctx_set_stub(struct dns_ctx *ctx, const char *zone, const char *addr,
 		    "optionally ip@port)", zone, addr, ub_strerror(rc));
 		return -1;
 	}
+	/* Records in the order the server gave them, not rotated per
+	 * answer: dnsauth compares the answers of two addresses byte for
+	 * byte. */
+	if ((rc = ub_ctx_set_option(ctx->ub, "rrset-roundrobin:",
+	    "no")) != 0) {
+		errbuf_set(err, "stub for %s at %s: rrset-roundrobin: %s",
+		    zone, addr, ub_strerror(rc));
+		return -1;
+	}
 	/* The server is asked for names in its own zone: minimising the
 	 * query name would only add a round trip per label. */
 	if ((rc = ub_ctx_set_option(ctx->ub, "qname-minimisation:",
